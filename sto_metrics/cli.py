@@ -1,0 +1,100 @@
+"""`python -m sto_metrics`: the scriptable face of the engine (spec/interface.md)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from sto_metrics.errors import EXIT_BAD_INPUT, EXIT_OTHER, UserError
+
+FORMATS = ["csv", "json", "table"]
+
+# Each subcommand is handled by `function(args) -> exit code` in an engine module.
+HANDLERS = {
+    "demo": "sto_metrics.demo:cli",
+    "load": "sto_metrics.loader:cli",
+    "inflow": "sto_metrics.metrics_cli:inflow",
+    "destinations": "sto_metrics.metrics_cli:destinations",
+    "progression": "sto_metrics.metrics_cli:progression",
+    "ambitions": "sto_metrics.ambitions:cli",
+    "report": "sto_metrics.report:cli",
+}
+
+
+class DutchArgumentParser(argparse.ArgumentParser):
+    """argparse that reports usage errors in Dutch with exit status 2."""
+
+    def error(self, message: str) -> None:
+        self.print_usage(sys.stderr)
+        translated = (
+            message.replace("the following arguments are required", "deze opties zijn verplicht")
+            .replace("invalid choice", "ongeldige keuze")
+            .replace("choose from", "kies uit")
+            .replace("unrecognized arguments", "onbekende opties")
+            .replace("expected one argument", "verwacht een waarde")
+            .replace("argument ", "optie ")
+        )
+        print(f"Fout: {translated}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _metric_options(parser: argparse.ArgumentParser, *, split: bool) -> None:
+    parser.add_argument("--db", required=True, help="het DuckDB-bestand")
+    parser.add_argument("--level", choices=["vmbo", "havo-vwo"], default="vmbo", help="vmbo (standaard) of havo-vwo")
+    parser.add_argument("--by", choices=["regio", "school"], default="regio", help="per regio (standaard) of per school")
+    if split:
+        parser.add_argument("--split", choices=["geslacht", "leerweg"], help="uitsplitsen naar geslacht of leerweg")
+    parser.add_argument("--raw", action="store_true", help="exacte aantallen zonder onderdrukking (alleen voor wie de leerlinggegevens mag zien)")
+    parser.add_argument("--format", choices=FORMATS, default="csv", help="uitvoerformaat (standaard csv)")
+    parser.add_argument("--dp-technical", action="store_true", help="tel het vmbo-profiel D&P als technisch")
+    parser.add_argument("--havo-vwo-technical", choices=["nt", "n"], default="nt", help="havo/vwo technisch: profiel met NT (standaard, CBS) of elk N-profiel (Techniekpact)")
+    parser.add_argument("--over-all-graduates", action="store_true", help="doorstroom vmbo over alle gediplomeerden in plaats van over wie naar het mbo ging")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = DutchArgumentParser(prog="python -m sto_metrics", description="Sterk Techniekonderwijs: instroom en doorstroom techniek per school en cohort.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=DutchArgumentParser, metavar="OPDRACHT")
+
+    demo = commands.add_parser("demo", help="schrijf een synthetische demoregio")
+    demo.add_argument("--out", required=True, help="map om de exportbestanden in te schrijven")
+    demo.add_argument("--seed", type=int, default=2026, help="startwaarde van de toevalsgenerator (standaard 2026)")
+    demo.add_argument("--scale", choices=["regio", "landelijk"], default="regio", help="regio (standaard) of landelijk (voor benchmarks)")
+
+    load = commands.add_parser("load", help="laad exportbestanden in de database")
+    load.add_argument("paths", nargs="+", metavar="PAD", help="bestanden of mappen (recursief)")
+    load.add_argument("--db", required=True, help="het DuckDB-bestand (wordt aangemaakt als het nog niet bestaat)")
+    load.add_argument("--kind", choices=["vo", "mbo", "ho"], help="soort bestand, als die niet uit de kolommen blijkt")
+    load.add_argument("--replace", action="store_true", help="vervang eerdere ladingen van dezelfde school en hetzelfde schooljaar")
+
+    _metric_options(commands.add_parser("inflow", help="instroom in een technisch profiel"), split=True)
+    _metric_options(commands.add_parser("destinations", help="bestemming van gediplomeerden"), split=False)
+    _metric_options(commands.add_parser("progression", help="doorstroom naar technisch mbo/ho"), split=False)
+
+    ambitions = commands.add_parser("ambitions", help="ambities tegenover gerealiseerde cijfers")
+    ambitions.add_argument("--db", required=True, help="het DuckDB-bestand")
+    ambitions.add_argument("--targets", help="ambitiebestand (standaard data/ambities.csv)")
+    ambitions.add_argument("--format", choices=FORMATS, default="csv", help="uitvoerformaat (standaard csv)")
+
+    report = commands.add_parser("report", help="subsidiepakket als .xlsx, .html of .docx")
+    report.add_argument("--db", required=True, help="het DuckDB-bestand")
+    report.add_argument("--out", required=True, help="uitvoerbestand: .xlsx, .html of .docx")
+    report.add_argument("--school", help="alleen deze school (vestigingscode, bijvoorbeeld 12AB00)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module_name, function_name = HANDLERS[args.command].split(":")
+    try:
+        handler = getattr(importlib.import_module(module_name), function_name)
+        return int(handler(args) or 0)
+    except UserError as error:
+        print(f"Fout: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("Afgebroken.", file=sys.stderr)
+        return EXIT_OTHER
+    except Exception as error:  # never a bare traceback in front of a user
+        print(f"Fout: er ging iets onverwachts mis ({type(error).__name__}). Meld dit bij de beheerder; er is niets gewijzigd.", file=sys.stderr)
+        return EXIT_OTHER

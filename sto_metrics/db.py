@@ -1,0 +1,63 @@
+"""The one way SQL reaches DuckDB: named queries from sql/*.sql with bound parameters."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from sto_metrics.paths import SQL_DIR
+
+_NAME_HEADER = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
+
+
+@cache
+def queries() -> dict[str, str]:
+    """All named queries: `-- name: x` starts a query that runs to the next header."""
+    found: dict[str, str] = {}
+    for path in sorted(SQL_DIR.glob("*.sql")):
+        text = path.read_text(encoding="utf-8")
+        headers = list(_NAME_HEADER.finditer(text))
+        for header, following in zip(headers, headers[1:] + [None], strict=True):
+            end = following.start() if following else len(text)
+            name = header.group(1)
+            if name in found:
+                raise ValueError(f"query {name!r} is defined twice ({path.name})")
+            found[name] = text[header.end() : end].strip()
+    return found
+
+
+def sql(query_name: str) -> str:
+    """The text of one named query."""
+    try:
+        return queries()[query_name]
+    except KeyError:
+        raise KeyError(f"no query named {query_name!r} in {SQL_DIR}") from None
+
+
+def run(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> pd.DataFrame:
+    """Run a named query with bound $parameters and return its result as a DataFrame."""
+    return con.execute(sql(query_name), params or None).df()
+
+
+def execute(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> None:
+    """Run a named statement (or a script of statements without parameters)."""
+    text = sql(query_name)
+    if params:
+        con.execute(text, params)
+    else:
+        con.execute(text)
+
+
+def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and if needed create) a database with the canonical schema and fresh reference tables."""
+    from sto_metrics import reference  # local: reference imports db
+
+    con = duckdb.connect(str(db_path) if db_path else ":memory:", read_only=read_only)
+    if not read_only:
+        execute(con, "create_schema")
+        reference.refresh(con)
+    return con

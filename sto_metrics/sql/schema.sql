@@ -1,0 +1,61 @@
+-- name: create_schema
+-- The canonical tables; see docs/ARCHITECTURE.md. Idempotent.
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS vo_enrolment (
+    load_id INTEGER, pupil_hash VARCHAR, school_year INTEGER, school_id VARCHAR,
+    education_type VARCHAR, leerweg VARCHAR, leerjaar INTEGER,
+    profile_code VARCHAR, profile_unknown BOOLEAN, gender VARCHAR, diploma BOOLEAN
+);
+CREATE TABLE IF NOT EXISTS mbo_enrolment (
+    load_id INTEGER, pupil_hash VARCHAR, school_year INTEGER, institution_id VARCHAR,
+    programme_code VARCHAR, programme_name VARCHAR, level INTEGER, route VARCHAR,
+    sector_code VARCHAR
+);
+CREATE TABLE IF NOT EXISTS ho_enrolment (
+    load_id INTEGER, pupil_hash VARCHAR, school_year INTEGER, institution_id VARCHAR,
+    programme_code VARCHAR, programme_name VARCHAR, ho_type VARCHAR,
+    sector_code VARCHAR
+);
+CREATE TABLE IF NOT EXISTS school (
+    school_id VARCHAR PRIMARY KEY, name VARCHAR, school_type VARCHAR, board VARCHAR
+);
+CREATE TABLE IF NOT EXISTS load_log (
+    load_id INTEGER PRIMARY KEY, file_name VARCHAR, content_hash VARCHAR, kind VARCHAR,
+    rows_read INTEGER, rows_loaded INTEGER, problems VARCHAR, loaded_at TIMESTAMP,
+    replaced_by INTEGER
+);
+CREATE TABLE IF NOT EXISTS load_scope (load_id INTEGER, school_id VARCHAR, school_year INTEGER);
+CREATE TABLE IF NOT EXISTS ref_profile (
+    code VARCHAR, name VARCHAR, level VARCHAR, technical BOOLEAN, is_dp BOOLEAN,
+    contains_nt BOOLEAN, contains_n BOOLEAN
+);
+CREATE TABLE IF NOT EXISTS ref_mbo_sector (code VARCHAR, name VARCHAR, technical BOOLEAN);
+CREATE TABLE IF NOT EXISTS ref_ho_sector (code VARCHAR, name VARCHAR, technical BOOLEAN);
+CREATE TABLE IF NOT EXISTS ref_alias (domain VARCHAR, alias VARCHAR, value VARCHAR);
+-- Values are compared after this normalisation: lower case, commas/dots/underscores and runs of
+-- white space folded to one space.
+CREATE OR REPLACE MACRO norm_text(x) AS
+    trim(regexp_replace(lower(trim(CAST(x AS VARCHAR))), '[\s,._]+', ' ', 'g'));
+
+-- name: replace_reference_tables
+-- Reload the ref_* tables from the staged reference CSV views (ref_*_src) and refresh school names.
+DELETE FROM ref_profile;
+INSERT INTO ref_profile SELECT code, name, level, technical, is_dp, contains_nt, contains_n FROM ref_profile_src;
+DELETE FROM ref_mbo_sector;
+INSERT INTO ref_mbo_sector SELECT code, name, technical FROM ref_mbo_sector_src;
+DELETE FROM ref_ho_sector;
+INSERT INTO ref_ho_sector SELECT code, name, technical FROM ref_ho_sector_src;
+DELETE FROM ref_alias;
+INSERT INTO ref_alias
+    SELECT DISTINCT 'profile:' || level, norm_text(unnest(string_split(aliases, '|') || [code, name])), code
+    FROM ref_profile_src
+    UNION
+    SELECT DISTINCT 'mbo_sector', norm_text(unnest(string_split(aliases, '|') || [code, name])), code
+    FROM ref_mbo_sector_src
+    UNION
+    SELECT DISTINCT 'ho_sector', norm_text(unnest(string_split(aliases, '|') || [code, name])), code
+    FROM ref_ho_sector_src
+    UNION
+    SELECT DISTINCT domain, norm_text(coalesce(alias, '')), value FROM ref_value_alias_src;
+INSERT OR REPLACE INTO school
+    SELECT school_id, name, school_type, board FROM ref_school_src;
