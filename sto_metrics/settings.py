@@ -24,3 +24,13 @@ class MetricSettings:
             "havo_vwo_any_n": self.havo_vwo_technical == "n",
             "over_all_graduates": self.progression_denominator == "all_graduates",
         }
+
+
+@dataclass(frozen=True)
+class PopulationFilter:
+    """Narrows the pupils counted (the dashboard's sidebar); an empty tuple means all."""
+
+    leerwegen: tuple[str, ...] = ()  # 'BB', 'KB', 'GL', 'TL'
+    genders: tuple[str, ...] = ()  # 'M', 'V', 'X'
+    school_ids: tuple[str, ...] = ()
+    school_years: tuple[int, ...] = ()  # start years
