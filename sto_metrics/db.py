@@ -21,7 +21,7 @@ def queries() -> dict[str, str]:
     for path in sorted(SQL_DIR.glob("*.sql")):
         text = path.read_text(encoding="utf-8")
         headers = list(_NAME_HEADER.finditer(text))
-        for header, following in zip(headers, headers[1:] + [None], strict=True):
+        for header, following in zip(headers, [*headers[1:], None], strict=True):
             end = following.start() if following else len(text)
             name = header.group(1)
             if name in found:
@@ -38,18 +38,40 @@ def sql(query_name: str) -> str:
         raise KeyError(f"no query named {query_name!r} in {SQL_DIR}") from None
 
 
+_STATEMENT_END = re.compile(r";\s*(?:\n|$)")
+
+
+def _used(statement: str, params: dict) -> dict | None:
+    """Only the parameters a statement names: DuckDB refuses unused ones."""
+    used = {name: value for name, value in params.items() if re.search(rf"\${name}\b", statement)}
+    return used or None
+
+
+def statements(query_name: str) -> list[str]:
+    """The statements of a named query, in order."""
+    return [part.strip() for part in _STATEMENT_END.split(sql(query_name)) if part.strip() and not _only_comments(part)]
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.strip().startswith("--") for line in text.splitlines())
+
+
 def run(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> pd.DataFrame:
     """Run a named query with bound $parameters and return its result as a DataFrame."""
-    return con.execute(sql(query_name), params or None).df()
+    text = sql(query_name)
+    return con.execute(text, _used(text, params)).df()
+
+
+def rows(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> list[tuple]:
+    """Run a named query with bound $parameters and return its rows as tuples."""
+    text = sql(query_name)
+    return con.execute(text, _used(text, params)).fetchall()
 
 
 def execute(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> None:
-    """Run a named statement (or a script of statements without parameters)."""
-    text = sql(query_name)
-    if params:
-        con.execute(text, params)
-    else:
-        con.execute(text)
+    """Run every statement of a named query, each with the bound $parameters it uses."""
+    for statement in statements(query_name):
+        con.execute(statement, _used(statement, params))
 
 
 def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:

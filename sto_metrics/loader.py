@@ -1,0 +1,516 @@
+"""Load enrolment exports (vo, mbo, ho) into the canonical DuckDB tables.
+
+Each file is decoded (UTF-8, UTF-8 with BOM, UTF-16, Windows-1252), its delimiter and
+header row found, its kind recognised from its columns, then read and normalised by
+DuckDB and stored in one transaction. A file with a fatal problem changes nothing; the
+message names the file, the line and the column, and never quotes a pupil's row.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from sto_metrics import db, pseudonym, reference
+from sto_metrics.errors import UserError
+
+DELIMITERS = [";", ",", "\t", "|"]
+DELIMITER_NAMES = {";": "puntkomma", ",": "komma", "\t": "tab", "|": "verticale streep"}
+MAX_LINE_CHARS = 100_000  # a real export line is well under 1 kB; longer means a broken file
+HEADER_SEARCH_LINES = 15
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+
+# The fields a file needs to be loaded at all, by kind.
+REQUIRED_FIELDS = {
+    "vo": ["pupil_key", "school_year", "school", "education", "leerjaar"],
+    "mbo": ["pupil_key", "school_year", "institution"],
+    "ho": ["pupil_key", "school_year", "institution"],
+}
+OPTIONAL_FIELDS = {
+    "vo": ["school_name", "profile", "gender", "diploma"],
+    "mbo": ["institution_name", "programme_code", "programme_name", "level", "route", "sector"],
+    "ho": ["institution_name", "programme_code", "programme_name", "ho_type", "sector"],
+}
+# Headers that only one kind of export carries; they settle the kind when several fit.
+KIND_MARKERS = {
+    "vo": {"leerjaar", "jaarlaag", "klas", "profiel", "profielcode", "vestigingsnummer", "onderwijstype"},
+    "mbo": {"crebo", "crebocode", "kwalificatiecode", "sectorkamer", "sectorunitsbb", "bolbbl", "domein"},
+    "ho": {"croho", "crohocode", "isat", "isatcode", "onderdeel", "crohosector", "crohoonderdeel", "hbowo"},
+}
+
+FIELD_LABELS = {
+    "pupil_key": "leerlingnummer",
+    "school_year": "schooljaar",
+    "school": "school (brin en vestiging)",
+    "brin": "brin",
+    "vestiging": "vestigingsnummer",
+    "school_name": "schoolnaam",
+    "education": "onderwijstype",
+    "leerjaar": "leerjaar",
+    "profile": "profiel",
+    "gender": "geslacht",
+    "diploma": "diploma",
+    "institution": "instelling",
+    "institution_name": "instellingsnaam",
+    "programme_code": "opleidingscode",
+    "programme_name": "opleiding",
+    "level": "niveau",
+    "route": "leerweg",
+    "ho_type": "type",
+    "sector": "sector",
+}
+
+PROBLEM_LABELS = {
+    "onbekend_profiel": "onbekende profielcode (telt als 'profiel onbekend')",
+    "dubbele_leerling": "leerling dubbel in hetzelfde schooljaar (eerste regel bewaard)",
+    "lege_regel": "lege regel (overgeslagen)",
+    "identificerende_kolom": "kolom met persoonsgegevens (niet opgeslagen)",
+    "onbekend_geslacht": "onbekende waarde voor geslacht (telt als onbekend)",
+    "onbekende_diploma_waarde": "onbekende waarde voor diploma (telt als onbekend)",
+    "onbekende_sector": "onbekende of lege sector (telt als niet-technisch)",
+    "schoolnaam_afwijkend": "schoolnaam wijkt af van de bekende naam (bekende naam bewaard)",
+    "formule_in_cel": "cel die als formule begint (als tekst bewaard)",
+}
+
+FATAL_LABELS = {
+    "leeg": "is leeg",
+    "onbekend_schooljaar": "heeft een onbekend schooljaarformaat (gebruik bijvoorbeeld 2023-2024)",
+    "onbekende_school": "is geen geldige brin- of vestigingscode (zoals 12AB of 12AB00)",
+    "onbekend_onderwijstype": "is een onbekend onderwijstype (verwacht bijvoorbeeld VMBO-BB, HAVO of VWO)",
+    "ongeldig_leerjaar": "is geen geldig leerjaar voor dit onderwijstype (vmbo 1-4, havo 1-5, vwo 1-6)",
+}
+
+
+@dataclass
+class FileResult:
+    """What happened to one file; messages are Dutch and never quote a pupil's row."""
+
+    file_name: str
+    kind: str | None = None
+    status: str = "geweigerd"  # 'geladen' or 'geweigerd'
+    rows_read: int = 0
+    rows_loaded: int = 0
+    problems: dict[str, int] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+    load_id: int | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self.status == "geladen"
+
+
+class FileRefused(UserError):
+    """A fatal problem with one file: nothing of it is stored."""
+
+
+@dataclass
+class _Layout:
+    """Where a file's table starts and which of its columns are which field."""
+
+    text: str
+    delimiter: str
+    header_line: int  # 0-based index into text lines
+    headers: list[str]
+    kind: str
+    fields: dict[str, int]  # canonical field -> column index
+    identifying: list[str]
+    ignored: list[str]
+
+
+# ---------------------------------------------------------------------------- decoding
+
+
+def decode_export(name: str, data: bytes) -> str:
+    """The file's text; raises FileRefused for empty, binary or spreadsheet files."""
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise FileRefused(f"{name}: het bestand is leeg.")
+    if data.startswith(b"PK\x03\x04"):
+        raise FileRefused(f"{name}: dit is een Excel- of ander zipbestand. Sla het op als CSV (puntkomma-gescheiden) en laad het opnieuw.")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise FileRefused(f"{name}: het bestand zegt UTF-16 te zijn maar is beschadigd. Sla het opnieuw op als CSV (UTF-8).") from None
+    if b"\x00" in data[:65536]:
+        raise FileRefused(f"{name}: dit is geen tekstbestand (CSV). Kies het exportbestand van de leerlingadministratie.")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    # Windows-1252 has the characters Latin-1 lacks (such as – ‘ ’ €); Latin-1 covers its five gaps.
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+# ---------------------------------------------------------------------------- layout
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter, quotechar='"'), [])
+
+
+def _field_map(headers: Sequence[str], aliases: dict[str, str]) -> dict[str, int]:
+    fields: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        target = aliases.get(reference.normalise_header(header))
+        if target and target != "identifying":
+            fields.setdefault(target, index)
+    return fields
+
+
+def _satisfies(kind: str, fields: dict[str, int]) -> list[str]:
+    """The required fields a kind misses with these columns."""
+    missing = []
+    for required in REQUIRED_FIELDS[kind]:
+        if required == "school" and ("school" in fields or {"brin", "vestiging"} <= fields.keys() or "brin" in fields):
+            continue
+        if required not in fields:
+            missing.append(required)
+    return missing
+
+
+def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: str | None) -> _Layout:
+    """Find delimiter, header line and kind; raises FileRefused with a precise Dutch message."""
+    lines = text.splitlines()
+    all_aliases = {alias for by_kind in aliases.values() for alias in by_kind}
+    best: tuple[int, int, str] | None = None  # (recognised headers, -line, delimiter)
+    for line_index, line in enumerate(lines[:HEADER_SEARCH_LINES]):
+        if not line.strip():
+            continue
+        for delimiter in DELIMITERS:
+            if delimiter not in line:
+                continue
+            recognised = sum(1 for cell in _split(line, delimiter) if reference.normalise_header(cell) in all_aliases)
+            candidate = (recognised, -line_index, delimiter)
+            if recognised >= 2 and (best is None or candidate[:2] > best[:2]):
+                best = candidate
+    if best is None:
+        if len([line for line in lines if line.strip()]) <= 1 and lines:
+            raise FileRefused(f"{name}: geen kopregel met bekende kolomnamen gevonden en geen gegevens. Verwacht kolommen als leerlingnummer, schooljaar, brin, leerjaar.")
+        raise FileRefused(
+            f"{name}: geen kopregel met bekende kolomnamen gevonden in de eerste {HEADER_SEARCH_LINES} regels. "
+            "Verwacht kolommen als leerlingnummer, schooljaar, brin/vestiging, onderwijstype en leerjaar (scheidingsteken ; , tab of |)."
+        )
+    header_line, delimiter = -best[1], best[2]
+    headers = [cell.strip() for cell in _split(lines[header_line], delimiter)]
+
+    candidates = [kind] if kind else ["vo", "mbo", "ho"]
+    fits = {k: _field_map(headers, aliases[k]) for k in candidates}
+    complete = [k for k in candidates if not _satisfies(k, fits[k])]
+    normalised = {reference.normalise_header(h) for h in headers}
+    if len(complete) > 1:
+        marked = [k for k in complete if KIND_MARKERS[k] & normalised]
+        complete = marked if len(marked) == 1 else complete
+    if len(complete) > 1:
+        raise FileRefused(f"{name}: uit de kolommen blijkt niet of dit een vo-, mbo- of ho-bestand is. Geef de soort op (--kind vo, mbo of ho).")
+    if not complete:
+        nearest = kind or max(candidates, key=lambda k: (len(fits[k]) + 2 * len(KIND_MARKERS[k] & normalised), k == "vo"))
+        missing = _satisfies(nearest, fits[nearest])
+        accepted = {
+            field_name: sorted(alias for alias, target in aliases[nearest].items() if target == field_name)
+            for field_name in missing
+        }
+        details = "; ".join(f"'{FIELD_LABELS[m]}' (toegestane kopnamen: {', '.join(accepted[m][:8])})" for m in missing)
+        raise FileRefused(f"{name}, regel {header_line + 1}: verplichte kolom ontbreekt voor een {nearest}-bestand: {details}.")
+    chosen = complete[0]
+    fields = fits[chosen]
+    identifying = [h for h in headers if aliases[chosen].get(reference.normalise_header(h)) == "identifying"]
+    ignored = [h for i, h in enumerate(headers) if h and i not in fields.values() and h not in identifying]
+    return _Layout(text, delimiter, header_line, headers, chosen, fields, identifying, ignored)
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def _data_line_numbers(layout: _Layout) -> list[int]:
+    """1-based file line of each row DuckDB reads (it skips empty lines)."""
+    lines = layout.text.splitlines()
+    return [i + 1 for i in range(layout.header_line + 1, len(lines)) if lines[i] != ""]
+
+
+def _check_line_lengths(name: str, layout: _Layout) -> None:
+    for number, line in enumerate(layout.text.splitlines(), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise FileRefused(f"{name}, regel {number}: de regel is {len(line):,} tekens lang; een exportregel is veel korter. Het bestand is beschadigd of geen leerlingexport.".replace(",", "."))
+
+
+def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout: _Layout) -> int:
+    """Read the file's table into load_staged (text columns named after fields); returns rows read."""
+    columns = {f"c{i}": "VARCHAR" for i in range(len(layout.headers))}
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE load_raw AS SELECT row_number() OVER () AS row_nr, * FROM read_csv($path, "
+            "delim=$delim, header=false, skip=$skip, quote='\"', escape='\"', null_padding=true, auto_detect=false, "
+            "columns=$columns, max_line_size=$max_line)",
+            {"path": str(path), "delim": layout.delimiter, "skip": layout.header_line + 1, "columns": columns, "max_line": 4 * MAX_LINE_CHARS},
+        )
+    except duckdb.Error as error:
+        # DuckDB's message quotes the raw line; keep only where it happened.
+        found = re.search(r"[Ll]ine:?\s*(\d+)", str(error))
+        where = f", rond regel {int(found.group(1)) + layout.header_line + 1}" if found else ""
+        raise FileRefused(
+            f"{name}{where}: het bestand kon niet als CSV worden gelezen (bijvoorbeeld een aanhalingsteken dat niet wordt gesloten "
+            "of meer kolommen dan de kopregel). Controleer de export."
+        ) from None
+    select = [f"nullif(trim(c{index}), '') AS {field_name}" for field_name, index in layout.fields.items()]
+    all_fields = REQUIRED_FIELDS[layout.kind] + OPTIONAL_FIELDS[layout.kind] + ["brin", "vestiging"]
+    select += [f"NULL::VARCHAR AS {f}" for f in dict.fromkeys(all_fields) if f not in layout.fields]
+    blank = " AND ".join(f"nullif(trim(c{i}), '') IS NULL" for i in range(len(layout.headers)))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE load_staged AS SELECT row_nr, {', '.join(select)} FROM load_raw WHERE NOT ({blank})")
+    if layout.kind == "vo" and "school" not in layout.fields:
+        # BRIN and vestiging in two columns make one location code.
+        con.execute("UPDATE load_staged SET school = brin || coalesce(lpad(vestiging, 2, '0'), '')")
+    return con.execute("SELECT count(*) FROM load_raw").fetchall()[0][0]
+
+
+def _fatal_message(name: str, layout: _Layout, fatal: pd.DataFrame) -> str:
+    line_numbers = _data_line_numbers(layout)
+    headers = {f: layout.headers[i] for f, i in layout.fields.items()}
+    headers.setdefault("school", " + ".join(layout.headers[layout.fields[f]] for f in ("brin", "vestiging") if f in layout.fields))
+    parts = []
+    for problem, group in fatal.groupby("problem", sort=False):
+        first = group.iloc[0]
+        column = headers.get(first.column_field, FIELD_LABELS.get(first.column_field, first.column_field))
+        rows = [line_numbers[r - 1] if r - 1 < len(line_numbers) else r for r in group.row_nr.head(5)]
+        more = f" en nog {len(group) - 5} regel(s)" if len(group) > 5 else ""
+        parts.append(f"kolom '{column}' {FATAL_LABELS[problem]} op regel {', '.join(map(str, rows))}{more}")
+    mixed = _mixed_delimiter_hint(layout, fatal)
+    return f"{name}: het bestand is niet geladen; " + "; ".join(parts) + "." + mixed + " Verbeter de export en laad het bestand opnieuw."
+
+
+def _mixed_delimiter_hint(layout: _Layout, fatal: pd.DataFrame) -> str:
+    lines = layout.text.splitlines()
+    line_numbers = _data_line_numbers(layout)
+    for row_nr in fatal.row_nr.unique()[:20]:
+        if row_nr - 1 < len(line_numbers):
+            line = lines[line_numbers[row_nr - 1] - 1]
+            others = [d for d in DELIMITERS if d != layout.delimiter and line.count(d) >= len(layout.headers) - 1]
+            if layout.delimiter not in line and others:
+                return f" Regel {line_numbers[row_nr - 1]} gebruikt een ander scheidingsteken ({DELIMITER_NAMES[others[0]]}) dan de kopregel ({DELIMITER_NAMES[layout.delimiter]})."
+    return ""
+
+
+def _count_formula_cells(con: duckdb.DuckDBPyConnection, layout: _Layout) -> int:
+    columns = [f"c{i}" for i in range(len(layout.headers))]
+    condition = " OR ".join(f"regexp_matches(coalesce({c}, ''), '^\\s*[=+@]')" for c in columns)
+    return con.execute(f"SELECT count(*) FROM load_raw WHERE {condition}").fetchall()[0][0]
+
+
+def _problem_counts(con: duckdb.DuckDBPyConnection, kind: str, layout: _Layout, rows_read: int, result: FileResult) -> None:
+    lines = layout.text.splitlines()
+    blank = sum(1 for line in lines[layout.header_line + 1 :] if not line.strip() or not line.strip(layout.delimiter + " \t"))
+    staged = con.execute("SELECT count(*) FROM load_staged").fetchall()[0][0]
+    blank = max(blank, rows_read - staged)
+    counts = {"lege_regel": blank, "identificerende_kolom": len(layout.identifying), "formule_in_cel": _count_formula_cells(con, layout)}
+    query = "vo_row_problems" if kind == "vo" else "followup_row_problems"
+    line_numbers = _data_line_numbers(layout)
+    for problem, n, first_row, column_field in db.rows(con, query):
+        counts[problem] = int(n)
+        if n and first_row is not None and first_row - 1 < len(line_numbers):
+            column = layout.headers[layout.fields[column_field]] if column_field in layout.fields else column_field
+            result.messages.append(f"{PROBLEM_LABELS[problem]}: {n} regel(s), de eerste op regel {line_numbers[first_row - 1]}, kolom '{column}'.")
+        elif n:
+            result.messages.append(f"{PROBLEM_LABELS[problem]}: {n} regel(s).")
+    for school_id, names_in_file, _first, known, differing in db.rows(con, "school_names_in_file"):
+        if names_in_file > 1 or differing:
+            counts["schoolnaam_afwijkend"] = counts.get("schoolnaam_afwijkend", 0) + 1
+            result.messages.append(f"School {school_id}: de schoolnaam in het bestand wijkt af of verschilt per regel; bewaard is '{known or _first}'.")
+    if layout.identifying:
+        result.messages.append(f"Kolommen met persoonsgegevens zijn niet opgeslagen: {', '.join(layout.identifying)}.")
+    if counts["lege_regel"]:
+        result.messages.append(f"{PROBLEM_LABELS['lege_regel']}: {counts['lege_regel']}.")
+    if counts["formule_in_cel"]:
+        result.messages.append(f"{PROBLEM_LABELS['formule_in_cel']}: {counts['formule_in_cel']} cel(len).")
+    result.problems = {k: v for k, v in counts.items() if v}
+
+
+def _pupil_names_in_school_name(con: duckdb.DuckDBPyConnection, layout: _Layout) -> None:
+    """A 'naam' column with many values per school holds pupils' names, not the school's: drop it."""
+    if "school_name" not in layout.fields:
+        return
+    most = con.execute("SELECT coalesce(max(n), 0) FROM (SELECT count(DISTINCT school_name) AS n FROM load_staged GROUP BY school)").fetchall()[0][0]
+    if most > 3:
+        layout.identifying.append(layout.headers[layout.fields.pop("school_name")])
+        con.execute("UPDATE load_staged SET school_name = NULL")
+
+
+def load_bytes(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, kind: str | None = None, replace: bool = False,
+               source_path: Path | None = None) -> FileResult:
+    """Load one export; on any fatal problem the database is exactly as before."""
+    result = FileResult(file_name=name)
+    try:
+        _load(con, name, data, kind, replace, source_path, result)
+    except FileRefused as refused:
+        result.status = "geweigerd"
+        result.messages = [str(refused)]
+        result.rows_loaded = 0
+        result.load_id = None
+    return result
+
+
+def _load(con, name, data, kind, replace, source_path, result: FileResult) -> None:
+    content_hash = hashlib.sha256(data).hexdigest()
+    text = decode_export(name, data)
+    layout = find_layout(name, text, reference.column_aliases(con), kind)
+    result.kind = layout.kind
+    _check_line_lengths(name, layout)
+    earlier = db.rows(con, "load_with_hash", content_hash=content_hash)
+    if earlier:
+        load_id, file_name, loaded_at = earlier[0]
+        raise FileRefused(f"{name}: dit bestand is al geladen (lading {load_id}, '{file_name}', {loaded_at:%d-%m-%Y %H:%M}). Er is niets gewijzigd.")
+
+    db.execute(con, "create_load_macros")
+    with tempfile.TemporaryDirectory(prefix="sto-load-") as folder:
+        path = source_path
+        if path is None or text.encode("utf-8") != data:
+            path = Path(folder) / "export.csv"
+            path.write_text(text, encoding="utf-8", newline="")
+        result.rows_read = _stage(con, name, path, layout)
+    if result.rows_read == 0 or not con.execute("SELECT count(*) FROM load_staged").fetchall()[0][0]:
+        raise FileRefused(f"{name}: het bestand heeft alleen een kopregel en geen leerlinggegevens.")
+    _pupil_names_in_school_name(con, layout)
+
+    if layout.kind == "vo":
+        db.execute(con, "vo_normalise")
+        fatal = db.run(con, "vo_fatal_problems")
+    else:
+        db.execute(con, "followup_normalise", kind=layout.kind)
+        fatal = db.run(con, "followup_fatal_problems")
+        if "sector" not in layout.fields:
+            result.messages.append("Het bestand heeft geen sectorkolom: zonder sector telt geen inschrijving als technisch.")
+    if len(fatal):
+        raise FileRefused(_fatal_message(name, layout, fatal))
+
+    overlap = db.rows(con, "overlapping_loads", kind=layout.kind)
+    if overlap and not replace:
+        load_id, file_name, school_id, school_year, pairs = overlap[0]
+        raise FileRefused(
+            f"{name}: overlapt met lading {load_id} ('{file_name}'): school {school_id}, schooljaar {school_year}-{school_year + 1}"
+            f"{f' en nog {pairs - 1} combinatie(s)' if pairs > 1 else ''}. Gebruik 'vervangen' (--replace) om die eerdere gegevens te vervangen."
+        )
+    _problem_counts(con, layout.kind, layout, result.rows_read, result)
+    if layout.ignored:
+        result.messages.append(f"Niet gebruikte kolommen: {', '.join(layout.ignored)}.")
+
+    params = pseudonym.hmac_params(pseudonym.database_secret(con))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        load_id = db.rows(con, "next_load_id")[0][0]
+        if overlap:
+            db.execute(con, f"replace_overlap_{layout.kind}")
+            db.execute(con, "replace_overlap_scope", load_id=load_id, kind=layout.kind)
+            result.messages.append(f"Vervangen: eerdere gegevens uit lading(en) {', '.join(str(o[0]) for o in overlap)} voor dezelfde school en hetzelfde schooljaar.")
+        db.execute(con, f"{layout.kind}_insert", load_id=load_id, **params)
+        result.rows_loaded = con.execute(f"SELECT count(*) FROM {layout.kind}_enrolment WHERE load_id = ?", [load_id]).fetchall()[0][0]
+        db.execute(con, "insert_load_scope", load_id=load_id)
+        db.execute(con, "insert_new_schools", school_type=layout.kind)
+        db.execute(
+            con, "insert_load_log", load_id=load_id, file_name=name, content_hash=content_hash, kind=layout.kind,
+            rows_read=result.rows_read, rows_loaded=result.rows_loaded, problems=json.dumps(result.problems, sort_keys=True),
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    result.status = "geladen"
+    result.load_id = load_id
+
+
+# ---------------------------------------------------------------------------- files and folders
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """The export files named by paths and folders (recursively, sorted); UserError for what is not there."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise UserError(f"{raw}: dit bestand of deze map bestaat niet.")
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in CSV_SUFFIXES)
+            if not found:
+                raise UserError(f"{raw}: deze map bevat geen CSV-bestanden.")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+def load_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, kind: str | None = None,
+               replace: bool = False) -> list[FileResult]:
+    """Load every file under paths, each in its own transaction."""
+    results = []
+    for path in expand_paths(paths):
+        try:
+            data = path.read_bytes()
+        except OSError:
+            results.append(FileResult(file_name=str(path), messages=[f"{path}: het bestand kan niet worden gelezen (geen toegang?)."]))
+            continue
+        results.append(load_bytes(con, path.name, data, kind=kind, replace=replace, source_path=path))
+    return results
+
+
+def load_upload(con: duckdb.DuckDBPyConnection, file_name: str, data: bytes, *, kind: str | None = None,
+                replace: bool = False) -> FileResult:
+    """Load a file uploaded in the dashboard."""
+    return load_bytes(con, Path(file_name).name, data, kind=kind, replace=replace)
+
+
+def list_loads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every load: id, file name, kind, rows, problems (JSON), time, what replaced it and what it covers."""
+    return db.run(con, "list_loads")
+
+
+def remove_load(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
+    """Remove one load and all rows it brought, in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        db.execute(con, "remove_load", load_id=load_id)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+# ---------------------------------------------------------------------------- command line
+
+
+def format_result(result: FileResult) -> str:
+    """A per-file summary in Dutch for the command line."""
+    kind = result.kind or "?"
+    head = f"{result.file_name} [{kind}]: {result.status}"
+    if result.loaded:
+        head += f", {result.rows_read} regels gelezen, {result.rows_loaded} geladen (lading {result.load_id})"
+    lines = [head]
+    if result.problems:
+        lines.append("  problemen: " + ", ".join(f"{k} {v}" for k, v in sorted(result.problems.items())))
+    lines += [f"  - {message}" for message in result.messages]
+    return "\n".join(lines)
+
+
+def cli(args) -> int:
+    """`load PATH... --db FILE [--kind] [--replace]`: exit 0 when every file loaded, 2 when one was refused."""
+    files = expand_paths(args.paths)
+    con = db.connect(args.db)
+    try:
+        results = [load_bytes(con, p.name, p.read_bytes(), kind=args.kind, replace=args.replace, source_path=p) for p in files]
+    finally:
+        con.close()
+    for result in results:
+        print(format_result(result))
+    loaded = sum(r.loaded for r in results)
+    print(f"Totaal: {loaded} van {len(results)} bestand(en) geladen, {sum(r.rows_loaded for r in results)} regels.")
+    return 0 if loaded == len(results) else 2

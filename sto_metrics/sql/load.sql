@@ -1,0 +1,244 @@
+-- name: create_load_macros
+-- Helpers for normalising exported values; temporary, so a read-only database needs none.
+CREATE OR REPLACE TEMP MACRO norm_key(x) AS
+    CASE WHEN regexp_full_match(upper(regexp_replace(x, '\s+', '', 'g')), '[0-9]+')
+         THEN coalesce(nullif(ltrim(regexp_replace(x, '\s+', '', 'g'), '0'), ''), '0')
+         ELSE upper(regexp_replace(x, '\s+', '', 'g')) END;
+CREATE OR REPLACE TEMP MACRO pseudonym(x, inner_key, outer_key) AS
+    sha256(outer_key || unhex(sha256(inner_key || encode(norm_key(x)))));
+-- '2023-2024', '2023/2024', '2023-24', '23-24' and '2023' all mean start year 2023.
+CREATE OR REPLACE TEMP MACRO school_year_start(x) AS (
+    WITH parts AS (
+        SELECT regexp_extract(trim(x), '^(\d{2}|\d{4})\s*[-/]\s*(\d{2}|\d{4})$', ['a', 'b']) AS two,
+               regexp_extract(trim(x), '^(\d{4})$', 1) AS one
+    ), years AS (
+        SELECT CASE WHEN one <> '' THEN CAST(one AS INTEGER)
+                    WHEN two.a <> '' THEN CAST(two.a AS INTEGER) + CASE WHEN length(two.a) = 2 THEN 2000 ELSE 0 END
+               END AS start_year,
+               CASE WHEN one <> '' THEN NULL
+                    WHEN two.b <> '' THEN CAST(two.b AS INTEGER) + CASE WHEN length(two.b) = 2 THEN 2000 ELSE 0 END
+               END AS end_year
+        FROM parts
+    )
+    SELECT CASE WHEN start_year BETWEEN 2000 AND 2099
+                 AND (end_year IS NULL OR end_year = start_year + 1 OR end_year % 100 = (start_year + 1) % 100 AND end_year < 100)
+                THEN start_year END
+    FROM years
+);
+-- '3', '3B', '4H', ' 5 V' all mean leerjaar 3, 4, 5.
+CREATE OR REPLACE TEMP MACRO leerjaar_number(x) AS TRY_CAST(regexp_extract(trim(x), '^(\d+)', 1) AS INTEGER);
+-- A school location: 'brin + vestiging' as one code '12AB00'; a bare BRIN means its main location 00.
+CREATE OR REPLACE TEMP MACRO school_code(x) AS
+    CASE WHEN regexp_full_match(upper(regexp_replace(x, '[\s\-_]', '', 'g')), '[0-9]{2}[A-Z0-9]{2}')
+         THEN upper(regexp_replace(x, '[\s\-_]', '', 'g')) || '00'
+         WHEN regexp_full_match(upper(regexp_replace(x, '[\s\-_]', '', 'g')), '[0-9]{2}[A-Z0-9]{2}[0-9]{2}')
+         THEN upper(regexp_replace(x, '[\s\-_]', '', 'g')) END;
+
+-- name: vo_normalise
+-- Canonical vo rows from the staged file (columns named after canonical fields, all text).
+CREATE OR REPLACE TEMP TABLE load_rows AS
+WITH typed AS (
+    SELECT s.row_nr,
+           nullif(trim(s.pupil_key), '') AS pupil_key,
+           s.school_year AS school_year_raw,
+           school_year_start(s.school_year) AS school_year,
+           s.school AS school_raw,
+           school_code(s.school) AS school_id,
+           nullif(trim(s.school_name), '') AS school_name,
+           s.education AS education_raw,
+           split_part(edu.value, ':', 1) AS education_type,
+           nullif(split_part(edu.value, ':', 2), '') AS leerweg,
+           s.leerjaar AS leerjaar_raw,
+           leerjaar_number(s.leerjaar) AS leerjaar,
+           nullif(trim(s.profile), '') AS profile_raw,
+           s.gender AS gender_raw,
+           g.value AS gender,
+           s.diploma AS diploma_raw,
+           CAST(d.value AS BOOLEAN) AS diploma
+    FROM load_staged s
+    LEFT JOIN ref_alias edu ON edu.domain = 'education' AND edu.alias = norm_text(s.education)
+    LEFT JOIN ref_alias g ON g.domain = 'gender' AND g.alias = norm_text(s.gender)
+    LEFT JOIN ref_alias d ON d.domain = 'diploma' AND d.alias = norm_text(coalesce(s.diploma, ''))
+)
+SELECT t.*,
+       -- TL pupils have a sector, other vmbo pupils a profile; havo/vwo their own profiles.
+       coalesce(p1.value, p2.value) AS profile_code
+FROM typed t
+LEFT JOIN ref_alias p1 ON p1.alias = norm_text(t.profile_raw) AND p1.domain =
+    CASE WHEN t.education_type = 'vmbo' AND t.leerweg = 'TL' THEN 'profile:vmbo_tl'
+         WHEN t.education_type = 'vmbo' THEN 'profile:vmbo' ELSE 'profile:havo_vwo' END
+LEFT JOIN ref_alias p2 ON p2.alias = norm_text(t.profile_raw) AND p2.domain =
+    CASE WHEN t.education_type = 'vmbo' AND t.leerweg = 'TL' THEN 'profile:vmbo'
+         WHEN t.education_type = 'vmbo' THEN 'profile:vmbo_tl' ELSE 'profile:havo_vwo' END;
+
+-- name: vo_fatal_problems
+-- Rows whose values decide who is counted and cannot be read: the file is refused.
+SELECT row_nr, column_field, problem FROM (
+    SELECT row_nr, 'pupil_key' AS column_field, 'leeg' AS problem FROM load_rows WHERE pupil_key IS NULL
+    UNION ALL SELECT row_nr, 'school_year', CASE WHEN nullif(trim(school_year_raw), '') IS NULL THEN 'leeg' ELSE 'onbekend_schooljaar' END
+        FROM load_rows WHERE school_year IS NULL
+    UNION ALL SELECT row_nr, 'school', CASE WHEN nullif(trim(school_raw), '') IS NULL THEN 'leeg' ELSE 'onbekende_school' END
+        FROM load_rows WHERE school_id IS NULL
+    UNION ALL SELECT row_nr, 'education', CASE WHEN nullif(trim(education_raw), '') IS NULL THEN 'leeg' ELSE 'onbekend_onderwijstype' END
+        FROM load_rows WHERE education_type IS NULL OR education_type = ''
+    UNION ALL SELECT row_nr, 'leerjaar', CASE WHEN nullif(trim(leerjaar_raw), '') IS NULL THEN 'leeg' ELSE 'ongeldig_leerjaar' END
+        FROM load_rows
+        WHERE leerjaar IS NULL
+           OR leerjaar < 1
+           OR leerjaar > CASE education_type WHEN 'vmbo' THEN 4 WHEN 'havo' THEN 5 ELSE 6 END
+)
+ORDER BY row_nr, column_field
+LIMIT 1000;
+
+-- name: vo_row_problems
+-- Non-fatal problems per kind: the rows load, with the rule documented in the README.
+SELECT 'onbekend_profiel' AS kind, count(*) AS n, min(row_nr) AS first_row, 'profile' AS column_field
+    FROM load_rows WHERE profile_raw IS NOT NULL AND profile_code IS NULL
+UNION ALL SELECT 'onbekend_geslacht', count(*), min(row_nr), 'gender'
+    FROM load_rows WHERE nullif(trim(gender_raw), '') IS NOT NULL AND gender IS NULL
+UNION ALL SELECT 'onbekende_diploma_waarde', count(*), min(row_nr), 'diploma'
+    FROM load_rows WHERE diploma_raw IS NOT NULL AND diploma IS NULL
+UNION ALL SELECT 'dubbele_leerling', count(*) - count(DISTINCT (norm_key(pupil_key), school_year, school_id)), NULL, 'pupil_key'
+    FROM load_rows;
+
+-- name: vo_insert
+-- Store the file's rows: pseudonymised, first row kept when a pupil is listed twice in one year.
+INSERT INTO vo_enrolment
+SELECT $load_id, pseudonym(pupil_key, $hmac_inner, $hmac_outer), school_year, school_id,
+       education_type, leerweg, leerjaar, profile_code,
+       profile_raw IS NOT NULL AND profile_code IS NULL, gender, diploma
+FROM load_rows
+QUALIFY row_number() OVER (PARTITION BY norm_key(pupil_key), school_year, school_id ORDER BY row_nr) = 1;
+
+-- name: followup_normalise
+-- Canonical mbo or ho rows from the staged file; $kind is 'mbo' or 'ho'.
+CREATE OR REPLACE TEMP TABLE load_rows AS
+SELECT s.row_nr,
+       nullif(trim(s.pupil_key), '') AS pupil_key,
+       s.school_year AS school_year_raw,
+       school_year_start(s.school_year) AS school_year,
+       s.institution AS school_raw,
+       school_code(s.institution) AS school_id,
+       nullif(trim(s.institution_name), '') AS school_name,
+       nullif(trim(s.programme_code), '') AS programme_code,
+       nullif(trim(s.programme_name), '') AS programme_name,
+       TRY_CAST(regexp_extract(trim(s.level), '(\d)', 1) AS INTEGER) AS level,
+       r.value AS route,
+       t.value AS ho_type,
+       nullif(trim(s.sector), '') AS sector_raw,
+       sec.value AS sector_code
+FROM load_staged s
+LEFT JOIN ref_alias r ON r.domain = 'route' AND r.alias = norm_text(s.route)
+LEFT JOIN ref_alias t ON t.domain = 'ho_type' AND t.alias = norm_text(s.ho_type)
+LEFT JOIN ref_alias sec ON sec.domain = $kind || '_sector' AND sec.alias = norm_text(s.sector);
+
+-- name: followup_fatal_problems
+SELECT row_nr, column_field, problem FROM (
+    SELECT row_nr, 'pupil_key' AS column_field, 'leeg' AS problem FROM load_rows WHERE pupil_key IS NULL
+    UNION ALL SELECT row_nr, 'school_year', CASE WHEN nullif(trim(school_year_raw), '') IS NULL THEN 'leeg' ELSE 'onbekend_schooljaar' END
+        FROM load_rows WHERE school_year IS NULL
+    UNION ALL SELECT row_nr, 'institution', CASE WHEN nullif(trim(school_raw), '') IS NULL THEN 'leeg' ELSE 'onbekende_school' END
+        FROM load_rows WHERE school_id IS NULL
+)
+ORDER BY row_nr, column_field
+LIMIT 1000;
+
+-- name: followup_row_problems
+SELECT 'onbekende_sector' AS kind, count(*) AS n, min(row_nr) AS first_row, 'sector' AS column_field
+    FROM load_rows WHERE sector_code IS NULL
+UNION ALL SELECT 'dubbele_leerling', count(*) - count(DISTINCT (norm_key(pupil_key), school_year, school_id, programme_code)), NULL, 'pupil_key'
+    FROM load_rows;
+
+-- name: mbo_insert
+INSERT INTO mbo_enrolment
+SELECT $load_id, pseudonym(pupil_key, $hmac_inner, $hmac_outer), school_year, school_id,
+       programme_code, programme_name, level, route, sector_code
+FROM load_rows
+QUALIFY row_number() OVER (PARTITION BY norm_key(pupil_key), school_year, school_id, programme_code ORDER BY row_nr) = 1;
+
+-- name: ho_insert
+INSERT INTO ho_enrolment
+SELECT $load_id, pseudonym(pupil_key, $hmac_inner, $hmac_outer), school_year, school_id,
+       programme_code, programme_name, ho_type, sector_code
+FROM load_rows
+QUALIFY row_number() OVER (PARTITION BY norm_key(pupil_key), school_year, school_id, programme_code ORDER BY row_nr) = 1;
+
+-- name: load_scope_of_file
+-- The (school, school year) pairs a file covers.
+SELECT DISTINCT school_id, school_year FROM load_rows ORDER BY ALL;
+
+-- name: school_names_in_file
+-- Distinct school names per school in the file, and the name already known for it.
+SELECT r.school_id, count(DISTINCT r.school_name) AS names_in_file, min(r.school_name) AS first_name,
+       any_value(s.name) AS known_name,
+       count(DISTINCT CASE WHEN s.name IS NOT NULL AND r.school_name <> s.name THEN r.school_name END) AS differing_from_known
+FROM load_rows r LEFT JOIN school s USING (school_id)
+WHERE r.school_name IS NOT NULL
+GROUP BY r.school_id
+ORDER BY r.school_id;
+
+-- name: overlapping_loads
+-- Earlier loads of the same kind that cover one of this file's (school, school year) pairs.
+SELECT l.load_id, l.file_name, min(ls.school_id) AS school_id, min(ls.school_year) AS school_year, count(*) AS pairs
+FROM load_scope ls
+JOIN load_log l USING (load_id)
+JOIN (SELECT DISTINCT school_id, school_year FROM load_rows) f USING (school_id, school_year)
+WHERE l.kind = $kind
+GROUP BY l.load_id, l.file_name
+ORDER BY l.load_id;
+
+-- name: load_with_hash
+SELECT load_id, file_name, loaded_at FROM load_log WHERE content_hash = $content_hash ORDER BY load_id LIMIT 1;
+
+-- name: next_load_id
+SELECT coalesce(max(load_id), 0) + 1 AS load_id FROM load_log;
+
+-- name: replace_overlap_vo
+-- --replace: remove earlier rows of the same schools and school years.
+DELETE FROM vo_enrolment WHERE (school_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
+
+-- name: replace_overlap_mbo
+DELETE FROM mbo_enrolment WHERE (institution_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
+
+-- name: replace_overlap_ho
+DELETE FROM ho_enrolment WHERE (institution_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
+
+-- name: replace_overlap_scope
+UPDATE load_log SET replaced_by = $load_id
+WHERE kind = $kind AND load_id IN (
+    SELECT ls.load_id FROM load_scope ls
+    JOIN (SELECT DISTINCT school_id, school_year FROM load_rows) f USING (school_id, school_year));
+DELETE FROM load_scope
+WHERE load_id IN (SELECT load_id FROM load_log WHERE kind = $kind)
+  AND (school_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
+
+-- name: insert_load_scope
+INSERT INTO load_scope SELECT DISTINCT $load_id, school_id, school_year FROM load_rows;
+
+-- name: insert_new_schools
+-- Schools the reference table does not know yet keep the first name their file gives.
+INSERT INTO school
+SELECT school_id, min(school_name), $school_type, NULL
+FROM load_rows
+WHERE school_id NOT IN (SELECT school_id FROM school)
+GROUP BY school_id;
+
+-- name: insert_load_log
+INSERT INTO load_log VALUES ($load_id, $file_name, $content_hash, $kind, $rows_read, $rows_loaded,
+                             $problems, now()::TIMESTAMP, NULL);
+
+-- name: list_loads
+-- Every load with what it covers, newest first.
+SELECT l.load_id, l.file_name, l.kind, l.rows_read, l.rows_loaded, l.problems, l.loaded_at, l.replaced_by,
+       string_agg(DISTINCT ls.school_id, ', ' ORDER BY ls.school_id) AS schools,
+       min(ls.school_year) AS first_year, max(ls.school_year) AS last_year
+FROM load_log l LEFT JOIN load_scope ls USING (load_id)
+GROUP BY ALL
+ORDER BY l.load_id DESC;
+
+-- name: remove_load
+DELETE FROM vo_enrolment WHERE load_id = $load_id;
+DELETE FROM mbo_enrolment WHERE load_id = $load_id;
+DELETE FROM ho_enrolment WHERE load_id = $load_id;
+DELETE FROM load_scope WHERE load_id = $load_id;
+DELETE FROM load_log WHERE load_id = $load_id;
