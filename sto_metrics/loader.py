@@ -188,7 +188,7 @@ def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: 
     all_aliases = {alias for by_kind in aliases.values() for alias in by_kind}
     best: tuple[int, int, str] | None = None  # (recognised headers, -line, delimiter)
     for line_index, line in enumerate(lines[:HEADER_SEARCH_LINES]):
-        if not line.strip():
+        if not line.strip() or len(line) > MAX_LINE_CHARS:
             continue
         for delimiter in DELIMITERS:
             if delimiter not in line:
@@ -244,7 +244,8 @@ def _data_line_numbers(layout: _Layout) -> list[int]:
 def _check_line_lengths(name: str, layout: _Layout) -> None:
     for number, line in enumerate(layout.text.splitlines(), start=1):
         if len(line) > MAX_LINE_CHARS:
-            raise FileRefused(f"{name}, regel {number}: de regel is {len(line):,} tekens lang; een exportregel is veel korter. Het bestand is beschadigd of geen leerlingexport.".replace(",", "."))
+            length = f"{len(line):,}".replace(",", ".")
+            raise FileRefused(f"{name}, regel {number}: de regel is {length} tekens lang; een exportregel is veel korter. Het bestand is beschadigd of geen leerlingexport.")
 
 
 def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout: _Layout) -> int:
@@ -266,7 +267,8 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout: _Layou
             "of meer kolommen dan de kopregel). Controleer de export."
         ) from None
     select = [f"nullif(trim(c{index}), '') AS {field_name}" for field_name, index in layout.fields.items()]
-    all_fields = REQUIRED_FIELDS[layout.kind] + OPTIONAL_FIELDS[layout.kind] + ["brin", "vestiging"]
+    kinds = ["vo"] if layout.kind == "vo" else ["mbo", "ho"]  # mbo and ho share one normalising query
+    all_fields = [f for k in kinds for f in REQUIRED_FIELDS[k] + OPTIONAL_FIELDS[k]] + ["brin", "vestiging"]
     select += [f"NULL::VARCHAR AS {f}" for f in dict.fromkeys(all_fields) if f not in layout.fields]
     blank = " AND ".join(f"nullif(trim(c{i}), '') IS NULL" for i in range(len(layout.headers)))
     con.execute(f"CREATE OR REPLACE TEMP TABLE load_staged AS SELECT row_nr, {', '.join(select)} FROM load_raw WHERE NOT ({blank})")
@@ -281,14 +283,14 @@ def _fatal_message(name: str, layout: _Layout, fatal: pd.DataFrame) -> str:
     headers = {f: layout.headers[i] for f, i in layout.fields.items()}
     headers.setdefault("school", " + ".join(layout.headers[layout.fields[f]] for f in ("brin", "vestiging") if f in layout.fields))
     parts = []
-    for problem, group in fatal.groupby("problem", sort=False):
+    for (problem, _column), group in fatal.groupby(["problem", "column_field"], sort=False):
         first = group.iloc[0]
         column = headers.get(first.column_field, FIELD_LABELS.get(first.column_field, first.column_field))
         rows = [line_numbers[r - 1] if r - 1 < len(line_numbers) else r for r in group.row_nr.head(5)]
         more = f" en nog {len(group) - 5} regel(s)" if len(group) > 5 else ""
         parts.append(f"kolom '{column}' {FATAL_LABELS[problem]} op regel {', '.join(map(str, rows))}{more}")
     mixed = _mixed_delimiter_hint(layout, fatal)
-    return f"{name}: het bestand is niet geladen; " + "; ".join(parts) + "." + mixed + " Verbeter de export en laad het bestand opnieuw."
+    return f"{name}: het bestand is niet geladen.{mixed} " + "; ".join(parts).capitalize() + ". Verbeter de export en laad het bestand opnieuw."
 
 
 def _mixed_delimiter_hint(layout: _Layout, fatal: pd.DataFrame) -> str:
