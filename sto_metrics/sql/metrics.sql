@@ -1,0 +1,259 @@
+-- Metric queries (spec/metrics.md). Every value arrives as a bound parameter:
+--   settings   $dp_technical, $havo_vwo_any_n, $over_all_graduates (MetricSettings.as_params())
+--   population $leerwegen, $genders, $school_ids (VARCHAR[]), $school_years (INTEGER[]); empty = all
+--   level      $level: 'vmbo' or 'havo-vwo'
+-- Shared rules, repeated in each query because DuckDB has no cross-statement CTEs:
+--   * one vo record per pupil and year: highest leerjaar, then smallest school_id (ARCHITECTURE.md);
+--     the population filter applies to that record, after the choice;
+--   * a profile is known when it is in ref_profile at a level that fits the education type;
+--   * profile_class: 'core' = technical under every setting, 'extra' = technical only under the
+--     alternative setting (vmbo D&P; havo/vwo N profile without NT), 'other' = known, not technical,
+--     'unknown'. The privacy layer uses the classes to protect all settings at once.
+
+-- name: inflow_counts
+-- Pupils in vmbo leerjaar 3 / havo-vwo leerjaar 4 per school year, for the region and per school,
+-- unsplit and split by geslacht and by leerweg (havo/vwo: education type), in one scan (GROUPING SETS).
+-- Columns: school_year, school_id (NULL = region), split_by ('' | 'geslacht' | 'leerweg'), split,
+-- pupils (known profile), technical (settings in force), unknown_profile, n_core, n_extra, n_other.
+WITH vo_record AS (
+    SELECT *
+    FROM vo_enrolment
+    QUALIFY row_number() OVER (PARTITION BY pupil_hash, school_year ORDER BY leerjaar DESC NULLS LAST, school_id) = 1
+),
+classified AS (
+    SELECT
+        r.school_year,
+        r.school_id,
+        coalesce(r.gender, 'onbekend') AS gender,
+        CASE WHEN r.education_type = 'vmbo' THEN coalesce(r.leerweg, 'onbekend') ELSE r.education_type END AS leerweg,
+        CASE
+            WHEN p.code IS NULL THEN 'unknown'
+            WHEN p.level = 'havo_vwo' AND p.contains_nt THEN 'core'
+            WHEN p.level = 'havo_vwo' AND p.contains_n THEN 'extra'
+            WHEN p.level = 'havo_vwo' THEN 'other'
+            WHEN p.technical THEN 'core'
+            WHEN p.is_dp THEN 'extra'
+            ELSE 'other'
+        END AS profile_class
+    FROM vo_record r
+    LEFT JOIN ref_profile p
+        ON p.code = r.profile_code
+       AND CASE WHEN r.education_type = 'vmbo' THEN p.level IN ('vmbo', 'vmbo_tl') ELSE p.level = 'havo_vwo' END
+    WHERE CASE WHEN $level = 'vmbo'
+               THEN r.education_type = 'vmbo' AND r.leerjaar = 3
+               ELSE r.education_type IN ('havo', 'vwo') AND r.leerjaar = 4 END
+      AND (len($leerwegen::VARCHAR[]) = 0 OR list_contains($leerwegen::VARCHAR[], r.leerweg))
+      AND (len($genders::VARCHAR[]) = 0 OR list_contains($genders::VARCHAR[], r.gender))
+      AND (len($school_ids::VARCHAR[]) = 0 OR list_contains($school_ids::VARCHAR[], r.school_id))
+      AND (len($school_years::INTEGER[]) = 0 OR list_contains($school_years::INTEGER[], r.school_year))
+),
+counted AS (
+    SELECT
+        school_year,
+        CASE WHEN grouping(school_id) = 0 THEN school_id END AS school_id,
+        CASE WHEN grouping(gender) = 0 THEN 'geslacht' WHEN grouping(leerweg) = 0 THEN 'leerweg' ELSE '' END AS split_by,
+        CASE WHEN grouping(gender) = 0 THEN gender WHEN grouping(leerweg) = 0 THEN leerweg ELSE '' END AS split,
+        count(*) FILTER (WHERE profile_class <> 'unknown') AS pupils,
+        count(*) FILTER (WHERE profile_class = 'core'
+                            OR (profile_class = 'extra' AND CASE WHEN $level = 'vmbo' THEN $dp_technical ELSE $havo_vwo_any_n END)) AS technical,
+        count(*) FILTER (WHERE profile_class = 'unknown') AS unknown_profile,
+        count(*) FILTER (WHERE profile_class = 'core') AS n_core,
+        count(*) FILTER (WHERE profile_class = 'extra') AS n_extra,
+        count(*) FILTER (WHERE profile_class = 'other') AS n_other
+    FROM classified
+    GROUP BY GROUPING SETS (
+        (school_year), (school_year, gender), (school_year, leerweg),
+        (school_year, school_id), (school_year, school_id, gender), (school_year, school_id, leerweg)
+    )
+)
+SELECT
+    school_year::INTEGER AS school_year, school_id, split_by, split,
+    pupils::BIGINT AS pupils, technical::BIGINT AS technical, unknown_profile::BIGINT AS unknown_profile,
+    n_core::BIGINT AS n_core, n_extra::BIGINT AS n_extra, n_other::BIGINT AS n_other
+FROM counted
+ORDER BY school_year, school_id NULLS FIRST, split_by, split;
+
+-- name: destination_counts
+-- Diploma holders of cohort Y (their vo record for Y says diploma) by destination on 1 October of
+-- Y+1 (priority ho > mbo > vo; technical if any enrolment at that level is technical), for the
+-- region and per school (of the Y record), by profile class and by from_group under the settings.
+-- Only cohorts for which the database holds mbo or ho enrolments in Y+1.
+-- Columns: school_year, school_id (NULL = region), from_group, profile_class, destination, pupils.
+WITH vo_record AS (
+    SELECT *
+    FROM vo_enrolment
+    QUALIFY row_number() OVER (PARTITION BY pupil_hash, school_year ORDER BY leerjaar DESC NULLS LAST, school_id) = 1
+),
+known_years AS (
+    SELECT DISTINCT school_year - 1 AS cohort_year FROM mbo_enrolment
+    UNION
+    SELECT DISTINCT school_year - 1 FROM ho_enrolment
+),
+cohort AS (
+    SELECT
+        r.pupil_hash,
+        r.school_year,
+        r.school_id,
+        CASE
+            WHEN p.code IS NULL THEN 'unknown'
+            WHEN p.level = 'havo_vwo' AND p.contains_nt THEN 'core'
+            WHEN p.level = 'havo_vwo' AND p.contains_n THEN 'extra'
+            WHEN p.level = 'havo_vwo' THEN 'other'
+            WHEN p.technical THEN 'core'
+            WHEN p.is_dp THEN 'extra'
+            ELSE 'other'
+        END AS profile_class
+    FROM vo_record r
+    JOIN known_years k ON k.cohort_year = r.school_year
+    LEFT JOIN ref_profile p
+        ON p.code = r.profile_code
+       AND CASE WHEN r.education_type = 'vmbo' THEN p.level IN ('vmbo', 'vmbo_tl') ELSE p.level = 'havo_vwo' END
+    WHERE r.diploma
+      AND CASE WHEN $level = 'vmbo' THEN r.education_type = 'vmbo' ELSE r.education_type IN ('havo', 'vwo') END
+      AND (len($leerwegen::VARCHAR[]) = 0 OR list_contains($leerwegen::VARCHAR[], r.leerweg))
+      AND (len($genders::VARCHAR[]) = 0 OR list_contains($genders::VARCHAR[], r.gender))
+      AND (len($school_ids::VARCHAR[]) = 0 OR list_contains($school_ids::VARCHAR[], r.school_id))
+      AND (len($school_years::INTEGER[]) = 0 OR list_contains($school_years::INTEGER[], r.school_year))
+),
+ho_next AS (
+    SELECT h.pupil_hash, h.school_year - 1 AS cohort_year, bool_or(coalesce(s.technical, FALSE)) AS technical
+    FROM ho_enrolment h
+    LEFT JOIN ref_ho_sector s ON s.code = h.sector_code
+    WHERE h.pupil_hash IN (SELECT pupil_hash FROM cohort)
+    GROUP BY ALL
+),
+mbo_next AS (
+    SELECT m.pupil_hash, m.school_year - 1 AS cohort_year, bool_or(coalesce(s.technical, FALSE)) AS technical
+    FROM mbo_enrolment m
+    LEFT JOIN ref_mbo_sector s ON s.code = m.sector_code
+    WHERE m.pupil_hash IN (SELECT pupil_hash FROM cohort)
+    GROUP BY ALL
+),
+vo_next AS (
+    SELECT DISTINCT pupil_hash, school_year - 1 AS cohort_year
+    FROM vo_enrolment
+    WHERE pupil_hash IN (SELECT pupil_hash FROM cohort)
+),
+destined AS (
+    SELECT
+        c.school_year,
+        c.school_id,
+        c.profile_class,
+        CASE WHEN c.profile_class = 'core'
+                  OR (c.profile_class = 'extra' AND CASE WHEN $level = 'vmbo' THEN $dp_technical ELSE $havo_vwo_any_n END)
+             THEN 'techniek' ELSE 'overig' END AS from_group,
+        CASE
+            WHEN h.pupil_hash IS NOT NULL THEN CASE WHEN h.technical THEN 'ho_techniek' ELSE 'ho_overig' END
+            WHEN m.pupil_hash IS NOT NULL THEN CASE WHEN m.technical THEN 'mbo_techniek' ELSE 'mbo_overig' END
+            WHEN v.pupil_hash IS NOT NULL THEN 'vo'
+            ELSE 'niet_gevonden'
+        END AS destination
+    FROM cohort c
+    LEFT JOIN ho_next h ON h.pupil_hash = c.pupil_hash AND h.cohort_year = c.school_year
+    LEFT JOIN mbo_next m ON m.pupil_hash = c.pupil_hash AND m.cohort_year = c.school_year
+    LEFT JOIN vo_next v ON v.pupil_hash = c.pupil_hash AND v.cohort_year = c.school_year
+)
+SELECT
+    school_year::INTEGER AS school_year,
+    CASE WHEN grouping(school_id) = 0 THEN school_id END AS school_id,
+    from_group, profile_class, destination,
+    count(*)::BIGINT AS pupils
+FROM destined
+GROUP BY GROUPING SETS ((school_year, from_group, profile_class, destination),
+                        (school_year, school_id, from_group, profile_class, destination))
+ORDER BY ALL NULLS FIRST;
+
+-- name: cohort_flow_paths
+-- Cohort flow for vmbo leerjaar 2 in $start_year: per school of the start record, pupils by
+-- stage-2 state (leerjaar 3 in Y+1), stage-3 state (diploma in Y+2) and destination in Y+3 (as in
+-- destination_counts). A stage is NULL when the database holds no data for its year (vo for
+-- stages 2-3; mbo or ho for stage 4), and stage 4 is NULL for pupils without a diploma.
+WITH vo_record AS (
+    SELECT *
+    FROM vo_enrolment
+    WHERE school_year BETWEEN $start_year AND $start_year + 3
+    QUALIFY row_number() OVER (PARTITION BY pupil_hash, school_year ORDER BY leerjaar DESC NULLS LAST, school_id) = 1
+),
+classified AS (
+    SELECT
+        r.*,
+        CASE
+            WHEN p.code IS NULL THEN 'unknown'
+            WHEN p.technical THEN 'core'
+            WHEN p.is_dp THEN 'extra'
+            ELSE 'other'
+        END AS profile_class
+    FROM vo_record r
+    LEFT JOIN ref_profile p ON p.code = r.profile_code AND p.level IN ('vmbo', 'vmbo_tl') AND r.education_type = 'vmbo'
+),
+start AS (
+    SELECT pupil_hash, school_id
+    FROM classified
+    WHERE school_year = $start_year AND education_type = 'vmbo' AND leerjaar = 2
+      AND (len($school_ids::VARCHAR[]) = 0 OR list_contains($school_ids::VARCHAR[], school_id))
+),
+has_vo AS (SELECT DISTINCT school_year FROM vo_enrolment WHERE school_year BETWEEN $start_year + 1 AND $start_year + 2),
+has_next AS (
+    SELECT count(*) > 0 AS known FROM (
+        SELECT 1 FROM mbo_enrolment WHERE school_year = $start_year + 3
+        UNION ALL
+        SELECT 1 FROM ho_enrolment WHERE school_year = $start_year + 3
+    )
+),
+is_technical AS (
+    SELECT CASE WHEN $dp_technical THEN ['core', 'extra'] ELSE ['core'] END AS classes
+),
+paths AS (
+    SELECT
+        s.school_id,
+        CASE
+            WHEN NOT EXISTS (SELECT 1 FROM has_vo WHERE school_year = $start_year + 1) THEN NULL
+            WHEN y1.education_type = 'vmbo' AND y1.leerjaar = 3
+                THEN CASE WHEN list_contains((SELECT classes FROM is_technical), y1.profile_class) THEN 'lj3_techniek' ELSE 'lj3_overig' END
+            ELSE 'lj3_elders'
+        END AS stage2,
+        CASE
+            WHEN NOT EXISTS (SELECT 1 FROM has_vo WHERE school_year = $start_year + 2) THEN NULL
+            WHEN y2.education_type = 'vmbo' AND y2.diploma
+                THEN CASE WHEN list_contains((SELECT classes FROM is_technical), y2.profile_class) THEN 'diploma_techniek' ELSE 'diploma_overig' END
+            ELSE 'geen_diploma'
+        END AS stage3,
+        y2.education_type = 'vmbo' AND coalesce(y2.diploma, FALSE) AS graduated,
+        s.pupil_hash
+    FROM start s
+    LEFT JOIN classified y1 ON y1.pupil_hash = s.pupil_hash AND y1.school_year = $start_year + 1
+    LEFT JOIN classified y2 ON y2.pupil_hash = s.pupil_hash AND y2.school_year = $start_year + 2
+),
+ho_next AS (
+    SELECT h.pupil_hash, bool_or(coalesce(t.technical, FALSE)) AS technical
+    FROM ho_enrolment h LEFT JOIN ref_ho_sector t ON t.code = h.sector_code
+    WHERE h.school_year = $start_year + 3
+    GROUP BY ALL
+),
+mbo_next AS (
+    SELECT m.pupil_hash, bool_or(coalesce(t.technical, FALSE)) AS technical
+    FROM mbo_enrolment m LEFT JOIN ref_mbo_sector t ON t.code = m.sector_code
+    WHERE m.school_year = $start_year + 3
+    GROUP BY ALL
+),
+vo_next AS (SELECT DISTINCT pupil_hash FROM vo_enrolment WHERE school_year = $start_year + 3),
+staged AS (
+    SELECT
+        p.school_id, p.stage2, p.stage3,
+        CASE
+            WHEN p.stage3 IS NULL OR NOT p.graduated THEN NULL
+            WHEN NOT (SELECT known FROM has_next) THEN NULL
+            WHEN h.pupil_hash IS NOT NULL THEN CASE WHEN h.technical THEN 'ho_techniek' ELSE 'ho_overig' END
+            WHEN m.pupil_hash IS NOT NULL THEN CASE WHEN m.technical THEN 'mbo_techniek' ELSE 'mbo_overig' END
+            WHEN v.pupil_hash IS NOT NULL THEN 'vo'
+            ELSE 'niet_gevonden'
+        END AS stage4
+    FROM paths p
+    LEFT JOIN ho_next h ON h.pupil_hash = p.pupil_hash
+    LEFT JOIN mbo_next m ON m.pupil_hash = p.pupil_hash
+    LEFT JOIN vo_next v ON v.pupil_hash = p.pupil_hash
+)
+SELECT school_id, stage2, stage3, stage4, count(*)::BIGINT AS pupils
+FROM staged
+GROUP BY ALL
+ORDER BY ALL NULLS FIRST;
