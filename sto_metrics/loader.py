@@ -290,7 +290,7 @@ def _fatal_message(name: str, layout: _Layout, fatal: pd.DataFrame) -> str:
         more = f" en nog {len(group) - 5} regel(s)" if len(group) > 5 else ""
         parts.append(f"kolom '{column}' {FATAL_LABELS[problem]} op regel {', '.join(map(str, rows))}{more}")
     mixed = _mixed_delimiter_hint(layout, fatal)
-    return f"{name}: het bestand is niet geladen.{mixed} " + "; ".join(parts).capitalize() + ". Verbeter de export en laad het bestand opnieuw."
+    return f"{name}: het bestand is niet geladen.{mixed} " + "; ".join(parts)[:1].upper() + "; ".join(parts)[1:] + ". Verbeter de export en laad het bestand opnieuw."
 
 
 def _mixed_delimiter_hint(layout: _Layout, fatal: pd.DataFrame) -> str:
@@ -350,11 +350,14 @@ def _pupil_names_in_school_name(con: duckdb.DuckDBPyConnection, layout: _Layout)
 
 
 def load_bytes(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, kind: str | None = None, replace: bool = False,
-               source_path: Path | None = None) -> FileResult:
-    """Load one export; on any fatal problem the database is exactly as before."""
+               source_path: Path | None = None, secret: bytes | None = None) -> FileResult:
+    """Load one export; on any fatal problem the database is exactly as before.
+
+    `secret` overrides the database's pseudonymisation key (the demo database uses a fixed one).
+    """
     result = FileResult(file_name=name)
     try:
-        _load(con, name, data, kind, replace, source_path, result)
+        _load(con, name, data, kind, replace, source_path, secret, result)
     except FileRefused as refused:
         result.status = "geweigerd"
         result.messages = [str(refused)]
@@ -363,7 +366,7 @@ def load_bytes(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, kind: 
     return result
 
 
-def _load(con, name, data, kind, replace, source_path, result: FileResult) -> None:
+def _load(con, name, data, kind, replace, source_path, secret, result: FileResult) -> None:
     content_hash = hashlib.sha256(data).hexdigest()
     text = decode_export(name, data)
     layout = find_layout(name, text, reference.column_aliases(con), kind)
@@ -407,7 +410,7 @@ def _load(con, name, data, kind, replace, source_path, result: FileResult) -> No
     if layout.ignored:
         result.messages.append(f"Niet gebruikte kolommen: {', '.join(layout.ignored)}.")
 
-    params = pseudonym.hmac_params(pseudonym.database_secret(con))
+    params = pseudonym.hmac_params(secret or pseudonym.database_secret(con))
     con.execute("BEGIN TRANSACTION")
     try:
         load_id = db.rows(con, "next_load_id")[0][0]
@@ -452,7 +455,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def load_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, kind: str | None = None,
-               replace: bool = False) -> list[FileResult]:
+               replace: bool = False, secret: bytes | None = None) -> list[FileResult]:
     """Load every file under paths, each in its own transaction."""
     results = []
     for path in expand_paths(paths):
@@ -461,7 +464,7 @@ def load_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, k
         except OSError:
             results.append(FileResult(file_name=str(path), messages=[f"{path}: het bestand kan niet worden gelezen (geen toegang?)."]))
             continue
-        results.append(load_bytes(con, path.name, data, kind=kind, replace=replace, source_path=path))
+        results.append(load_bytes(con, path.name, data, kind=kind, replace=replace, source_path=path, secret=secret))
     return results
 
 
@@ -505,10 +508,10 @@ def format_result(result: FileResult) -> str:
 
 def cli(args) -> int:
     """`load PATH... --db FILE [--kind] [--replace]`: exit 0 when every file loaded, 2 when one was refused."""
-    files = expand_paths(args.paths)
+    expand_paths(args.paths)  # a missing path stops before the database is created
     con = db.connect(args.db)
     try:
-        results = [load_bytes(con, p.name, p.read_bytes(), kind=args.kind, replace=args.replace, source_path=p) for p in files]
+        results = load_paths(con, args.paths, kind=args.kind, replace=args.replace)
     finally:
         con.close()
     for result in results:

@@ -1,0 +1,59 @@
+"""The bundled demo region as a ready database, built from data/demo/ on first use."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from sto_metrics import db, loader
+from sto_metrics.paths import DATA_DIR, DEMO_DIR
+
+# Synthetic pupils only: a fixed, public key keeps the demo database reproducible.
+DEMO_SECRET = b"sto-demo-synthetic-data-only"
+
+
+def _source_fingerprint(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def default_path() -> Path:
+    """data/demo.duckdb, or a temporary folder when the repository is read-only."""
+    if os.access(DATA_DIR, os.W_OK):
+        return DATA_DIR / "demo.duckdb"
+    return Path(tempfile.gettempdir()) / "sto-demo.duckdb"
+
+
+def build(target: Path, source: Path = DEMO_DIR) -> list[loader.FileResult]:
+    """Load every demo export into a fresh database at target (built aside, then moved in place)."""
+    partial = target.with_name(target.name + ".bouw")
+    partial.unlink(missing_ok=True)
+    con = db.connect(partial)
+    try:
+        results = loader.load_paths(con, [source], secret=DEMO_SECRET)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('demo_source', ?)", [_source_fingerprint(source)])
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    os.replace(partial, target)
+    return results
+
+
+def ensure_demo_database(target: Path | None = None) -> Path:
+    """The demo database, rebuilt when missing or when data/demo/ has changed since it was built."""
+    target = target or default_path()
+    if target.exists():
+        con = db.connect(target, read_only=True)
+        try:
+            stored = con.execute("SELECT value FROM meta WHERE key = 'demo_source'").fetchall()
+        finally:
+            con.close()
+        if stored and stored[0][0] == _source_fingerprint(DEMO_DIR):
+            return target
+    build(target)
+    return target
