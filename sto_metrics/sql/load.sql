@@ -98,8 +98,9 @@ UNION ALL SELECT 'onbekend_geslacht', count(*), min(row_nr), 'gender'
     FROM load_rows WHERE nullif(trim(gender_raw), '') IS NOT NULL AND gender IS NULL
 UNION ALL SELECT 'onbekende_diploma_waarde', count(*), min(row_nr), 'diploma'
     FROM load_rows WHERE diploma_raw IS NOT NULL AND diploma IS NULL
-UNION ALL SELECT 'dubbele_leerling', count(*) - count(DISTINCT (norm_key(pupil_key), school_year, school_id)), NULL, 'pupil_key'
-    FROM load_rows;
+UNION ALL SELECT 'dubbele_leerling', count(*), min(row_nr), 'pupil_key' FROM (
+    SELECT row_nr, row_number() OVER (PARTITION BY norm_key(pupil_key), school_year, school_id ORDER BY row_nr) AS nth FROM load_rows
+) WHERE nth > 1;
 
 -- name: vo_insert
 -- Store the file's rows: pseudonymised, first row kept when a pupil is listed twice in one year.
@@ -146,8 +147,9 @@ LIMIT 1000;
 -- name: followup_row_problems
 SELECT 'onbekende_sector' AS kind, count(*) AS n, min(row_nr) AS first_row, 'sector' AS column_field
     FROM load_rows WHERE sector_code IS NULL
-UNION ALL SELECT 'dubbele_leerling', count(*) - count(DISTINCT (norm_key(pupil_key), school_year, school_id, programme_code)), NULL, 'pupil_key'
-    FROM load_rows;
+UNION ALL SELECT 'dubbele_leerling', count(*), min(row_nr), 'pupil_key' FROM (
+    SELECT row_nr, row_number() OVER (PARTITION BY norm_key(pupil_key), school_year, school_id, programme_code ORDER BY row_nr) AS nth FROM load_rows
+) WHERE nth > 1;
 
 -- name: mbo_insert
 INSERT INTO mbo_enrolment
