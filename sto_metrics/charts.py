@@ -63,17 +63,17 @@ def _base_layout(title: str | None, *, height: int = 380) -> dict:
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
         "height": height,
-        "margin": {"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
+        "margin": {"l": 70, "r": 20, "t": 50 if title else 20, "b": 20},
         "legend": {"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
         "hoverlabel": {"font": {"family": FONT_FAMILY}},
-        "xaxis": {"showgrid": False, "linecolor": "#BBBBBB", "ticks": "outside", "type": "category"},
-        "yaxis": {"gridcolor": "#E5E5E5", "zeroline": False},
+        "xaxis": {"showgrid": False, "linecolor": "#BBBBBB", "ticks": "outside", "type": "category", "automargin": True},
+        "yaxis": {"gridcolor": "#E5E5E5", "zeroline": False, "automargin": True},
     }
 
 
 def _share_axis(max_share: float | None = None) -> dict:
     top = 1.0 if max_share is None else min(1.0, max(0.1, max_share * 1.15))
-    return {"tickformat": ".0%", "range": [0, top], "title": {"text": "aandeel"}}
+    return {"tickformat": ".0%", "range": [0, top], "title": {"text": "aandeel", "standoff": 8}}
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -142,6 +142,57 @@ def trend_figure(table: pd.DataFrame, *, title: str | None = None, series_column
     return figure
 
 
+def small_multiples_figure(table: pd.DataFrame, *, reference: pd.DataFrame | None = None, title: str | None = None,
+                           columns: int = 3, series_column: str = "series") -> go.Figure:
+    """One small trend chart per series (school), each with its 95% band, and the reference
+    (the region) as a grey dashed line in every panel for comparison.
+
+    `table` and `reference`: the columns of trend_figure (display-safe).
+    """
+    from plotly.subplots import make_subplots
+
+    if table.empty:
+        return _empty(go.Figure(), title, 300)
+    names = list(dict.fromkeys(table[series_column].astype(str)))
+    rows = -(-len(names) // columns)
+    years = sorted({fmt.school_year(y) for y in table["school_year"]} | (set(map(fmt.school_year, reference["school_year"]))
+                                                                        if reference is not None else set()))
+    figure = make_subplots(rows=rows, cols=columns, subplot_titles=[escape(name) for name in names], shared_yaxes=True,
+                           horizontal_spacing=0.04, vertical_spacing=0.5 / max(rows, 1) if rows > 1 else 0.1)
+    highs = [fmt.numeric(v) for v in table["ci_high"]]
+    top = min(1.0, max(0.1, max((v for v in highs if v is not None), default=0.5) * 1.1))
+    for i, name in enumerate(names):
+        row, col = divmod(i, columns)
+        part = table[table[series_column].astype(str) == name].sort_values("school_year")
+        x = [fmt.school_year(y) for y in part["school_year"]]
+        color = COLORWAY[0]
+        if reference is not None and not reference.empty:
+            ref = reference.sort_values("school_year")
+            figure.add_trace(go.Scatter(
+                x=[fmt.school_year(y) for y in ref["school_year"]], y=[fmt.numeric(v) for v in ref["share"]], mode="lines",
+                line={"color": OKABE_ITO["grey"], "dash": "dash", "width": 1.5}, name=escape(str(ref[series_column].iloc[0])),
+                showlegend=i == 0, legendgroup="reference", customdata=[share_hover(r, str(r[series_column])) for _, r in ref.iterrows()],
+                hovertemplate="%{customdata}<extra></extra>"), row=row + 1, col=col + 1)
+        figure.add_trace(go.Scatter(x=x, y=[fmt.numeric(v) for v in part["ci_high"]], mode="lines", line={"width": 0}, hoverinfo="skip",
+                                    showlegend=False), row=row + 1, col=col + 1)
+        figure.add_trace(go.Scatter(x=x, y=[fmt.numeric(v) for v in part["ci_low"]], mode="lines", line={"width": 0}, fill="tonexty",
+                                    fillcolor=_rgba(color, 0.18), hoverinfo="skip", showlegend=False), row=row + 1, col=col + 1)
+        figure.add_trace(go.Scatter(
+            x=x, y=[fmt.numeric(v) for v in part["share"]], mode="lines+markers", line={"color": color, "width": 2}, marker={"size": 5},
+            name=escape(name), showlegend=False, customdata=[share_hover(r, name) for _, r in part.iterrows()],
+            hovertemplate="%{customdata}<extra></extra>"), row=row + 1, col=col + 1)
+    layout = _base_layout(title, height=80 + 230 * rows)
+    layout.pop("xaxis")
+    layout.pop("yaxis")
+    layout["legend"] = {"orientation": "h", "yanchor": "bottom", "y": 1.0 + 0.12 / rows, "x": 0}
+    figure.update_layout(**layout)
+    figure.update_xaxes(type="category", categoryorder="array", categoryarray=years, showgrid=False, linecolor="#BBBBBB",
+                        tickangle=-45, tickfont={"size": 10})
+    figure.update_yaxes(tickformat=".0%", range=[0, top], gridcolor="#E5E5E5", zeroline=False)
+    figure.update_annotations(font={"size": 13})
+    return figure
+
+
 def compare_figure(table: pd.DataFrame, *, title: str | None = None, label_column: str = "series",
                    region_label: str = "Regio", height: int | None = None) -> go.Figure:
     """One year, schools side by side: a dot per school with its 95% interval as error bar.
@@ -170,7 +221,7 @@ def compare_figure(table: pd.DataFrame, *, title: str | None = None, label_colum
     ))
     layout = _base_layout(title, height=height or max(260, 60 + 36 * len(rows)))
     layout["xaxis"] = {"tickformat": ".0%", "gridcolor": "#E5E5E5", "range": [0, min(1.0, max([v for v in rows["_high"] if v == v] or [0.5]) * 1.1)],
-                       "title": {"text": "aandeel (met 95%-interval)"}}
+                       "title": {"text": "aandeel (met 95%-interval)", "standoff": 12}, "automargin": True}
     layout["yaxis"] = {"type": "category", "automargin": True}
     figure.update_layout(**layout)
     return figure

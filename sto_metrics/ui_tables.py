@@ -45,14 +45,14 @@ def share_chart_input(table: pd.DataFrame, *, numerator: str, denominator: str, 
     return out
 
 
-def inflow_display(table: pd.DataFrame, *, region_name: str = REGION_LABEL, split_label: str | None = None) -> pd.DataFrame:
+def inflow_display(table: pd.DataFrame, *, region_name: str = REGION_LABEL, split_column: str | None = None) -> pd.DataFrame:
     """Inflow rows as shown: Schooljaar, Regio/school, [split], leerlingen, techniek, aandeel, interval, onbekend."""
     out = pd.DataFrame({
         "Schooljaar": [fmt.school_year(y) for y in table["school_year"]],
         "Regio of school": series_names(table, region_name).to_list(),
     })
-    if split_label:
-        out[split_label] = [split_label(v) for v in table["split"]]
+    if split_column:
+        out[split_column] = [split_label(v) for v in table["split"]]
     out["Leerlingen (noemer)"] = [fmt.count(v) for v in table["pupils"]]
     out["Technisch profiel"] = [fmt.count(v) for v in table["technical"]]
     out["Aandeel techniek"] = [fmt.percent(v) for v in table["share"]]

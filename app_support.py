@@ -1,0 +1,322 @@
+"""Dashboard plumbing shared by dashboard.py and pages/: the data source, the one cached
+DuckDB connection, cached display-safe tables, the shared sidebar and the figure panel.
+
+Only tables that went through privacy.suppress leave this module; pages never see exact
+counts. Every query runs on its own cursor (DuckDB connections are not thread-safe and
+Streamlit runs each session in its own thread).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from sto_metrics import charts, db, metrics, privacy, ui_options
+from sto_metrics import formatting as fmt
+from sto_metrics.errors import UserError
+from sto_metrics.settings import MetricSettings, PopulationFilter
+
+DB_ENV = "STO_DB"
+RULES = privacy.SuppressionRules()
+FIRST_STO_YEAR = 2020  # the first STO period started in school year 2020-2021
+CACHE_TTL_SECONDS = 3600
+CONTEXT_KEY = "_sto_context"
+
+LEERWEGEN = ["BB", "KB", "GL", "TL"]
+GENDERS = ["M", "V", "X"]
+HAVO_VWO_OPTIONS = {"nt": "profiel met NT (CBS)", "n": "elk N-profiel (Techniekpact)"}
+DENOMINATOR_OPTIONS = {"enrolled_mbo": "wie naar het mbo ging (Techniekpact)", "all_graduates": "alle gediplomeerden"}
+LEVEL_OPTIONS = {"vmbo": "vmbo", "havo-vwo": "havo/vwo"}
+
+
+# ----------------------------------------------------------------------------- data source
+
+
+@dataclass(frozen=True)
+class Source:
+    """Which database the app shows: the region's own (STO_DB) or the bundled demo."""
+
+    path: str
+    is_demo: bool
+
+
+def source() -> Source:
+    """STO_DB when set, else the demo database (built from data/demo/ on first use)."""
+    configured = os.environ.get(DB_ENV, "").strip()
+    if configured:
+        return Source(str(Path(configured).expanduser().resolve()), False)
+    return Source(_demo_database(), True)
+
+
+@st.cache_resource(show_spinner="Demodatabase wordt opgebouwd…")
+def _demo_database() -> str:
+    from sto_metrics import demo_db
+
+    return str(demo_db.ensure_demo_database())
+
+
+@st.cache_resource(max_entries=4, show_spinner="Database openen…", on_release=lambda con: con.close())
+def _connection(path: str) -> duckdb.DuckDBPyConnection:
+    return db.connect(path)
+
+
+@contextmanager
+def cursor(path: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A fresh cursor on the shared connection, closed after use."""
+    cur = _connection(path or source().path).cursor()
+    try:
+        yield cur
+    finally:
+        cur.close()
+
+
+def close_connection() -> None:
+    """Drop the cached connection and every cached table (before the database file is replaced)."""
+    _connection.clear()
+    _cached_table.clear()
+    _options.clear()
+
+
+def reset_demo_database() -> None:
+    """Rebuild the demo database from data/demo/ (only ever the demo file, never STO_DB)."""
+    from sto_metrics import demo_db
+
+    src = source()
+    if not src.is_demo:
+        raise UserError("Alleen de demodatabase kan worden hersteld.")
+    close_connection()
+    demo_db.build(Path(src.path))
+    _demo_database.clear()
+
+
+# ----------------------------------------------------------------------------- cached tables
+
+
+@st.cache_data(max_entries=512, ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _cached_table(path: str, version: str, kind: str, level: str, by: str, split: str | None,
+                  settings_key: tuple, population_key: tuple) -> pd.DataFrame:
+    """One display-safe metric table; `version` makes a new load invalidate the entry."""
+    settings = MetricSettings(*settings_key)
+    population = PopulationFilter(*population_key)
+    with cursor(path) as cur:
+        if kind == "inflow":
+            exact = metrics.inflow(cur, level=level, by=by, split=split, settings=settings, population=population)
+        elif kind == "destinations":
+            exact = metrics.destinations(cur, level=level, by=by, settings=settings, population=population)
+        elif kind == "progression":
+            exact = metrics.progression(cur, level=level, by=by, settings=settings, population=population)
+        else:
+            raise ValueError(kind)
+    return privacy.suppress(exact, metric_name(kind, level), RULES)
+
+
+@st.cache_data(max_entries=128, ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _cached_flow(path: str, version: str, start_year: int, school_id: str | None, settings_key: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+    settings = MetricSettings(*settings_key)
+    with cursor(path) as cur:
+        nodes, links = metrics.cohort_flow(cur, start_year=start_year, school_id=school_id, settings=settings)
+    return privacy.suppress(nodes, "cohort_flow", RULES), privacy.suppress(links, "cohort_flow", RULES)
+
+
+@st.cache_data(max_entries=16, ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _options(path: str, version: str) -> tuple[list[int], pd.DataFrame]:
+    with cursor(path) as cur:
+        return ui_options.school_years(cur), ui_options.schools(cur)
+
+
+def data_version(path: str) -> str:
+    """The current load fingerprint (one tiny query per run)."""
+    with cursor(path) as cur:
+        return ui_options.data_version(cur)
+
+
+def metric_name(kind: str, level: str) -> str:
+    """The METRICS key for a table kind and level."""
+    return metrics.metric_name(kind, level)
+
+
+def metric_label(kind: str, level: str) -> str:
+    """The Dutch label of a metric, e.g. 'Instroom techniek vmbo (leerjaar 3)'."""
+    return metrics.METRICS[metric_name(kind, level)].label_nl
+
+
+def start_year(label: object) -> int:
+    """'2023-2024' (or 2023) -> 2023."""
+    return int(str(label)[:4])
+
+
+# ----------------------------------------------------------------------------- filters and context
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The sidebar's choices: a display range of years, the population and the definition settings."""
+
+    years: tuple[int, int] | None = None
+    school_ids: tuple[str, ...] = ()
+    leerwegen: tuple[str, ...] = ()
+    genders: tuple[str, ...] = ()
+    settings: MetricSettings = dataclasses.field(default_factory=MetricSettings)
+
+    @property
+    def population(self) -> PopulationFilter:
+        # Years are a display filter applied to finished tables: a cohort's destination needs
+        # the next year's enrolments, which a population filter on years would cut off.
+        return PopulationFilter(leerwegen=self.leerwegen, genders=self.genders, school_ids=self.school_ids)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a page needs: where the data is, its version, the filters, the known years and schools."""
+
+    source: Source
+    version: str
+    filters: Filters
+    school_years: tuple[int, ...]
+    schools: pd.DataFrame
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.school_years)
+
+    @property
+    def region_name(self) -> str:
+        return "Selectie" if self.filters.school_ids else "Regio"
+
+    def school_name(self, school_id: str) -> str:
+        match = self.schools[self.schools["school_id"] == school_id]
+        return str(match["name"].iloc[0]) if len(match) else school_id
+
+    def table(self, kind: str, level: str = "vmbo", *, by: str = "regio", split: str | None = None,
+              all_years: bool = False, population: PopulationFilter | None = None) -> pd.DataFrame:
+        """A display-safe inflow/destinations/progression table, limited to the chosen years unless all_years."""
+        population = population or self.filters.population
+        result = _cached_table(self.source.path, self.version, kind, level, by, split,
+                               dataclasses.astuple(self.filters.settings), dataclasses.astuple(population))
+        if all_years or self.filters.years is None or result.empty:
+            return result
+        low, high = self.filters.years
+        years = result["school_year"].map(start_year)
+        return result[(years >= low) & (years <= high)].reset_index(drop=True)
+
+    def cohort_flow(self, start_year: int, school_id: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Display-safe (nodes, links) of the cohort flow from start_year."""
+        return _cached_flow(self.source.path, self.version, start_year, school_id, dataclasses.astuple(self.filters.settings))
+
+    def definition(self, kind: str, level: str = "vmbo") -> str:
+        """The Dutch definition of a metric under the settings in force."""
+        name = kind if kind in metrics.METRICS else metric_name(kind, level)
+        return metrics.METRICS[name].definition_nl(self.filters.settings)
+
+
+def context() -> Context:
+    """The context the router built this run; built here if a page runs on its own."""
+    found = st.session_state.get(CONTEXT_KEY)
+    if isinstance(found, Context):
+        return found
+    return sidebar()
+
+
+def _format_school(schools: pd.DataFrame):
+    names = dict(zip(schools["school_id"], schools["name"], strict=True))
+    return lambda school_id: f"{names.get(school_id, school_id)} ({school_id})"
+
+
+def sidebar() -> Context:
+    """Draw the shared filters (state in the URL, so a link shares the view) and store the context."""
+    src = source()
+    version = data_version(src.path)
+    years, schools = _options(src.path, version)
+    with st.sidebar:
+        st.header("Filters", divider="gray")
+        year_range: tuple[int, int] | None = None
+        if len(years) >= 2:
+            chosen = st.select_slider("Schooljaren", options=years, value=(years[0], years[-1]), format_func=fmt.school_year,
+                                      key="jaren", bind="query-params", help="Welke schooljaren de tabellen en grafieken tonen.")
+            year_range = (int(chosen[0]), int(chosen[1]))
+            if year_range == (years[0], years[-1]):
+                year_range = None
+        school_ids = st.multiselect("Scholen", options=list(schools["school_id"]), format_func=_format_school(schools),
+                                    key="scholen", bind="query-params", placeholder="alle scholen",
+                                    help="Leeg = de hele regio. Met een keuze telt 'Selectie' alleen die scholen.")
+        leerwegen = st.multiselect("Leerweg (vmbo)", options=LEERWEGEN, key="leerweg", bind="query-params", placeholder="alle leerwegen")
+        genders = st.multiselect("Geslacht", options=GENDERS, format_func=lambda g: fmt.GENDER_LABELS[g], key="geslacht",
+                                 bind="query-params", placeholder="alle leerlingen")
+        st.header("Definities", divider="gray")
+        dp_technical = st.toggle("D&P telt als techniek (vmbo)", key="dp", bind="query-params",
+                                 help="Standaard telt het brede profiel Dienstverlening en producten niet als techniek (Techniekpact).")
+        havo_vwo = st.radio("Havo/vwo techniek", options=list(HAVO_VWO_OPTIONS), format_func=HAVO_VWO_OPTIONS.get,
+                            key="havovwo", bind="query-params")
+        denominator = st.radio("Doorstroom vmbo: aandeel van", options=list(DENOMINATOR_OPTIONS), format_func=DENOMINATOR_OPTIONS.get,
+                               key="noemer", bind="query-params")
+        st.caption(fmt.suppression_note(RULES.min_count, RULES.min_share_denominator))
+    filters = Filters(
+        years=year_range,
+        school_ids=tuple(school_ids),
+        leerwegen=tuple(leerwegen),
+        genders=tuple(genders),
+        settings=MetricSettings(dp_technical=bool(dp_technical), havo_vwo_technical=havo_vwo or "nt",
+                                progression_denominator=denominator or "enrolled_mbo"),
+    )
+    ctx = Context(source=src, version=version, filters=filters, school_years=tuple(years), schools=schools)
+    st.session_state[CONTEXT_KEY] = ctx
+    return ctx
+
+
+# ----------------------------------------------------------------------------- drawing
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+
+
+def md_escape(text: object) -> str:
+    """User text made literal for Streamlit's Markdown (labels, captions): no links, HTML, LaTeX or icons."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def csv_bytes(display: pd.DataFrame) -> bytes:
+    """The display table as a CSV for Dutch Excel (';', UTF-8 with BOM), formula-safe."""
+    # TODO: switch to sto_metrics.output's formula-safety helper when it lands.
+    safe = display.map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v)
+    return safe.to_csv(index=False, sep=";").encode("utf-8-sig")
+
+
+def figure_panel(key: str, title: str, figure: go.Figure, display: pd.DataFrame, *, definition: str,
+                 notes: Sequence[str] = (), file_stem: str | None = None) -> None:
+    """A figure that explains itself: chart and table view, the definition, the suppression rule, a CSV download."""
+    with st.container(border=True, key=f"panel_{key}"):
+        st.subheader(title)
+        chart_tab, table_tab = st.tabs(["Grafiek", "Tabel"])
+        with chart_tab:
+            st.plotly_chart(figure, theme=None, config=charts.PLOTLY_CONFIG, key=f"{key}_chart")
+        with table_tab:
+            st.dataframe(display, hide_index=True, key=f"{key}_table")
+        st.caption(f"**Definitie.** {md_escape(definition)}")
+        for note in notes:
+            st.caption(md_escape(note))
+        st.caption(md_escape(fmt.suppression_note(RULES.min_count, RULES.min_share_denominator)))
+        st.download_button("CSV downloaden (zoals getoond)", data=csv_bytes(display), file_name=f"{file_stem or key}.csv",
+                           mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:")
+
+
+def no_data_notice(ctx: Context) -> bool:
+    """Tell the user there is nothing loaded yet; True when the page should stop."""
+    if ctx.has_data:
+        return False
+    st.info("Er zijn nog geen leerlinggegevens geladen. Laad de exports van de scholen op de pagina **Data**.", icon=":material/info:")
+    return True
+
+
+def user_error(error: UserError) -> None:
+    """An engine error in front of a user: our own Dutch message, never a traceback."""
+    st.error(str(error), icon=":material/error:")

@@ -1,0 +1,53 @@
+"""Sterk Techniekonderwijs dashboard: the router. Run with `streamlit run dashboard.py`.
+
+Opens the region's database from STO_DB, else the bundled demo region. The shared sidebar
+(filters and definition settings, kept in the URL) is drawn here, then the chosen page runs.
+"""
+
+import logging
+import traceback
+
+import streamlit as st
+
+import app_support as app
+from sto_metrics.errors import UserError
+
+st.set_page_config(
+    page_title="Sterk Techniekonderwijs – instroom en doorstroom",
+    layout="wide",
+    menu_items={"Get help": None, "Report a bug": None, "About": "Sterk Techniekonderwijs: instroom en doorstroom techniek."},
+)
+
+# Pages are listed explicitly (no auto-discovery). No page icons: Streamlit turns the current
+# page's icon into the favicon and fetches Material icons for that from fonts.gstatic.com. Ambities and Subsidieaanvraag join the
+# "Cijfers" and "Rapportage" sections when they are built.
+PAGES = {
+    "Cijfers": [
+        st.Page("pages/overzicht.py", title="Overzicht", default=True),
+        st.Page("pages/instroom.py", title="Instroom", url_path="instroom"),
+        st.Page("pages/doorstroom.py", title="Doorstroom", url_path="doorstroom"),
+        st.Page("pages/mijn_school.py", title="Mijn school", url_path="mijn-school"),
+    ],
+    "Beheer": [
+        st.Page("pages/data.py", title="Data", url_path="data"),
+    ],
+}
+
+page = st.navigation(PAGES)
+try:
+    ctx = app.sidebar()
+    if ctx.source.is_demo:
+        st.info(
+            "**Demodata.** Je kijkt naar een verzonnen regio met fictieve scholen en leerlingen. "
+            "Laad de exports van je eigen regio op de pagina Data, of start het dashboard met STO_DB=pad/naar/regio.duckdb.",
+            icon=":material/science:",
+        )
+    page.run()
+except UserError as error:
+    app.user_error(error)
+except Exception as error:  # never Streamlit's traceback in front of a user: it can quote a pupil's row
+    # Log where it went wrong, not the message (which may hold data).
+    logging.getLogger("sto_dashboard").error("Pagina %s: %s\n%s", page.title, type(error).__name__,
+                                             "".join(traceback.format_tb(error.__traceback__)))
+    st.error("Er ging iets onverwachts mis bij het maken van deze pagina. Probeer het opnieuw of meld het bij de beheerder; "
+             "er is niets gewijzigd.", icon=":material/error:")

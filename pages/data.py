@@ -1,0 +1,95 @@
+"""Data: load the schools' exports, see what was loaded and its data quality, remove a load."""
+
+import streamlit as st
+
+import app_support as app
+from sto_metrics import loader, ui_tables
+from sto_metrics.errors import UserError
+
+ctx = app.context()
+st.title("Data")
+if ctx.source.is_demo:
+    st.caption("Het dashboard werkt nu met de demodatabase. Wat je hier laadt, komt bij de demodata; met 'Demodata herstellen' "
+               "begin je opnieuw. Voor de eigen regio: start het dashboard met STO_DB=pad/naar/regio.duckdb.")
+else:
+    st.caption("Database van de regio:")
+    st.text(ctx.source.path)
+
+RESULTS_KEY = "data_results"
+UPLOADER_ROUND = "data_upload_round"
+
+# --------------------------------------------------------------------------- upload
+st.subheader("Exports laden", anchor=False)
+st.caption("Leerlingexports van vo-scholen, mbo en ho (csv of xlsx). Namen, geboortedata, adressen en BSN worden niet opgeslagen; "
+           "leerlingnummers worden vervangen door een versleutelde code. Een bestand met fouten wordt helemaal niet geladen.")
+upload_round = st.session_state.get(UPLOADER_ROUND, 0)
+files = st.file_uploader("Exportbestanden", type=["csv", "txt", "tsv", "xlsx"], accept_multiple_files=True,
+                         key=f"data_upload_{upload_round}")
+kinds = {"": "herken automatisch", "vo": "vo (voortgezet onderwijs)", "mbo": "mbo", "ho": "ho (hbo en wo)"}
+kind = st.selectbox("Soort bestand", options=list(kinds), format_func=kinds.get, key="data_kind")
+replace = st.checkbox("Vervang eerdere gegevens van dezelfde school en hetzelfde schooljaar", key="data_replace")
+if st.button("Laden", type="primary", disabled=not files, key="data_load", icon=":material/upload:"):
+    results = []
+    with app.cursor() as cur:
+        for uploaded in files or []:
+            try:
+                results.append(loader.load_upload(cur, uploaded.name, uploaded.getvalue(), kind=kind or None, replace=replace))
+            except UserError as error:
+                results.append(loader.FileResult(file_name=uploaded.name, status="geweigerd", messages=[str(error)]))
+    st.session_state[RESULTS_KEY] = results
+    st.session_state[UPLOADER_ROUND] = upload_round + 1  # a fresh, empty uploader
+    st.rerun()  # the sidebar and every page pick up the new data version
+
+results = st.session_state.get(RESULTS_KEY) or []
+if results:
+    with st.container(border=True, key="data_results_box"):
+        st.markdown("**Resultaat van de laatste keer laden**")
+        loaded = sum(result.status == "geladen" for result in results)
+        (st.success if loaded == len(results) else st.warning)(f"{loaded} van de {len(results)} bestanden geladen.")
+        st.dataframe(ui_tables.load_results_display(results), hide_index=True, key="data_results_table")
+        quality = ui_tables.problems_display([result.problems for result in results], loader.PROBLEM_LABELS)
+        if not quality.empty:
+            st.markdown("**Datakwaliteit van deze bestanden**")
+            st.dataframe(quality, hide_index=True, key="data_results_quality")
+        for result in results:
+            for message in result.messages:
+                # Messages can quote file and school names: plain text, never Markdown.
+                st.text(f"{result.file_name}: {message}" if not message.startswith(result.file_name) else message)
+
+# --------------------------------------------------------------------------- what is loaded
+st.subheader("Geladen bestanden", anchor=False)
+with app.cursor() as cur:
+    loads = loader.list_loads(cur)
+if loads.empty:
+    st.info("Nog niets geladen.", icon=":material/info:")
+else:
+    display = ui_tables.loads_display(loads, loader.PROBLEM_LABELS)
+    st.dataframe(display, hide_index=True, key="data_loads_table")
+    st.download_button("Overzicht downloaden (csv)", data=app.csv_bytes(display), file_name="geladen_bestanden.csv", mime="text/csv",
+                       key="data_loads_csv", on_click="ignore", icon=":material/download:")
+    st.markdown("**Datakwaliteit van alles wat geladen is**")
+    quality = ui_tables.problems_display(ui_tables.parse_problems(loads["problems"]), loader.PROBLEM_LABELS)
+    if quality.empty:
+        st.caption("Geen problemen gemeld.")
+    else:
+        st.dataframe(quality, hide_index=True, key="data_quality_table")
+
+    with st.expander("Een lading verwijderen"):
+        names = dict(zip(loads["load_id"], loads["file_name"], strict=True))
+        load_id = st.selectbox("Lading", options=list(loads["load_id"]), format_func=lambda i: f"{i} – {names[i]}", key="data_remove_id")
+        sure = st.checkbox("Ja, verwijder deze lading en alle leerlingregels die ermee kwamen", key="data_remove_sure")
+        if st.button("Verwijderen", disabled=not sure, key="data_remove", icon=":material/delete:"):
+            with app.cursor() as cur:
+                loader.remove_load(cur, int(load_id))
+            st.session_state[RESULTS_KEY] = []
+            st.session_state.pop("data_remove_sure", None)
+            st.toast(f"Lading {int(load_id)} is verwijderd.")
+            st.rerun()
+
+if ctx.source.is_demo:
+    st.subheader("Demodata herstellen", anchor=False)
+    st.caption("Zet de demodatabase terug zoals die met het dashboard meekomt: wat je zelf geladen of verwijderd hebt, verdwijnt.")
+    if st.button("Demodata herstellen", key="data_reset_demo", icon=":material/restart_alt:"):
+        app.reset_demo_database()
+        st.session_state[RESULTS_KEY] = []
+        st.rerun()

@@ -1,0 +1,68 @@
+"""Doorstroom: where diploma holders go, progression into technical mbo/ho, and the cohort flow."""
+
+import streamlit as st
+
+import app_support as app
+from sto_metrics import charts, ui_tables
+from sto_metrics import formatting as fmt
+
+ctx = app.context()
+st.title("Doorstroom techniek")
+level = st.segmented_control("Onderwijssoort", options=list(app.LEVEL_OPTIONS), format_func=app.LEVEL_OPTIONS.get, default="vmbo",
+                             required=True, key="doorstroom_niveau", bind="query-params") or "vmbo"
+follow = "mbo" if level == "vmbo" else "hbo/wo"
+st.caption(f"Gediplomeerden van het {app.LEVEL_OPTIONS[level]} en waar zij een jaar later staan ingeschreven. Een diplomajaar verschijnt "
+           "pas als de mbo- of ho-gegevens van het jaar erna zijn geladen.")
+
+if not app.no_data_notice(ctx):
+    region_name = ctx.region_name
+
+    # 1. Progression trend: behoud, instap and total.
+    progression = ctx.table("progression", level)
+    series = progression["from_group"].map(fmt.FROM_GROUP_LABELS) if not progression.empty else None
+    app.figure_panel(
+        f"doorstroom_trend_{level}", f"Doorstroom naar {follow} techniek ({region_name.lower()})",
+        charts.trend_figure(ui_tables.share_chart_input(progression, numerator="technical", denominator="enrolled", series=series),
+                            region_names=(fmt.FROM_GROUP_LABELS["totaal"],)),
+        ui_tables.progression_display(progression, level=level, region_name=region_name),
+        definition=ctx.definition("progression", level),
+        notes=["Behoud: leerlingen uit een technisch profiel die in de techniek blijven. Instap: leerlingen uit een ander profiel "
+               "die alsnog voor techniek kiezen."],
+        file_stem=f"doorstroom_{level}",
+    )
+
+    # 2. Destinations as stacked bars, for one origin group.
+    groups = {"totaal": "alle gediplomeerden", "techniek": "uit een technisch profiel", "overig": "uit een ander profiel"}
+    group = st.segmented_control("Herkomst", options=list(groups), format_func=groups.get, default="totaal", required=True,
+                                 key="doorstroom_herkomst", bind="query-params") or "totaal"
+    destinations = ctx.table("destinations", level)
+    destinations = destinations[destinations["from_group"] == group] if not destinations.empty else destinations
+    with_shares = ui_tables.destination_shares(destinations, app.RULES.min_share_denominator)
+    app.figure_panel(
+        f"bestemming_{level}", f"Bestemming van de gediplomeerden, {groups[group]} ({region_name.lower()})",
+        charts.destinations_figure(with_shares),
+        ui_tables.destinations_display(with_shares, region_name=region_name),
+        definition=ctx.definition("destinations", level),
+        notes=["Een aantal dat als <5 staat, is niet getekend (de balk zou het verraden); de tabel noemt het wel."],
+        file_stem=f"bestemming_{level}_{group}",
+    )
+
+    # 3. Cohort flow (vmbo): leerjaar 2 -> leerjaar 3 -> diploma -> destination.
+    if level == "vmbo":
+        start_years = [year for year in ctx.school_years if year + 1 in ctx.school_years]
+        if start_years:
+            default = max((y for y in start_years if y + 3 in ctx.school_years), default=start_years[0])
+            start = st.selectbox("Startjaar (leerjaar 2)", options=start_years, index=start_years.index(default), format_func=fmt.school_year,
+                                 key="doorstroom_startjaar", bind="query-params")
+            school_id = ctx.filters.school_ids[0] if len(ctx.filters.school_ids) == 1 else None
+            nodes, links = ctx.cohort_flow(int(start), school_id)
+            scope = ctx.school_name(school_id) if school_id else "regio"
+            app.figure_panel(
+                "cohortstroom", f"Cohortstroom vanaf leerjaar 2 in {fmt.school_year(start)}",
+                charts.sankey_figure(nodes, links),
+                ui_tables.flow_display(nodes, links),
+                definition=ctx.definition("cohort_flow", "vmbo"),
+                notes=[f"Getoond voor: {scope}. Kies in de zijbalk precies één school om die school te volgen; de filters op leerweg "
+                       "en geslacht gelden hier niet.", "Stromen die als <5 staan, zijn niet getekend; de tabel noemt ze wel."],
+                file_stem=f"cohortstroom_{start}",
+            )

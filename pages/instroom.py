@@ -1,0 +1,72 @@
+"""Instroom: the share of pupils choosing a technical profile, per school and for the region."""
+
+import pandas as pd
+import streamlit as st
+
+import app_support as app
+from sto_metrics import charts, ui_tables
+from sto_metrics import formatting as fmt
+
+ctx = app.context()
+st.title("Instroom techniek")
+level = st.segmented_control("Onderwijssoort", options=list(app.LEVEL_OPTIONS), format_func=app.LEVEL_OPTIONS.get, default="vmbo",
+                             required=True, key="instroom_niveau", bind="query-params") or "vmbo"
+st.caption("vmbo: leerlingen in leerjaar 3; havo/vwo: leerlingen in leerjaar 4. De band om elke lijn is het 95%-betrouwbaarheidsinterval "
+           "(Wilson): overlappen de banden van twee jaren, dan is een verschil niet met zekerheid te zeggen.")
+
+if not app.no_data_notice(ctx):
+    definition = ctx.definition("inflow", level)
+    region_name = ctx.region_name
+    unknown_note = "Profiel onbekend: leerlingen zonder of met een onbekend profiel; zij tellen niet mee in de noemer."
+
+    # 1. Trend of the region (or selection), with its interval band.
+    region = ctx.table("inflow", level)
+    region_input = ui_tables.share_chart_input(region, numerator="technical", denominator="pupils", region_name=region_name)
+    app.figure_panel(
+        f"instroom_trend_{level}", f"Aandeel techniek per schooljaar ({app.LEVEL_OPTIONS[level]}, {region_name.lower()})",
+        charts.trend_figure(region_input, region_names=(region_name,)),
+        ui_tables.inflow_display(region, region_name=region_name),
+        definition=definition, notes=[unknown_note], file_stem=f"instroom_{level}_{region_name.lower()}",
+    )
+
+    # 2. The same per school: one small chart each, the region dashed for comparison.
+    schools = ctx.table("inflow", level, by="school")
+    trend = pd.concat([region, schools], ignore_index=True)
+    app.figure_panel(
+        f"instroom_per_school_{level}", f"Per school ({app.LEVEL_OPTIONS[level]})",
+        charts.small_multiples_figure(ui_tables.share_chart_input(schools, numerator="technical", denominator="pupils"),
+                                      reference=region_input),
+        ui_tables.inflow_display(trend, region_name=region_name),
+        definition=definition, notes=[unknown_note, f"De gestippelde lijn is de {region_name.lower()}."],
+        file_stem=f"instroom_{level}_per_school",
+    )
+
+    # 2. Schools compared in the latest year of the selection.
+    if not trend.empty:
+        latest = max(trend["school_year"], key=app.start_year)
+        year_rows = trend[trend["school_year"] == latest]
+        app.figure_panel(
+            f"instroom_scholen_{level}", f"Scholen vergeleken in {fmt.school_year(latest)}",
+            charts.compare_figure(ui_tables.share_chart_input(year_rows, numerator="technical", denominator="pupils",
+                                                              region_name=region_name), region_label=region_name),
+            ui_tables.inflow_display(year_rows, region_name=region_name),
+            definition=definition,
+            notes=["Het streepje om elke stip is het 95%-interval: scholen waarvan de intervallen elkaar overlappen, verschillen "
+                   "niet met zekerheid."],
+            file_stem=f"instroom_{level}_scholen_{latest}",
+        )
+
+    # 3. Breakdowns of the region (or selection): geslacht, and leerweg for vmbo.
+    splits = [("geslacht", "Geslacht", "Naar geslacht")] + ([("leerweg", "Leerweg", "Naar leerweg")] if level == "vmbo" else [])
+    columns = st.columns(len(splits), gap="medium")
+    for column, (split, split_label, title) in zip(columns, splits, strict=True):
+        table = ctx.table("inflow", level, split=split)
+        series = table["split"].map(ui_tables.split_label) if not table.empty else None
+        with column:
+            app.figure_panel(
+                f"instroom_{split}_{level}", f"{title} ({region_name.lower()})",
+                charts.trend_figure(ui_tables.share_chart_input(table, numerator="technical", denominator="pupils", series=series),
+                                    region_names=()),
+                ui_tables.inflow_display(table, region_name=region_name, split_column=split_label),
+                definition=definition, notes=[unknown_note], file_stem=f"instroom_{level}_{split}",
+            )

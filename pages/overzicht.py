@@ -1,0 +1,60 @@
+"""Overzicht: the latest inflow and progression of the region, with change and trend."""
+
+import streamlit as st
+
+import app_support as app
+from sto_metrics import formatting as fmt
+from sto_metrics import ui_tables
+
+ctx = app.context()
+st.title("Overzicht")
+st.caption(f"Instroom en doorstroom techniek in één oogopslag ({ctx.region_name.lower()}). "
+           f"Verschillen in procentpunten ten opzichte van het jaar ervoor en van {fmt.school_year(app.FIRST_STO_YEAR)}, "
+           "het eerste jaar van Sterk Techniekonderwijs.")
+
+if not app.no_data_notice(ctx):
+    cards = [
+        ("inflow", "vmbo", "pupils", "technical"),
+        ("inflow", "havo-vwo", "pupils", "technical"),
+        ("progression", "vmbo", "enrolled", "technical"),
+        ("progression", "havo-vwo", "enrolled", "technical"),
+    ]
+    rows = []
+    columns = st.columns(2, gap="medium") + st.columns(2, gap="medium")
+    for column, (kind, level, denominator, numerator) in zip(columns, cards, strict=True):
+        table = ctx.table(kind, level, all_years=True)
+        if kind == "progression":
+            table = table[table["from_group"] == "totaal"]
+        summary = ui_tables.headline(table, years=ctx.filters.years, baseline_year=app.FIRST_STO_YEAR,
+                                     numerator=numerator, denominator=denominator)
+        label = app.metric_label(kind, level)
+        with column, st.container(border=True, key=f"card_{kind}_{level}"):
+            if summary is None:
+                st.metric(label, fmt.HIDDEN, help=ctx.definition(kind, level))
+                st.caption("Nog geen cijfers voor deze selectie.")
+                rows.append(ui_tables.headline_row(label, None, app.FIRST_STO_YEAR))
+                continue
+            st.metric(
+                label,
+                fmt.percent(summary.share),
+                delta=fmt.points(summary.change_previous) or None,
+                delta_description=f"t.o.v. {fmt.school_year(summary.previous_year)}" if summary.previous_year else None,
+                chart_data=summary.trend or None,
+                chart_type="line",
+                help=ctx.definition(kind, level),
+            )
+            st.caption(f"{fmt.school_year(summary.year)}: {fmt.count(summary.numerator)} van {fmt.count(summary.denominator)} "
+                       f"leerlingen (95%-interval {fmt.interval(summary.ci_low, summary.ci_high)}).")
+            baseline = (f"T.o.v. {fmt.school_year(app.FIRST_STO_YEAR)} (start STO): {fmt.points(summary.change_baseline)}."
+                        if summary.change_baseline is not None else f"Geen vergelijkbaar cijfer voor {fmt.school_year(app.FIRST_STO_YEAR)}.")
+            st.caption(baseline)
+        rows.append(ui_tables.headline_row(label, summary, app.FIRST_STO_YEAR))
+
+    st.subheader("De cijfers achter de kaarten")
+    display = ui_tables.headline_display(rows)
+    st.dataframe(display, hide_index=True, key="overzicht_table")
+    st.caption(app.md_escape(fmt.suppression_note(app.RULES.min_count, app.RULES.min_share_denominator)))
+    st.caption("Doorstroom: het laatste diplomajaar waarvan de bestemming bekend is (mbo- of ho-gegevens van het jaar erna geladen). "
+               "Wijs een kaart aan voor de volledige definitie.")
+    st.download_button("CSV downloaden (zoals getoond)", data=app.csv_bytes(display), file_name="overzicht.csv", mime="text/csv",
+                       key="overzicht_csv", on_click="ignore", icon=":material/download:")

@@ -1,0 +1,100 @@
+"""Fixtures for the dashboard tests (AppTest and browser): a region database built from a
+freshly generated demo region (fixed seed) in a temporary folder, and an AppTest factory.
+
+Import the fixtures into a test module (`from tests.dashboard_fixtures import ...`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from sto_metrics import demo, demo_db
+
+REPO = Path(__file__).resolve().parent.parent
+DASHBOARD = REPO / "dashboard.py"
+PAGES = {
+    "Overzicht": "pages/overzicht.py",
+    "Instroom": "pages/instroom.py",
+    "Doorstroom": "pages/doorstroom.py",
+    "Mijn school": "pages/mijn_school.py",
+    "Data": "pages/data.py",
+}
+SEED = 2026
+PUPILS_PER_YEAR = 600  # smaller than the bundled demo (2000) so that the suite stays quick
+
+
+def build_region_database(folder: Path, *, seed: int = SEED, pupils_per_year: int = PUPILS_PER_YEAR) -> tuple[Path, Path]:
+    """(database, exports folder): a demo region written to folder/exports and loaded into folder/regio.duckdb."""
+    exports = folder / "exports"
+    demo.write_demo(exports, seed=seed, pupils_per_year=pupils_per_year)
+    database = folder / "regio.duckdb"
+    demo_db.build(database, exports)
+    # An untouched copy: the dashboard writes to the database it opens (schema, reference tables).
+    shutil.copyfile(database, folder / "regio-origineel.duckdb")
+    return database, exports
+
+
+@pytest.fixture(scope="session")
+def region_database(tmp_path_factory) -> tuple[Path, Path]:
+    """A session-wide (database, exports) pair; tests must not change this database (copy it first)."""
+    return build_region_database(tmp_path_factory.mktemp("dashboard"))
+
+
+@pytest.fixture
+def writable_database(region_database, tmp_path) -> Path:
+    """A private copy of the region database for tests that load or remove data."""
+    copy = tmp_path / "regio-kopie.duckdb"
+    shutil.copyfile(region_database[0].with_name("regio-origineel.duckdb"), copy)
+    return copy
+
+
+@contextmanager
+def navigation_pages_only() -> Iterator[None]:
+    """Run AppTest the way the server runs after the first st.navigation call.
+
+    Streamlit treats an app with a pages/ folder as a legacy (v1) multipage app until
+    st.navigation has run once in the process, and AppTest resets that flag before every
+    run; then every run after a page switch executes the page without the router. The
+    server only does this before its first script run, so tests pin the flag to False.
+    """
+    import streamlit.runtime.pages_manager as pages_manager
+
+    original = pages_manager.PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        pages_manager.PagesManager.uses_pages_directory = False
+
+    with mock.patch.object(pages_manager.PagesManager, "__init__", init):
+        yield
+
+
+@pytest.fixture
+def make_app(monkeypatch):
+    """A factory: make_app(database, page=None, query=None) -> AppTest that has run once on that page."""
+    from streamlit.testing.v1 import AppTest
+
+    stack = []
+
+    def factory(database: Path, page: str | None = None, query: dict | None = None, timeout: float = 120):
+        monkeypatch.setenv("STO_DB", str(database))
+        context = navigation_pages_only()
+        context.__enter__()
+        stack.append(context)
+        app = AppTest.from_file(str(DASHBOARD), default_timeout=timeout)
+        for key, value in (query or {}).items():
+            app.query_params[key] = value
+        app.run()
+        if page:
+            app.switch_page(page).run()
+        return app
+
+    yield factory
+    while stack:
+        stack.pop().__exit__(None, None, None)

@@ -1,0 +1,213 @@
+# ruff: noqa: F811  (pytest fixtures are imported from tests.dashboard_fixtures and used as arguments)
+"""The dashboard in a real browser: `streamlit run` on a test database, driven by Debian's
+chromium through Playwright. Every page opens without an error and shows a figure the
+engine computed; a demo export goes in through the Data page's file uploader; every page
+is saved as a screenshot in test-artefacts/.
+
+Without /usr/bin/chromium the tests are skipped locally and fail in CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from sto_metrics import db, metrics, privacy
+from sto_metrics import formatting as fmt
+from tests.dashboard_fixtures import REPO, region_database, writable_database  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+ARTEFACTS = REPO / "test-artefacts"
+PAGE_URLS = {"overzicht": "", "instroom": "instroom", "doorstroom": "doorstroom", "mijn-school": "mijn-school", "data": "data"}
+APP_IDLE = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
+PAGE_TIMEOUT_MS = 240_000
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{CHROMIUM} ontbreekt in CI: installeer Debian's chromium (apt-get install chromium).")
+    pytest.skip(f"{CHROMIUM} ontbreekt; de browsertests draaien alleen met Debian's chromium.")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_health(base_url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit stopte met code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError("streamlit werd niet gezond binnen de tijd")
+
+
+@pytest.fixture
+def server(region_database, writable_database, tmp_path):
+    """A `streamlit run dashboard.py` on a private copy of the test database; yields (base_url, database, exports)."""
+    _require_chromium()
+    port = _free_port()
+    env = {**os.environ, "STO_DB": str(writable_database), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    log = (tmp_path / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_health(base_url, process)
+        yield base_url, writable_database, region_database[1]
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture
+def browser_page():
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL")
+        page = context.new_page()
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        yield page
+        context.close()
+        browser.close()
+
+
+def _expected(database: Path) -> dict[str, object]:
+    """Figures computed by the engine (display-safe), to look for on the pages."""
+    con = db.connect(database, read_only=True)
+    try:
+        inflow = privacy.suppress(metrics.inflow(con, level="vmbo"), "inflow_vmbo")
+        progression = privacy.suppress(metrics.progression(con, level="vmbo"), "progression_vmbo")
+        newest = con.execute("SELECT load_id, file_name FROM load_log ORDER BY load_id DESC LIMIT 1").fetchone()
+    finally:
+        con.close()
+    progression = progression[progression["from_group"] == "totaal"]
+    return {
+        "inflow_latest": fmt.percent(inflow.iloc[-1]["share"]),
+        "inflow_shares": [None if fmt.numeric(v) is None else round(float(v), 6) for v in inflow["share"]],
+        "progression_shares": [None if fmt.numeric(v) is None else round(float(v), 6) for v in progression["share"]],
+        "newest_load": newest,
+    }
+
+
+def _open(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(APP_IDLE)
+    page.wait_for_load_state("networkidle")
+
+
+def _assert_no_errors(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+
+
+def _trace_values(page, trace_name: str) -> list:
+    """The y values of a plotly trace on the page, rounded like the expected ones."""
+    values = page.evaluate(
+        """(name) => {
+            for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+                for (const trace of plot.data || []) {
+                    if (trace.name === name) return Array.from(trace.y, v => (v === null || v === undefined) ? null : v);
+                }
+            }
+            return null;
+        }""",
+        trace_name,
+    )
+    assert values is not None, f"geen grafieklijn '{trace_name}' op de pagina"
+    return [None if v is None else round(float(v), 6) for v in values]
+
+
+def _screenshot(page, name: str) -> None:
+    """The whole page: Streamlit scrolls inside its main container, so grow the window to fit it first."""
+    ARTEFACTS.mkdir(exist_ok=True)
+    height = page.evaluate("() => { const main = document.querySelector('[data-testid=\"stMain\"]');"
+                           " return main ? main.scrollHeight : document.body.scrollHeight; }")
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height) + 40, 12000))})
+    page.wait_for_timeout(500)  # let plotly redraw at the new size
+    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size(size)
+
+
+def test_every_page_in_the_browser(server, browser_page):
+    base_url, database, exports = server
+    expected = _expected(database)
+    page = browser_page
+    foreign: list[str] = []
+    page.on("request", lambda request: foreign.append(request.url) if not request.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
+
+    _open(page, f"{base_url}/")
+    _assert_no_errors(page)
+    values = page.get_by_test_id("stMetricValue").all_inner_texts()
+    assert expected["inflow_latest"] in values
+    _screenshot(page, "overzicht")
+
+    _open(page, f"{base_url}/instroom")
+    page.wait_for_selector(".js-plotly-plot")
+    _assert_no_errors(page)
+    assert _trace_values(page, "Regio") == expected["inflow_shares"]
+    _screenshot(page, "instroom")
+
+    _open(page, f"{base_url}/doorstroom")
+    page.wait_for_selector(".js-plotly-plot")
+    _assert_no_errors(page)
+    assert _trace_values(page, fmt.FROM_GROUP_LABELS["totaal"]) == expected["progression_shares"]
+    _screenshot(page, "doorstroom")
+
+    _open(page, f"{base_url}/mijn-school")
+    _assert_no_errors(page)
+    assert page.get_by_test_id("stMetricValue").count() >= 1
+    _screenshot(page, "mijn-school")
+
+    _open(page, f"{base_url}/data")
+    _assert_no_errors(page)
+    _screenshot(page, "data")
+
+    # Remove the newest load through the page, then upload the same demo export again.
+    _load_id, file_name = expected["newest_load"]
+    export = next(exports.rglob(file_name))
+    page.get_by_text("Een lading verwijderen").click()
+    page.get_by_text("Ja, verwijder deze lading").click()
+    page.get_by_role("button", name="Verwijderen").click()
+    page.wait_for_selector(APP_IDLE)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
+    page.get_by_role("button", name="Laden", exact=True).click()
+    page.get_by_text("1 van de 1 bestanden geladen").wait_for()
+    page.wait_for_selector(APP_IDLE)
+    _assert_no_errors(page)
+    _screenshot(page, "data-na-laden")
+
+    assert not foreign, f"verzoeken buiten de eigen server: {foreign[:5]}"
+

@@ -1,0 +1,297 @@
+# ruff: noqa: F811  (pytest fixtures are imported from tests.dashboard_fixtures and used as arguments)
+"""Page tests with Streamlit's AppTest: every page renders on a generated region, and the
+numbers it shows (st.metric values, table cells) equal the engine's display-safe figures,
+also after a filter change, a definition-setting change and a shared link (query params).
+"""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sto_metrics import db, metrics, privacy, ui_tables
+from sto_metrics import formatting as fmt
+from sto_metrics.settings import MetricSettings, PopulationFilter
+from tests.dashboard_fixtures import PAGES, make_app, region_database, writable_database  # noqa: F401 (fixtures)
+
+TITLES = {"pages/overzicht.py": "Overzicht", "pages/instroom.py": "Instroom techniek", "pages/doorstroom.py": "Doorstroom techniek",
+          "pages/mijn_school.py": "Mijn school", "pages/data.py": "Data"}
+CARD_LABELS = {
+    ("inflow", "vmbo"): "Instroom techniek vmbo (leerjaar 3)",
+    ("inflow", "havo-vwo"): "Instroom techniek havo/vwo (leerjaar 4)",
+    ("progression", "vmbo"): "Doorstroom vmbo naar mbo techniek",
+    ("progression", "havo-vwo"): "Doorstroom havo/vwo naar ho techniek",
+}
+
+
+@pytest.fixture(scope="module")
+def database(region_database) -> Path:
+    return region_database[0]
+
+
+@cache
+def engine(database: Path, kind: str, level: str = "vmbo", by: str = "regio", split: str | None = None,
+           settings: MetricSettings = MetricSettings(), population: PopulationFilter = PopulationFilter()) -> pd.DataFrame:  # noqa: B008
+    """The engine's display-safe table, computed independently of the dashboard."""
+    con = db.connect(database)
+    try:
+        if kind == "inflow":
+            exact = metrics.inflow(con, level=level, by=by, split=split, settings=settings, population=population)
+        else:
+            exact = getattr(metrics, kind)(con, level=level, by=by, settings=settings, population=population)
+    finally:
+        con.close()
+    return privacy.suppress(exact, metrics.metric_name(kind, level))
+
+
+def latest_region_share(table: pd.DataFrame, year: int | None = None) -> tuple[str, str]:
+    """(value, delta) as an Overzicht card shows them for the region's latest (or given) year."""
+    if "from_group" in table:
+        table = table[table["from_group"] == "totaal"]
+    summary = ui_tables.headline(table, years=None if year is None else (0, year), baseline_year=2020,
+                                 numerator="technical", denominator="pupils" if "pupils" in table else "enrolled")
+    return fmt.percent(summary.share), fmt.points(summary.change_previous)
+
+
+def card(app, label: str):
+    found = [m for m in app.metric if m.label == label]
+    assert len(found) == 1, f"geen kaart '{label}'"
+    return found[0]
+
+
+def assert_no_errors(app) -> None:
+    assert not app.exception, [e.value for e in app.exception]
+    assert not app.error, [e.value for e in app.error]
+
+
+# ------------------------------------------------------------------------------------------ every page
+
+
+@pytest.mark.parametrize("page", list(PAGES.values()))
+def test_page_renders_without_error(make_app, database, page):
+    app = make_app(database, page)
+    assert_no_errors(app)
+    assert app.title[0].value == TITLES[page]
+
+
+def test_empty_database_asks_for_data_on_every_page(make_app, tmp_path):
+    empty = tmp_path / "leeg.duckdb"
+    for page in PAGES.values():
+        app = make_app(empty, page)
+        assert_no_errors(app)
+        if page != "pages/data.py":
+            assert any("nog geen leerlinggegevens" in info.value for info in app.info)
+
+
+# ------------------------------------------------------------------------------------------ Overzicht
+
+
+def test_overview_cards_equal_the_engine(make_app, database):
+    app = make_app(database)
+    assert_no_errors(app)
+    for (kind, level), label in CARD_LABELS.items():
+        value, delta = latest_region_share(engine(database, kind, level))
+        metric = card(app, label)
+        assert metric.value == value
+        assert (metric.delta or "") == delta
+
+
+def test_overview_table_equals_the_cards(make_app, database):
+    app = make_app(database)
+    table = app.dataframe[0].value
+    for (kind, level), label in CARD_LABELS.items():
+        row = table[table["Cijfer"] == label].iloc[0]
+        assert row["Aandeel"] == card(app, label).value
+        assert row["Aandeel"] == latest_region_share(engine(database, kind, level))[0]
+
+
+def test_filter_change_recomputes_the_cards(make_app, database):
+    app = make_app(database)
+    app.multiselect(key="leerweg").set_value(["BB"]).run()
+    assert_no_errors(app)
+    expected, _ = latest_region_share(engine(database, "inflow", "vmbo", population=PopulationFilter(leerwegen=("BB",))))
+    assert card(app, CARD_LABELS[("inflow", "vmbo")]).value == expected
+    assert expected != latest_region_share(engine(database, "inflow", "vmbo"))[0]
+
+
+def test_year_range_moves_the_latest_year(make_app, database):
+    app = make_app(database)
+    slider = app.select_slider(key="jaren")
+    first, last = slider.value
+    last_but_two = last - 2
+    slider.set_range(first, last_but_two).run()
+    assert_no_errors(app)
+    expected, _ = latest_region_share(engine(database, "inflow", "vmbo"), year=last_but_two)
+    assert card(app, CARD_LABELS[("inflow", "vmbo")]).value == expected
+
+
+def test_definition_setting_changes_figure_and_definition(make_app, database):
+    app = make_app(database)
+    label = CARD_LABELS[("inflow", "vmbo")]
+    assert "D&P telt niet mee" in card(app, label).help
+    app.toggle(key="dp").set_value(True).run()
+    assert_no_errors(app)
+    with_dp = engine(database, "inflow", "vmbo", settings=MetricSettings(dp_technical=True))
+    assert card(app, label).value == latest_region_share(with_dp)[0]
+    assert card(app, label).value != latest_region_share(engine(database, "inflow", "vmbo"))[0]
+    assert "D&P telt mee" in card(app, label).help
+
+
+def test_havo_vwo_setting_every_n_profile(make_app, database):
+    app = make_app(database)
+    app.radio(key="havovwo").set_value("n").run()
+    assert_no_errors(app)
+    every_n = engine(database, "inflow", "havo-vwo", settings=MetricSettings(havo_vwo_technical="n"))
+    assert card(app, CARD_LABELS[("inflow", "havo-vwo")]).value == latest_region_share(every_n)[0]
+
+
+def test_shared_link_sets_the_filters(make_app, database):
+    # Bound widgets put their shown option text in the URL.
+    app = make_app(database, query={"leerweg": ["KB"], "noemer": "alle gediplomeerden"})
+    assert_no_errors(app)
+    population = PopulationFilter(leerwegen=("KB",))
+    inflow = engine(database, "inflow", "vmbo", population=population)
+    progression = engine(database, "progression", "vmbo", settings=MetricSettings(progression_denominator="all_graduates"),
+                         population=population)
+    assert card(app, CARD_LABELS[("inflow", "vmbo")]).value == latest_region_share(inflow)[0]
+    assert card(app, CARD_LABELS[("progression", "vmbo")]).value == latest_region_share(progression)[0]
+
+
+# ------------------------------------------------------------------------------------------ Instroom, Doorstroom
+
+
+def test_inflow_tables_equal_the_engine(make_app, database):
+    app = make_app(database, "pages/instroom.py")
+    assert_no_errors(app)
+    region = engine(database, "inflow", "vmbo")
+    schools = engine(database, "inflow", "vmbo", by="school")
+    pd.testing.assert_frame_equal(app.dataframe[0].value, ui_tables.inflow_display(region))
+    pd.testing.assert_frame_equal(app.dataframe[1].value, ui_tables.inflow_display(pd.concat([region, schools], ignore_index=True)))
+    gender = engine(database, "inflow", "vmbo", split="geslacht")
+    pd.testing.assert_frame_equal(app.dataframe[3].value, ui_tables.inflow_display(gender, split_column="Geslacht"))
+
+
+def test_inflow_havo_vwo_after_switching_level(make_app, database):
+    app = make_app(database, "pages/instroom.py")
+    app.segmented_control(key="instroom_niveau").set_value("havo-vwo").run()
+    assert_no_errors(app)
+    pd.testing.assert_frame_equal(app.dataframe[0].value, ui_tables.inflow_display(engine(database, "inflow", "havo-vwo")))
+    assert len(app.dataframe) == 4  # trend, per school, schools compared, geslacht (no leerweg for havo/vwo)
+
+
+def test_progression_and_destination_tables_equal_the_engine(make_app, database):
+    app = make_app(database, "pages/doorstroom.py")
+    assert_no_errors(app)
+    progression = engine(database, "progression", "vmbo")
+    pd.testing.assert_frame_equal(app.dataframe[0].value, ui_tables.progression_display(progression, level="vmbo"))
+    destinations = engine(database, "destinations", "vmbo")
+    destinations = ui_tables.destination_shares(destinations[destinations["from_group"] == "totaal"], 10)
+    pd.testing.assert_frame_equal(app.dataframe[1].value, ui_tables.destinations_display(destinations))
+
+
+def test_denominator_setting_changes_progression(make_app, database):
+    app = make_app(database, "pages/doorstroom.py")
+    app.radio(key="noemer").set_value("all_graduates").run()
+    assert_no_errors(app)
+    progression = engine(database, "progression", "vmbo", settings=MetricSettings(progression_denominator="all_graduates"))
+    pd.testing.assert_frame_equal(app.dataframe[0].value, ui_tables.progression_display(progression, level="vmbo"))
+
+
+# ------------------------------------------------------------------------------------------ Mijn school
+
+
+def test_my_school_against_the_region(make_app, database):
+    school_id = "31XB00"  # Techniekcollege Wormerveer, a vmbo school in the demo region
+    app = make_app(database, "pages/mijn_school.py", query={"school": f"Techniekcollege Wormerveer ({school_id})"})
+    assert_no_errors(app)
+    inflow = engine(database, "inflow", "vmbo", by="school")
+    own = ui_tables.headline(inflow, scope=school_id, years=None, baseline_year=2020, numerator="technical", denominator="pupils")
+    region = ui_tables.headline(engine(database, "inflow", "vmbo"), years=None, baseline_year=2020, numerator="technical",
+                                denominator="pupils")
+    metric = card(app, CARD_LABELS[("inflow", "vmbo")])
+    assert metric.value == fmt.percent(own.share)
+    assert (metric.delta or "") == fmt.points(own.share - region.share)
+    expected = pd.concat([engine(database, "inflow", "vmbo"), inflow[inflow["scope"] == school_id]], ignore_index=True)
+    pd.testing.assert_frame_equal(app.dataframe[0].value, ui_tables.inflow_display(expected))
+
+
+# ------------------------------------------------------------------------------------------ Data
+
+
+def _vo_export(school: str = "31XZ", year: str = "2025-2026", pupils: int = 24) -> bytes:
+    lines = ["leerlingnummer;schooljaar;brin;vestigingsnummer;schoolnaam;onderwijstype;leerjaar;profiel;geslacht"]
+    for i in range(pupils):
+        profile = "PIE" if i % 3 == 0 else "Z&W"
+        lines.append(f"{900000 + i};{year};{school};00;Testschool **vet** <b>x</b>;VMBO-KB;3;{profile};{'M' if i % 2 else 'V'}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def test_upload_then_remove_a_load(make_app, writable_database):
+    app = make_app(writable_database, "pages/data.py")
+    assert_no_errors(app)
+    loads_before = len(app.dataframe[0].value)
+    app.file_uploader[0].upload("nieuwe_school.csv", _vo_export(), "text/csv").run()
+    app.button(key="data_load").click().run()
+    assert_no_errors(app)
+    assert any(message.value == "1 van de 1 bestanden geladen." for message in app.success)
+    results = app.dataframe[0].value
+    assert results.iloc[0]["Bestand"] == "nieuwe_school.csv" and results.iloc[0]["Status"] == "geladen"
+    assert results.iloc[0]["Regels geladen"] == "24"
+    loads = next(frame.value for frame in app.dataframe if "Lading" in frame.value.columns and "Geladen op" in frame.value.columns)
+    assert len(loads) == loads_before + 1 and loads.iloc[0]["Bestand"] == "nieuwe_school.csv"
+    # The school name from the file is text, never Markdown/HTML: it only appears in table cells.
+    assert not any("<b>" in block.value for block in app.markdown)
+
+    new_load = loads.iloc[0]["Lading"]
+    app.selectbox(key="data_remove_id").set_value(int(new_load)).run()
+    app.checkbox(key="data_remove_sure").check().run()
+    app.button(key="data_remove").click().run()
+    assert_no_errors(app)
+    loads = next(frame.value for frame in app.dataframe if "Geladen op" in frame.value.columns)
+    assert len(loads) == loads_before and "nieuwe_school.csv" not in set(loads["Bestand"])
+
+
+def test_refused_upload_gives_a_dutch_message(make_app, writable_database):
+    app = make_app(writable_database, "pages/data.py")
+    app.file_uploader[0].upload("rommel.csv", b"dit;is;geen;export\n1;2;3;4\n", "text/csv").run()
+    app.button(key="data_load").click().run()
+    assert_no_errors(app)
+    assert any(message.value == "0 van de 1 bestanden geladen." for message in app.warning)
+    assert app.dataframe[0].value.iloc[0]["Status"] == "geweigerd"
+    assert any(text.value.startswith("rommel.csv") for text in app.text)
+
+
+# ------------------------------------------------------------------------------------------ privacy and speed
+
+
+COUNT_HEADERS = {"Leerlingen (noemer)", "Technisch profiel", "Profiel onbekend", "Gediplomeerden (noemer)", "Gediplomeerden",
+                 "Teller", "Noemer", "Leerlingen", *fmt.DESTINATION_LABELS.values()}
+
+
+@pytest.mark.parametrize("page", ["pages/overzicht.py", "pages/instroom.py", "pages/doorstroom.py", "pages/mijn_school.py"])
+def test_no_count_from_1_to_4_is_shown(make_app, database, page):
+    app = make_app(database, page)
+    for frame in app.dataframe:
+        table = frame.value
+        for column in COUNT_HEADERS & set(table.columns):
+            assert not set(table[column].astype(str)) & {"1", "2", "3", "4"}, f"{page}: {column}"
+        for column in table.columns:
+            if "Naar " in column and "techniek" in column:
+                assert not set(table[column].astype(str)) & {"1", "2", "3", "4"}
+
+
+def test_pages_render_quickly_when_warm(make_app, database):
+    timings = {}
+    app = make_app(database)
+    for page in PAGES.values():
+        app.switch_page(page).run()
+        started = time.perf_counter()
+        app.run()
+        timings[page] = time.perf_counter() - started
+        assert_no_errors(app)
+    print("warm render (s):", {page: round(seconds, 3) for page, seconds in timings.items()})
+    assert max(timings.values()) < 1.0, timings
