@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import duckdb
@@ -180,6 +180,33 @@ def metric_name(metric: str, level: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(eq=False)
+class Cube:
+    """Exact counts of every variant of one metric, carried in `frame.attrs["sto_cube"]` for privacy.suppress.
+
+    pandas deep-copies attrs on most operations; a Cube copies as itself, so that stays cheap and the
+    suppression pattern computed once is shared by every slice.
+    """
+
+    metric: str
+    level: str
+    settings: MetricSettings
+    counts: pd.DataFrame
+    split: str | None = None
+    school_id: str | None = None  # cohort flow: the school shown (None = region)
+    cache: dict = field(default_factory=dict)
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __copy__(self):
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------
+
+
 def school_year_label(start_year: int) -> str:
     """2023 -> '2023-2024'."""
     return f"{int(start_year)}-{int(start_year) + 1}"
@@ -285,7 +312,7 @@ def inflow(
     frame = _with_share(frame, "technical", "pupils")
     frame = frame.assign(_split_key=_sort_key_split(frame["split"])).sort_values(["school_year", "scope", "_split_key"], kind="stable")
     table = _int_columns(frame[INFLOW_COLUMNS].reset_index(drop=True), ["pupils", "technical", "unknown_profile"])
-    table.attrs["sto_cube"] = {"metric": "inflow", "level": level, "settings": settings, "counts": counts}
+    table.attrs["sto_cube"] = Cube("inflow", level, settings, counts, split=split)
     return table
 
 
@@ -339,7 +366,7 @@ def destinations(
     counts = destination_counts(con, level, settings, population)
     table = _destination_table(counts, by, school_names(con))
     table = _int_columns(table[DESTINATION_COLUMNS].copy(), ["graduates", *DESTINATIONS])
-    table.attrs["sto_cube"] = {"metric": "destinations", "level": level, "settings": settings, "counts": counts}
+    table.attrs["sto_cube"] = Cube("destinations", level, settings, counts)
     return table
 
 
@@ -364,7 +391,7 @@ def progression(
     table = table.assign(enrolled=enrolled, technical=technical)
     table = _with_share(table, "technical", "enrolled")
     table = _int_columns(table[PROGRESSION_COLUMNS].copy(), ["enrolled", "technical"])
-    table.attrs["sto_cube"] = {"metric": "progression", "level": level, "settings": settings, "counts": counts}
+    table.attrs["sto_cube"] = Cube("progression", level, settings, counts)
     return table
 
 
@@ -458,7 +485,7 @@ def cohort_flow(
     paths = cohort_flow_paths(con, start_year, settings)
     selected = paths if school_id is None else paths[paths["school_id"] == school_id]
     nodes, links = flow_from_paths(selected)
-    cube = {"metric": "cohort_flow", "start_year": int(start_year), "school_id": school_id, "settings": settings, "paths": paths}
+    cube = Cube("cohort_flow", "vmbo", settings, paths, school_id=school_id)
     nodes.attrs["sto_cube"] = cube
     links.attrs["sto_cube"] = cube
     return nodes, links
