@@ -124,6 +124,7 @@ class _Layout:
     fields: dict[str, int]  # canonical field -> column index
     identifying: list[str]
     ignored: list[str]
+    line_numbers: list[int] | None = None
 
 
 # ---------------------------------------------------------------------------- decoding
@@ -236,24 +237,40 @@ def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: 
 
 
 def _data_line_numbers(layout: _Layout) -> list[int]:
-    """1-based file line of each row DuckDB reads (it skips empty lines)."""
-    lines = layout.text.splitlines()
-    return [i + 1 for i in range(layout.header_line + 1, len(lines)) if lines[i] != ""]
+    """1-based file line of each row DuckDB reads (it skips empty lines); built only when a message needs it."""
+    if layout.line_numbers is None:
+        lines = layout.text.splitlines()
+        layout.line_numbers = [i + 1 for i in range(layout.header_line + 1, len(lines)) if lines[i] != ""]
+    return layout.line_numbers
 
 
 def _check_line_lengths(name: str, layout: _Layout) -> None:
-    for number, line in enumerate(layout.text.splitlines(), start=1):
-        if len(line) > MAX_LINE_CHARS:
-            length = f"{len(line):,}".replace(",", ".")
-            raise FileRefused(f"{name}, regel {number}: de regel is {length} tekens lang; een exportregel is veel korter. Het bestand is beschadigd of geen leerlingexport.")
+    lengths = [len(line) for line in layout.text.split("\n")]
+    if max(lengths) > MAX_LINE_CHARS:
+        number = next(i for i, n in enumerate(lengths, start=1) if n > MAX_LINE_CHARS)
+        shown = f"{lengths[number - 1]:,}".replace(",", ".")
+        raise FileRefused(f"{name}, regel {number}: de regel is {shown} tekens lang; een exportregel is veel korter. Het bestand is beschadigd of geen leerlingexport.")
 
 
 def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout: _Layout) -> int:
-    """Read the file's table into load_staged (text columns named after fields); returns rows read."""
-    columns = {f"c{i}": "VARCHAR" for i in range(len(layout.headers))}
+    """Read the file's table into load_staged in one pass (text columns named after fields); returns rows read."""
+    width = len(layout.headers)
+    columns = {f"c{i}": "VARCHAR" for i in range(width)}
+    select = [f"nullif(trim(c{index}), '') AS {field_name}" for field_name, index in layout.fields.items()]
+    # Every kind's fields exist (NULL where absent), so the shared look-up query fits each file.
+    all_fields = [f for k in REQUIRED_FIELDS for f in REQUIRED_FIELDS[k] + OPTIONAL_FIELDS[k]] + ["brin", "vestiging"]
+    select += [f"NULL::VARCHAR AS {f}" for f in dict.fromkeys(all_fields) if f not in layout.fields]
+    if layout.kind == "vo" and "school" not in layout.fields and "brin" in layout.fields:
+        # BRIN and vestiging in two columns make one location code.
+        brin = f"nullif(trim(c{layout.fields['brin']}), '')"
+        vestiging = f"lpad(nullif(trim(c{layout.fields['vestiging']}), ''), 2, '0')" if "vestiging" in layout.fields else "''"
+        select = [item for item in select if not item.endswith(" AS school")] + [f"{brin} || coalesce({vestiging}, '') AS school"]
+    blank = " AND ".join(f"nullif(trim(c{i}), '') IS NULL" for i in range(width))
+    formulas = " + ".join(f"CAST(left(ltrim(coalesce(c{i}, '')), 1) IN ('=', '+', '@') AS INTEGER)" for i in range(width))
     try:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE load_raw AS SELECT row_number() OVER () AS row_nr, * FROM read_csv($path, "
+            f"CREATE OR REPLACE TEMP TABLE load_staged AS SELECT row_number() OVER () AS row_nr, {', '.join(select)}, "
+            f"({blank}) AS is_blank, ({formulas}) AS formula_cells FROM read_csv($path, "
             "delim=$delim, header=false, skip=$skip, quote='\"', escape='\"', null_padding=true, auto_detect=false, "
             "columns=$columns, max_line_size=$max_line)",
             {"path": str(path), "delim": layout.delimiter, "skip": layout.header_line + 1, "columns": columns, "max_line": 4 * MAX_LINE_CHARS},
@@ -266,16 +283,7 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout: _Layou
             f"{name}{where}: het bestand kon niet als CSV worden gelezen (bijvoorbeeld een aanhalingsteken dat niet wordt gesloten "
             "of meer kolommen dan de kopregel). Controleer de export."
         ) from None
-    select = [f"nullif(trim(c{index}), '') AS {field_name}" for field_name, index in layout.fields.items()]
-    kinds = ["vo"] if layout.kind == "vo" else ["mbo", "ho"]  # mbo and ho share one normalising query
-    all_fields = [f for k in kinds for f in REQUIRED_FIELDS[k] + OPTIONAL_FIELDS[k]] + ["brin", "vestiging"]
-    select += [f"NULL::VARCHAR AS {f}" for f in dict.fromkeys(all_fields) if f not in layout.fields]
-    blank = " AND ".join(f"nullif(trim(c{i}), '') IS NULL" for i in range(len(layout.headers)))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE load_staged AS SELECT row_nr, {', '.join(select)} FROM load_raw WHERE NOT ({blank})")
-    if layout.kind == "vo" and "school" not in layout.fields:
-        # BRIN and vestiging in two columns make one location code.
-        con.execute("UPDATE load_staged SET school = brin || coalesce(lpad(vestiging, 2, '0'), '')")
-    return con.execute("SELECT count(*) FROM load_raw").fetchall()[0][0]
+    return con.execute("SELECT count(*) FROM load_staged").fetchall()[0][0]
 
 
 def _fatal_message(name: str, layout: _Layout, fatal: pd.DataFrame) -> str:
@@ -305,27 +313,30 @@ def _mixed_delimiter_hint(layout: _Layout, fatal: pd.DataFrame) -> str:
     return ""
 
 
-def _count_formula_cells(con: duckdb.DuckDBPyConnection, layout: _Layout) -> int:
-    columns = [f"c{i}" for i in range(len(layout.headers))]
-    condition = " OR ".join(f"regexp_matches(coalesce({c}, ''), '^\\s*[=+@]')" for c in columns)
-    return con.execute(f"SELECT count(*) FROM load_raw WHERE {condition}").fetchall()[0][0]
+def _blank_line_count(layout: _Layout) -> int:
+    """Empty lines after the header (DuckDB skips them without counting)."""
+    after_header = layout.text.split("\n", layout.header_line + 1)[-1]
+    return len(re.findall(r"(?m)^\r?$", after_header.rstrip("\r\n")))
 
 
 def _problem_counts(con: duckdb.DuckDBPyConnection, kind: str, layout: _Layout, rows_read: int, result: FileResult) -> None:
-    lines = layout.text.splitlines()
-    blank = sum(1 for line in lines[layout.header_line + 1 :] if not line.strip() or not line.strip(layout.delimiter + " \t"))
-    staged = con.execute("SELECT count(*) FROM load_staged").fetchall()[0][0]
-    blank = max(blank, rows_read - staged)
-    counts = {"lege_regel": blank, "identificerende_kolom": len(layout.identifying), "formule_in_cel": _count_formula_cells(con, layout)}
-    query = "vo_row_problems" if kind == "vo" else "followup_row_problems"
-    line_numbers = _data_line_numbers(layout)
-    for problem, n, first_row, column_field in db.rows(con, query):
+    blank_rows, formula_cells = con.execute("SELECT count(*) FILTER (is_blank), coalesce(sum(formula_cells), 0) FROM load_staged").fetchall()[0]
+    counts = {
+        "lege_regel": _blank_line_count(layout) + blank_rows,  # empty lines plus rows of empty cells
+        "identificerende_kolom": len(layout.identifying),
+        "formule_in_cel": int(formula_cells),
+    }
+    found = db.run(con, "vo_row_problems" if kind == "vo" else "followup_row_problems").iloc[0]
+    checks = [(found.kind, found.n, found.first_row, found.column_field), ("dubbele_leerling", found.duplicate_n, found.duplicate_row, "pupil_key")]
+    if kind == "vo":
+        checks += [("onbekend_geslacht", found.gender_n, found.gender_row, "gender"), ("onbekende_diploma_waarde", found.diploma_n, found.diploma_row, "diploma")]
+    for problem, n, first_row, column_field in checks:
+        if not n:
+            continue
         counts[problem] = int(n)
-        if n and first_row is not None and first_row - 1 < len(line_numbers):
-            column = layout.headers[layout.fields[column_field]] if column_field in layout.fields else column_field
-            result.messages.append(f"{PROBLEM_LABELS[problem]}: {n} regel(s), de eerste op regel {line_numbers[first_row - 1]}, kolom '{column}'.")
-        elif n:
-            result.messages.append(f"{PROBLEM_LABELS[problem]}: {n} regel(s).")
+        column = layout.headers[layout.fields[column_field]] if column_field in layout.fields else FIELD_LABELS[column_field]
+        line = _data_line_numbers(layout)[int(first_row) - 1]
+        result.messages.append(f"{PROBLEM_LABELS[problem]}: {n} regel(s), de eerste op regel {line}, kolom '{column}'.")
     for school_id, names_in_file, _first, known, differing in db.rows(con, "school_names_in_file"):
         if names_in_file > 1 or differing:
             counts["schoolnaam_afwijkend"] = counts.get("schoolnaam_afwijkend", 0) + 1
@@ -384,10 +395,11 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
             path = Path(folder) / "export.csv"
             path.write_text(text, encoding="utf-8", newline="")
         result.rows_read = _stage(con, name, path, layout)
-    if result.rows_read == 0 or not con.execute("SELECT count(*) FROM load_staged").fetchall()[0][0]:
+    if not con.execute("SELECT count(*) FROM load_staged WHERE NOT is_blank").fetchall()[0][0]:
         raise FileRefused(f"{name}: het bestand heeft alleen een kopregel en geen leerlinggegevens.")
     _pupil_names_in_school_name(con, layout)
 
+    db.execute(con, "value_lookups", kind=layout.kind)
     if layout.kind == "vo":
         db.execute(con, "vo_normalise")
         fatal = db.run(con, "vo_fatal_problems")
@@ -398,6 +410,8 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
             result.messages.append("Het bestand heeft geen sectorkolom: zonder sector telt geen inschrijving als technisch.")
     if len(fatal):
         raise FileRefused(_fatal_message(name, layout, fatal))
+    if db.rows(con, "duplicate_rows")[0][0]:
+        db.execute(con, "mark_duplicates")
 
     overlap = db.rows(con, "overlapping_loads", kind=layout.kind)
     if overlap and not replace:

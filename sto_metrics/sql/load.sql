@@ -4,8 +4,9 @@ CREATE OR REPLACE TEMP MACRO norm_key(x) AS
     CASE WHEN regexp_full_match(upper(regexp_replace(x, '\s+', '', 'g')), '[0-9]+')
          THEN coalesce(nullif(ltrim(regexp_replace(x, '\s+', '', 'g'), '0'), ''), '0')
          ELSE upper(regexp_replace(x, '\s+', '', 'g')) END;
-CREATE OR REPLACE TEMP MACRO pseudonym(x, inner_key, outer_key) AS
-    sha256(outer_key || unhex(sha256(inner_key || encode(norm_key(x)))));
+CREATE OR REPLACE TEMP MACRO pseudonym_of_normal(key, inner_key, outer_key) AS
+    sha256(outer_key || unhex(sha256(inner_key || encode(key))));
+CREATE OR REPLACE TEMP MACRO pseudonym(x, inner_key, outer_key) AS pseudonym_of_normal(norm_key(x), inner_key, outer_key);
 -- '2023-2024', '2023/2024', '2023-24', '23-24' and '2023' all mean start year 2023.
 CREATE OR REPLACE TEMP MACRO school_year_start(x) AS (
     WITH parts AS (
@@ -34,54 +35,89 @@ CREATE OR REPLACE TEMP MACRO school_code(x) AS
          WHEN regexp_full_match(upper(regexp_replace(x, '[\s\-_]', '', 'g')), '[0-9]{2}[A-Z0-9]{2}[0-9]{2}')
          THEN upper(regexp_replace(x, '[\s\-_]', '', 'g')) END;
 
+-- name: value_lookups
+-- Each distinct raw value is normalised once (exports repeat a few dozen values a million
+-- times), then joined back to the rows.
+CREATE OR REPLACE TEMP TABLE lookup_year AS
+    SELECT raw, school_year_start(raw) AS school_year FROM (SELECT DISTINCT school_year AS raw FROM load_staged);
+CREATE OR REPLACE TEMP TABLE lookup_school AS
+    SELECT raw, school_code(raw) AS school_id FROM (SELECT DISTINCT coalesce(school, institution) AS raw FROM load_staged);
+CREATE OR REPLACE TEMP TABLE lookup_alias AS
+    SELECT v.domain, v.raw, a.value FROM (
+        SELECT DISTINCT 'education' AS domain, education AS raw FROM load_staged
+        UNION SELECT DISTINCT 'gender', gender FROM load_staged
+        UNION SELECT DISTINCT 'diploma', coalesce(diploma, '') FROM load_staged
+        UNION SELECT DISTINCT 'route', route FROM load_staged
+        UNION SELECT DISTINCT 'ho_type', ho_type FROM load_staged
+        UNION SELECT DISTINCT $kind || '_sector', sector FROM load_staged
+    ) v LEFT JOIN ref_alias a ON a.domain = v.domain AND a.alias = norm_text(v.raw);
+
 -- name: vo_normalise
 -- Canonical vo rows from the staged file (columns named after canonical fields, all text).
 CREATE OR REPLACE TEMP TABLE load_rows AS
 WITH typed AS (
     SELECT s.row_nr,
-           nullif(trim(s.pupil_key), '') AS pupil_key,
+           s.pupil_key,
+           norm_key(s.pupil_key) AS pupil_norm,
            s.school_year AS school_year_raw,
-           school_year_start(s.school_year) AS school_year,
+           y.school_year,
            s.school AS school_raw,
-           school_code(s.school) AS school_id,
-           nullif(trim(s.school_name), '') AS school_name,
+           sc.school_id,
+           s.school_name,
            s.education AS education_raw,
            split_part(edu.value, ':', 1) AS education_type,
            nullif(split_part(edu.value, ':', 2), '') AS leerweg,
            s.leerjaar AS leerjaar_raw,
            leerjaar_number(s.leerjaar) AS leerjaar,
-           nullif(trim(s.profile), '') AS profile_raw,
+           s.profile AS profile_raw,
            s.gender AS gender_raw,
            g.value AS gender,
            s.diploma AS diploma_raw,
            CAST(d.value AS BOOLEAN) AS diploma
     FROM load_staged s
-    LEFT JOIN ref_alias edu ON edu.domain = 'education' AND edu.alias = norm_text(s.education)
-    LEFT JOIN ref_alias g ON g.domain = 'gender' AND g.alias = norm_text(s.gender)
-    LEFT JOIN ref_alias d ON d.domain = 'diploma' AND d.alias = norm_text(coalesce(s.diploma, ''))
+    LEFT JOIN lookup_year y ON y.raw IS NOT DISTINCT FROM s.school_year
+    LEFT JOIN lookup_school sc ON sc.raw IS NOT DISTINCT FROM s.school
+    LEFT JOIN lookup_alias edu ON edu.domain = 'education' AND edu.raw IS NOT DISTINCT FROM s.education
+    LEFT JOIN lookup_alias g ON g.domain = 'gender' AND g.raw IS NOT DISTINCT FROM s.gender
+    LEFT JOIN lookup_alias d ON d.domain = 'diploma' AND d.raw = coalesce(s.diploma, '')
+    WHERE NOT s.is_blank
+), profiles AS (
+    -- TL pupils have a sector, other vmbo pupils a profile; havo/vwo their own profiles.
+    SELECT k.education_type, k.leerweg, k.profile_raw, coalesce(p1.value, p2.value) AS profile_code
+    FROM (SELECT DISTINCT education_type, leerweg, profile_raw FROM typed WHERE profile_raw IS NOT NULL) k
+    LEFT JOIN ref_alias p1 ON p1.alias = norm_text(k.profile_raw) AND p1.domain =
+        CASE WHEN k.education_type = 'vmbo' AND k.leerweg = 'TL' THEN 'profile:vmbo_tl'
+             WHEN k.education_type = 'vmbo' THEN 'profile:vmbo' ELSE 'profile:havo_vwo' END
+    LEFT JOIN ref_alias p2 ON p2.alias = norm_text(k.profile_raw) AND p2.domain =
+        CASE WHEN k.education_type = 'vmbo' AND k.leerweg = 'TL' THEN 'profile:vmbo'
+             WHEN k.education_type = 'vmbo' THEN 'profile:vmbo_tl' ELSE 'profile:havo_vwo' END
 )
-SELECT t.*,
-       -- TL pupils have a sector, other vmbo pupils a profile; havo/vwo their own profiles.
-       coalesce(p1.value, p2.value) AS profile_code
+SELECT t.*, p.profile_code, NULL::VARCHAR AS programme_code, 1 AS nth  -- nth: see mark_duplicates
 FROM typed t
-LEFT JOIN ref_alias p1 ON p1.alias = norm_text(t.profile_raw) AND p1.domain =
-    CASE WHEN t.education_type = 'vmbo' AND t.leerweg = 'TL' THEN 'profile:vmbo_tl'
-         WHEN t.education_type = 'vmbo' THEN 'profile:vmbo' ELSE 'profile:havo_vwo' END
-LEFT JOIN ref_alias p2 ON p2.alias = norm_text(t.profile_raw) AND p2.domain =
-    CASE WHEN t.education_type = 'vmbo' AND t.leerweg = 'TL' THEN 'profile:vmbo'
-         WHEN t.education_type = 'vmbo' THEN 'profile:vmbo_tl' ELSE 'profile:havo_vwo' END;
+LEFT JOIN profiles p ON p.profile_raw = t.profile_raw
+    AND p.education_type IS NOT DISTINCT FROM t.education_type AND p.leerweg IS NOT DISTINCT FROM t.leerweg;
+
+-- name: duplicate_rows
+-- How many rows repeat an earlier row's pupil, school year, school (and programme): usually none.
+SELECT count(*) - count(DISTINCT (pupil_norm, school_year, school_id, programme_code)) FROM load_rows;
+
+-- name: mark_duplicates
+-- The first row of a pupil in a school and year (and programme) is kept; later ones get nth > 1.
+CREATE OR REPLACE TEMP TABLE load_rows AS
+SELECT * REPLACE (row_number() OVER (PARTITION BY pupil_norm, school_year, school_id, programme_code ORDER BY row_nr) AS nth)
+FROM load_rows;
 
 -- name: vo_fatal_problems
 -- Rows whose values decide who is counted and cannot be read: the file is refused.
 SELECT row_nr, column_field, problem FROM (
     SELECT row_nr, 'pupil_key' AS column_field, 'leeg' AS problem FROM load_rows WHERE pupil_key IS NULL
-    UNION ALL SELECT row_nr, 'school_year', CASE WHEN nullif(trim(school_year_raw), '') IS NULL THEN 'leeg' ELSE 'onbekend_schooljaar' END
+    UNION ALL SELECT row_nr, 'school_year', CASE WHEN school_year_raw IS NULL THEN 'leeg' ELSE 'onbekend_schooljaar' END
         FROM load_rows WHERE school_year IS NULL
-    UNION ALL SELECT row_nr, 'school', CASE WHEN nullif(trim(school_raw), '') IS NULL THEN 'leeg' ELSE 'onbekende_school' END
+    UNION ALL SELECT row_nr, 'school', CASE WHEN school_raw IS NULL THEN 'leeg' ELSE 'onbekende_school' END
         FROM load_rows WHERE school_id IS NULL
-    UNION ALL SELECT row_nr, 'education', CASE WHEN nullif(trim(education_raw), '') IS NULL THEN 'leeg' ELSE 'onbekend_onderwijstype' END
+    UNION ALL SELECT row_nr, 'education', CASE WHEN education_raw IS NULL THEN 'leeg' ELSE 'onbekend_onderwijstype' END
         FROM load_rows WHERE education_type IS NULL OR education_type = ''
-    UNION ALL SELECT row_nr, 'leerjaar', CASE WHEN nullif(trim(leerjaar_raw), '') IS NULL THEN 'leeg' ELSE 'ongeldig_leerjaar' END
+    UNION ALL SELECT row_nr, 'leerjaar', CASE WHEN leerjaar_raw IS NULL THEN 'leeg' ELSE 'ongeldig_leerjaar' END
         FROM load_rows
         WHERE leerjaar IS NULL
            OR leerjaar < 1
@@ -92,78 +128,84 @@ LIMIT 1000;
 
 -- name: vo_row_problems
 -- Non-fatal problems per kind: the rows load, with the rule documented in the README.
-SELECT 'onbekend_profiel' AS kind, count(*) AS n, min(row_nr) AS first_row, 'profile' AS column_field
-    FROM load_rows WHERE profile_raw IS NOT NULL AND profile_code IS NULL
-UNION ALL SELECT 'onbekend_geslacht', count(*), min(row_nr), 'gender'
-    FROM load_rows WHERE nullif(trim(gender_raw), '') IS NOT NULL AND gender IS NULL
-UNION ALL SELECT 'onbekende_diploma_waarde', count(*), min(row_nr), 'diploma'
-    FROM load_rows WHERE diploma_raw IS NOT NULL AND diploma IS NULL
-UNION ALL SELECT 'dubbele_leerling', count(*), min(row_nr), 'pupil_key' FROM (
-    SELECT row_nr, row_number() OVER (PARTITION BY norm_key(pupil_key), school_year, school_id ORDER BY row_nr) AS nth FROM load_rows
-) WHERE nth > 1;
+SELECT 'onbekend_profiel' AS kind, count(*) FILTER (profile_raw IS NOT NULL AND profile_code IS NULL) AS n,
+       min(row_nr) FILTER (profile_raw IS NOT NULL AND profile_code IS NULL) AS first_row, 'profile' AS column_field,
+       -- the other kinds come from the same single scan
+       count(*) FILTER (gender_raw IS NOT NULL AND gender IS NULL) AS gender_n,
+       min(row_nr) FILTER (gender_raw IS NOT NULL AND gender IS NULL) AS gender_row,
+       count(*) FILTER (diploma_raw IS NOT NULL AND diploma IS NULL) AS diploma_n,
+       min(row_nr) FILTER (diploma_raw IS NOT NULL AND diploma IS NULL) AS diploma_row,
+       count(*) FILTER (nth > 1) AS duplicate_n,
+       min(row_nr) FILTER (nth > 1) AS duplicate_row
+FROM load_rows;
 
 -- name: vo_insert
 -- Store the file's rows: pseudonymised, first row kept when a pupil is listed twice in one year.
 INSERT INTO vo_enrolment
-SELECT $load_id, pseudonym(pupil_key, $hmac_inner, $hmac_outer), school_year, school_id,
+SELECT $load_id, pseudonym_of_normal(pupil_norm, $hmac_inner, $hmac_outer), school_year, school_id,
        education_type, leerweg, leerjaar, profile_code,
        profile_raw IS NOT NULL AND profile_code IS NULL, gender, diploma
 FROM load_rows
-QUALIFY row_number() OVER (PARTITION BY norm_key(pupil_key), school_year, school_id ORDER BY row_nr) = 1;
+WHERE nth = 1;
 
 -- name: followup_normalise
 -- Canonical mbo or ho rows from the staged file; $kind is 'mbo' or 'ho'.
 CREATE OR REPLACE TEMP TABLE load_rows AS
 SELECT s.row_nr,
-       nullif(trim(s.pupil_key), '') AS pupil_key,
+       s.pupil_key,
+       norm_key(s.pupil_key) AS pupil_norm,
        s.school_year AS school_year_raw,
-       school_year_start(s.school_year) AS school_year,
+       y.school_year,
        s.institution AS school_raw,
-       school_code(s.institution) AS school_id,
-       nullif(trim(s.institution_name), '') AS school_name,
-       nullif(trim(s.programme_code), '') AS programme_code,
-       nullif(trim(s.programme_name), '') AS programme_name,
-       TRY_CAST(regexp_extract(trim(s.level), '(\d)', 1) AS INTEGER) AS level,
+       sc.school_id,
+       s.institution_name AS school_name,
+       s.programme_code,
+       s.programme_name,
+       TRY_CAST(regexp_extract(s.level, '(\d)', 1) AS INTEGER) AS level,
        r.value AS route,
        t.value AS ho_type,
-       nullif(trim(s.sector), '') AS sector_raw,
-       sec.value AS sector_code
+       s.sector AS sector_raw,
+       sec.value AS sector_code,
+       1 AS nth  -- nth: see mark_duplicates
 FROM load_staged s
-LEFT JOIN ref_alias r ON r.domain = 'route' AND r.alias = norm_text(s.route)
-LEFT JOIN ref_alias t ON t.domain = 'ho_type' AND t.alias = norm_text(s.ho_type)
-LEFT JOIN ref_alias sec ON sec.domain = $kind || '_sector' AND sec.alias = norm_text(s.sector);
+LEFT JOIN lookup_year y ON y.raw IS NOT DISTINCT FROM s.school_year
+LEFT JOIN lookup_school sc ON sc.raw IS NOT DISTINCT FROM s.institution
+LEFT JOIN lookup_alias r ON r.domain = 'route' AND r.raw IS NOT DISTINCT FROM s.route
+LEFT JOIN lookup_alias t ON t.domain = 'ho_type' AND t.raw IS NOT DISTINCT FROM s.ho_type
+LEFT JOIN lookup_alias sec ON sec.domain = $kind || '_sector' AND sec.raw IS NOT DISTINCT FROM s.sector
+WHERE NOT s.is_blank;
 
 -- name: followup_fatal_problems
 SELECT row_nr, column_field, problem FROM (
     SELECT row_nr, 'pupil_key' AS column_field, 'leeg' AS problem FROM load_rows WHERE pupil_key IS NULL
-    UNION ALL SELECT row_nr, 'school_year', CASE WHEN nullif(trim(school_year_raw), '') IS NULL THEN 'leeg' ELSE 'onbekend_schooljaar' END
+    UNION ALL SELECT row_nr, 'school_year', CASE WHEN school_year_raw IS NULL THEN 'leeg' ELSE 'onbekend_schooljaar' END
         FROM load_rows WHERE school_year IS NULL
-    UNION ALL SELECT row_nr, 'institution', CASE WHEN nullif(trim(school_raw), '') IS NULL THEN 'leeg' ELSE 'onbekende_school' END
+    UNION ALL SELECT row_nr, 'institution', CASE WHEN school_raw IS NULL THEN 'leeg' ELSE 'onbekende_school' END
         FROM load_rows WHERE school_id IS NULL
 )
 ORDER BY row_nr, column_field
 LIMIT 1000;
 
 -- name: followup_row_problems
-SELECT 'onbekende_sector' AS kind, count(*) AS n, min(row_nr) AS first_row, 'sector' AS column_field
-    FROM load_rows WHERE sector_code IS NULL
-UNION ALL SELECT 'dubbele_leerling', count(*), min(row_nr), 'pupil_key' FROM (
-    SELECT row_nr, row_number() OVER (PARTITION BY norm_key(pupil_key), school_year, school_id, programme_code ORDER BY row_nr) AS nth FROM load_rows
-) WHERE nth > 1;
+SELECT 'onbekende_sector' AS kind, count(*) FILTER (sector_code IS NULL) AS n,
+       min(row_nr) FILTER (sector_code IS NULL) AS first_row, 'sector' AS column_field,
+       count(*) FILTER (nth > 1) AS duplicate_n,
+       min(row_nr) FILTER (nth > 1) AS duplicate_row
+FROM load_rows;
 
 -- name: mbo_insert
 INSERT INTO mbo_enrolment
-SELECT $load_id, pseudonym(pupil_key, $hmac_inner, $hmac_outer), school_year, school_id,
+SELECT $load_id, pseudonym_of_normal(pupil_norm, $hmac_inner, $hmac_outer), school_year, school_id,
        programme_code, programme_name, level, route, sector_code
 FROM load_rows
-QUALIFY row_number() OVER (PARTITION BY norm_key(pupil_key), school_year, school_id, programme_code ORDER BY row_nr) = 1;
+WHERE nth = 1;
 
 -- name: ho_insert
 INSERT INTO ho_enrolment
-SELECT $load_id, pseudonym(pupil_key, $hmac_inner, $hmac_outer), school_year, school_id,
+SELECT $load_id, pseudonym_of_normal(pupil_norm, $hmac_inner, $hmac_outer), school_year, school_id,
        programme_code, programme_name, ho_type, sector_code
 FROM load_rows
-QUALIFY row_number() OVER (PARTITION BY norm_key(pupil_key), school_year, school_id, programme_code ORDER BY row_nr) = 1;
+WHERE nth = 1;
 
 -- name: load_scope_of_file
 -- The (school, school year) pairs a file covers.
