@@ -138,11 +138,12 @@ def _verify_or_extend(all_relations, numbers, values, published, tiers, sensitiv
     full_check = False
     for _ in range(100_000):
         determined = _linear_determined(hidden, relations, full=full_check)
-        leaks = sorted({c for c in determined if sensitive[c]} | _bound_leaks(values, published, hidden, sensitive, determined, relations, rules))
+        pinned = _pinned_by_bounds(values, published, hidden, determined, relations, rules)
+        leaks = sorted(c for c in determined | pinned if sensitive[c])
         if not leaks:
             if full_check:
                 # A hidden count >= 5 (or a hidden 0) that can be worked out anyway protects nothing: show it.
-                for c in determined:
+                for c in determined | pinned:
                     if published[c] and not sensitive[c]:
                         hidden[c] = False
                 return
@@ -291,40 +292,50 @@ def _pinned_columns(rows: list[dict[int, float]]) -> set[int]:
     return {column for column, row in pivots.items() if len(row) == 1}
 
 
-def _bound_leaks(values, published, hidden, guarded, determined, relations, rules) -> set[int]:
-    """Guarded hidden cells pinned to their value by one relation plus what the markers reveal
-    (cells in `determined` count as known)."""
-    leaks: set[int] = set()
-    small_high = rules.min_count - 1
+def _pinned_by_bounds(values, published, hidden, determined, relations, rules, max_passes: int = 200) -> set[int]:
+    """Hidden cells a reader pins to one value by interval reasoning over the relations.
 
-    def bounds(m):
+    Starts from what is shown (and `determined`), '<5' = 0..4, an empty count = 5 or more, a
+    non-published count = 0 or more; then tightens every cell's interval from every relation
+    until nothing changes (as the differencing test's attacker does).
+    """
+    low: dict[int, float] = {}
+    high: dict[int, float] = {}
+    members_all = {m for total, parts in relations for m in (total, *parts)}
+    for m in members_all:
         if not hidden[m] or m in determined:
-            return (values[m], values[m])
-        if not published[m]:
-            return (0, INF)
-        if values[m] < rules.min_count:
-            return (0, small_high)  # '<5' is 0-4: a 0 can be hidden as a complement
-        return (rules.min_count, INF)
-
-    for total, parts in relations:
-        members = [total, *parts]
-        if not any(hidden[m] and guarded[m] for m in members):
-            continue
-        b = {m: bounds(m) for m in members}
-        for m in members:
-            if not (hidden[m] and guarded[m]):
-                continue
-            if m == total:
-                low = sum(b[p][0] for p in parts)
-                high = sum(b[p][1] for p in parts)
-            else:
-                others = [p for p in parts if p != m]
-                low = b[total][0] - sum(b[p][1] for p in others)
-                high = b[total][1] - sum(b[p][0] for p in others)
-            low, high = max(low, b[m][0]), min(high, b[m][1])
-            if low == high == values[m]:
-                leaks.add(m)
-    return leaks
+            low[m] = high[m] = values[m]
+        elif not published[m]:
+            low[m], high[m] = 0, INF
+        elif values[m] < rules.min_count:
+            low[m], high[m] = 0, rules.min_count - 1  # '<5' is 0-4: a 0 can be hidden as a complement
+        else:
+            low[m], high[m] = rules.min_count, INF
+    active = [(total, parts) for total, parts in relations if any(low[m] != high[m] for m in (total, *parts))]
+    for _ in range(max_passes):
+        changed = False
+        for total, parts in active:
+            sum_low = sum(low[p] for p in parts)
+            sum_high = sum(high[p] for p in parts)
+            # the total lies within the sum of its parts
+            if sum_low > low[total]:
+                low[total], changed = sum_low, True
+            if sum_high < high[total]:
+                high[total], changed = sum_high, True
+            for p in parts:
+                if low[p] == high[p]:
+                    continue
+                others_high = sum(high[q] for q in parts if q != p)
+                others_low = sum(low[q] for q in parts if q != p)
+                new_low = low[total] - others_high if others_high != INF else -INF
+                new_high = high[total] - others_low
+                if new_low > low[p]:
+                    low[p], changed = new_low, True
+                if new_high < high[p]:
+                    high[p], changed = new_high, True
+        if not changed:
+            break
+    return {m for m in members_all if hidden[m] and m not in determined and low[m] == high[m]}
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,6 +363,7 @@ def _inflow_cells(counts: pd.DataFrame) -> CellSystem:
         system.relation((*base, "P"), [(*base, "Ta"), (*base, "Na")])
         system.relation((*base, "Na"), [(*base, "E"), (*base, "O")])
         system.relation((*base, "Tb"), [(*base, "Ta"), (*base, "E")])
+        system.relation((*base, "P"), [(*base, "Tb"), (*base, "O")])  # implied, stated for interval reasoning
         groups.setdefault(("split", base[0], base[1], base[2]), []).append(base)
         groups.setdefault(("school", base[0], base[2], base[3]), []).append(base)
     measures = ("P", "U", "Ta", "Tb", "E", "O", "Na")
