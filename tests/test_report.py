@@ -18,7 +18,7 @@ from sto_metrics import cli, metrics, privacy, report, report_render
 from sto_metrics import formatting as nl
 from sto_metrics import sentences as say
 from sto_metrics.errors import UserError
-from tests.conftest import PupilDB, insert_frames, synthetic_frames, synthetic_region
+from tests.conftest import PupilDB, insert_frames, synthetic_frames
 
 EVIL_SCHOOL = "99ZZ00"  # in the synthetic vo data, not in the reference schools: its name comes from "the user"
 EVIL_NAME = '=HYPERLINK("http://evil.example/x","klik")<script>alert(1)</script>'
@@ -31,7 +31,8 @@ YEAR = re.compile(r"\d{4}-\d{4}")
 @pytest.fixture(scope="module")
 def region(tmp_path_factory):
     """A synthetic region (fixed seed) with a hostile school name and load-log entry."""
-    database = synthetic_region(tmp_path_factory.mktemp("report") / "region.duckdb")
+    database = PupilDB(tmp_path_factory.mktemp("report") / "region.duckdb")
+    insert_frames(database.con, *synthetic_frames(20260101, pupils=5000, first_year=2017))
     con = database.con
     con.execute("INSERT OR REPLACE INTO school VALUES (?, ?, 'vmbo', NULL)", [EVIL_SCHOOL, EVIL_NAME])
     con.execute("INSERT INTO load_log VALUES (1, ?, 'abc', 'vo', 100, 100, '{}', TIMESTAMP '2026-01-05 10:00:00', NULL)", [EVIL_FILE])
@@ -56,7 +57,7 @@ def content(region):
 
 @pytest.fixture(scope="module")
 def school_content(region):
-    return report.report_content(region.con, school_id=EVIL_SCHOOL, baseline_year=2016, latest_year=2023, targets=TARGETS)
+    return report.report_content(region.con, school_id=EVIL_SCHOOL, baseline_year=2018, latest_year=2023, targets=TARGETS)
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,7 @@ def test_inflow_tables_equal_the_engines_suppressed_output(region, content, scho
             expected = expected[expected["split"] == "V"]
         if scope == "school":
             years = expected["school_year"].str[:4].astype(int)
-            expected = expected[(years >= 2016) & (years <= 2023)]
+            expected = expected[(years >= 2018) & (years <= 2023)]
         rows = _block(model, title).table.rows
         assert [r[0] for r in rows] == list(expected["school_year"])
         for row, (_, want) in zip(rows, expected.iterrows(), strict=True):
