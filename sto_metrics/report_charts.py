@@ -101,7 +101,8 @@ def _trend(ax, chart, table) -> None:
     _percent_axis(ax.yaxis)
     ax.set_ylabel("aandeel (met 95%-interval)", fontsize=FONT["size"])
     if len(chart.series) > 1:
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=min(3, len(chart.series)), frameon=False, fontsize=FONT["size"])
+        below = -0.3 if len(categories) > 6 else -0.15  # clear of rotated year labels
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, below), ncol=min(3, len(chart.series)), frameon=False, fontsize=FONT["size"])
 
 
 def _stacked(ax, chart, table) -> None:
@@ -120,7 +121,8 @@ def _stacked(ax, chart, table) -> None:
     ax.set_ylim(0, 1)
     _percent_axis(ax.yaxis)
     ax.set_ylabel("aandeel van de gediplomeerden", fontsize=FONT["size"])
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3, frameon=False, fontsize=FONT["size"])
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3 if len(categories) > 6 else -0.15), ncol=3, frameon=False,
+              fontsize=FONT["size"])
 
 
 def _bars(ax, chart, table) -> None:
