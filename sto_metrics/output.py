@@ -7,8 +7,6 @@ shares are fractions 0..1 with '.' as the decimal point.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from typing import TextIO
@@ -68,14 +66,18 @@ def _csv_text(value) -> str:
     return str(value)
 
 
+def _csv_field(text: str) -> str:
+    # quoted when it holds a separator, a quote or any line break (csv.writer leaves a lone CR bare)
+    if any(ch in text for ch in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def to_csv(table: pd.DataFrame) -> str:
-    """CSV text with a header row, ',' separator, '.' decimal point."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([safe_text(str(c)) for c in table.columns])
-    for row in records(table):
-        writer.writerow([_csv_text(v) for v in row.values()])
-    return buffer.getvalue()
+    """CSV text with a header row, ',' separator, '.' decimal point, '\\n' line ends."""
+    lines = [",".join(_csv_field(safe_text(str(c))) for c in table.columns)]
+    lines.extend(",".join(_csv_field(_csv_text(v)) for v in row.values()) for row in records(table))
+    return "\n".join(lines) + "\n"
 
 
 def to_json(table: pd.DataFrame) -> str:
