@@ -19,14 +19,17 @@ st.set_page_config(
 )
 
 # Pages are listed explicitly (no auto-discovery). No page icons: Streamlit turns the current
-# page's icon into the favicon and fetches Material icons for that from fonts.gstatic.com. Ambities and Subsidieaanvraag join the
-# "Cijfers" and "Rapportage" sections when they are built.
+# page's icon into the favicon and fetches Material icons for that from fonts.gstatic.com.
 PAGES = {
     "Cijfers": [
         st.Page("pages/overzicht.py", title="Overzicht", default=True),
         st.Page("pages/instroom.py", title="Instroom", url_path="instroom"),
         st.Page("pages/doorstroom.py", title="Doorstroom", url_path="doorstroom"),
         st.Page("pages/mijn_school.py", title="Mijn school", url_path="mijn-school"),
+        st.Page("pages/ambities.py", title="Ambities", url_path="ambities"),
+    ],
+    "Rapportage": [
+        st.Page("pages/subsidieaanvraag.py", title="Subsidieaanvraag", url_path="subsidieaanvraag"),
     ],
     "Beheer": [
         st.Page("pages/data.py", title="Data", url_path="data"),

@@ -307,22 +307,29 @@ def known_schools(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in con.execute("SELECT DISTINCT school_id FROM vo_enrolment").fetchall()}
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, targets: pd.DataFrame | str | Path | None = None,
-             settings: MetricSettings | None = None) -> pd.DataFrame:
-    """Every valid ambition with its realised value and status; UserError listing invalid rows."""
+def evaluate_with_series(con: duckdb.DuckDBPyConnection, targets: pd.DataFrame | str | Path | None = None,
+                         settings: MetricSettings | None = None) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Every valid ambition with its status, and per ambition its published realised series (for charts)."""
     frame = targets if isinstance(targets, pd.DataFrame) else read_targets(targets)
-    ambitions, errors = validate(frame, known_schools(con))
+    parsed, errors = validate(frame, known_schools(con))
     if errors:
         raise UserError("Het ambitiebestand bevat fouten:\n" + "\n".join(errors))
     names = metrics.school_names(con)
     tables: dict[tuple, pd.DataFrame] = {}
-    rows = []
-    for ambition in ambitions:
+    rows, series = [], []
+    for ambition in parsed:
         key = table_key(ambition)
         if key not in tables:
             tables[key] = published_table(con, *key, settings or MetricSettings())
         rows.append(evaluate_one(ambition, tables[key], names))
-    return pd.DataFrame(rows, columns=OUTPUT_COLUMNS + DETAIL_COLUMNS)
+        series.append(realised_series(ambition, tables[key]))
+    return pd.DataFrame(rows, columns=OUTPUT_COLUMNS + DETAIL_COLUMNS), series
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, targets: pd.DataFrame | str | Path | None = None,
+             settings: MetricSettings | None = None) -> pd.DataFrame:
+    """Every valid ambition with its realised value and status; UserError listing invalid rows."""
+    return evaluate_with_series(con, targets, settings)[0]
 
 
 def cli(args) -> int:

@@ -321,3 +321,34 @@ def _empty(figure: go.Figure, title: str | None, height: int) -> go.Figure:
                               "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}]
     figure.update_layout(**layout)
     return figure
+
+
+def ambition_figure(series: pd.DataFrame, ambition: pd.Series, *, title: str | None = None, height: int = 340) -> go.Figure:
+    """Realised share with its 95% band, the straight trajectory from baseline to target, and the target point.
+
+    `series`: year, share, ci_low, ci_high (published, hidden shares None); `ambition`: a row of
+    ambitions.evaluate (baseline_year/target_year as '2020-2021', values as fractions).
+    """
+    baseline_year, target_year = int(str(ambition["baseline_year"])[:4]), int(str(ambition["target_year"])[:4])
+    realised = series.assign(school_year=series["year"], series="Gerealiseerd")
+    figure = trend_figure(realised, title=title, region_names=("Gerealiseerd",), height=height)
+    first = min([baseline_year, *series["year"].tolist()])
+    last = max([target_year, *series["year"].tolist()])
+    years = [fmt.school_year(y) for y in range(first, last + 1)]
+    baseline = fmt.numeric(ambition["baseline_value"])
+    target = fmt.numeric(ambition["target_value"])
+    if baseline is not None:
+        figure.add_trace(go.Scatter(
+            x=[fmt.school_year(baseline_year), fmt.school_year(target_year)], y=[baseline, target], mode="lines",
+            name="Koers naar het doel", line={"color": OKABE_ITO["orange"], "width": 2, "dash": "dash"},
+            hovertemplate="Koers: %{y:.1%}<extra></extra>",
+        ))
+    figure.add_trace(go.Scatter(
+        x=[fmt.school_year(target_year)], y=[target], mode="markers", name="Streefwaarde",
+        marker={"symbol": "star", "size": 14, "color": OKABE_ITO["vermillion"]},
+        hovertext=[f"Streefwaarde {fmt.percent(target)} in {fmt.school_year(target_year)}"], hoverinfo="text",
+    ))
+    values = [v for v in [baseline, target, *(fmt.numeric(x) for x in series["ci_high"])] if v is not None]
+    figure.update_layout(xaxis={"categoryorder": "array", "categoryarray": years, "type": "category"},
+                         yaxis=_share_axis(max(values, default=None)))
+    return figure

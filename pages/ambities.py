@@ -1,0 +1,125 @@
+"""Ambities: the region's targets against the realised figures, with a traffic-light status and editing."""
+
+import dataclasses
+import io
+
+import pandas as pd
+import streamlit as st
+
+import app_support as app
+from sto_metrics import ambitions, charts, metrics
+from sto_metrics import formatting as fmt
+from sto_metrics.errors import UserError
+from sto_metrics.settings import MetricSettings
+
+STATUS_LABELS = {"behaald": "✔ behaald", "op koers": "▲ op koers", "achter": "▼ achter", "geen data": "○ geen data"}
+SPLIT_LABELS = {"geslacht=V": "meisjes", "geslacht=M": "jongens", "geslacht=X": "anders", "herkomst=techniek": "behoud (uit techniek)",
+                "herkomst=overig": "instap (uit ander profiel)"}
+
+
+@st.cache_data(max_entries=32, ttl=app.CACHE_TTL_SECONDS, show_spinner="Ambities doorrekenen…")
+def evaluated(path: str, version: str, targets_csv: str, settings_key: tuple) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Ambitions with status and realised series; `targets_csv` keys the cache on the file's content."""
+    targets = pd.read_csv(io.StringIO(targets_csv), dtype=str, keep_default_na=False)
+    with app.cursor(path) as cur:
+        return ambitions.evaluate_with_series(cur, targets, MetricSettings(*settings_key))
+
+
+def split_label(split: str) -> str:
+    return SPLIT_LABELS.get(split, split.replace("leerweg=", "leerweg ")) if split else "alle leerlingen"
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The traffic-light table as shown (and downloaded): formatted Dutch text, no exact counts."""
+    return pd.DataFrame({
+        "Indicator": [metrics.METRICS[m].label_nl for m in table["metric"]],
+        "Regio of school": table["scope_name"].astype(str).tolist(),
+        "Groep": [split_label(s) for s in table["split"]],
+        "Nulmeting": [f"{fmt.percent(v)} ({y})" for v, y in zip(table["baseline_value"], table["baseline_year"], strict=True)],
+        "Streefwaarde": [f"{fmt.percent(v)} ({y})" for v, y in zip(table["target_value"], table["target_year"], strict=True)],
+        "Laatste waarde": [f"{fmt.percent(v)} ({y})" if y else fmt.HIDDEN for v, y in zip(table["latest_value"], table["latest_year"], strict=True)],
+        "95%-interval": [fmt.interval(lo, hi) for lo, hi in zip(table["latest_ci_low"], table["latest_ci_high"], strict=True)],
+        "Koers (dat jaar)": [fmt.percent(v) for v in table["trajectory_value"]],
+        "Status": [STATUS_LABELS[s] for s in table["status"]],
+        "Nodig per jaar": [fmt.points(v) if not fmt.is_missing(v) else fmt.HIDDEN for v in table["needed_per_year"]],
+        "Toelichting": table["note"].astype(str).tolist(),
+    })
+
+
+ctx = app.context()
+st.title("Ambities")
+st.caption("Zijn we op koers? Elke ambitie uit het ambitiebestand van de regio tegenover de gerealiseerde cijfers, "
+           "met de rechte lijn van nulmeting naar streefwaarde.")
+
+targets_path = ambitions.targets_path()
+try:
+    targets = ambitions.read_targets(targets_path)
+except UserError as error:
+    app.user_error(error)
+    st.stop()
+
+if not app.no_data_notice(ctx):
+    try:
+        table, series = evaluated(ctx.source.path, ctx.version, targets.to_csv(index=False), dataclasses.astuple(ctx.filters.settings))
+    except UserError as error:
+        app.user_error(error)
+        table, series = None, []
+    if table is not None and len(table):
+        scopes = list(dict.fromkeys(table["scope"]))
+        names = dict(zip(table["scope"], table["scope_name"], strict=False))
+        chosen = st.selectbox("Toon ambities van", options=["*", *scopes], key="ambities_scope", bind="query-params",
+                              format_func=lambda s: "alle scholen en de regio" if s == "*" else f"{names[s]} ({s})" if s != "regio" else "de regio")
+        shown = table.index if chosen in (None, "*") else table.index[table["scope"] == chosen]
+        display = display_table(table.loc[shown])
+        counts = table.loc[shown, "status"].value_counts()
+        columns = st.columns(4)
+        for column, status in zip(columns, ambitions.STATUSES, strict=True):
+            column.metric(STATUS_LABELS[status], int(counts.get(status, 0)))
+        st.dataframe(display, hide_index=True, key="ambities_table")
+        st.caption(app.md_escape(ambitions.STATUS_RULE_NL))
+        st.caption(app.md_escape(fmt.suppression_note(app.RULES.min_count, app.RULES.min_share_denominator)))
+        st.download_button("CSV downloaden (zoals getoond)", data=app.csv_bytes(display), file_name="ambities.csv", mime="text/csv",
+                           key="ambities_csv", on_click="ignore", icon=":material/download:")
+
+        st.header("Per ambitie")
+        for position in shown:
+            row = table.loc[position]
+            title = f"{metrics.METRICS[row['metric']].label_nl} · {row['scope_name']} · {split_label(row['split'])}"
+            realised = series[position]
+            one = pd.DataFrame({
+                "Schooljaar": [fmt.school_year(y) for y in realised["year"]],
+                "Gerealiseerd": [fmt.percent(v) for v in realised["share"]],
+                "95%-interval": [fmt.interval(lo, hi) for lo, hi in zip(realised["ci_low"], realised["ci_high"], strict=True)],
+            })
+            app.figure_panel(
+                f"ambitie_{position}", title, charts.ambition_figure(realised, row), one,
+                definition=ctx.definition(row["metric"]),
+                notes=[f"Status: {STATUS_LABELS[row['status']]}. " + ambitions.STATUS_RULE_NL],
+                file_stem=f"ambitie-{position + 1}",
+            )
+
+with st.expander("Ambities bewerken", icon=":material/edit:"):
+    st.caption(f"Het ambitiebestand van de regio ({targets_path.name}). Waarden in procenten (27 of 27,5); schooljaren als 2020-2021; "
+               "een lege nulmetingswaarde wordt uit de gegevens berekend. Bij opslaan blijft de vorige versie bewaard als .bak.")
+    edited = st.data_editor(
+        targets, num_rows="dynamic", hide_index=True, key="ambities_editor",
+        column_config={
+            "metric": st.column_config.SelectboxColumn("Indicator", options=list(ambitions.AMBITION_METRICS), required=True),
+            "scope": st.column_config.TextColumn("Regio of school", help="'regio' of een vestigingscode zoals 31XA00"),
+            "split": st.column_config.TextColumn("Groep", help="leeg, geslacht=V, leerweg=BB, herkomst=techniek of herkomst=overig"),
+            "baseline_year": st.column_config.TextColumn("Nulmetingsjaar"),
+            "baseline_value": st.column_config.TextColumn("Nulmeting (%)"),
+            "target_year": st.column_config.TextColumn("Doeljaar"),
+            "target_value": st.column_config.TextColumn("Streefwaarde (%)"),
+            "note": st.column_config.TextColumn("Toelichting"),
+        },
+    )
+    if st.button("Ambities opslaan", key="ambities_save", icon=":material/save:"):
+        with app.cursor() as cur:
+            known = ambitions.known_schools(cur)
+        errors = ambitions.save_targets(pd.DataFrame(edited), known, targets_path)
+        if errors:
+            st.error("Niet opgeslagen; het bestand is ongewijzigd.\n\n" + "\n\n".join(app.md_escape(e) for e in errors), icon=":material/error:")
+        else:
+            evaluated.clear()
+            st.success("Opgeslagen. De vorige versie staat in " + app.md_escape(targets_path.name + ".bak") + ".", icon=":material/check:")
