@@ -3,8 +3,10 @@
 --   population $leerwegen, $genders, $school_ids (VARCHAR[]), $school_years (INTEGER[]); empty = all
 --   level      $level: 'vmbo' or 'havo-vwo'
 -- Shared rules, repeated in each query because DuckDB has no cross-statement CTEs:
---   * one vo record per pupil and year: highest leerjaar, then smallest school_id (ARCHITECTURE.md);
---     the population filter applies to that record, after the choice;
+--   * one vo record per pupil and year: highest leerjaar, then smallest school_id (ARCHITECTURE.md),
+--     written as "no better row of the same pupil and year exists" (an anti-join: much faster than a
+--     window over every row); filters on the record itself may come first, as they do not change
+--     which record is the best;
 --   * a profile is known when it is in ref_profile at a level that fits the education type;
 --   * profile_class: 'core' = technical under every setting, 'extra' = technical only under the
 --     alternative setting (vmbo D&P; havo/vwo N profile without NT), 'other' = known, not technical,
@@ -15,10 +17,27 @@
 -- unsplit and split by geslacht and by leerweg (havo/vwo: education type), in one scan (GROUPING SETS).
 -- Columns: school_year, school_id (NULL = region), split_by ('' | 'geslacht' | 'leerweg'), split,
 -- pupils (known profile), technical (settings in force), unknown_profile, n_core, n_extra, n_other.
-WITH vo_record AS (
+WITH candidate AS (
     SELECT *
-    FROM vo_enrolment
-    QUALIFY row_number() OVER (PARTITION BY pupil_hash, school_year ORDER BY leerjaar DESC NULLS LAST, school_id) = 1
+    FROM vo_enrolment r
+    WHERE CASE WHEN $level = 'vmbo'
+               THEN r.education_type = 'vmbo' AND r.leerjaar = 3
+               ELSE r.education_type IN ('havo', 'vwo') AND r.leerjaar = 4 END
+      AND (len($leerwegen::VARCHAR[]) = 0 OR list_contains($leerwegen::VARCHAR[], r.leerweg))
+      AND (len($genders::VARCHAR[]) = 0 OR list_contains($genders::VARCHAR[], r.gender))
+      AND (len($school_ids::VARCHAR[]) = 0 OR list_contains($school_ids::VARCHAR[], r.school_id))
+      AND (len($school_years::INTEGER[]) = 0 OR list_contains($school_years::INTEGER[], r.school_year))
+),
+vo_record AS (
+    SELECT c.*
+    FROM candidate c
+    WHERE NOT EXISTS (
+        SELECT 1 FROM vo_enrolment o
+        WHERE o.pupil_hash = c.pupil_hash AND o.school_year = c.school_year
+          AND (o.leerjaar > c.leerjaar
+               OR (o.leerjaar IS NOT NULL AND c.leerjaar IS NULL)
+               OR (o.leerjaar IS NOT DISTINCT FROM c.leerjaar AND o.school_id < c.school_id))
+    )
 ),
 classified AS (
     SELECT
@@ -39,13 +58,6 @@ classified AS (
     LEFT JOIN ref_profile p
         ON p.code = r.profile_code
        AND CASE WHEN r.education_type = 'vmbo' THEN p.level IN ('vmbo', 'vmbo_tl') ELSE p.level = 'havo_vwo' END
-    WHERE CASE WHEN $level = 'vmbo'
-               THEN r.education_type = 'vmbo' AND r.leerjaar = 3
-               ELSE r.education_type IN ('havo', 'vwo') AND r.leerjaar = 4 END
-      AND (len($leerwegen::VARCHAR[]) = 0 OR list_contains($leerwegen::VARCHAR[], r.leerweg))
-      AND (len($genders::VARCHAR[]) = 0 OR list_contains($genders::VARCHAR[], r.gender))
-      AND (len($school_ids::VARCHAR[]) = 0 OR list_contains($school_ids::VARCHAR[], r.school_id))
-      AND (len($school_years::INTEGER[]) = 0 OR list_contains($school_years::INTEGER[], r.school_year))
 ),
 counted AS (
     SELECT
@@ -79,15 +91,32 @@ ORDER BY school_year, school_id NULLS FIRST, split_by, split;
 -- region and per school (of the Y record), by profile class and by from_group under the settings.
 -- Only cohorts for which the database holds mbo or ho enrolments in Y+1.
 -- Columns: school_year, school_id (NULL = region), from_group, profile_class, destination, pupils.
-WITH vo_record AS (
-    SELECT *
-    FROM vo_enrolment
-    QUALIFY row_number() OVER (PARTITION BY pupil_hash, school_year ORDER BY leerjaar DESC NULLS LAST, school_id) = 1
-),
-known_years AS (
+WITH known_years AS (
     SELECT DISTINCT school_year - 1 AS cohort_year FROM mbo_enrolment
     UNION
     SELECT DISTINCT school_year - 1 FROM ho_enrolment
+),
+candidate AS (
+    SELECT r.*
+    FROM vo_enrolment r
+    JOIN known_years k ON k.cohort_year = r.school_year
+    WHERE r.diploma
+      AND CASE WHEN $level = 'vmbo' THEN r.education_type = 'vmbo' ELSE r.education_type IN ('havo', 'vwo') END
+      AND (len($leerwegen::VARCHAR[]) = 0 OR list_contains($leerwegen::VARCHAR[], r.leerweg))
+      AND (len($genders::VARCHAR[]) = 0 OR list_contains($genders::VARCHAR[], r.gender))
+      AND (len($school_ids::VARCHAR[]) = 0 OR list_contains($school_ids::VARCHAR[], r.school_id))
+      AND (len($school_years::INTEGER[]) = 0 OR list_contains($school_years::INTEGER[], r.school_year))
+),
+vo_record AS (
+    SELECT c.*
+    FROM candidate c
+    WHERE NOT EXISTS (
+        SELECT 1 FROM vo_enrolment o
+        WHERE o.pupil_hash = c.pupil_hash AND o.school_year = c.school_year
+          AND (o.leerjaar > c.leerjaar
+               OR (o.leerjaar IS NOT NULL AND c.leerjaar IS NULL)
+               OR (o.leerjaar IS NOT DISTINCT FROM c.leerjaar AND o.school_id < c.school_id))
+    )
 ),
 cohort AS (
     SELECT
@@ -104,35 +133,23 @@ cohort AS (
             ELSE 'other'
         END AS profile_class
     FROM vo_record r
-    JOIN known_years k ON k.cohort_year = r.school_year
     LEFT JOIN ref_profile p
         ON p.code = r.profile_code
        AND CASE WHEN r.education_type = 'vmbo' THEN p.level IN ('vmbo', 'vmbo_tl') ELSE p.level = 'havo_vwo' END
-    WHERE r.diploma
-      AND CASE WHEN $level = 'vmbo' THEN r.education_type = 'vmbo' ELSE r.education_type IN ('havo', 'vwo') END
-      AND (len($leerwegen::VARCHAR[]) = 0 OR list_contains($leerwegen::VARCHAR[], r.leerweg))
-      AND (len($genders::VARCHAR[]) = 0 OR list_contains($genders::VARCHAR[], r.gender))
-      AND (len($school_ids::VARCHAR[]) = 0 OR list_contains($school_ids::VARCHAR[], r.school_id))
-      AND (len($school_years::INTEGER[]) = 0 OR list_contains($school_years::INTEGER[], r.school_year))
 ),
 ho_next AS (
     SELECT h.pupil_hash, h.school_year - 1 AS cohort_year, bool_or(coalesce(s.technical, FALSE)) AS technical
     FROM ho_enrolment h
+    SEMI JOIN cohort c ON c.pupil_hash = h.pupil_hash AND c.school_year = h.school_year - 1
     LEFT JOIN ref_ho_sector s ON s.code = h.sector_code
-    WHERE h.pupil_hash IN (SELECT pupil_hash FROM cohort)
     GROUP BY ALL
 ),
 mbo_next AS (
     SELECT m.pupil_hash, m.school_year - 1 AS cohort_year, bool_or(coalesce(s.technical, FALSE)) AS technical
     FROM mbo_enrolment m
+    SEMI JOIN cohort c ON c.pupil_hash = m.pupil_hash AND c.school_year = m.school_year - 1
     LEFT JOIN ref_mbo_sector s ON s.code = m.sector_code
-    WHERE m.pupil_hash IN (SELECT pupil_hash FROM cohort)
     GROUP BY ALL
-),
-vo_next AS (
-    SELECT DISTINCT pupil_hash, school_year - 1 AS cohort_year
-    FROM vo_enrolment
-    WHERE pupil_hash IN (SELECT pupil_hash FROM cohort)
 ),
 destined AS (
     SELECT
@@ -145,13 +162,12 @@ destined AS (
         CASE
             WHEN h.pupil_hash IS NOT NULL THEN CASE WHEN h.technical THEN 'ho_techniek' ELSE 'ho_overig' END
             WHEN m.pupil_hash IS NOT NULL THEN CASE WHEN m.technical THEN 'mbo_techniek' ELSE 'mbo_overig' END
-            WHEN v.pupil_hash IS NOT NULL THEN 'vo'
+            WHEN EXISTS (SELECT 1 FROM vo_enrolment v WHERE v.pupil_hash = c.pupil_hash AND v.school_year = c.school_year + 1) THEN 'vo'
             ELSE 'niet_gevonden'
         END AS destination
     FROM cohort c
     LEFT JOIN ho_next h ON h.pupil_hash = c.pupil_hash AND h.cohort_year = c.school_year
     LEFT JOIN mbo_next m ON m.pupil_hash = c.pupil_hash AND m.cohort_year = c.school_year
-    LEFT JOIN vo_next v ON v.pupil_hash = c.pupil_hash AND v.cohort_year = c.school_year
 )
 SELECT
     school_year::INTEGER AS school_year,
@@ -168,11 +184,28 @@ ORDER BY ALL NULLS FIRST;
 -- stage-2 state (leerjaar 3 in Y+1), stage-3 state (diploma in Y+2) and destination in Y+3 (as in
 -- destination_counts). A stage is NULL when the database holds no data for its year (vo for
 -- stages 2-3; mbo or ho for stage 4), and stage 4 is NULL for pupils without a diploma.
-WITH vo_record AS (
+WITH start_candidate AS (
     SELECT *
     FROM vo_enrolment
-    WHERE school_year BETWEEN $start_year AND $start_year + 3
-    QUALIFY row_number() OVER (PARTITION BY pupil_hash, school_year ORDER BY leerjaar DESC NULLS LAST, school_id) = 1
+    WHERE school_year = $start_year AND education_type = 'vmbo' AND leerjaar = 2
+      AND (len($school_ids::VARCHAR[]) = 0 OR list_contains($school_ids::VARCHAR[], school_id))
+),
+start AS (
+    SELECT c.pupil_hash, c.school_id
+    FROM start_candidate c
+    WHERE NOT EXISTS (
+        SELECT 1 FROM vo_enrolment o
+        WHERE o.pupil_hash = c.pupil_hash AND o.school_year = c.school_year
+          AND (o.leerjaar > c.leerjaar OR (o.leerjaar = c.leerjaar AND o.school_id < c.school_id))
+    )
+),
+vo_record AS (
+    -- the later records of the start pupils only, one per year
+    SELECT v.*
+    FROM vo_enrolment v
+    WHERE v.school_year BETWEEN $start_year + 1 AND $start_year + 2
+      AND v.pupil_hash IN (SELECT pupil_hash FROM start)
+    QUALIFY row_number() OVER (PARTITION BY v.pupil_hash, v.school_year ORDER BY v.leerjaar DESC NULLS LAST, v.school_id) = 1
 ),
 classified AS (
     SELECT
@@ -185,12 +218,6 @@ classified AS (
         END AS profile_class
     FROM vo_record r
     LEFT JOIN ref_profile p ON p.code = r.profile_code AND p.level IN ('vmbo', 'vmbo_tl') AND r.education_type = 'vmbo'
-),
-start AS (
-    SELECT pupil_hash, school_id
-    FROM classified
-    WHERE school_year = $start_year AND education_type = 'vmbo' AND leerjaar = 2
-      AND (len($school_ids::VARCHAR[]) = 0 OR list_contains($school_ids::VARCHAR[], school_id))
 ),
 has_vo AS (SELECT DISTINCT school_year FROM vo_enrolment WHERE school_year BETWEEN $start_year + 1 AND $start_year + 2),
 has_next AS (
