@@ -8,8 +8,9 @@ Each phase runs in its own process so that its peak memory (max RSS) is its own.
 seconds per phase, the ratio to the reference in the same run, and peak memory.
 - load: `python -m sto_metrics load` work against a bare `SELECT count(*) FROM read_csv(...)`
   over the same files (the floor for any loader that reads every byte);
-- metrics: each metric warm (best of 3 after one warm-up run) against the independent pandas
-  reference implementation in tests/reference_pandas.py, over the same loaded database.
+- metrics: each metric warm (best of 3 after one warm-up run) against a vectorised pandas
+  implementation (bench/pandas_reference.py) over the same loaded database, with a check
+  that both give the same totals.
 """
 
 from __future__ import annotations
@@ -74,8 +75,8 @@ def phase_load(out: Path, database: Path, threads: int) -> dict:
 
 def _metric_calls():
     """(label, engine call, reference call) for every metric variant timed."""
+    from bench import pandas_reference as ref
     from sto_metrics import metrics
-    from tests import reference_pandas as ref
 
     return [
         ("inflow vmbo regio", lambda con: metrics.inflow(con, level="vmbo", by="regio"), lambda t: ref.inflow(t, level="vmbo", by="regio")),
@@ -99,23 +100,36 @@ def _best_of(call, repeat: int = 3) -> float:
     return best
 
 
+def _totals(table) -> list[int]:
+    """Column sums of the count columns: a cheap fingerprint to check engine and reference agree."""
+    columns = [c for c in ("pupils", "technical", "unknown_profile", "graduates", "enrolled", "mbo_techniek", "ho_techniek", "niet_gevonden") if c in table]
+    return [int(table[c].sum()) for c in columns]
+
+
 def phase_metrics_engine(database: Path, threads: int) -> dict:
     from sto_metrics import db
 
     con = db.connect(database, read_only=True)
     con.execute(f"SET threads = {threads}")
     timings = {label: _best_of(lambda engine=engine: engine(con)) for label, engine, _ in _metric_calls()}
-    return {"seconds": timings, "peak_mb": _peak_mb()}
+    totals = {label: _totals(engine(con)) for label, engine, _ in _metric_calls()}
+    return {"seconds": timings, "totals": totals, "peak_mb": _peak_mb()}
 
 
 def phase_metrics_reference(database: Path) -> dict:
-    from tests import reference_pandas as ref
+    from bench import pandas_reference as ref
+    from sto_metrics import db
 
+    con = db.connect(database, read_only=True)
     start = time.perf_counter()
-    tables = ref.read_tables(database)
+    tables = ref.load(con)
     read_seconds = time.perf_counter() - start
-    timings = {label: _best_of(lambda reference=reference: reference(tables), repeat=1) for label, _, reference in _metric_calls()}
-    return {"seconds": timings, "read_seconds": read_seconds, "peak_mb": _peak_mb()}
+    timings, totals = {}, {}
+    for label, _, reference in _metric_calls():
+        start = time.perf_counter()
+        totals[label] = _totals(reference(tables))
+        timings[label] = time.perf_counter() - start  # one run: pandas has no warm cache to speak of
+    return {"seconds": timings, "totals": totals, "read_seconds": read_seconds, "peak_mb": _peak_mb()}
 
 
 PHASES = {
@@ -166,7 +180,8 @@ def main() -> None:
     print(f"  {'metric':30} {'duckdb s':>9} {'pandas s':>9} {'speed-up':>9}")
     for label, seconds in engine["seconds"].items():
         reference_seconds = reference["seconds"][label]
-        print(f"  {label:30} {seconds:9.3f} {reference_seconds:9.3f} {reference_seconds / seconds:8.1f}x")
+        agree = "" if engine["totals"][label] == reference["totals"][label] else "  DIFFERENT RESULTS"
+        print(f"  {label:30} {seconds:9.3f} {reference_seconds:9.3f} {reference_seconds / seconds:8.1f}x{agree}")
     print(f"  peak memory: duckdb {engine['peak_mb']:.0f} MB, pandas {reference['peak_mb']:.0f} MB")
 
 
