@@ -40,6 +40,8 @@ filtered view. The cohort flow is protected for the settings in force only.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -511,10 +513,31 @@ def suppress(table: pd.DataFrame, metric_name: str, rules: SuppressionRules | No
     return out
 
 
+_PATTERNS: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_PATTERN_CACHE_SIZE = 64
+
+
+def _fingerprint(cube: Cube) -> str:
+    """The cube's exact counts as a digest: equal counts give the same suppression pattern."""
+    if "fingerprint" not in cube.cache:
+        hashed = pd.util.hash_pandas_object(cube.counts, index=True).to_numpy()
+        cube.cache["fingerprint"] = hashlib.sha256(hashed.tobytes() + "|".join(map(str, cube.counts.columns)).encode()).hexdigest()
+    return cube.cache["fingerprint"]
+
+
 def _cached_pattern(system: CellSystem, cube: Cube, rules: SuppressionRules) -> np.ndarray:
+    """The hidden-cell pattern, computed once per cube content (a page, report or ambition list asks many times)."""
     key = ("pattern", rules)
     if key not in cube.cache:
-        cube.cache[key] = system.protect(rules)
+        # destinations and progression are one cube; an inflow cube holds every split
+        family = "destinations" if cube.metric == "progression" else cube.metric
+        shared = (family, cube.level, cube.school_id, _fingerprint(cube), rules)
+        if shared not in _PATTERNS:
+            _PATTERNS[shared] = system.protect(rules)
+            while len(_PATTERNS) > _PATTERN_CACHE_SIZE:
+                _PATTERNS.popitem(last=False)
+        _PATTERNS.move_to_end(shared)
+        cube.cache[key] = _PATTERNS[shared]
     return cube.cache[key]
 
 
