@@ -58,6 +58,25 @@ def phase_count(out: Path, threads: int) -> dict:
     return {"seconds": time.perf_counter() - start, "peak_mb": _peak_mb(), "rows": rows}
 
 
+def phase_copy(out: Path, database: Path, threads: int) -> dict:
+    """The floor for any loader that stores: the same files copied as they are into a DuckDB file."""
+    import duckdb
+
+    target = database.with_name(database.stem + "-copy.duckdb")
+    target.unlink(missing_ok=True)
+    con = duckdb.connect(str(target))
+    con.execute(f"SET threads = {threads}")
+    start = time.perf_counter()
+    for kind, files in _csv_files(out).items():
+        if files:
+            con.execute(f"CREATE TABLE {kind}_copy AS SELECT * FROM read_csv($files, delim=';', header=true, all_varchar=true)", {"files": files})
+    con.execute("CHECKPOINT")
+    seconds = time.perf_counter() - start
+    con.close()
+    target.unlink(missing_ok=True)
+    return {"seconds": seconds, "peak_mb": _peak_mb()}
+
+
 def phase_load(out: Path, database: Path, threads: int) -> dict:
     from sto_metrics import db, loader
 
@@ -135,6 +154,7 @@ def phase_metrics_reference(database: Path) -> dict:
 PHASES = {
     "generate": lambda a: phase_generate(Path(a.out)),
     "count": lambda a: phase_count(Path(a.out), a.threads),
+    "copy": lambda a: phase_copy(Path(a.out), Path(a.db), a.threads),
     "load": lambda a: phase_load(Path(a.out), Path(a.db), a.threads),
     "metrics_engine": lambda a: phase_metrics_engine(Path(a.db), a.threads),
     "metrics_reference": lambda a: phase_metrics_reference(Path(a.db)),
@@ -165,11 +185,14 @@ def main() -> None:
         generated = _run_phase("generate", args)
         print(f"generate landelijk: {generated['seconds']:.1f} s, peak {generated['peak_mb']:.0f} MB")
     count = _run_phase("count", args)
+    copy = _run_phase("copy", args)
     load = _run_phase("load", args)
     print(f"\nLoading {load['files']} files, {load['rows']:,} rows ({count['rows']:,} CSV rows), {args.threads} threads")
     print(f"  bare count(*) over read_csv : {count['seconds']:7.1f} s   peak {count['peak_mb']:6.0f} MB")
     print(f"  load (normalise, pseudonymise, store): {load['seconds']:7.1f} s   peak {load['peak_mb']:6.0f} MB")
+    print(f"  plain copy into DuckDB      : {copy['seconds']:7.1f} s   peak {copy['peak_mb']:6.0f} MB")
     print(f"  ratio load / bare read      : {load['seconds'] / count['seconds']:7.1f}x")
+    print(f"  ratio load / plain copy     : {load['seconds'] / copy['seconds']:7.1f}x")
     if load["refused"]:
         print(f"  REFUSED: {load['refused']}")
     if args.skip_metrics:
