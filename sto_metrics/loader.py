@@ -27,7 +27,7 @@ DELIMITERS = [";", ",", "\t", "|"]
 DELIMITER_NAMES = {";": "puntkomma", ",": "komma", "\t": "tab", "|": "verticale streep"}
 MAX_LINE_CHARS = 100_000  # a real export line is well under 1 kB; longer means a broken file
 HEADER_SEARCH_LINES = 15
-CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx"}
 
 # The fields a file needs to be loaded at all, by kind.
 REQUIRED_FIELDS = {
@@ -135,7 +135,7 @@ def decode_export(name: str, data: bytes) -> str:
     if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise FileRefused(f"{name}: het bestand is leeg.")
     if data.startswith(b"PK\x03\x04"):
-        raise FileRefused(f"{name}: dit is een Excel- of ander zipbestand. Sla het op als CSV (puntkomma-gescheiden) en laad het opnieuw.")
+        return _xlsx_as_text(name, data)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -154,6 +154,32 @@ def decode_export(name: str, data: bytes) -> str:
         return data.decode("cp1252")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+def _xlsx_as_text(name: str, data: bytes) -> str:
+    """The first sheet of an Excel workbook as semicolon-separated text (values, never formulas)."""
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook  # only needed for .xlsx exports
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise FileRefused(f"{name}: dit zipbestand is geen leesbaar Excel-werkboek (.xlsx). Sla het op als CSV (puntkomma-gescheiden) en laad het opnieuw.") from None
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", quotechar='"', lineterminator="\n")
+    for row in workbook.worksheets[0].iter_rows(values_only=True):
+        writer.writerow(["" if value is None else _excel_cell(value) for value in row])
+    workbook.close()
+    return out.getvalue()
+
+
+def _excel_cell(value: object) -> str:
+    """A cell as the text a CSV export would hold: whole numbers without '.0'."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 # ---------------------------------------------------------------------------- layout

@@ -52,6 +52,25 @@ def load(con, data: bytes | str, name: str = "export.csv", **kwargs) -> loader.F
 # ---------------------------------------------------------------- the clean file
 
 
+def test_excel_workbook_loads_like_the_clean_csv(tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Export leerlingen"])  # a title row above the header, as exported by hand
+    sheet.append(VO_HEADER)
+    for row in VO_ROWS:
+        sheet.append([int(v) if v.isdigit() and len(v) < 3 else v for v in row])  # leerjaar as a number, like Excel keeps it
+    path = tmp_path / "export.xlsx"
+    workbook.save(path)
+    clean = db.connect(tmp_path / "clean.duckdb")
+    assert load(clean, clean_vo()).loaded
+    excel = db.connect(tmp_path / "excel.duckdb")
+    result = loader.load_paths(excel, [tmp_path])[0]
+    assert result.loaded, result.messages
+    assert stored_rows(excel) == stored_rows(clean)
+
+
 def test_clean_vo_file_loads_every_row_with_canonical_values(con):
     result = load(con, clean_vo())
     assert result.loaded, result.messages
@@ -182,7 +201,7 @@ FATAL_CASES = {
     "only_whitespace": (b"\r\n \r\n", ["leeg"]),
     "header_only": (csv_text(VO_HEADER, []).encode(), ["alleen een kopregel"]),
     "binary_file": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), ["geen tekstbestand"]),
-    "xlsx_file": (b"PK\x03\x04" + b"\x00" * 200, ["CSV"]),
+    "broken_xlsx_file": (b"PK\x03\x04" + b"\x00" * 200, ["Excel-werkboek", "CSV"]),
     "no_known_header": (b"a;b;c\n1;2;3\n", ["geen kopregel"]),
     "missing_required_column": (csv_text([h for h in VO_HEADER if h != "leerjaar"], [[v for h, v in zip(VO_HEADER, r, strict=True) if h != "leerjaar"] for r in VO_ROWS]).encode(), ["leerjaar", "verplichte kolom"]),
     "unknown_school_year_format": (_with_row(3, "schooljaar", "schooljaar 23").encode(), ["regel 5", "schooljaar", "schooljaarformaat"]),
