@@ -21,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from sto_metrics import charts, db, metrics, privacy, ui_options
+from sto_metrics import charts, db, metrics, output, privacy, ui_options
 from sto_metrics import formatting as fmt
 from sto_metrics.errors import UserError
 from sto_metrics.settings import MetricSettings, PopulationFilter
@@ -286,9 +286,8 @@ def md_escape(text: object) -> str:
 
 def csv_bytes(display: pd.DataFrame) -> bytes:
     """The display table as a CSV for Dutch Excel (';', UTF-8 with BOM), formula-safe."""
-    # TODO: switch to sto_metrics.output's formula-safety helper when it lands.
-    safe = display.map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v)
-    return safe.to_csv(index=False, sep=";").encode("utf-8-sig")
+    # The cells are the shown (formatted) strings, so ';' keeps Dutch decimal commas intact.
+    return output.safe_frame(display).to_csv(index=False, sep=";", lineterminator="\r\n").encode("utf-8-sig")
 
 
 def figure_panel(key: str, title: str, figure: go.Figure, display: pd.DataFrame, *, definition: str,

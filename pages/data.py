@@ -17,6 +17,11 @@ else:
 
 RESULTS_KEY = "data_results"
 UPLOADER_ROUND = "data_upload_round"
+REMOVED_KEY = "data_removed"
+
+removed = st.session_state.pop(REMOVED_KEY, None)
+if removed is not None:
+    st.success(f"Lading {removed} is verwijderd.", icon=":material/delete:")
 
 # --------------------------------------------------------------------------- upload
 st.subheader("Exports laden", anchor=False)
@@ -82,8 +87,8 @@ else:
             with app.cursor() as cur:
                 loader.remove_load(cur, int(load_id))
             st.session_state[RESULTS_KEY] = []
+            st.session_state[REMOVED_KEY] = int(load_id)
             st.session_state.pop("data_remove_sure", None)
-            st.toast(f"Lading {int(load_id)} is verwijderd.")
             st.rerun()
 
 if ctx.source.is_demo:

@@ -19,6 +19,11 @@ from pathlib import Path
 
 import pytest
 
+try:
+    from playwright.sync_api import expect
+except ImportError:  # playwright is a dev requirement; the fixture reports it
+    expect = None
+
 from sto_metrics import db, metrics, privacy
 from sto_metrics import formatting as fmt
 from tests.dashboard_fixtures import REPO, region_database, writable_database  # noqa: F401 (fixtures)
@@ -196,14 +201,18 @@ def test_every_page_in_the_browser(server, browser_page):
     _screenshot(page, "data")
 
     # Remove the newest load through the page, then upload the same demo export again.
-    _load_id, file_name = expected["newest_load"]
+    load_id, file_name = expected["newest_load"]
     export = next(exports.rglob(file_name))
     page.get_by_text("Een lading verwijderen").click()
     page.get_by_text("Ja, verwijder deze lading").click()
     page.get_by_role("button", name="Verwijderen").click()
+    page.get_by_text(f"Lading {load_id} is verwijderd.").wait_for()
     page.wait_for_selector(APP_IDLE)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
-    page.get_by_role("button", name="Laden", exact=True).click()
+    page.locator(f'[data-testid="stFileChipName"][title="{file_name}"]').wait_for()  # the chip shortens long names
+    load_button = page.get_by_role("button", name="Laden", exact=True)
+    expect(load_button).to_be_enabled()
+    load_button.click()
     page.get_by_text("1 van de 1 bestanden geladen").wait_for()
     page.wait_for_selector(APP_IDLE)
     _assert_no_errors(page)

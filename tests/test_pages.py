@@ -251,6 +251,7 @@ def test_upload_then_remove_a_load(make_app, writable_database):
     app.checkbox(key="data_remove_sure").check().run()
     app.button(key="data_remove").click().run()
     assert_no_errors(app)
+    assert any(message.value == f"Lading {new_load} is verwijderd." for message in app.success)
     loads = next(frame.value for frame in app.dataframe if "Geladen op" in frame.value.columns)
     assert len(loads) == loads_before and "nieuwe_school.csv" not in set(loads["Bestand"])
 
@@ -282,6 +283,29 @@ def test_no_count_from_1_to_4_is_shown(make_app, database, page):
         for column in table.columns:
             if "Naar " in column and "techniek" in column:
                 assert not set(table[column].astype(str)) & {"1", "2", "3", "4"}
+
+
+def test_csv_download_is_the_shown_table_and_formula_safe():
+    import io
+
+    import app_support
+
+    shown = pd.DataFrame({"Regio of school": ["=HYPERLINK(\"x\")", "Vmbo 't Zaanhuis"], "Aandeel": ["27,3%", "–"],
+                          "Verschil": ["-1,2 procentpunt", "+0,4 procentpunt"]})
+    data = app_support.csv_bytes(shown)
+    assert data.startswith("\ufeff".encode())  # Excel reads UTF-8 with a BOM
+    back = pd.read_csv(io.BytesIO(data), sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(back.columns) == list(shown.columns)
+    assert back["Aandeel"].tolist() == ["27,3%", "–"]
+    assert back["Regio of school"].tolist() == ["'=HYPERLINK(\"x\")", "Vmbo 't Zaanhuis"]
+    assert back["Verschil"].tolist() == ["'-1,2 procentpunt", "'+0,4 procentpunt"]
+
+
+def test_markdown_escape_makes_user_text_literal():
+    import app_support
+
+    assert app_support.md_escape("**vet** [link](http://x) <b>:red[x]</b> $x$") == (
+        "\\*\\*vet\\*\\* \\[link\\]\\(http\\://x\\) \\<b\\>\\:red\\[x\\]\\</b\\> \\$x\\$")
 
 
 def test_pages_render_quickly_when_warm(make_app, database):
