@@ -220,3 +220,47 @@ def test_every_page_in_the_browser(server, browser_page):
 
     assert not foreign, f"verzoeken buiten de eigen server: {foreign[:5]}"
 
+
+
+def test_ambitions_and_grant_pages_in_the_browser(server, browser_page, tmp_path):
+    """Ambities shows the engine's statuses; Subsidieaanvraag hands over a real .xlsx with the engine's figure."""
+    from openpyxl import load_workbook
+
+    from sto_metrics import ambitions
+
+    base_url, database, _ = server
+    con = db.connect(database, read_only=True)
+    try:
+        evaluated = ambitions.evaluate(con)
+        inflow = privacy.suppress(metrics.inflow(con, level="vmbo"), "inflow_vmbo")
+    finally:
+        con.close()
+    page = browser_page
+    foreign: list[str] = []
+    page.on("request", lambda request: foreign.append(request.url) if not request.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
+
+    _open(page, f"{base_url}/")  # the first run of a fresh server sets up st.navigation (see dashboard_fixtures)
+    _open(page, f"{base_url}/ambities")
+    page.wait_for_selector(".js-plotly-plot")
+    _assert_no_errors(page)
+    shown_counts = page.get_by_test_id("stMetricValue").all_inner_texts()
+    expected_counts = [str(int((evaluated["status"] == status).sum())) for status in ambitions.STATUSES]
+    assert shown_counts[:4] == expected_counts
+    _screenshot(page, "ambities")
+
+    _open(page, f"{base_url}/subsidieaanvraag")
+    _assert_no_errors(page)
+    page.get_by_text("Zinnen om over te nemen").wait_for()
+    _screenshot(page, "subsidieaanvraag")
+    with page.expect_download(timeout=PAGE_TIMEOUT_MS) as download_info:
+        page.get_by_role("button", name="Excel (.xlsx)").click()
+    target = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(target)
+    assert target.suffix == ".xlsx"
+    workbook = load_workbook(target, read_only=True)
+    numbers = [cell for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True) for cell in row
+               if isinstance(cell, float)]
+    latest_shown = [float(v) for v in inflow["share"] if fmt.numeric(v) is not None][-1]
+    assert any(abs(number - latest_shown) < 1e-9 for number in numbers), "the report lacks the engine's latest vmbo inflow"
+    assert "Methode" in workbook.sheetnames
+    assert not foreign, f"verzoeken buiten de eigen server: {foreign[:5]}"
