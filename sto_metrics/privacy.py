@@ -19,8 +19,10 @@ The rule (spec/domain.md, spec/metrics.md "Uncertainty and small numbers")
    out from the shown cells: not by linear algebra over all relations together (which covers
    "total minus the shown parts" and chains of it), and not by one relation plus what the
    markers say (`<5` means 0-4; an empty count means 5 or more). The extra cell is chosen
-   deterministically: in the relation that gives the hidden cell away, the smallest shown
-   cell, parts before totals, then the first in the table's order.
+   deterministically: in the relation that gives the hidden cell away, the shown cell of the
+   lowest importance tier (school split rows, then school totals, then region figures; within a
+   tier the girls' row last, because girls' inflow is an explicit STO indicator), then the
+   smallest, parts before totals, then the first in the table's order.
    Because the pattern is computed on the whole cube, every output (command line with any
    --by/--split, pages, reports) hides the same cells.
 3. How hidden cells are written. A hidden count below 5 (the primary ones, and a 0 hidden as a
@@ -349,6 +351,11 @@ def _region_or_school(school_id) -> str:
     return "regio" if school_id is None or (isinstance(school_id, float) and np.isnan(school_id)) or pd.isna(school_id) else str(school_id)
 
 
+# Between otherwise equal complements, these rows stay visible: girls' inflow into technology is an
+# explicit STO and Techkwadraat indicator, so the boys' row is hidden instead when one must go.
+KEEP_SHOWN_SPLITS = {("geslacht", "V")}
+
+
 def _inflow_cells(counts: pd.DataFrame) -> CellSystem:
     """Cells P (pupils), U (unknown), Ta/Tb (technical, setting A/B), E (extra class), O (other), Na (non-technical A)."""
     system = CellSystem()
@@ -360,7 +367,7 @@ def _inflow_cells(counts: pd.DataFrame) -> CellSystem:
             "E": row.n_extra, "O": row.n_other, "Na": row.n_extra + row.n_other,
         }
         for measure, value in values.items():
-            tier = 4 * (base[1] == "regio") + 2 * (base[2] == "") + (measure != "Tb")
+            tier = 2 * (4 * (base[1] == "regio") + 2 * (base[2] == "") + (measure != "Tb")) + ((base[2], base[3]) in KEEP_SHOWN_SPLITS)
             system.cell((*base, measure), value, published=measure in ("P", "U", "Ta", "Tb"), tier=tier)
         system.relation((*base, "P"), [(*base, "Ta"), (*base, "Na")])
         system.relation((*base, "Na"), [(*base, "E"), (*base, "O")])
