@@ -433,7 +433,8 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
         db.execute(con, "followup_normalise", kind=layout.kind)
         fatal = db.run(con, "followup_fatal_problems")
         if "sector" not in layout.fields:
-            result.messages.append("Het bestand heeft geen sectorkolom: zonder sector telt geen inschrijving als technisch.")
+            result.messages.append("Het bestand heeft geen sectorkolom: de sector komt uit de opleidingstabel van de regio "
+                                   "(data/reference/programme_sectors.csv); zonder sector telt een inschrijving niet als technisch.")
     if len(fatal):
         raise FileRefused(_fatal_message(name, layout, fatal))
     if db.rows(con, "duplicate_rows")[0][0]:

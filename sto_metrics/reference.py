@@ -19,6 +19,7 @@ REFERENCE_FILES = {
     "ref_school_src": "schools.csv",
     "ref_value_alias_src": "value_aliases.csv",
     "ref_column_alias_src": "column_aliases.csv",
+    "ref_programme_sector_src": "programme_sectors.csv",
 }
 
 

@@ -350,6 +350,22 @@ def test_mbo_without_sector_column_loads_with_a_warning(con):
     assert any("geen sectorkolom" in m for m in result.messages)
 
 
+def test_region_programme_mapping_gives_the_sector_when_the_export_has_none(tmp_path, monkeypatch):
+    import shutil
+
+    from sto_metrics.paths import DATA_DIR
+
+    reference = tmp_path / "reference"
+    shutil.copytree(DATA_DIR / "reference", reference)
+    (reference / "programme_sectors.csv").write_text("kind,programme_code,sector,note\nmbo,90001,Techniek en gebouwde omgeving,monteur\n")
+    monkeypatch.setenv("STO_REFERENCE_DIR", str(reference))
+    con = db.connect(tmp_path / "mapping.duckdb")
+    text = "studentnummer;schooljaar;instelling;crebo\n100007;2024-2025;25MA;90001\n100008;2024-2025;25MA;90002\n"
+    result = load(con, text)
+    assert result.loaded and result.problems == {"onbekende_sector": 1}  # 90002 is not in the mapping
+    assert con.execute("SELECT programme_code, sector_code FROM mbo_enrolment ORDER BY 1").fetchall() == [("90001", "TECHNIEK"), ("90002", None)]
+
+
 def test_remove_load_takes_out_exactly_its_rows(con):
     assert load(con, clean_vo(), "vo.csv").loaded
     empty_plus_vo = table_checksums(con)

@@ -165,7 +165,8 @@ SELECT s.row_nr,
        r.value AS route,
        t.value AS ho_type,
        s.sector AS sector_raw,
-       sec.value AS sector_code,
+       -- the export's own sector first, else the region's programme mapping
+       coalesce(sec.value, ps.sector_code) AS sector_code,
        1 AS nth  -- nth: see mark_duplicates
 FROM load_staged s
 LEFT JOIN lookup_year y ON y.raw IS NOT DISTINCT FROM s.school_year
@@ -173,6 +174,7 @@ LEFT JOIN lookup_school sc ON sc.raw IS NOT DISTINCT FROM s.institution
 LEFT JOIN lookup_alias r ON r.domain = 'route' AND r.raw IS NOT DISTINCT FROM s.route
 LEFT JOIN lookup_alias t ON t.domain = 'ho_type' AND t.raw IS NOT DISTINCT FROM s.ho_type
 LEFT JOIN lookup_alias sec ON sec.domain = $kind || '_sector' AND sec.raw IS NOT DISTINCT FROM s.sector
+LEFT JOIN ref_programme_sector ps ON ps.kind = $kind AND ps.programme_code = s.programme_code
 WHERE NOT s.is_blank;
 
 -- name: followup_fatal_problems

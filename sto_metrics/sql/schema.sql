@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS ref_profile (
 CREATE TABLE IF NOT EXISTS ref_mbo_sector (code VARCHAR, name VARCHAR, technical BOOLEAN);
 CREATE TABLE IF NOT EXISTS ref_ho_sector (code VARCHAR, name VARCHAR, technical BOOLEAN);
 CREATE TABLE IF NOT EXISTS ref_alias (domain VARCHAR, alias VARCHAR, value VARCHAR);
+-- The region's own crebo/CROHO-to-sector mapping, for exports without a sector column.
+CREATE TABLE IF NOT EXISTS ref_programme_sector (kind VARCHAR, programme_code VARCHAR, sector_code VARCHAR);
 -- Values are compared after this normalisation: lower case, commas/dots/underscores and runs of
 -- white space folded to one space.
 CREATE OR REPLACE MACRO norm_text(x) AS
@@ -59,3 +61,8 @@ INSERT INTO ref_alias
     SELECT DISTINCT domain, norm_text(coalesce(alias, '')), value FROM ref_value_alias_src;
 INSERT OR REPLACE INTO school
     SELECT school_id, name, school_type, board FROM ref_school_src;
+DELETE FROM ref_programme_sector;
+INSERT INTO ref_programme_sector
+    SELECT lower(trim(m.kind)), trim(m.programme_code), a.value
+    FROM ref_programme_sector_src m
+    JOIN ref_alias a ON a.domain = lower(trim(m.kind)) || '_sector' AND a.alias = norm_text(m.sector);
