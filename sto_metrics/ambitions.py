@@ -33,7 +33,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from sto_metrics import metrics, privacy
+from sto_metrics import metrics, privacy, ui_options
 from sto_metrics.errors import UserError
 from sto_metrics.paths import DATA_DIR
 from sto_metrics.settings import MetricSettings
@@ -304,7 +304,7 @@ def evaluate_one(ambition: Ambition, published: pd.DataFrame, names: dict[str, s
 
 def known_schools(con: duckdb.DuckDBPyConnection) -> set[str]:
     """School ids with vo data (the scopes an ambition may name)."""
-    return {row[0] for row in con.execute("SELECT DISTINCT school_id FROM vo_enrolment").fetchall()}
+    return set(ui_options.school_ids(con))
 
 
 def evaluate_with_series(con: duckdb.DuckDBPyConnection, targets: pd.DataFrame | str | Path | None = None,

@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from sto_metrics import db, metrics, privacy, ui_options
 from sto_metrics import formatting as nl
-from sto_metrics import metrics, privacy
 from sto_metrics import sentences as say
 from sto_metrics.errors import UserError
 from sto_metrics.settings import MetricSettings
@@ -142,11 +142,11 @@ def _start_year(label: object) -> int:
 
 
 def _available_years(con: duckdb.DuckDBPyConnection) -> list[int]:
-    return [int(row[0]) for row in con.execute("SELECT DISTINCT school_year FROM vo_enrolment ORDER BY 1").fetchall()]
+    return ui_options.school_years(con)
 
 
 def _school_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [str(row[0]) for row in con.execute("SELECT DISTINCT school_id FROM vo_enrolment ORDER BY 1").fetchall()]
+    return ui_options.school_ids(con)
 
 
 class _Figures:
@@ -421,16 +421,6 @@ def _split_label(split: object) -> str:
     return f"{field_name} {value}".strip()
 
 
-# Which files were loaded and what they cover; aggregates of the load log only (no pupil data).
-_SOURCES_SQL = """
-SELECT l.load_id, l.file_name, l.kind, l.loaded_at,
-       string_agg(DISTINCT s.school_id, ', ' ORDER BY s.school_id) AS schools,
-       min(s.school_year) AS first_year, max(s.school_year) AS last_year
-FROM load_log l LEFT JOIN load_scope s ON s.load_id = l.load_id
-WHERE l.replaced_by IS NULL
-GROUP BY l.load_id, l.file_name, l.kind, l.loaded_at
-ORDER BY l.kind, l.file_name, l.load_id
-"""
 _KIND_LABELS = {"vo": "vo-inschrijvingen", "mbo": "mbo-inschrijvingen", "ho": "hbo/wo-inschrijvingen"}
 
 
@@ -465,7 +455,7 @@ def _methods_section(con, settings: MetricSettings, rules: privacy.SuppressionRu
         else "Doorstroom vmbo: aandeel van de vmbo-gediplomeerden die naar het mbo gingen (Techniekpact-monitor).",
     ]
     section.blocks.append(Block("Instellingen in dit rapport", notes=setting_lines))
-    sources = con.execute(_SOURCES_SQL).fetchall()
+    sources = db.rows(con, "load_sources")
     source_table = Table([Column("Bestand", "text", 40), Column("Soort", "text", 20), Column("Geladen op", "text", 16),
                           Column("Scholen of instellingen", "text", 36), Column("Schooljaren", "text", 24)])
     for _, file_name, kind, loaded_at, schools, first, last in sources:

@@ -1,0 +1,29 @@
+-- name: vo_school_years
+-- The school years (start years) with vo enrolments, ascending.
+SELECT DISTINCT school_year FROM vo_enrolment ORDER BY school_year;
+
+-- name: vo_school_ids
+-- The school locations with vo enrolments, ascending.
+SELECT DISTINCT school_id FROM vo_enrolment ORDER BY school_id;
+
+-- name: schools_with_data
+-- Schools with vo enrolments: id, display name (the id when the name is empty), type; by name.
+SELECT s.school_id, coalesce(nullif(trim(s.name), ''), s.school_id) AS name, s.school_type
+FROM school s
+WHERE s.school_id IN (SELECT DISTINCT school_id FROM vo_enrolment)
+ORDER BY name, s.school_id;
+
+-- name: data_version
+-- A fingerprint of what is loaded: it changes with every load, replacement and removal.
+SELECT count(*), coalesce(max(load_id), 0), coalesce(sum(coalesce(replaced_by, 0)), 0), coalesce(sum(rows_loaded), 0)
+FROM load_log;
+
+-- name: load_sources
+-- Which files were loaded and what they cover (load log aggregates only, no pupil data).
+SELECT l.load_id, l.file_name, l.kind, l.loaded_at,
+       string_agg(DISTINCT s.school_id, ', ' ORDER BY s.school_id) AS schools,
+       min(s.school_year) AS first_year, max(s.school_year) AS last_year
+FROM load_log l LEFT JOIN load_scope s ON s.load_id = l.load_id
+WHERE l.replaced_by IS NULL
+GROUP BY l.load_id, l.file_name, l.kind, l.loaded_at
+ORDER BY l.kind, l.file_name, l.load_id;
