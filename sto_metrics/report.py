@@ -579,8 +579,6 @@ def file_name(report_format: str, school_id: str | None = None, baseline_year: i
 
 def cli(args) -> int:
     """`report --db FILE --out FILE.xlsx|FILE.html|FILE.docx [--school ID]`: writes the file, prints where."""
-    from sto_metrics import db
-
     out = Path(args.out)
     report_format = out.suffix.lower().lstrip(".")
     if report_format not in FORMATS:
