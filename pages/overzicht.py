@@ -38,14 +38,18 @@ if not app.no_data_notice(ctx):
                 label,
                 fmt.percent(summary.share),
                 delta=fmt.points(summary.change_previous) or None,
-                delta_description=f"t.o.v. {fmt.school_year(summary.previous_year)}" if summary.previous_year else None,
+                # Only a change whose intervals do not overlap is coloured as a rise or fall.
+                delta_color="off" if summary.previous_overlaps is not False else "normal",
+                delta_description=(f"t.o.v. {fmt.school_year(summary.previous_year)}"
+                                   + (" · binnen de onzekerheidsmarge" if summary.previous_overlaps else "")) if summary.previous_year else None,
                 chart_data=summary.trend or None,
                 chart_type="line",
                 help=ctx.definition(kind, level),
             )
             st.caption(f"{fmt.school_year(summary.year)}: {fmt.count(summary.numerator)} van {fmt.count(summary.denominator)} "
                        f"leerlingen (95%-interval {fmt.interval(summary.ci_low, summary.ci_high)}).")
-            baseline = (f"T.o.v. {fmt.school_year(app.FIRST_STO_YEAR)} (start STO): {fmt.points(summary.change_baseline)}."
+            margin = {True: " (binnen de onzekerheidsmarge)", False: " (de 95%-intervallen overlappen niet)"}.get(summary.baseline_overlaps, "")
+            baseline = (f"T.o.v. {fmt.school_year(app.FIRST_STO_YEAR)} (start STO): {fmt.points(summary.change_baseline)}{margin}."
                         if summary.change_baseline is not None else f"Geen vergelijkbaar cijfer voor {fmt.school_year(app.FIRST_STO_YEAR)}.")
             st.caption(baseline)
         rows.append(ui_tables.headline_row(label, summary, app.FIRST_STO_YEAR))

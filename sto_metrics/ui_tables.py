@@ -133,6 +133,8 @@ class Headline:
     baseline_year: int
     change_baseline: float | None
     trend: list[float]
+    previous_overlaps: bool | None = None  # do the 95% intervals of this and the previous year overlap?
+    baseline_overlaps: bool | None = None  # ... of this year and the baseline year?
 
 
 def start_year(label: object) -> int:
@@ -156,6 +158,7 @@ def headline(table: pd.DataFrame, *, years: tuple[int, int] | None, baseline_yea
     in_range = in_range.sort_values("_year")
     latest = in_range.iloc[-1]
     by_year = {int(row["_year"]): fmt.numeric(row["share"]) for _, row in rows.iterrows()}
+    intervals = {int(row["_year"]): (fmt.numeric(row["ci_low"]), fmt.numeric(row["ci_high"])) for _, row in rows.iterrows()}
     year = int(latest["_year"])
     share = fmt.numeric(latest["share"])
     previous = by_year.get(year - 1)
@@ -172,7 +175,16 @@ def headline(table: pd.DataFrame, *, years: tuple[int, int] | None, baseline_yea
         baseline_year=baseline_year,
         change_baseline=share - base if share is not None and base is not None and year != baseline_year else None,
         trend=[round(v * 100, 1) for v in (fmt.numeric(s) for s in in_range["share"]) if v is not None],
+        previous_overlaps=intervals_overlap(intervals.get(year), intervals.get(year - 1)),
+        baseline_overlaps=intervals_overlap(intervals.get(year), intervals.get(baseline_year)) if year != baseline_year else None,
     )
+
+
+def intervals_overlap(first: tuple | None, second: tuple | None) -> bool | None:
+    """True when two 95% intervals overlap (a change is then not called a rise or fall); None when one is hidden."""
+    if first is None or second is None or None in first or None in second:
+        return None
+    return first[0] <= second[1] and second[0] <= first[1]
 
 
 def headline_row(label: str, summary: Headline | None, baseline_year: int) -> dict[str, str]:
