@@ -50,9 +50,12 @@ if not app.no_data_notice(ctx):
         region = ui_tables.headline(table, years=ctx.filters.years, baseline_year=app.FIRST_STO_YEAR,
                                     numerator="technical", denominator=denominator)
         difference = own.share - region.share if own and region and own.share is not None and region.share is not None else None
+        overlaps = ui_tables.intervals_overlap((own.ci_low, own.ci_high), (region.ci_low, region.ci_high)) if difference is not None else None
         with column, st.container(border=True, key=f"school_card_{kind}_{level}"):
+            # Above or below the region only in colour when the 95% intervals do not overlap.
             st.metric(app.metric_label(kind, level), fmt.percent(own.share) if own else fmt.HIDDEN,
-                      delta=fmt.points(difference) or None, delta_description="t.o.v. de regio" if difference is not None else None,
+                      delta=fmt.points(difference) or None, delta_color="off" if overlaps is not False else "normal",
+                      delta_description=("t.o.v. de regio" + (" · binnen de onzekerheidsmarge" if overlaps else "")) if difference is not None else None,
                       help=ctx.definition(kind, level))
             if own:
                 st.caption(f"{fmt.school_year(own.year)}: {fmt.count(own.numerator)} van {fmt.count(own.denominator)} leerlingen; "
