@@ -349,6 +349,8 @@ def ambition_figure(series: pd.DataFrame, ambition: pd.Series, *, title: str | N
         hovertext=[f"Streefwaarde {fmt.percent(target)} in {fmt.school_year(target_year)}"], hoverinfo="text",
     ))
     values = [v for v in [baseline, target, *(fmt.numeric(x) for x in series["ci_high"])] if v is not None]
-    figure.update_layout(xaxis={"categoryorder": "array", "categoryarray": years, "type": "category"},
+    # Up to a dozen school years side by side: '2017-18' keeps the labels readable.
+    figure.update_layout(xaxis={"categoryorder": "array", "categoryarray": years, "type": "category",
+                                "tickmode": "array", "tickvals": years, "ticktext": [f"{y[:4]}-{y[-2:]}" for y in years]},
                          yaxis=_share_axis(max(values, default=None)))
     return figure
