@@ -2,15 +2,14 @@
 --   settings   $dp_technical, $havo_vwo_any_n, $over_all_graduates (MetricSettings.as_params())
 --   population $leerwegen, $genders, $school_ids (VARCHAR[]), $school_years (INTEGER[]); empty = all
 --   level      $level: 'vmbo' or 'havo-vwo'
--- Shared rules, repeated in each query because DuckDB has no cross-statement CTEs:
+-- Shared rules: the population filter and the profile class are macros stored with the database
+-- (sql/schema.sql: in_population, profile_class); the record choice is repeated in each query:
 --   * one vo record per pupil and year: highest leerjaar, then smallest school_id (ARCHITECTURE.md),
 --     written as "no better row of the same pupil and year exists" (an anti-join: much faster than a
 --     window over every row); filters on the record itself may come first, as they do not change
 --     which record is the best;
 --   * a profile is known when it is in ref_profile at a level that fits the education type;
---   * profile_class: 'core' = technical under every setting, 'extra' = technical only under the
---     alternative setting (vmbo D&P; havo/vwo N profile without NT), 'other' = known, not technical,
---     'unknown'. The privacy layer uses the classes to protect all settings at once.
+--   * profile_class (macro): the privacy layer uses the classes to protect all settings at once.
 
 -- name: inflow_counts
 -- Pupils in vmbo leerjaar 3 / havo-vwo leerjaar 4 per school year, for the region and per school,
@@ -23,10 +22,8 @@ WITH candidate AS (
     WHERE CASE WHEN $level = 'vmbo'
                THEN r.education_type = 'vmbo' AND r.leerjaar = 3
                ELSE r.education_type IN ('havo', 'vwo') AND r.leerjaar = 4 END
-      AND (len($leerwegen::VARCHAR[]) = 0 OR list_contains($leerwegen::VARCHAR[], r.leerweg))
-      AND (len($genders::VARCHAR[]) = 0 OR list_contains($genders::VARCHAR[], r.gender))
-      AND (len($school_ids::VARCHAR[]) = 0 OR list_contains($school_ids::VARCHAR[], r.school_id))
-      AND (len($school_years::INTEGER[]) = 0 OR list_contains($school_years::INTEGER[], r.school_year))
+      AND in_population(r.leerweg, r.gender, r.school_id, r.school_year,
+                        $leerwegen::VARCHAR[], $genders::VARCHAR[], $school_ids::VARCHAR[], $school_years::INTEGER[])
 ),
 vo_record AS (
     SELECT c.*
@@ -45,15 +42,7 @@ classified AS (
         r.school_id,
         coalesce(r.gender, 'onbekend') AS gender,
         CASE WHEN r.education_type = 'vmbo' THEN coalesce(r.leerweg, 'onbekend') ELSE r.education_type END AS leerweg,
-        CASE
-            WHEN p.code IS NULL THEN 'unknown'
-            WHEN p.level = 'havo_vwo' AND p.contains_nt THEN 'core'
-            WHEN p.level = 'havo_vwo' AND p.contains_n THEN 'extra'
-            WHEN p.level = 'havo_vwo' THEN 'other'
-            WHEN p.technical THEN 'core'
-            WHEN p.is_dp THEN 'extra'
-            ELSE 'other'
-        END AS profile_class
+        profile_class(p.code, p.level, p.technical, p.is_dp, p.contains_nt, p.contains_n) AS profile_class
     FROM vo_record r
     LEFT JOIN ref_profile p
         ON p.code = r.profile_code
@@ -102,10 +91,8 @@ candidate AS (
     JOIN known_years k ON k.cohort_year = r.school_year
     WHERE r.diploma
       AND CASE WHEN $level = 'vmbo' THEN r.education_type = 'vmbo' ELSE r.education_type IN ('havo', 'vwo') END
-      AND (len($leerwegen::VARCHAR[]) = 0 OR list_contains($leerwegen::VARCHAR[], r.leerweg))
-      AND (len($genders::VARCHAR[]) = 0 OR list_contains($genders::VARCHAR[], r.gender))
-      AND (len($school_ids::VARCHAR[]) = 0 OR list_contains($school_ids::VARCHAR[], r.school_id))
-      AND (len($school_years::INTEGER[]) = 0 OR list_contains($school_years::INTEGER[], r.school_year))
+      AND in_population(r.leerweg, r.gender, r.school_id, r.school_year,
+                        $leerwegen::VARCHAR[], $genders::VARCHAR[], $school_ids::VARCHAR[], $school_years::INTEGER[])
 ),
 vo_record AS (
     SELECT c.*
@@ -123,15 +110,7 @@ cohort AS (
         r.pupil_hash,
         r.school_year,
         r.school_id,
-        CASE
-            WHEN p.code IS NULL THEN 'unknown'
-            WHEN p.level = 'havo_vwo' AND p.contains_nt THEN 'core'
-            WHEN p.level = 'havo_vwo' AND p.contains_n THEN 'extra'
-            WHEN p.level = 'havo_vwo' THEN 'other'
-            WHEN p.technical THEN 'core'
-            WHEN p.is_dp THEN 'extra'
-            ELSE 'other'
-        END AS profile_class
+        profile_class(p.code, p.level, p.technical, p.is_dp, p.contains_nt, p.contains_n) AS profile_class
     FROM vo_record r
     LEFT JOIN ref_profile p
         ON p.code = r.profile_code
@@ -210,12 +189,7 @@ vo_record AS (
 classified AS (
     SELECT
         r.*,
-        CASE
-            WHEN p.code IS NULL THEN 'unknown'
-            WHEN p.technical THEN 'core'
-            WHEN p.is_dp THEN 'extra'
-            ELSE 'other'
-        END AS profile_class
+        profile_class(p.code, p.level, p.technical, p.is_dp, p.contains_nt, p.contains_n) AS profile_class
     FROM vo_record r
     LEFT JOIN ref_profile p ON p.code = r.profile_code AND p.level IN ('vmbo', 'vmbo_tl') AND r.education_type = 'vmbo'
 ),

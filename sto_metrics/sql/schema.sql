@@ -39,6 +39,26 @@ CREATE TABLE IF NOT EXISTS ref_programme_sector (kind VARCHAR, programme_code VA
 CREATE OR REPLACE MACRO norm_text(x) AS
     trim(regexp_replace(lower(trim(CAST(x AS VARCHAR))), '[\s,._]+', ' ', 'g'));
 
+-- Shared rules of the metric queries (sql/metrics.sql), stored with the database so that every
+-- cursor sees them. A pupil record is in the population when each filter list is empty or holds it.
+CREATE OR REPLACE MACRO in_population(leerweg, gender, school_id, school_year, leerwegen, genders, school_ids, school_years) AS
+    (len(leerwegen) = 0 OR list_contains(leerwegen, leerweg))
+    AND (len(genders) = 0 OR list_contains(genders, gender))
+    AND (len(school_ids) = 0 OR list_contains(school_ids, school_id))
+    AND (len(school_years) = 0 OR list_contains(school_years, school_year));
+-- 'core' = technical under every setting, 'extra' = technical only under the alternative setting
+-- (vmbo D&P; havo/vwo N profile without NT), 'other' = known, not technical, 'unknown' = no row in ref_profile.
+CREATE OR REPLACE MACRO profile_class(code, level, technical, is_dp, contains_nt, contains_n) AS
+    CASE
+        WHEN code IS NULL THEN 'unknown'
+        WHEN level = 'havo_vwo' AND contains_nt THEN 'core'
+        WHEN level = 'havo_vwo' AND contains_n THEN 'extra'
+        WHEN level = 'havo_vwo' THEN 'other'
+        WHEN technical THEN 'core'
+        WHEN is_dp THEN 'extra'
+        ELSE 'other'
+    END;
+
 -- name: replace_reference_tables
 -- Reload the ref_* tables from the staged reference CSV views (ref_*_src) and refresh school names.
 DELETE FROM ref_profile;
