@@ -121,10 +121,12 @@ def _cached_table(path: str, version: str, kind: str, level: str, by: str, split
 
 
 @st.cache_data(max_entries=128, ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _cached_flow(path: str, version: str, start_year: int, school_id: str | None, settings_key: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _cached_flow(path: str, version: str, start_year: int, school_id: str | None, settings_key: tuple,
+                 population_key: tuple = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     settings = MetricSettings(*settings_key)
+    population = PopulationFilter(*population_key)
     with cursor(path) as cur:
-        nodes, links = metrics.cohort_flow(cur, start_year=start_year, school_id=school_id, settings=settings)
+        nodes, links = metrics.cohort_flow(cur, start_year=start_year, school_id=school_id, settings=settings, population=population)
     return privacy.suppress(nodes, "cohort_flow", RULES), privacy.suppress(links, "cohort_flow", RULES)
 
 
@@ -211,7 +213,8 @@ class Context:
 
     def cohort_flow(self, start_year: int, school_id: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Display-safe (nodes, links) of the cohort flow from start_year."""
-        return _cached_flow(self.source.path, self.version, start_year, school_id, dataclasses.astuple(self.filters.settings))
+        return _cached_flow(self.source.path, self.version, start_year, school_id, dataclasses.astuple(self.filters.settings),
+                            dataclasses.astuple(self.filters.population))
 
     def definition(self, kind: str, level: str = "vmbo") -> str:
         """The Dutch definition of a metric under the settings in force."""

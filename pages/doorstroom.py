@@ -63,6 +63,7 @@ if not app.no_data_notice(ctx):
                 ui_tables.flow_display(nodes, links),
                 definition=ctx.definition("cohort_flow", "vmbo"),
                 notes=[f"Getoond voor: {scope}. Kies in de zijbalk precies één school om die school te volgen; de filters op leerweg "
-                       "en geslacht gelden hier niet.", "Stromen die als <5 staan, zijn niet getekend; de tabel noemt ze wel."],
+                       "en geslacht gelden voor de leerlingen zoals zij in leerjaar 2 stonden ingeschreven.",
+                       "Stromen die als <5 staan, zijn niet getekend; de tabel noemt ze wel."],
                 file_stem=f"cohortstroom_{start}",
             )

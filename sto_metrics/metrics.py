@@ -433,11 +433,17 @@ FLOW_LINK_COLUMNS = ["source", "target", "pupils"]
 
 
 def cohort_flow_paths(
-    con: duckdb.DuckDBPyConnection, start_year: int, settings: MetricSettings | None = None, school_ids: tuple[str, ...] = ()
+    con: duckdb.DuckDBPyConnection, start_year: int, settings: MetricSettings | None = None,
+    population: PopulationFilter | None = None,
 ) -> pd.DataFrame:
-    """Exact pupil counts per school (of the start record) and path (stage2, stage3, stage4)."""
+    """Exact pupil counts per school (of the start record) and path (stage2, stage3, stage4).
+
+    The population filter (leerweg, geslacht, schools) applies to the pupils' leerjaar-2 record.
+    """
     settings = settings or MetricSettings()
-    return _run(con, "cohort_flow_paths", start_year=int(start_year), school_ids=[str(s) for s in school_ids], **settings.as_params())
+    population = population or PopulationFilter()
+    return _run(con, "cohort_flow_paths", start_year=int(start_year), **settings.as_params(),
+                leerwegen=list(population.leerwegen), genders=list(population.genders), school_ids=[str(s) for s in population.school_ids])
 
 
 def flow_from_paths(paths: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -474,15 +480,17 @@ def cohort_flow(
     start_year: int,
     school_id: str | None = None,
     settings: MetricSettings | None = None,
+    population: PopulationFilter | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cohort flow (metrics.md §4), exact: (nodes, links).
 
     nodes: node (key, e.g. 'lj3_techniek'), stage (0-3), label (Dutch), pupils (node size);
     links: source, target (node keys), pupils. For the region, or for the school of the leerjaar-2
-    record when school_id is given. Stages without data are left out.
+    record when school_id is given; `population` narrows the pupils by their leerjaar-2 record.
+    Stages without data are left out.
     """
     settings = settings or MetricSettings()
-    paths = cohort_flow_paths(con, start_year, settings)
+    paths = cohort_flow_paths(con, start_year, settings, population)
     selected = paths if school_id is None else paths[paths["school_id"] == school_id]
     nodes, links = flow_from_paths(selected)
     cube = Cube("cohort_flow", "vmbo", settings, paths, school_id=school_id)

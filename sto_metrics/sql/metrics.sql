@@ -159,7 +159,8 @@ GROUP BY GROUPING SETS ((school_year, from_group, profile_class, destination),
 ORDER BY ALL NULLS FIRST;
 
 -- name: cohort_flow_paths
--- Cohort flow for vmbo leerjaar 2 in $start_year: per school of the start record, pupils by
+-- Cohort flow for vmbo leerjaar 2 in $start_year (population filters apply to that start record):
+-- per school of the start record, pupils by
 -- stage-2 state (leerjaar 3 in Y+1), stage-3 state (diploma in Y+2) and destination in Y+3 (as in
 -- destination_counts). A stage is NULL when the database holds no data for its year (vo for
 -- stages 2-3; mbo or ho for stage 4), and stage 4 is NULL for pupils without a diploma.
@@ -167,7 +168,8 @@ WITH start_candidate AS (
     SELECT *
     FROM vo_enrolment
     WHERE school_year = $start_year AND education_type = 'vmbo' AND leerjaar = 2
-      AND (len($school_ids::VARCHAR[]) = 0 OR list_contains($school_ids::VARCHAR[], school_id))
+      AND in_population(leerweg, gender, school_id, school_year,
+                        $leerwegen::VARCHAR[], $genders::VARCHAR[], $school_ids::VARCHAR[], []::INTEGER[])
 ),
 start AS (
     SELECT c.pupil_hash, c.school_id
