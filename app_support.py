@@ -227,7 +227,23 @@ def context() -> Context:
     found = st.session_state.get(CONTEXT_KEY)
     if isinstance(found, Context):
         return found
+    _leave_legacy_pages_mode()
     return sidebar()
+
+
+def _leave_legacy_pages_mode() -> None:
+    """Rerun through the router when Streamlit ran a page in its legacy pages/ mode.
+
+    Until st.navigation has run once in the server process, Streamlit treats the pages/ folder
+    as a legacy multipage app: a shared link that is a fresh server's first request runs the
+    page on its own, with the legacy menu. Clearing the flag is what st.navigation itself does;
+    the rerun then goes through dashboard.py and opens the linked page with the real menu.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def _format_school(schools: pd.DataFrame):

@@ -239,10 +239,13 @@ def test_ambitions_and_grant_pages_in_the_browser(server, browser_page, tmp_path
     foreign: list[str] = []
     page.on("request", lambda request: foreign.append(request.url) if not request.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
 
-    _open(page, f"{base_url}/")  # the first run of a fresh server sets up st.navigation (see dashboard_fixtures)
+    # A shared link as a fresh server's very first request: the page must open with the real menu,
+    # not Streamlit's legacy pages/ menu (app_support._leave_legacy_pages_mode).
     _open(page, f"{base_url}/ambities")
     page.wait_for_selector(".js-plotly-plot")
     _assert_no_errors(page)
+    menu = page.get_by_test_id("stSidebarNav").inner_text()
+    assert "Cijfers" in menu and "Subsidieaanvraag" in menu and "dashboard" not in menu.lower()
     shown_counts = page.get_by_test_id("stMetricValue").all_inner_texts()
     expected_counts = [str(int((evaluated["status"] == status).sum())) for status in ambitions.STATUSES]
     assert shown_counts[:4] == expected_counts
