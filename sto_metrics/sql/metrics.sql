@@ -2,12 +2,11 @@
 --   settings   $dp_technical, $havo_vwo_any_n, $over_all_graduates (MetricSettings.as_params())
 --   population $leerwegen, $genders, $school_ids (VARCHAR[]), $school_years (INTEGER[]); empty = all
 --   level      $level: 'vmbo' or 'havo-vwo'
--- Shared rules: the population filter and the profile class are macros stored with the database
--- (sql/schema.sql: in_population, profile_class); the record choice is repeated in each query:
---   * one vo record per pupil and year: highest leerjaar, then smallest school_id (ARCHITECTURE.md),
---     written as "no better row of the same pupil and year exists" (an anti-join: much faster than a
---     window over every row); filters on the record itself may come first, as they do not change
---     which record is the best;
+-- Shared rules are macros stored with the database (sql/schema.sql):
+--   * is_chosen_vo_record: one vo record per pupil and year, highest leerjaar, then smallest
+--     school_id (ARCHITECTURE.md); filters on the record itself may come first, as they do not
+--     change which record is the best;
+--   * in_population: the dashboard's population filter;
 --   * a profile is known when it is in ref_profile at a level that fits the education type;
 --   * profile_class (macro): the privacy layer uses the classes to protect all settings at once.
 
@@ -28,13 +27,7 @@ WITH candidate AS (
 vo_record AS (
     SELECT c.*
     FROM candidate c
-    WHERE NOT EXISTS (
-        SELECT 1 FROM vo_enrolment o
-        WHERE o.pupil_hash = c.pupil_hash AND o.school_year = c.school_year
-          AND (o.leerjaar > c.leerjaar
-               OR (o.leerjaar IS NOT NULL AND c.leerjaar IS NULL)
-               OR (o.leerjaar IS NOT DISTINCT FROM c.leerjaar AND o.school_id < c.school_id))
-    )
+    WHERE is_chosen_vo_record(c.pupil_hash, c.school_year, c.leerjaar, c.school_id)
 ),
 classified AS (
     SELECT
@@ -97,13 +90,7 @@ candidate AS (
 vo_record AS (
     SELECT c.*
     FROM candidate c
-    WHERE NOT EXISTS (
-        SELECT 1 FROM vo_enrolment o
-        WHERE o.pupil_hash = c.pupil_hash AND o.school_year = c.school_year
-          AND (o.leerjaar > c.leerjaar
-               OR (o.leerjaar IS NOT NULL AND c.leerjaar IS NULL)
-               OR (o.leerjaar IS NOT DISTINCT FROM c.leerjaar AND o.school_id < c.school_id))
-    )
+    WHERE is_chosen_vo_record(c.pupil_hash, c.school_year, c.leerjaar, c.school_id)
 ),
 cohort AS (
     SELECT
@@ -174,11 +161,7 @@ WITH start_candidate AS (
 start AS (
     SELECT c.pupil_hash, c.school_id
     FROM start_candidate c
-    WHERE NOT EXISTS (
-        SELECT 1 FROM vo_enrolment o
-        WHERE o.pupil_hash = c.pupil_hash AND o.school_year = c.school_year
-          AND (o.leerjaar > c.leerjaar OR (o.leerjaar = c.leerjaar AND o.school_id < c.school_id))
-    )
+    WHERE is_chosen_vo_record(c.pupil_hash, c.school_year, c.leerjaar, c.school_id)
 ),
 vo_record AS (
     -- the later records of the start pupils only, one per year

@@ -46,6 +46,16 @@ CREATE OR REPLACE MACRO in_population(leerweg, gender, school_id, school_year, l
     AND (len(genders) = 0 OR list_contains(genders, gender))
     AND (len(school_ids) = 0 OR list_contains(school_ids, school_id))
     AND (len(school_years) = 0 OR list_contains(school_years, school_year));
+-- One vo record per pupil and year: the one with the highest leerjaar, then the smallest school_id,
+-- written as "no better row of the same pupil and year exists" (an anti-join on the caller's
+-- candidate rows: much faster than a window over every row).
+CREATE OR REPLACE MACRO is_chosen_vo_record(pupil, year, record_leerjaar, record_school) AS NOT EXISTS (
+    SELECT 1 FROM vo_enrolment o
+    WHERE o.pupil_hash = pupil AND o.school_year = year
+      AND (o.leerjaar > record_leerjaar
+           OR (o.leerjaar IS NOT NULL AND record_leerjaar IS NULL)
+           OR (o.leerjaar IS NOT DISTINCT FROM record_leerjaar AND o.school_id < record_school))
+);
 -- 'core' = technical under every setting, 'extra' = technical only under the alternative setting
 -- (vmbo D&P; havo/vwo N profile without NT), 'other' = known, not technical, 'unknown' = no row in ref_profile.
 CREATE OR REPLACE MACRO profile_class(code, level, technical, is_dp, contains_nt, contains_n) AS
