@@ -184,3 +184,13 @@ def metrics_synthetic_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("metrics") / "synthetic.duckdb"
     synthetic_region(path).close()
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_database_path(tmp_path_factory) -> Path:
+    """The bundled demo region (data/demo/) loaded into a fresh DuckDB file, once per test run."""
+    from sto_metrics import demo_db
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    demo_db.build(path)
+    return path
