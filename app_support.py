@@ -1,7 +1,7 @@
 """Dashboard plumbing shared by dashboard.py and pages/: the data source, the one cached
 DuckDB connection, cached display-safe tables, the shared sidebar and the figure panel.
 
-Only tables that went through privacy.suppress leave this module; pages never see exact
+Only tables that went through suppression.suppress leave this module; pages never see exact
 counts. Every query runs on its own cursor (DuckDB connections are not thread-safe and
 Streamlit runs each session in its own thread).
 """
@@ -21,13 +21,16 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from sto_metrics import charts, db, metrics, output, privacy, ui_options
-from sto_metrics import formatting as fmt
+from sto_metrics import db
 from sto_metrics.errors import UserError
+from sto_metrics.metrics import calculations, catalog
+from sto_metrics.presentation import charts, tabular
+from sto_metrics.presentation import formatting as fmt
+from sto_metrics.privacy import suppression
 from sto_metrics.settings import MetricSettings, PopulationFilter
 
 DB_ENV = "STO_DB"
-RULES = privacy.SuppressionRules()
+RULES = suppression.SuppressionRules()
 FIRST_STO_YEAR = 2020  # the first STO period started in school year 2020-2021
 CACHE_TTL_SECONDS = 3600
 CONTEXT_KEY = "_sto_context"
@@ -60,9 +63,9 @@ def source() -> Source:
 
 @st.cache_resource(show_spinner="Demodatabase wordt opgebouwd…")
 def _demo_database() -> str:
-    from sto_metrics import demo_db
+    from sto_metrics.demo import prebuilt
 
-    return str(demo_db.ensure_demo_database())
+    return str(prebuilt.ensure_demo_database())
 
 
 @st.cache_resource(max_entries=4, show_spinner="Database openen…", on_release=lambda con: con.close())
@@ -89,13 +92,13 @@ def close_connection() -> None:
 
 def reset_demo_database() -> None:
     """Rebuild the demo database from data/demo/ (only ever the demo file, never STO_DB)."""
-    from sto_metrics import demo_db
+    from sto_metrics.demo import prebuilt
 
     src = source()
     if not src.is_demo:
         raise UserError("Alleen de demodatabase kan worden hersteld.")
     close_connection()
-    demo_db.build(Path(src.path))
+    prebuilt.build(Path(src.path))
     _demo_database.clear()
 
 
@@ -110,14 +113,14 @@ def _cached_table(path: str, version: str, kind: str, level: str, by: str, split
     population = PopulationFilter(*population_key)
     with cursor(path) as cur:
         if kind == "inflow":
-            exact = metrics.inflow(cur, level=level, by=by, split=split, settings=settings, population=population)
+            exact = calculations.inflow(cur, level=level, by=by, split=split, settings=settings, population=population)
         elif kind == "destinations":
-            exact = metrics.destinations(cur, level=level, by=by, settings=settings, population=population)
+            exact = calculations.destinations(cur, level=level, by=by, settings=settings, population=population)
         elif kind == "progression":
-            exact = metrics.progression(cur, level=level, by=by, settings=settings, population=population)
+            exact = calculations.progression(cur, level=level, by=by, settings=settings, population=population)
         else:
             raise ValueError(kind)
-    return privacy.suppress(exact, metric_name(kind, level), RULES)
+    return suppression.suppress(exact, metric_name(kind, level), RULES)
 
 
 @st.cache_data(max_entries=128, ttl=CACHE_TTL_SECONDS, show_spinner=False)
@@ -126,30 +129,30 @@ def _cached_flow(path: str, version: str, start_year: int, school_id: str | None
     settings = MetricSettings(*settings_key)
     population = PopulationFilter(*population_key)
     with cursor(path) as cur:
-        nodes, links = metrics.cohort_flow(cur, start_year=start_year, school_id=school_id, settings=settings, population=population)
-    return privacy.suppress(nodes, "cohort_flow", RULES), privacy.suppress(links, "cohort_flow", RULES)
+        nodes, links = calculations.cohort_flow(cur, start_year=start_year, school_id=school_id, settings=settings, population=population)
+    return suppression.suppress(nodes, "cohort_flow", RULES), suppression.suppress(links, "cohort_flow", RULES)
 
 
 @st.cache_data(max_entries=16, ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _options(path: str, version: str) -> tuple[list[int], pd.DataFrame]:
     with cursor(path) as cur:
-        return ui_options.school_years(cur), ui_options.schools(cur)
+        return catalog.school_years(cur), catalog.schools(cur)
 
 
 def data_version(path: str) -> str:
     """The current load fingerprint (one tiny query per run)."""
     with cursor(path) as cur:
-        return ui_options.data_version(cur)
+        return catalog.data_version(cur)
 
 
 def metric_name(kind: str, level: str) -> str:
     """The METRICS key for a table kind and level."""
-    return metrics.metric_name(kind, level)
+    return calculations.metric_name(kind, level)
 
 
 def metric_label(kind: str, level: str) -> str:
     """The Dutch label of a metric, e.g. 'Instroom techniek vmbo (leerjaar 3)'."""
-    return metrics.METRICS[metric_name(kind, level)].label_nl
+    return calculations.METRICS[metric_name(kind, level)].label_nl
 
 
 def start_year(label: object) -> int:
@@ -218,8 +221,8 @@ class Context:
 
     def definition(self, kind: str, level: str = "vmbo") -> str:
         """The Dutch definition of a metric under the settings in force."""
-        name = kind if kind in metrics.METRICS else metric_name(kind, level)
-        return metrics.METRICS[name].definition_nl(self.filters.settings)
+        name = kind if kind in calculations.METRICS else metric_name(kind, level)
+        return calculations.METRICS[name].definition_nl(self.filters.settings)
 
 
 def context() -> Context:
@@ -306,7 +309,7 @@ def md_escape(text: object) -> str:
 def csv_bytes(display: pd.DataFrame) -> bytes:
     """The display table as a CSV for Dutch Excel (';', UTF-8 with BOM), formula-safe."""
     # The cells are the shown (formatted) strings, so ';' keeps Dutch decimal commas intact.
-    return output.safe_frame(display).to_csv(index=False, sep=";", lineterminator="\r\n").encode("utf-8-sig")
+    return tabular.safe_frame(display).to_csv(index=False, sep=";", lineterminator="\r\n").encode("utf-8-sig")
 
 
 def figure_panel(key: str, title: str, figure: go.Figure, display: pd.DataFrame, *, definition: str,

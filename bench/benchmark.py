@@ -38,10 +38,10 @@ def _csv_files(folder: Path) -> dict[str, list[str]]:
 
 
 def phase_generate(out: Path) -> dict:
-    from sto_metrics import demo
+    from sto_metrics.demo import generate
 
     start = time.perf_counter()
-    summary = demo.write_demo(out, seed=2026, scale="landelijk")
+    summary = generate.write_demo(out, seed=2026, scale="landelijk")
     return {"seconds": time.perf_counter() - start, "peak_mb": _peak_mb(), "summary": str(summary)[:300]}
 
 
@@ -78,7 +78,8 @@ def phase_copy(out: Path, database: Path, threads: int) -> dict:
 
 
 def phase_load(out: Path, database: Path, threads: int) -> dict:
-    from sto_metrics import db, loader
+    from sto_metrics import db
+    from sto_metrics.loading import loader
 
     database.unlink(missing_ok=True)
     con = db.connect(database)
@@ -95,17 +96,17 @@ def phase_load(out: Path, database: Path, threads: int) -> dict:
 def _metric_calls():
     """(label, engine call, reference call) for every metric variant timed."""
     from bench import pandas_reference as ref
-    from sto_metrics import metrics
+    from sto_metrics.metrics import calculations
 
     return [
-        ("inflow vmbo regio", lambda con: metrics.inflow(con, level="vmbo", by="regio"), lambda t: ref.inflow(t, level="vmbo", by="regio")),
-        ("inflow vmbo school", lambda con: metrics.inflow(con, level="vmbo", by="school"), lambda t: ref.inflow(t, level="vmbo", by="school")),
-        ("inflow vmbo geslacht", lambda con: metrics.inflow(con, level="vmbo", by="regio", split="geslacht"), lambda t: ref.inflow(t, level="vmbo", by="regio", split="geslacht")),
-        ("inflow havo-vwo school", lambda con: metrics.inflow(con, level="havo-vwo", by="school"), lambda t: ref.inflow(t, level="havo-vwo", by="school")),
-        ("destinations vmbo school", lambda con: metrics.destinations(con, level="vmbo", by="school"), lambda t: ref.destinations(t, level="vmbo", by="school")),
-        ("destinations havo-vwo regio", lambda con: metrics.destinations(con, level="havo-vwo", by="regio"), lambda t: ref.destinations(t, level="havo-vwo", by="regio")),
-        ("progression vmbo school", lambda con: metrics.progression(con, level="vmbo", by="school"), lambda t: ref.progression(t, level="vmbo", by="school")),
-        ("progression havo-vwo regio", lambda con: metrics.progression(con, level="havo-vwo", by="regio"), lambda t: ref.progression(t, level="havo-vwo", by="regio")),
+        ("inflow vmbo regio", lambda con: calculations.inflow(con, level="vmbo", by="regio"), lambda t: ref.inflow(t, level="vmbo", by="regio")),
+        ("inflow vmbo school", lambda con: calculations.inflow(con, level="vmbo", by="school"), lambda t: ref.inflow(t, level="vmbo", by="school")),
+        ("inflow vmbo geslacht", lambda con: calculations.inflow(con, level="vmbo", by="regio", split="geslacht"), lambda t: ref.inflow(t, level="vmbo", by="regio", split="geslacht")),
+        ("inflow havo-vwo school", lambda con: calculations.inflow(con, level="havo-vwo", by="school"), lambda t: ref.inflow(t, level="havo-vwo", by="school")),
+        ("destinations vmbo school", lambda con: calculations.destinations(con, level="vmbo", by="school"), lambda t: ref.destinations(t, level="vmbo", by="school")),
+        ("destinations havo-vwo regio", lambda con: calculations.destinations(con, level="havo-vwo", by="regio"), lambda t: ref.destinations(t, level="havo-vwo", by="regio")),
+        ("progression vmbo school", lambda con: calculations.progression(con, level="vmbo", by="school"), lambda t: ref.progression(t, level="vmbo", by="school")),
+        ("progression havo-vwo regio", lambda con: calculations.progression(con, level="havo-vwo", by="regio"), lambda t: ref.progression(t, level="havo-vwo", by="regio")),
     ]
 
 

@@ -7,9 +7,10 @@ import pandas as pd
 import streamlit as st
 
 import app_support as app
-from sto_metrics import ambitions, charts, metrics
-from sto_metrics import formatting as fmt
 from sto_metrics.errors import UserError
+from sto_metrics.metrics import ambitions, calculations
+from sto_metrics.presentation import charts
+from sto_metrics.presentation import formatting as fmt
 from sto_metrics.settings import MetricSettings
 
 STATUS_LABELS = {"behaald": "✔ behaald", "op koers": "▲ op koers", "achter": "▼ achter", "geen data": "○ geen data"}
@@ -32,7 +33,7 @@ def split_label(split: str) -> str:
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """The traffic-light table as shown (and downloaded): formatted Dutch text, no exact counts."""
     return pd.DataFrame({
-        "Indicator": [metrics.METRICS[m].label_nl for m in table["metric"]],
+        "Indicator": [calculations.METRICS[m].label_nl for m in table["metric"]],
         "Regio of school": table["scope_name"].astype(str).tolist(),
         "Groep": [split_label(s) for s in table["split"]],
         "Nulmeting": [f"{fmt.percent(v)} ({y})" for v, y in zip(table["baseline_value"], table["baseline_year"], strict=True)],
@@ -84,7 +85,7 @@ if not app.no_data_notice(ctx):
         st.header("Per ambitie")
         for position in shown:
             row = table.loc[position]
-            title = f"{metrics.METRICS[row['metric']].label_nl} · {row['scope_name']} · {split_label(row['split'])}"
+            title = f"{calculations.METRICS[row['metric']].label_nl} · {row['scope_name']} · {split_label(row['split'])}"
             realised = series[position]
             one = pd.DataFrame({
                 "Schooljaar": [fmt.school_year(y) for y in realised["year"]],

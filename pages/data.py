@@ -3,8 +3,9 @@
 import streamlit as st
 
 import app_support as app
-from sto_metrics import loader, ui_tables
 from sto_metrics.errors import UserError
+from sto_metrics.loading import loader
+from sto_metrics.presentation import display_tables
 
 ctx = app.context()
 st.title("Data")
@@ -51,8 +52,8 @@ if results:
         st.markdown("**Resultaat van de laatste keer laden**")
         loaded = sum(result.status == "geladen" for result in results)
         (st.success if loaded == len(results) else st.warning)(f"{loaded} van de {len(results)} bestanden geladen.")
-        st.dataframe(ui_tables.load_results_display(results), hide_index=True, key="data_results_table")
-        quality = ui_tables.problems_display([result.problems for result in results], loader.PROBLEM_LABELS)
+        st.dataframe(display_tables.load_results_display(results), hide_index=True, key="data_results_table")
+        quality = display_tables.problems_display([result.problems for result in results], loader.PROBLEM_LABELS)
         if not quality.empty:
             st.markdown("**Datakwaliteit van deze bestanden**")
             st.dataframe(quality, hide_index=True, key="data_results_quality")
@@ -68,12 +69,12 @@ with app.cursor() as cur:
 if loads.empty:
     st.info("Nog niets geladen.", icon=":material/info:")
 else:
-    display = ui_tables.loads_display(loads, loader.PROBLEM_LABELS)
+    display = display_tables.loads_display(loads, loader.PROBLEM_LABELS)
     st.dataframe(display, hide_index=True, key="data_loads_table")
     st.download_button("Overzicht downloaden (csv)", data=app.csv_bytes(display), file_name="geladen_bestanden.csv", mime="text/csv",
                        key="data_loads_csv", on_click="ignore", icon=":material/download:")
     st.markdown("**Datakwaliteit van alles wat geladen is**")
-    quality = ui_tables.problems_display(ui_tables.parse_problems(loads["problems"]), loader.PROBLEM_LABELS)
+    quality = display_tables.problems_display(display_tables.parse_problems(loads["problems"]), loader.PROBLEM_LABELS)
     if quality.empty:
         st.caption("Geen problemen gemeld.")
     else:

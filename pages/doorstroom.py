@@ -3,8 +3,8 @@
 import streamlit as st
 
 import app_support as app
-from sto_metrics import charts, ui_tables
-from sto_metrics import formatting as fmt
+from sto_metrics.presentation import charts, display_tables
+from sto_metrics.presentation import formatting as fmt
 
 ctx = app.context()
 st.title("Doorstroom techniek")
@@ -22,9 +22,9 @@ if not app.no_data_notice(ctx):
     series = progression["from_group"].map(fmt.FROM_GROUP_LABELS) if not progression.empty else None
     app.figure_panel(
         f"doorstroom_trend_{level}", f"Doorstroom naar {follow} techniek ({region_name.lower()})",
-        charts.trend_figure(ui_tables.share_chart_input(progression, numerator="technical", denominator="enrolled", series=series),
+        charts.trend_figure(display_tables.share_chart_input(progression, numerator="technical", denominator="enrolled", series=series),
                             region_names=(fmt.FROM_GROUP_LABELS["totaal"],)),
-        ui_tables.progression_display(progression, level=level, region_name=region_name),
+        display_tables.progression_display(progression, level=level, region_name=region_name),
         definition=ctx.definition("progression", level),
         notes=["Behoud: leerlingen uit een technisch profiel die in de techniek blijven. Instap: leerlingen uit een ander profiel "
                "die alsnog voor techniek kiezen."],
@@ -37,11 +37,11 @@ if not app.no_data_notice(ctx):
                                  key="doorstroom_herkomst", bind="query-params") or "totaal"
     destinations = ctx.table("destinations", level)
     destinations = destinations[destinations["from_group"] == group] if not destinations.empty else destinations
-    with_shares = ui_tables.destination_shares(destinations, app.RULES.min_share_denominator)
+    with_shares = display_tables.destination_shares(destinations, app.RULES.min_share_denominator)
     app.figure_panel(
         f"bestemming_{level}", f"Bestemming van de gediplomeerden, {groups[group]} ({region_name.lower()})",
         charts.destinations_figure(with_shares),
-        ui_tables.destinations_display(with_shares, region_name=region_name),
+        display_tables.destinations_display(with_shares, region_name=region_name),
         definition=ctx.definition("destinations", level),
         notes=["Een aantal dat als <5 staat, is niet getekend (de balk zou het verraden); de tabel noemt het wel."],
         file_stem=f"bestemming_{level}_{group}",
@@ -60,7 +60,7 @@ if not app.no_data_notice(ctx):
             app.figure_panel(
                 "cohortstroom", f"Cohortstroom vanaf leerjaar 2 in {fmt.school_year(start)}",
                 charts.sankey_figure(nodes, links),
-                ui_tables.flow_display(nodes, links),
+                display_tables.flow_display(nodes, links),
                 definition=ctx.definition("cohort_flow", "vmbo"),
                 notes=[f"Getoond voor: {scope}. Kies in de zijbalk precies één school om die school te volgen; de filters op leerweg "
                        "en geslacht gelden voor de leerlingen zoals zij in leerjaar 2 stonden ingeschreven.",

@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 import app_support as app
-from sto_metrics import charts, ui_tables
-from sto_metrics import formatting as fmt
+from sto_metrics.presentation import charts, display_tables
+from sto_metrics.presentation import formatting as fmt
 
 ctx = app.context()
 st.title("Instroom techniek")
@@ -21,11 +21,11 @@ if not app.no_data_notice(ctx):
 
     # 1. Trend of the region (or selection), with its interval band.
     region = ctx.table("inflow", level)
-    region_input = ui_tables.share_chart_input(region, numerator="technical", denominator="pupils", region_name=region_name)
+    region_input = display_tables.share_chart_input(region, numerator="technical", denominator="pupils", region_name=region_name)
     app.figure_panel(
         f"instroom_trend_{level}", f"Aandeel techniek per schooljaar ({app.LEVEL_OPTIONS[level]}, {region_name.lower()})",
         charts.trend_figure(region_input, region_names=(region_name,)),
-        ui_tables.inflow_display(region, region_name=region_name),
+        display_tables.inflow_display(region, region_name=region_name),
         definition=definition, notes=[unknown_note], file_stem=f"instroom_{level}_{region_name.lower()}",
     )
 
@@ -34,9 +34,9 @@ if not app.no_data_notice(ctx):
     trend = pd.concat([region, schools], ignore_index=True)
     app.figure_panel(
         f"instroom_per_school_{level}", f"Per school ({app.LEVEL_OPTIONS[level]})",
-        charts.small_multiples_figure(ui_tables.share_chart_input(schools, numerator="technical", denominator="pupils"),
+        charts.small_multiples_figure(display_tables.share_chart_input(schools, numerator="technical", denominator="pupils"),
                                       reference=region_input),
-        ui_tables.inflow_display(trend, region_name=region_name),
+        display_tables.inflow_display(trend, region_name=region_name),
         definition=definition, notes=[unknown_note, f"De gestippelde lijn is de {region_name.lower()}."],
         file_stem=f"instroom_{level}_per_school",
     )
@@ -47,9 +47,9 @@ if not app.no_data_notice(ctx):
         year_rows = trend[trend["school_year"] == latest]
         app.figure_panel(
             f"instroom_scholen_{level}", f"Scholen vergeleken in {fmt.school_year(latest)}",
-            charts.compare_figure(ui_tables.share_chart_input(year_rows, numerator="technical", denominator="pupils",
+            charts.compare_figure(display_tables.share_chart_input(year_rows, numerator="technical", denominator="pupils",
                                                               region_name=region_name), region_label=region_name),
-            ui_tables.inflow_display(year_rows, region_name=region_name),
+            display_tables.inflow_display(year_rows, region_name=region_name),
             definition=definition,
             notes=["Het streepje om elke stip is het 95%-interval: scholen waarvan de intervallen elkaar overlappen, verschillen "
                    "niet met zekerheid."],
@@ -61,12 +61,12 @@ if not app.no_data_notice(ctx):
     columns = st.columns(len(splits), gap="medium")
     for column, (split, split_label, title) in zip(columns, splits, strict=True):
         table = ctx.table("inflow", level, split=split)
-        series = table["split"].map(ui_tables.split_label) if not table.empty else None
+        series = table["split"].map(display_tables.split_label) if not table.empty else None
         with column:
             app.figure_panel(
                 f"instroom_{split}_{level}", f"{title} ({region_name.lower()})",
-                charts.trend_figure(ui_tables.share_chart_input(table, numerator="technical", denominator="pupils", series=series),
+                charts.trend_figure(display_tables.share_chart_input(table, numerator="technical", denominator="pupils", series=series),
                                     region_names=()),
-                ui_tables.inflow_display(table, region_name=region_name, split_column=split_label),
+                display_tables.inflow_display(table, region_name=region_name, split_column=split_label),
                 definition=definition, notes=[unknown_note], file_stem=f"instroom_{level}_{split}",
             )

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 import app_support as app
-from sto_metrics import charts, ui_tables
-from sto_metrics import formatting as fmt
+from sto_metrics.presentation import charts, display_tables
+from sto_metrics.presentation import formatting as fmt
 
 ctx = app.context()
 st.title("Mijn school")
@@ -21,7 +21,7 @@ if not app.no_data_notice(ctx):
     school_name = ctx.school_name(school_id)
     st.subheader(app.md_escape(f"{school_name} ({school_id})"), anchor=False)
     population = dataclasses.replace(ctx.filters.population, school_ids=())
-    region_name = ui_tables.REGION_LABEL
+    region_name = display_tables.REGION_LABEL
 
     def school_and_region(kind: str, level: str) -> pd.DataFrame:
         """Region rows and this school's rows of one display-safe table."""
@@ -45,12 +45,12 @@ if not app.no_data_notice(ctx):
     columns = st.columns(max(1, len(present)), gap="small")
     for column, (kind, level, denominator) in zip(columns, present, strict=False):
         table = tables[(kind, level)]
-        own = ui_tables.headline(table, scope=school_id, years=ctx.filters.years, baseline_year=app.FIRST_STO_YEAR,
+        own = display_tables.headline(table, scope=school_id, years=ctx.filters.years, baseline_year=app.FIRST_STO_YEAR,
                                  numerator="technical", denominator=denominator)
-        region = ui_tables.headline(table, years=ctx.filters.years, baseline_year=app.FIRST_STO_YEAR,
+        region = display_tables.headline(table, years=ctx.filters.years, baseline_year=app.FIRST_STO_YEAR,
                                     numerator="technical", denominator=denominator)
         difference = own.share - region.share if own and region and own.share is not None and region.share is not None else None
-        overlaps = ui_tables.intervals_overlap((own.ci_low, own.ci_high), (region.ci_low, region.ci_high)) if difference is not None else None
+        overlaps = display_tables.intervals_overlap((own.ci_low, own.ci_high), (region.ci_low, region.ci_high)) if difference is not None else None
         with column, st.container(border=True, key=f"school_card_{kind}_{level}"):
             # Above or below the region only in colour when the 95% intervals do not overlap.
             st.metric(app.metric_label(kind, level), fmt.percent(own.share) if own else fmt.HIDDEN,
@@ -65,12 +65,12 @@ if not app.no_data_notice(ctx):
         table = tables[(kind, level)]
         title = f"{app.metric_label(kind, level)}: school en regio"
         if kind == "inflow":
-            display = ui_tables.inflow_display(table, region_name=region_name)
+            display = display_tables.inflow_display(table, region_name=region_name)
         else:
-            display = ui_tables.progression_display(table, level=level, region_name=region_name)
+            display = display_tables.progression_display(table, level=level, region_name=region_name)
         app.figure_panel(
             f"school_{kind}_{level}", title,
-            charts.trend_figure(ui_tables.share_chart_input(table, numerator="technical", denominator=denominator, region_name=region_name)),
+            charts.trend_figure(display_tables.share_chart_input(table, numerator="technical", denominator=denominator, region_name=region_name)),
             display, definition=ctx.definition(kind, level), file_stem=f"{school_id}_{kind}_{level}",
         )
 
@@ -79,9 +79,9 @@ if not app.no_data_notice(ctx):
     if not destinations.empty:
         destinations = destinations[(destinations["scope"] == school_id) & (destinations["from_group"] == "totaal")]
     if not destinations.empty:
-        with_shares = ui_tables.destination_shares(destinations, app.RULES.min_share_denominator)
+        with_shares = display_tables.destination_shares(destinations, app.RULES.min_share_denominator)
         app.figure_panel(
             "school_bestemming", "Bestemming van de vmbo-gediplomeerden van de school",
-            charts.destinations_figure(with_shares), ui_tables.destinations_display(with_shares),
+            charts.destinations_figure(with_shares), display_tables.destinations_display(with_shares),
             definition=ctx.definition("destinations", "vmbo"), file_stem=f"{school_id}_bestemming",
         )

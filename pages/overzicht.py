@@ -3,8 +3,8 @@
 import streamlit as st
 
 import app_support as app
-from sto_metrics import formatting as fmt
-from sto_metrics import ui_tables
+from sto_metrics.presentation import display_tables
+from sto_metrics.presentation import formatting as fmt
 
 ctx = app.context()
 st.title("Overzicht")
@@ -25,14 +25,14 @@ if not app.no_data_notice(ctx):
         table = ctx.table(kind, level, all_years=True)
         if kind == "progression":
             table = table[table["from_group"] == "totaal"]
-        summary = ui_tables.headline(table, years=ctx.filters.years, baseline_year=app.FIRST_STO_YEAR,
+        summary = display_tables.headline(table, years=ctx.filters.years, baseline_year=app.FIRST_STO_YEAR,
                                      numerator=numerator, denominator=denominator)
         label = app.metric_label(kind, level)
         with column, st.container(border=True, key=f"card_{kind}_{level}"):
             if summary is None:
                 st.metric(label, fmt.HIDDEN, help=ctx.definition(kind, level))
                 st.caption("Nog geen cijfers voor deze selectie.")
-                rows.append(ui_tables.headline_row(label, None, app.FIRST_STO_YEAR))
+                rows.append(display_tables.headline_row(label, None, app.FIRST_STO_YEAR))
                 continue
             st.metric(
                 label,
@@ -52,10 +52,10 @@ if not app.no_data_notice(ctx):
             baseline = (f"T.o.v. {fmt.school_year(app.FIRST_STO_YEAR)} (start STO): {fmt.points(summary.change_baseline)}{margin}."
                         if summary.change_baseline is not None else f"Geen vergelijkbaar cijfer voor {fmt.school_year(app.FIRST_STO_YEAR)}.")
             st.caption(baseline)
-        rows.append(ui_tables.headline_row(label, summary, app.FIRST_STO_YEAR))
+        rows.append(display_tables.headline_row(label, summary, app.FIRST_STO_YEAR))
 
     st.subheader("De cijfers achter de kaarten")
-    display = ui_tables.headline_display(rows)
+    display = display_tables.headline_display(rows)
     st.dataframe(display, hide_index=True, key="overzicht_table")
     st.caption(app.md_escape(fmt.suppression_note(app.RULES.min_count, app.RULES.min_share_denominator)))
     st.caption("Doorstroom: het laatste diplomajaar waarvan de bestemming bekend is (mbo- of ho-gegevens van het jaar erna geladen). "

@@ -5,25 +5,25 @@ import dataclasses
 import streamlit as st
 
 import app_support as app
-from sto_metrics import formatting as fmt
-from sto_metrics import report
 from sto_metrics.errors import UserError
+from sto_metrics.presentation import formatting as fmt
+from sto_metrics.report import pack
 from sto_metrics.settings import MetricSettings
 
 REGION = ""
 
 
 @st.cache_data(max_entries=16, ttl=app.CACHE_TTL_SECONDS, show_spinner="Rapport wordt samengesteld…")
-def _content(path: str, version: str, school_id: str | None, baseline_year: int, latest_year: int, settings_key: tuple) -> report.Report:
+def _content(path: str, version: str, school_id: str | None, baseline_year: int, latest_year: int, settings_key: tuple) -> pack.Report:
     """The display-safe report content (gathered once, rendered in each format on download)."""
     with app.cursor(path) as cur:
-        return report.report_content(cur, school_id, baseline_year, latest_year, MetricSettings(*settings_key))
+        return pack.report_content(cur, school_id, baseline_year, latest_year, MetricSettings(*settings_key))
 
 
 @st.cache_data(max_entries=32, ttl=app.CACHE_TTL_SECONDS, show_spinner=False)
 def _file(path: str, version: str, school_id: str | None, baseline_year: int, latest_year: int, settings_key: tuple, file_format: str) -> bytes:
     content = _content(path, version, school_id, baseline_year, latest_year, settings_key)
-    return report.render(content, file_format)
+    return pack.render(content, file_format)
 
 
 ctx = app.context()
@@ -60,8 +60,8 @@ if not app.no_data_notice(ctx):
                 label, icon = labels[file_format]
                 column.download_button(
                     label, data=lambda file_format=file_format: _file(*key, file_format),
-                    file_name=report.file_name(file_format, school_id, int(baseline_year), int(latest_year)),
-                    mime=report.MIME_TYPES[file_format], key=f"subsidie_download_{file_format}", on_click="ignore", icon=icon,
+                    file_name=pack.file_name(file_format, school_id, int(baseline_year), int(latest_year)),
+                    mime=pack.MIME_TYPES[file_format], key=f"subsidie_download_{file_format}", on_click="ignore", icon=icon,
                     width="stretch")
             st.caption("Het HTML-bestand opent in elke browser en drukt netjes af als pdf (Afdrukken → Opslaan als pdf).")
             st.subheader("Zinnen om over te nemen")

@@ -76,7 +76,7 @@ def execute(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> None:
 
 def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (and if needed create) a database with the canonical schema and fresh reference tables."""
-    from sto_metrics import reference  # local: reference imports db
+    from sto_metrics.loading import reference  # local: reference imports db
 
     con = duckdb.connect(str(db_path) if db_path else ":memory:", read_only=read_only)
     if not read_only:

@@ -189,8 +189,8 @@ def metrics_synthetic_db(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_database_path(tmp_path_factory) -> Path:
     """The bundled demo region (data/demo/) loaded into a fresh DuckDB file, once per test run."""
-    from sto_metrics import demo_db
+    from sto_metrics.demo import prebuilt
 
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    demo_db.build(path)
+    prebuilt.build(path)
     return path

@@ -14,7 +14,7 @@ from unittest import mock
 
 import pytest
 
-from sto_metrics import demo, demo_db
+from sto_metrics.demo import generate, prebuilt
 
 REPO = Path(__file__).resolve().parent.parent
 DASHBOARD = REPO / "dashboard.py"
@@ -32,9 +32,9 @@ PUPILS_PER_YEAR = 600  # smaller than the bundled demo (2000) so that the suite 
 def build_region_database(folder: Path, *, seed: int = SEED, pupils_per_year: int = PUPILS_PER_YEAR) -> tuple[Path, Path]:
     """(database, exports folder): a demo region written to folder/exports and loaded into folder/regio.duckdb."""
     exports = folder / "exports"
-    demo.write_demo(exports, seed=seed, pupils_per_year=pupils_per_year)
+    generate.write_demo(exports, seed=seed, pupils_per_year=pupils_per_year)
     database = folder / "regio.duckdb"
-    demo_db.build(database, exports)
+    prebuilt.build(database, exports)
     # An untouched copy: the dashboard writes to the database it opens (schema, reference tables).
     shutil.copyfile(database, folder / "regio-origineel.duckdb")
     return database, exports

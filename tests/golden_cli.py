@@ -57,6 +57,6 @@ def write_all(database: Path) -> None:
 
 
 if __name__ == "__main__":
-    from sto_metrics import demo_db
+    from sto_metrics.demo import prebuilt
 
-    write_all(demo_db.ensure_demo_database())
+    write_all(prebuilt.ensure_demo_database())

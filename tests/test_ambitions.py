@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sto_metrics import ambitions
-from sto_metrics.ambitions import Ambition, status, trajectory
+from sto_metrics.metrics import ambitions
+from sto_metrics.metrics.ambitions import Ambition, status, trajectory
 
 RISING = Ambition("inflow_vmbo", "regio", "", 2020, 0.20, 2028, 0.30)
 FALLING = Ambition("inflow_vmbo", "regio", "", 2020, 0.40, 2024, 0.30)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sto_metrics import ambitions, demo_db
+from sto_metrics.demo import prebuilt
+from sto_metrics.metrics import ambitions
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -18,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def demo_database(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("ambities") / "demo.duckdb"
-    demo_db.build(path)
+    prebuilt.build(path)
     return path
 
 

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from bench import pandas_reference as fast
-from sto_metrics import db, metrics
+from sto_metrics import db
+from sto_metrics.metrics import calculations
 from sto_metrics.settings import MetricSettings
 
 COUNTS = {"inflow": ["pupils", "technical", "unknown_profile"], "destinations": ["graduates", *fast.DESTINATIONS], "progression": ["enrolled", "technical"]}
@@ -19,7 +20,7 @@ COUNTS = {"inflow": ["pupils", "technical", "unknown_profile"], "destinations": 
 def test_vectorised_reference_equals_the_engine(metrics_synthetic_db, kind, level, by, settings):
     con = db.connect(metrics_synthetic_db, read_only=True)
     tables = fast.load(con)
-    engine = getattr(metrics, kind)(con, level=level, by=by, settings=settings)
+    engine = getattr(calculations, kind)(con, level=level, by=by, settings=settings)
     reference = getattr(fast, kind)(tables, level=level, by=by, settings=settings)
     con.close()
     reference = reference.assign(school_year=[f"{y}-{y + 1}" for y in reference["school_year"]],

@@ -24,8 +24,10 @@ try:
 except ImportError:  # playwright is a dev requirement; the fixture reports it
     expect = None
 
-from sto_metrics import db, metrics, privacy
-from sto_metrics import formatting as fmt
+from sto_metrics import db
+from sto_metrics.metrics import calculations
+from sto_metrics.presentation import formatting as fmt
+from sto_metrics.privacy import suppression
 from tests.dashboard_fixtures import REPO, region_database, writable_database  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -112,8 +114,8 @@ def _expected(database: Path) -> dict[str, object]:
     """Figures computed by the engine (display-safe), to look for on the pages."""
     con = db.connect(database, read_only=True)
     try:
-        inflow = privacy.suppress(metrics.inflow(con, level="vmbo"), "inflow_vmbo")
-        progression = privacy.suppress(metrics.progression(con, level="vmbo"), "progression_vmbo")
+        inflow = suppression.suppress(calculations.inflow(con, level="vmbo"), "inflow_vmbo")
+        progression = suppression.suppress(calculations.progression(con, level="vmbo"), "progression_vmbo")
         newest = con.execute("SELECT load_id, file_name FROM load_log ORDER BY load_id DESC LIMIT 1").fetchone()
     finally:
         con.close()
@@ -226,13 +228,13 @@ def test_ambitions_and_grant_pages_in_the_browser(server, browser_page, tmp_path
     """Ambities shows the engine's statuses; Subsidieaanvraag hands over a real .xlsx with the engine's figure."""
     from openpyxl import load_workbook
 
-    from sto_metrics import ambitions
+    from sto_metrics.metrics import ambitions
 
     base_url, database, _ = server
     con = db.connect(database, read_only=True)
     try:
         evaluated = ambitions.evaluate(con)
-        inflow = privacy.suppress(metrics.inflow(con, level="vmbo"), "inflow_vmbo")
+        inflow = suppression.suppress(calculations.inflow(con, level="vmbo"), "inflow_vmbo")
     finally:
         con.close()
     page = browser_page

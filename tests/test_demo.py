@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sto_metrics import cli
-from sto_metrics.demo import write_demo
+from sto_metrics.demo.generate import write_demo
 from sto_metrics.errors import UserError
 
 REFERENCE = Path(__file__).resolve().parent.parent / "data" / "reference"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sto_metrics import db, pseudonym
+from sto_metrics import db
+from sto_metrics.loading import pseudonym
 from sto_metrics.paths import DEMO_DIR
 from tests.loader_support import table_checksums
 

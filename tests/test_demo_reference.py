@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sto_metrics import db, demo_db
+from sto_metrics import db
+from sto_metrics.demo import prebuilt
 from tests import reference_pandas as reference
 
 REPO = Path(__file__).resolve().parent.parent
@@ -20,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo-reference") / "demo.duckdb"
-    demo_db.build(path)
+    prebuilt.build(path)
     con = db.connect(path, read_only=True)
     tables = reference.load(con)
     con.close()

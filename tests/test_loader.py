@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from sto_metrics import db, loader, pseudonym
+from sto_metrics import db
 from sto_metrics.errors import UserError
+from sto_metrics.loading import loader, pseudonym
 from tests.loader_support import (
     MBO_HEADER,
     MBO_ROWS,

@@ -1,10 +1,10 @@
-"""Hand-computed cases for every metric and every edge case of spec/metrics.md."""
+"""Hand-computed cases for every metric and every edge case of spec/calculations.md."""
 
 import math
 
 import pytest
 
-from sto_metrics import metrics
+from sto_metrics.metrics import calculations
 from sto_metrics.settings import MetricSettings, PopulationFilter
 from sto_metrics.stats import wilson_interval
 
@@ -44,8 +44,8 @@ def test_inflow_counts_known_profiles_and_reports_unknown_beside(pupil_db):
     pupil_db.vo("f", 2022, profile="NT")  # a havo/vwo profile on a vmbo record: not a known vmbo profile
     pupil_db.vo("g", 2022, leerjaar=2, profile="BWI")  # leerjaar 2: not in the inflow
     con = pupil_db.flush()
-    table = metrics.inflow(con)
-    assert list(table.columns) == metrics.INFLOW_COLUMNS
+    table = calculations.inflow(con)
+    assert list(table.columns) == calculations.INFLOW_COLUMNS
     r = row(table, school_year="2022-2023")
     assert (r["scope"], r["scope_name"], r["split"]) == ("regio", "Regio", None)
     assert (r["pupils"], r["technical"], r["unknown_profile"]) == (3, 2, 3)
@@ -55,7 +55,7 @@ def test_inflow_counts_known_profiles_and_reports_unknown_beside(pupil_db):
 
 def test_inflow_repeater_counts_in_both_years(pupil_db):
     pupil_db.vo("a", 2021, profile="BWI").vo("a", 2022, profile="BWI").vo("b", 2022, profile="E&O")
-    table = metrics.inflow(pupil_db.flush())
+    table = calculations.inflow(pupil_db.flush())
     assert row(table, school_year="2021-2022")["pupils"] == 1
     assert (row(table, school_year="2022-2023")["pupils"], row(table, school_year="2022-2023")["technical"]) == (2, 1)
 
@@ -63,7 +63,7 @@ def test_inflow_repeater_counts_in_both_years(pupil_db):
 def test_inflow_pupil_in_two_schools_counts_once_at_highest_leerjaar_then_smallest_school(pupil_db):
     pupil_db.vo("a", 2022, school="31XB00", leerjaar=3, profile="BWI").vo("a", 2022, school="31XA00", leerjaar=2)
     pupil_db.vo("b", 2022, school="31XB00", leerjaar=3, profile="BWI").vo("b", 2022, school="31XA00", leerjaar=3, profile="Z&W")
-    table = metrics.inflow(pupil_db.flush(), by="school")
+    table = calculations.inflow(pupil_db.flush(), by="school")
     assert list(table["scope"]) == ["31XA00", "31XB00"]
     a, b = row(table, scope="31XA00"), row(table, scope="31XB00")
     assert (a["pupils"], a["technical"], a["scope_name"]) == (1, 0, "Vmbo 't Zaanhuis")  # b's record at 31XA00 (smaller id)
@@ -74,9 +74,9 @@ def test_inflow_dp_setting_and_tl_sector(pupil_db):
     pupil_db.vo("a", 2022, profile="D&P").vo("b", 2022, profile="MVI").vo("c", 2022, leerweg="TL", profile="TL_TECHNIEK")
     pupil_db.vo("d", 2022, leerweg="TL", profile="TL_ZORG")
     con = pupil_db.flush()
-    assert row(metrics.inflow(con), school_year="2022-2023")["technical"] == 2
-    assert row(metrics.inflow(con, settings=DP), school_year="2022-2023")["technical"] == 3
-    by_leerweg = metrics.inflow(con, split="leerweg")
+    assert row(calculations.inflow(con), school_year="2022-2023")["technical"] == 2
+    assert row(calculations.inflow(con, settings=DP), school_year="2022-2023")["technical"] == 3
+    by_leerweg = calculations.inflow(con, split="leerweg")
     assert list(by_leerweg["split"]) == ["BB", "TL"]
     assert (row(by_leerweg, split="TL")["pupils"], row(by_leerweg, split="TL")["technical"]) == (2, 1)
 
@@ -87,19 +87,19 @@ def test_inflow_havo_vwo_combined_profiles_under_both_settings(pupil_db):
     pupil_db.vo("f", 2022, type="vwo", leerjaar=4, profile="CM", gender="V")
     pupil_db.vo("g", 2022, type="havo", leerjaar=3, profile="NT")  # leerjaar 3: not in the inflow
     con = pupil_db.flush()
-    default = row(metrics.inflow(con, "havo-vwo"), school_year="2022-2023")
+    default = row(calculations.inflow(con, "havo-vwo"), school_year="2022-2023")
     assert (default["pupils"], default["technical"]) == (6, 2)  # NT, NT/NG (CBS)
-    every_n = row(metrics.inflow(con, "havo-vwo", settings=ANY_N), school_year="2022-2023")
+    every_n = row(calculations.inflow(con, "havo-vwo", settings=ANY_N), school_year="2022-2023")
     assert (every_n["pupils"], every_n["technical"]) == (6, 4)  # + NG, NG/EM (Techniekpact)
-    by_type = metrics.inflow(con, "havo-vwo", split="leerweg")
+    by_type = calculations.inflow(con, "havo-vwo", split="leerweg")
     assert list(by_type["split"]) == ["havo", "vwo"]
-    by_gender = metrics.inflow(con, "havo-vwo", split="geslacht")
+    by_gender = calculations.inflow(con, "havo-vwo", split="geslacht")
     assert (row(by_gender, split="M")["pupils"], row(by_gender, split="V")["pupils"]) == (5, 1)
 
 
 def test_inflow_zero_denominator_gives_empty_share(pupil_db):
     pupil_db.vo("a", 2022, profile=None)
-    r = row(metrics.inflow(pupil_db.flush()), school_year="2022-2023")
+    r = row(calculations.inflow(pupil_db.flush()), school_year="2022-2023")
     assert (r["pupils"], r["technical"], r["unknown_profile"]) == (0, 0, 1)
     assert math.isnan(r["share"]) and math.isnan(r["ci_low"]) and math.isnan(r["ci_high"])
 
@@ -107,9 +107,9 @@ def test_inflow_zero_denominator_gives_empty_share(pupil_db):
 def test_inflow_population_filter(pupil_db):
     pupil_db.vo("a", 2022, profile="BWI", gender="V").vo("b", 2022, profile="BWI", leerweg="KB").vo("c", 2021, profile="GR")
     con = pupil_db.flush()
-    assert list(metrics.inflow(con, population=PopulationFilter(genders=("V",)))["pupils"]) == [1]
-    assert list(metrics.inflow(con, population=PopulationFilter(leerwegen=("KB",)))["pupils"]) == [1]
-    assert list(metrics.inflow(con, population=PopulationFilter(school_years=(2021,)))["school_year"]) == ["2021-2022"]
+    assert list(calculations.inflow(con, population=PopulationFilter(genders=("V",)))["pupils"]) == [1]
+    assert list(calculations.inflow(con, population=PopulationFilter(leerwegen=("KB",)))["pupils"]) == [1]
+    assert list(calculations.inflow(con, population=PopulationFilter(school_years=(2021,)))["school_year"]) == ["2021-2022"]
 
 
 # ---------------------------------------------------------------- destinations
@@ -130,13 +130,13 @@ def test_destinations_priority_dual_enrolment_and_not_found(pupil_db):
     _graduate(pupil_db, "gone", profile="E&O")
     pupil_db.vo("no_diploma", 2022, leerjaar=4, profile="BWI").mbo("no_diploma", 2023)  # not in the cohort
     pupil_db.mbo("ho_wrong_year", 2022)  # mbo data for 2022 only: cohort 2021 is empty, so no rows
-    table = metrics.destinations(pupil_db.flush())
-    assert list(table.columns) == metrics.DESTINATION_COLUMNS
+    table = calculations.destinations(pupil_db.flush())
+    assert list(table.columns) == calculations.DESTINATION_COLUMNS
     assert list(table["school_year"]) == ["2022-2023"] * 3
     assert list(table["from_group"]) == ["techniek", "overig", "totaal"]
     total = row(table, from_group="totaal")
     assert total["graduates"] == 6
-    assert [total[d] for d in metrics.DESTINATIONS] == [0, 1, 2, 1, 1, 1]
+    assert [total[d] for d in calculations.DESTINATIONS] == [0, 1, 2, 1, 1, 1]
     technical = row(table, from_group="techniek")
     assert (technical["graduates"], technical["ho_overig"], technical["mbo_techniek"]) == (3, 1, 2)
     other = row(table, from_group="overig")
@@ -148,15 +148,15 @@ def test_destinations_cohort_not_yet_known_is_left_out(pupil_db):
     _graduate(pupil_db, "b", 2023).mbo("a", 2023)
     con = pupil_db.flush()
     # mbo data for 2023 (destinations of cohort 2022) but none for 2024: cohort 2023 is not shown
-    assert list(metrics.destinations(con)["school_year"].unique()) == ["2022-2023"]
-    empty = metrics.destinations(con, "havo-vwo")
-    assert list(empty.columns) == metrics.DESTINATION_COLUMNS and empty.empty
+    assert list(calculations.destinations(con)["school_year"].unique()) == ["2022-2023"]
+    empty = calculations.destinations(con, "havo-vwo")
+    assert list(empty.columns) == calculations.DESTINATION_COLUMNS and empty.empty
 
 
 def test_destinations_use_the_school_of_the_diploma_record(pupil_db):
     pupil_db.vo("a", 2021, school="31XB00", leerjaar=3, profile="BWI")
     _graduate(pupil_db, "a", 2022, school="31XA00").mbo("a", 2023)
-    table = metrics.destinations(pupil_db.flush(), by="school")
+    table = calculations.destinations(pupil_db.flush(), by="school")
     assert set(table["scope"]) == {"31XA00"}
     assert row(table, from_group="totaal")["mbo_techniek"] == 1
 
@@ -164,8 +164,8 @@ def test_destinations_use_the_school_of_the_diploma_record(pupil_db):
 def test_destinations_from_group_follows_dp_setting(pupil_db):
     _graduate(pupil_db, "a", profile="D&P").mbo("a", 2023)
     con = pupil_db.flush()
-    assert row(metrics.destinations(con), from_group="overig")["graduates"] == 1
-    assert row(metrics.destinations(con, settings=DP), from_group="techniek")["graduates"] == 1
+    assert row(calculations.destinations(con), from_group="overig")["graduates"] == 1
+    assert row(calculations.destinations(con, settings=DP), from_group="techniek")["graduates"] == 1
 
 
 # ---------------------------------------------------------------- progression
@@ -178,13 +178,13 @@ def test_progression_vmbo_behoud_instap_and_all_graduates_setting(pupil_db):
     _graduate(pupil_db, "o1", profile="Z&W").mbo("o1", 2023, "TECHNIEK")  # instap
     _graduate(pupil_db, "o2", profile="Z&W")  # not found
     con = pupil_db.flush()
-    table = metrics.progression(con)
-    assert list(table.columns) == metrics.PROGRESSION_COLUMNS
+    table = calculations.progression(con)
+    assert list(table.columns) == calculations.PROGRESSION_COLUMNS
     assert [(r["from_group"], r["enrolled"], r["technical"]) for r in table.to_dict("records")] == [
         ("techniek", 2, 1), ("overig", 1, 1), ("totaal", 3, 2),
     ]
     assert row(table, from_group="totaal")["share"] == pytest.approx(2 / 3)
-    everyone = metrics.progression(con, settings=ALL_GRADUATES)
+    everyone = calculations.progression(con, settings=ALL_GRADUATES)
     assert [(r["enrolled"], r["technical"]) for r in everyone.to_dict("records")] == [(3, 1), (2, 1), (5, 2)]
 
 
@@ -193,11 +193,11 @@ def test_progression_havo_vwo_split_by_nt_profile(pupil_db):
         _graduate(pupil_db, pupil, type="vwo", leerjaar=6, profile=profile).ho(pupil, 2023, sector, ho_type="wo")
     _graduate(pupil_db, "e", type="havo", leerjaar=5, profile="EM").mbo("e", 2023)  # mbo: not in the ho denominator
     con = pupil_db.flush()
-    table = metrics.progression(con, "havo-vwo")
+    table = calculations.progression(con, "havo-vwo")
     assert [(r["from_group"], r["enrolled"], r["technical"]) for r in table.to_dict("records")] == [
         ("techniek", 2, 1), ("overig", 2, 1), ("totaal", 4, 2),
     ]
-    every_n = metrics.progression(con, "havo-vwo", settings=ANY_N)
+    every_n = calculations.progression(con, "havo-vwo", settings=ANY_N)
     assert [(r["enrolled"], r["technical"]) for r in every_n.to_dict("records")] == [(3, 2), (1, 0), (4, 2)]
 
 
@@ -211,8 +211,8 @@ def test_cohort_flow_nodes_and_links(pupil_db):
         pupil_db.vo(pupil, 2021, leerjaar=4, profile=profile, diploma=True)
     pupil_db.vo("c", 2019, leerjaar=2)
     pupil_db.vo("x", 2021, leerjaar=1).mbo("a", 2022, "TECHNIEK")
-    nodes, links = metrics.cohort_flow(pupil_db.flush(), 2019)
-    assert list(nodes.columns) == metrics.FLOW_NODE_COLUMNS and list(links.columns) == metrics.FLOW_LINK_COLUMNS
+    nodes, links = calculations.cohort_flow(pupil_db.flush(), 2019)
+    assert list(nodes.columns) == calculations.FLOW_NODE_COLUMNS and list(links.columns) == calculations.FLOW_LINK_COLUMNS
     assert dict(zip(nodes["node"], nodes["pupils"], strict=True)) == {
         "start": 3, "lj3_techniek": 1, "lj3_overig": 1, "lj3_elders": 1,
         "diploma_techniek": 1, "diploma_overig": 1, "geen_diploma": 1, "mbo_techniek": 1, "niet_gevonden": 1,
@@ -223,18 +223,18 @@ def test_cohort_flow_nodes_and_links(pupil_db):
 
 def test_cohort_flow_leaves_out_stages_without_data(pupil_db):
     pupil_db.vo("a", 2019, leerjaar=2).vo("a", 2020, leerjaar=3, profile="BWI")
-    nodes, _ = metrics.cohort_flow(pupil_db.flush(), 2019)
+    nodes, _ = calculations.cohort_flow(pupil_db.flush(), 2019)
     assert list(nodes["node"]) == ["start", "lj3_techniek"]
 
 
 def test_every_metric_is_declared_with_a_definition_reflecting_settings():
-    assert {metrics.metric_name(m, level) for m in ("inflow", "destinations", "progression") for level in metrics.LEVELS} <= set(metrics.METRICS)
-    vmbo = metrics.METRICS["inflow_vmbo"]
+    assert {calculations.metric_name(m, level) for m in ("inflow", "destinations", "progression") for level in calculations.LEVELS} <= set(calculations.METRICS)
+    vmbo = calculations.METRICS["inflow_vmbo"]
     assert "D&P telt niet mee" in vmbo.definition_nl() and "D&P telt mee" in vmbo.definition_nl(DP)
-    havo = metrics.METRICS["inflow_havo_vwo"]
+    havo = calculations.METRICS["inflow_havo_vwo"]
     assert "NT bevat" in havo.definition_nl() and "elk profiel met een N" in havo.definition_nl(ANY_N)
-    progression = metrics.METRICS["progression_vmbo"]
+    progression = calculations.METRICS["progression_vmbo"]
     assert "in het mbo staan ingeschreven" in progression.definition_nl()
     assert "alle vmbo-gediplomeerden" in progression.definition_nl(ALL_GRADUATES)
-    for definition in metrics.METRICS.values():
+    for definition in calculations.METRICS.values():
         assert definition.label_nl and definition.unit in ("aandeel", "aantal") and len(definition.definition_nl()) > 80

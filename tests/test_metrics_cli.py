@@ -9,8 +9,10 @@ import sys
 import pandas as pd
 import pytest
 
-from sto_metrics import cli, metrics, output
+from sto_metrics import cli
+from sto_metrics.metrics import calculations
 from sto_metrics.paths import REPO_DIR
+from sto_metrics.presentation import tabular
 
 HEADERS = {
     "inflow": "school_year,scope,scope_name,split,pupils,technical,unknown_profile,share,ci_low,ci_high",
@@ -34,7 +36,7 @@ def test_csv_header_and_values(capsys, metrics_synthetic_db, command, level):
     assert lines[0] == HEADERS[command]
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows
-    count_columns = {"inflow": ["pupils", "technical", "unknown_profile"], "destinations": ["graduates", *metrics.DESTINATIONS],
+    count_columns = {"inflow": ["pupils", "technical", "unknown_profile"], "destinations": ["graduates", *calculations.DESTINATIONS],
                      "progression": ["enrolled", "technical"]}[command]
     for r in rows:
         assert r["school_year"][4] == "-" and int(r["school_year"][5:]) == int(r["school_year"][:4]) + 1
@@ -114,12 +116,12 @@ def test_subprocess_end_to_end(metrics_synthetic_db):
 
 def test_output_is_formula_safe():
     table = pd.DataFrame({"scope_name": ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "Regio"], "pupils": [1, 2, 3, 4, 5, 6, 7]})
-    rows = list(csv.reader(io.StringIO(output.to_csv(table), newline="")))
+    rows = list(csv.reader(io.StringIO(tabular.to_csv(table), newline="")))
     assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "'\tx", "'\rx", "Regio"]
-    assert [r["scope_name"] for r in json.loads(output.to_json(table))][:2] == ["'=HYPERLINK(\"x\")", "'+1"]
-    assert output.safe_frame(table)["scope_name"].iloc[0].startswith("'=")
+    assert [r["scope_name"] for r in json.loads(tabular.to_json(table))][:2] == ["'=HYPERLINK(\"x\")", "'+1"]
+    assert tabular.safe_frame(table)["scope_name"].iloc[0].startswith("'=")
 
 
 def test_output_numbers():
     table = pd.DataFrame({"pupils": [12, "<5", None], "share": [0.5, float("nan"), 1 / 3]}, dtype=object)
-    assert output.to_csv(table).splitlines()[1:] == ["12,0.5", "<5,", ",0.333333"]
+    assert tabular.to_csv(table).splitlines()[1:] == ["12,0.5", "<5,", ",0.333333"]

@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from sto_metrics import db, metrics
+from sto_metrics import db
+from sto_metrics.metrics import calculations
 from sto_metrics.settings import MetricSettings
 from tests import reference_pandas as reference
 
@@ -44,28 +45,28 @@ def _assert_same(engine, expected, keys):
 
 
 @pytest.mark.parametrize("settings", SETTINGS, ids=["default", "alternative"])
-@pytest.mark.parametrize("level", metrics.LEVELS)
+@pytest.mark.parametrize("level", calculations.LEVELS)
 @pytest.mark.parametrize("by", ["regio", "school"])
 def test_inflow_matches_reference(synthetic, settings, level, by):
     con, tables = synthetic
     for split in (None, "geslacht", "leerweg"):
-        engine = metrics.inflow(con, level, by, split, settings)
+        engine = calculations.inflow(con, level, by, split, settings)
         _assert_same(engine, reference.inflow(tables, level, by, split, settings), ["school_year", "scope", "split"])
 
 
 @pytest.mark.parametrize("settings", SETTINGS, ids=["default", "alternative"])
-@pytest.mark.parametrize("level", metrics.LEVELS)
+@pytest.mark.parametrize("level", calculations.LEVELS)
 @pytest.mark.parametrize("by", ["regio", "school"])
 def test_destinations_and_progression_match_reference(synthetic, settings, level, by):
     con, tables = synthetic
     keys = ["school_year", "scope", "from_group"]
-    _assert_same(metrics.destinations(con, level, by, settings), reference.destinations(tables, level, by, settings), keys)
-    _assert_same(metrics.progression(con, level, by, settings), reference.progression(tables, level, by, settings), keys)
+    _assert_same(calculations.destinations(con, level, by, settings), reference.destinations(tables, level, by, settings), keys)
+    _assert_same(calculations.progression(con, level, by, settings), reference.progression(tables, level, by, settings), keys)
 
 
 def test_engine_output_is_sorted_deterministically(synthetic):
     con, _ = synthetic
-    table = metrics.destinations(con, "vmbo", "school")
-    order = table.assign(g=table["from_group"].map(metrics.FROM_GROUPS.index))[["school_year", "scope", "g"]]
+    table = calculations.destinations(con, "vmbo", "school")
+    order = table.assign(g=table["from_group"].map(calculations.FROM_GROUPS.index))[["school_year", "scope", "g"]]
     assert order.equals(order.sort_values(["school_year", "scope", "g"]))
-    assert metrics.inflow(con).equals(metrics.inflow(con))
+    assert calculations.inflow(con).equals(calculations.inflow(con))

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sto_metrics import ambitions, db
-from sto_metrics import formatting as fmt
+from sto_metrics import db
+from sto_metrics.metrics import ambitions
+from sto_metrics.presentation import formatting as fmt
 from sto_metrics.settings import MetricSettings
 from tests.dashboard_fixtures import make_app, region_database  # noqa: F401  (fixtures)
 

@@ -13,8 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sto_metrics import db, metrics, privacy, ui_tables
-from sto_metrics import formatting as fmt
+from sto_metrics import db
+from sto_metrics.metrics import calculations
+from sto_metrics.presentation import display_tables
+from sto_metrics.presentation import formatting as fmt
+from sto_metrics.privacy import suppression
 from sto_metrics.settings import MetricSettings, PopulationFilter
 from tests.dashboard_fixtures import PAGES, make_app, region_database, writable_database  # noqa: F401 (fixtures)
 
@@ -40,19 +43,19 @@ def engine(database: Path, kind: str, level: str = "vmbo", by: str = "regio", sp
     con = db.connect(database)
     try:
         if kind == "inflow":
-            exact = metrics.inflow(con, level=level, by=by, split=split, settings=settings, population=population)
+            exact = calculations.inflow(con, level=level, by=by, split=split, settings=settings, population=population)
         else:
-            exact = getattr(metrics, kind)(con, level=level, by=by, settings=settings, population=population)
+            exact = getattr(calculations, kind)(con, level=level, by=by, settings=settings, population=population)
     finally:
         con.close()
-    return privacy.suppress(exact, metrics.metric_name(kind, level))
+    return suppression.suppress(exact, calculations.metric_name(kind, level))
 
 
 def latest_region_share(table: pd.DataFrame, year: int | None = None) -> tuple[str, str]:
     """(value, delta) as an Overzicht card shows them for the region's latest (or given) year."""
     if "from_group" in table:
         table = table[table["from_group"] == "totaal"]
-    summary = ui_tables.headline(table, years=None if year is None else (0, year), baseline_year=2020,
+    summary = display_tables.headline(table, years=None if year is None else (0, year), baseline_year=2020,
                                  numerator="technical", denominator="pupils" if "pupils" in table else "enrolled")
     return fmt.percent(summary.share), fmt.points(summary.change_previous)
 
@@ -169,17 +172,17 @@ def test_inflow_tables_equal_the_engine(make_app, database):
     assert_no_errors(app)
     region = engine(database, "inflow", "vmbo")
     schools = engine(database, "inflow", "vmbo", by="school")
-    pd.testing.assert_frame_equal(app.dataframe[0].value, ui_tables.inflow_display(region))
-    pd.testing.assert_frame_equal(app.dataframe[1].value, ui_tables.inflow_display(pd.concat([region, schools], ignore_index=True)))
+    pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(region))
+    pd.testing.assert_frame_equal(app.dataframe[1].value, display_tables.inflow_display(pd.concat([region, schools], ignore_index=True)))
     gender = engine(database, "inflow", "vmbo", split="geslacht")
-    pd.testing.assert_frame_equal(app.dataframe[3].value, ui_tables.inflow_display(gender, split_column="Geslacht"))
+    pd.testing.assert_frame_equal(app.dataframe[3].value, display_tables.inflow_display(gender, split_column="Geslacht"))
 
 
 def test_inflow_havo_vwo_after_switching_level(make_app, database):
     app = make_app(database, "pages/instroom.py")
     app.segmented_control(key="instroom_niveau").set_value("havo-vwo").run()
     assert_no_errors(app)
-    pd.testing.assert_frame_equal(app.dataframe[0].value, ui_tables.inflow_display(engine(database, "inflow", "havo-vwo")))
+    pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(engine(database, "inflow", "havo-vwo")))
     assert len(app.dataframe) == 4  # trend, per school, schools compared, geslacht (no leerweg for havo/vwo)
 
 
@@ -187,10 +190,10 @@ def test_progression_and_destination_tables_equal_the_engine(make_app, database)
     app = make_app(database, "pages/doorstroom.py")
     assert_no_errors(app)
     progression = engine(database, "progression", "vmbo")
-    pd.testing.assert_frame_equal(app.dataframe[0].value, ui_tables.progression_display(progression, level="vmbo"))
+    pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.progression_display(progression, level="vmbo"))
     destinations = engine(database, "destinations", "vmbo")
-    destinations = ui_tables.destination_shares(destinations[destinations["from_group"] == "totaal"], 10)
-    pd.testing.assert_frame_equal(app.dataframe[1].value, ui_tables.destinations_display(destinations))
+    destinations = display_tables.destination_shares(destinations[destinations["from_group"] == "totaal"], 10)
+    pd.testing.assert_frame_equal(app.dataframe[1].value, display_tables.destinations_display(destinations))
 
 
 def test_denominator_setting_changes_progression(make_app, database):
@@ -198,7 +201,7 @@ def test_denominator_setting_changes_progression(make_app, database):
     app.radio(key="noemer").set_value("all_graduates").run()
     assert_no_errors(app)
     progression = engine(database, "progression", "vmbo", settings=MetricSettings(progression_denominator="all_graduates"))
-    pd.testing.assert_frame_equal(app.dataframe[0].value, ui_tables.progression_display(progression, level="vmbo"))
+    pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.progression_display(progression, level="vmbo"))
 
 
 # ------------------------------------------------------------------------------------------ Mijn school
@@ -209,14 +212,14 @@ def test_my_school_against_the_region(make_app, database):
     app = make_app(database, "pages/mijn_school.py", query={"school": f"Techniekcollege Wormerveer ({school_id})"})
     assert_no_errors(app)
     inflow = engine(database, "inflow", "vmbo", by="school")
-    own = ui_tables.headline(inflow, scope=school_id, years=None, baseline_year=2020, numerator="technical", denominator="pupils")
-    region = ui_tables.headline(engine(database, "inflow", "vmbo"), years=None, baseline_year=2020, numerator="technical",
+    own = display_tables.headline(inflow, scope=school_id, years=None, baseline_year=2020, numerator="technical", denominator="pupils")
+    region = display_tables.headline(engine(database, "inflow", "vmbo"), years=None, baseline_year=2020, numerator="technical",
                                 denominator="pupils")
     metric = card(app, CARD_LABELS[("inflow", "vmbo")])
     assert metric.value == fmt.percent(own.share)
     assert (metric.delta or "") == fmt.points(own.share - region.share)
     expected = pd.concat([engine(database, "inflow", "vmbo"), inflow[inflow["scope"] == school_id]], ignore_index=True)
-    pd.testing.assert_frame_equal(app.dataframe[0].value, ui_tables.inflow_display(expected))
+    pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(expected))
 
 
 # ------------------------------------------------------------------------------------------ Data

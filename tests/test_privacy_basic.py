@@ -1,6 +1,8 @@
-"""privacy.suppress: primary rule on the synthetic region."""
+"""suppression.suppress: primary rule on the synthetic region."""
 
-from sto_metrics import db, metrics, privacy
+from sto_metrics import db
+from sto_metrics.metrics import calculations
+from sto_metrics.privacy import suppression
 
 
 def _is_small(value):
@@ -9,13 +11,13 @@ def _is_small(value):
 
 def test_no_small_counts_and_no_small_share_denominators(metrics_synthetic_db):
     con = db.connect(metrics_synthetic_db, read_only=True)
-    for level in metrics.LEVELS:
+    for level in calculations.LEVELS:
         for by in ("regio", "school"):
-            table = privacy.suppress(metrics.inflow(con, level, by, "geslacht"), "inflow")
+            table = suppression.suppress(calculations.inflow(con, level, by, "geslacht"), "inflow")
             for column in ("pupils", "technical", "unknown_profile"):
                 assert not any(_is_small(v) for v in table[column])
             shown = table[table["share"].notna()]
             assert all(isinstance(v, int) and v >= 10 for v in shown["pupils"])
-            table = privacy.suppress(metrics.progression(con, level, by), "progression")
+            table = suppression.suppress(calculations.progression(con, level, by), "progression")
             shown = table[table["share"].notna()]
             assert all(isinstance(v, int) and v >= 10 for v in shown["enrolled"])

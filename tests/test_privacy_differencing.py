@@ -16,7 +16,8 @@ import itertools
 
 import pytest
 
-from sto_metrics import cli, db, metrics
+from sto_metrics import cli, db
+from sto_metrics.metrics import calculations
 from sto_metrics.settings import MetricSettings
 
 INF = float("inf")
@@ -104,7 +105,7 @@ def _collect(capsys, path, attacker: Attacker, level: str):
             for r in _cli_rows(capsys, ["destinations", "--db", str(path), "--level", level, "--by", by, *dest_flags]):
                 group = r["from_group"] if r["from_group"] == "totaal" else f"{r['from_group']}_{setting}"
                 base = ("dest", r["school_year"], r["scope"], group)
-                for column in ["graduates", *metrics.DESTINATIONS]:
+                for column in ["graduates", *calculations.DESTINATIONS]:
                     attacker.observe((*base, column), r[column])
             variants = [("enrolled", [])] + ([("graduates", ["--over-all-graduates"])] if level == "vmbo" else [])
             for enrolled_as, extra in variants:
@@ -138,12 +139,12 @@ def _relations(attacker: Attacker, inflow_rows: dict, level: str):
             for c in columns:
                 attacker.relation((*total, c), [(*b, c) for b in bases])
     # destinations / progression
-    measures = ["graduates", *metrics.DESTINATIONS, "E"]
+    measures = ["graduates", *calculations.DESTINATIONS, "E"]
     scopes = {(k[1], k[2]) for k in keys if k[0] == "dest"}
     for year, scope in scopes:
         for group in ["totaal", "techniek_a", "overig_a", "techniek_b", "overig_b"]:
             base = ("dest", year, scope, group)
-            attacker.relation((*base, "graduates"), [(*base, d) for d in metrics.DESTINATIONS])
+            attacker.relation((*base, "graduates"), [(*base, d) for d in calculations.DESTINATIONS])
             pair = ("mbo_techniek", "mbo_overig") if level == "vmbo" else ("ho_techniek", "ho_overig")
             attacker.relation((*base, "E"), [(*base, pair[0]), (*base, pair[1])])
         for m in measures:
@@ -167,8 +168,8 @@ def _truth(path, level):
     truth = {}
     for split in (None, "geslacht", "leerweg"):
         for by in ("regio", "school"):
-            a = metrics.inflow(con, level, by, split)
-            b = metrics.inflow(con, level, by, split, alternative)
+            a = calculations.inflow(con, level, by, split)
+            b = calculations.inflow(con, level, by, split, alternative)
             for ra, rb in zip(a.to_dict("records"), b.to_dict("records"), strict=True):
                 base = ("inflow", ra["school_year"], ra["scope"], split or "", "" if ra["split"] is None else ra["split"])
                 truth.update({(*base, "P"): ra["pupils"], (*base, "U"): ra["unknown_profile"], (*base, "Ta"): ra["technical"],
@@ -176,10 +177,10 @@ def _truth(path, level):
                               (*base, "Nb"): rb["pupils"] - rb["technical"], (*base, "X"): rb["technical"] - ra["technical"]})
     for by in ("regio", "school"):
         for setting, settings in (("a", MetricSettings()), ("b", alternative)):
-            for r in metrics.destinations(con, level, by, settings).to_dict("records"):
+            for r in calculations.destinations(con, level, by, settings).to_dict("records"):
                 group = r["from_group"] if r["from_group"] == "totaal" else f"{r['from_group']}_{setting}"
                 base = ("dest", r["school_year"], r["scope"], group)
-                for column in ["graduates", *metrics.DESTINATIONS]:
+                for column in ["graduates", *calculations.DESTINATIONS]:
                     truth[(*base, column)] = r[column]
                 pair = ("mbo_techniek", "mbo_overig") if level == "vmbo" else ("ho_techniek", "ho_overig")
                 truth[(*base, "E")] = r[pair[0]] + r[pair[1]]
@@ -189,7 +190,7 @@ def _truth(path, level):
     return truth
 
 
-@pytest.mark.parametrize("level", metrics.LEVELS)
+@pytest.mark.parametrize("level", calculations.LEVELS)
 def test_no_hidden_cell_is_recoverable_from_all_outputs(capsys, metrics_synthetic_db, level):
     attacker = Attacker()
     inflow_rows = _collect(capsys, metrics_synthetic_db, attacker, level)

@@ -2,20 +2,23 @@
 
 import pytest
 
-from sto_metrics import db, demo_db, metrics, privacy
+from sto_metrics import db
+from sto_metrics.demo import prebuilt
+from sto_metrics.metrics import calculations
+from sto_metrics.privacy import suppression
 
 
 @pytest.fixture(scope="module")
 def demo_con(tmp_path_factory):
     path = tmp_path_factory.mktemp("priority") / "demo.duckdb"
-    demo_db.build(path)
+    prebuilt.build(path)
     con = db.connect(path, read_only=True)
     yield con
     con.close()
 
 
 def test_region_girls_share_survives_a_rare_gender_x(demo_con):
-    shown = privacy.suppress(metrics.inflow(demo_con, split="geslacht"), "inflow_vmbo")
+    shown = suppression.suppress(calculations.inflow(demo_con, split="geslacht"), "inflow_vmbo")
     region = shown[shown["scope"] == "regio"]
     x_small = set(region[(region["split"] == "X") & (region["pupils"] == "<5")]["school_year"])
     assert len(x_small) >= 3  # the demo has 1-4 pupils of gender X in most years: the case is exercised

@@ -14,10 +14,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from sto_metrics import cli, metrics, privacy, report, report_render
-from sto_metrics import formatting as nl
-from sto_metrics import sentences as say
+from sto_metrics import cli
 from sto_metrics.errors import UserError
+from sto_metrics.metrics import calculations
+from sto_metrics.presentation import formatting as nl
+from sto_metrics.privacy import suppression
+from sto_metrics.report import pack, render
+from sto_metrics.report import sentences as say
 from tests.conftest import PupilDB, insert_frames, synthetic_frames
 
 EVIL_SCHOOL = "99ZZ00"  # in the synthetic vo data, not in the reference schools: its name comes from "the user"
@@ -52,18 +55,18 @@ TARGETS = pd.DataFrame([
 
 @pytest.fixture(scope="module")
 def content(region):
-    return report.report_content(region.con, targets=TARGETS)
+    return pack.report_content(region.con, targets=TARGETS)
 
 
 @pytest.fixture(scope="module")
 def school_content(region):
-    return report.report_content(region.con, school_id=EVIL_SCHOOL, baseline_year=2018, latest_year=2023, targets=TARGETS)
+    return pack.report_content(region.con, school_id=EVIL_SCHOOL, baseline_year=2018, latest_year=2023, targets=TARGETS)
 
 
 @pytest.fixture(scope="module")
 def files(content, school_content):
-    return {(scope, fmt): report.render(model, fmt) for scope, model in (("regio", content), ("school", school_content))
-            for fmt in report.FORMATS}
+    return {(scope, fmt): pack.render(model, fmt) for scope, model in (("regio", content), ("school", school_content))
+            for fmt in pack.FORMATS}
 
 
 def _blocks(model):
@@ -79,9 +82,9 @@ def _block(model, title):
 
 def _engine(con, kind, level, scope="regio", split=None):
     by = "regio" if scope == "regio" else "school"
-    function = {"inflow": metrics.inflow, "progression": metrics.progression, "destinations": metrics.destinations}[kind]
+    function = {"inflow": calculations.inflow, "progression": calculations.progression, "destinations": calculations.destinations}[kind]
     exact = function(con, level=level, by=by, split=split) if kind == "inflow" else function(con, level=level, by=by)
-    shown = privacy.suppress(exact, metrics.metric_name(kind, level))
+    shown = suppression.suppress(exact, calculations.metric_name(kind, level))
     return shown[shown["scope"] == scope]
 
 
@@ -121,7 +124,7 @@ def test_progression_and_destination_tables_equal_the_engine(region, content):
     by_key = {(r[0], r[1]): r for r in rows}
     assert len(rows) == len(expected)
     for _, want in expected.iterrows():
-        row = by_key[(want["school_year"], report.GROUP_NAMES[want["from_group"]])]
+        row = by_key[(want["school_year"], pack.GROUP_NAMES[want["from_group"]])]
         for got, column in zip(row[2:], ["enrolled", "technical", "share", "ci_low", "ci_high"], strict=True):
             assert _same(got, want[column])
     expected = _engine(region.con, "destinations", "havo-vwo")
@@ -129,8 +132,8 @@ def test_progression_and_destination_tables_equal_the_engine(region, content):
     rows = _block(content, "Bestemming havo/vwo-gediplomeerden").table.rows
     assert [r[0] for r in rows] == list(expected["school_year"])
     for row, (_, want) in zip(rows, expected.iterrows(), strict=True):
-        assert all(_same(got, want[c]) for got, c in zip(row[1:8], ["graduates", *metrics.DESTINATIONS], strict=True))
-        for got, destination in zip(row[8:], metrics.DESTINATIONS, strict=True):
+        assert all(_same(got, want[c]) for got, c in zip(row[1:8], ["graduates", *calculations.DESTINATIONS], strict=True))
+        for got, destination in zip(row[8:], calculations.DESTINATIONS, strict=True):
             count, total = nl.numeric(want[destination]), nl.numeric(want["graduates"])
             expected_share = count / total if count is not None and total is not None and total >= 10 else math.nan
             assert _same(got, expected_share)
@@ -167,12 +170,12 @@ def test_xlsx_cells_are_the_tables_numbers_as_numbers(files, content, school_con
         wanted = _model_tables(model, sheet)
         assert len(found) == len(wanted), sheet
         for (header, rows), table in zip(found, wanted, strict=True):
-            assert header == [report_render.inert(c.header) for c in table.columns]
+            assert header == [render.inert(c.header) for c in table.columns]
             assert len(rows) == len(table.rows)
             for got_row, want_row in zip(rows, table.rows, strict=True):
                 for got, want, column in zip(got_row, want_row, table.columns, strict=True):
                     if column.kind == "text":
-                        assert got == report_render.inert(nl.HIDDEN if want is None else want)
+                        assert got == render.inert(nl.HIDDEN if want is None else want)
                     elif want is None or (isinstance(want, float) and math.isnan(want)):
                         assert got is None  # hidden: an empty cell
                     elif isinstance(want, str):
@@ -385,8 +388,8 @@ def test_html_is_self_contained_and_shows_the_tables(files, content, school_cont
     wanted = [t for _, b in _blocks(model) if b.table for t in [b.table]]
     assert len(parser.tables) == len(wanted)
     for found, table in zip(parser.tables, wanted, strict=True):
-        assert found[0] == [report_render.inert(c.header) for c in table.columns]
-        assert found[1:] == [[report_render.cell_text(v, c.kind) for v, c in zip(row, table.columns, strict=True)] for row in table.rows]
+        assert found[0] == [render.inert(c.header) for c in table.columns]
+        assert found[1:] == [[render.cell_text(v, c.kind) for v, c in zip(row, table.columns, strict=True)] for row in table.rows]
 
 
 def test_docx_has_the_tables_and_a_picture_per_chart(files, content):
@@ -395,8 +398,8 @@ def test_docx_has_the_tables_and_a_picture_per_chart(files, content):
     assert len(document.tables) == len(wanted)
     for found, table in zip(document.tables, wanted, strict=True):
         rows = [[cell.text for cell in row.cells] for row in found.rows]
-        assert rows[0] == [report_render.inert(c.header) for c in table.columns]
-        assert rows[1:] == [[report_render.cell_text(v, c.kind) for v, c in zip(row, table.columns, strict=True)] for row in table.rows]
+        assert rows[0] == [render.inert(c.header) for c in table.columns]
+        assert rows[1:] == [[render.cell_text(v, c.kind) for v, c in zip(row, table.columns, strict=True)] for row in table.rows]
     assert len(document.inline_shapes) == sum(1 for _, b in _blocks(content) if b.chart)
     paragraphs = {p.text for p in document.paragraphs}
     assert set(content.sentences()) <= paragraphs
@@ -406,7 +409,7 @@ def test_methods_section_names_definitions_sources_suppression_and_interval(cont
     methods = next(s for s in content.sections if s.sheet == "Methode")
     text = " ".join(n for b in methods.blocks for n in b.notes) + " ".join(
         str(v) for b in methods.blocks if b.table for row in b.table.rows for v in row)
-    assert metrics.METRICS["inflow_vmbo"].definition_nl() in text
+    assert calculations.METRICS["inflow_vmbo"].definition_nl() in text
     assert "Wilson" in text and "95%" in text
     assert nl.suppression_note(5, 10) in text
     assert "@SUM(1)+<img src=x onerror=alert(1)>.csv" in text and "2020-2021 t/m 2023-2024" in text
@@ -425,11 +428,11 @@ def test_ambitions_are_listed_with_their_status(content):
 
 def test_bad_choices_are_dutch_user_errors(region):
     with pytest.raises(UserError, match="komt niet voor"):
-        report.report_content(region.con, school_id="00XX00", targets=TARGETS)
+        pack.report_content(region.con, school_id="00XX00", targets=TARGETS)
     with pytest.raises(UserError, match="nulmeting"):
-        report.report_content(region.con, baseline_year=2023, latest_year=2020, targets=TARGETS)
+        pack.report_content(region.con, baseline_year=2023, latest_year=2020, targets=TARGETS)
     with pytest.raises(UserError, match="rapportformaat"):
-        report.build_report(region.con, "pdf")
+        pack.build_report(region.con, "pdf")
 
 
 # --------------------------------------------------------------------------------------------- command line
@@ -455,9 +458,9 @@ def test_cli_writes_all_three_formats(region_file, tmp_path, monkeypatch):
     # The command line reads the region's ambitions file; a small one keeps this test quick.
     targets = tmp_path / "ambities.csv"
     TARGETS.to_csv(targets, index=False)
-    from sto_metrics import ambitions
+    from sto_metrics.metrics import ambitions
     monkeypatch.setattr(ambitions, "DEFAULT_TARGETS", targets)
-    for suffix in report.FORMATS:
+    for suffix in pack.FORMATS:
         out = tmp_path / f"rapport.{suffix}"
         assert cli.main(["report", "--db", str(region_file), "--out", str(out), "--school", "31XB00"]) == 0
         assert out.stat().st_size > 1000

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sto_metrics import formatting as fmt
+from sto_metrics.presentation import formatting as fmt
 
 SMALL_NUMBERS = "wordt niet getoond vanwege kleine aantallen (privacyregel)"
 WITHIN_MARGIN = "het verschil valt binnen de onzekerheidsmarge (de 95%-intervallen overlappen)"

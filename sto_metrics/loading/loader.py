@@ -20,8 +20,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from sto_metrics import db, pseudonym, reference
+from sto_metrics import db
 from sto_metrics.errors import UserError
+from sto_metrics.loading import pseudonym, reference
 
 DELIMITERS = [";", ",", "\t", "|"]
 DELIMITER_NAMES = {";": "puntkomma", ",": "komma", "\t": "tab", "|": "verticale streep"}

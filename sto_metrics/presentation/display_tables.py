@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sto_metrics import formatting as fmt
+from sto_metrics.presentation import formatting as fmt
 
 REGION_LABEL = "Regio"
 SELECTION_LABEL = "Selectie"

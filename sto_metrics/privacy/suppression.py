@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sto_metrics.metrics import DESTINATIONS, Cube, flow_from_paths
+from sto_metrics.metrics.calculations import DESTINATIONS, Cube, flow_from_paths
 
 INF = float("inf")
 

@@ -13,9 +13,9 @@ import html
 import io
 import math
 
-from sto_metrics import formatting as nl
-from sto_metrics import output
-from sto_metrics.report_charts import chart_png
+from sto_metrics.presentation import formatting as nl
+from sto_metrics.presentation import tabular
+from sto_metrics.report.charts import chart_png
 
 PERCENT_FORMAT = "0.0%"
 COUNT_FORMAT = "#,##0"
@@ -23,8 +23,8 @@ POINTS_FORMAT = '+0.0" pp";-0.0" pp";0.0" pp"'
 
 
 def inert(text: object) -> str:
-    """Text that no spreadsheet will run as a formula (output.safe_text: a quote before a leading = + - @ tab CR)."""
-    return output.safe_text(str(text))
+    """Text that no spreadsheet will run as a formula (tabular.safe_text: a quote before a leading = + - @ tab CR)."""
+    return tabular.safe_text(str(text))
 
 
 def render(report, fmt: str) -> bytes:

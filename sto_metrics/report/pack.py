@@ -1,7 +1,7 @@
 """The grant-application pack (subsidieaanvraag): nulmeting, trends, ambitions and methods as .xlsx, .html or .docx.
 
 `report_content` gathers everything once, as display-safe tables (every number passed
-`privacy.suppress`) with the sentences that describe them and the charts drawn from them;
+`suppression.suppress`) with the sentences that describe them and the charts drawn from them;
 `sto_metrics.report_render` writes that one content model in each format, so the three files
 can't disagree. `build_report` is what the dashboard page calls; `cli` is `python -m sto_metrics report`.
 """
@@ -16,10 +16,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from sto_metrics import db, metrics, privacy, ui_options
-from sto_metrics import formatting as nl
-from sto_metrics import sentences as say
+from sto_metrics import db
 from sto_metrics.errors import UserError
+from sto_metrics.metrics import calculations, catalog
+from sto_metrics.presentation import formatting as nl
+from sto_metrics.privacy import suppression
+from sto_metrics.report import sentences as say
 from sto_metrics.settings import MetricSettings
 from sto_metrics.stats import Z_95
 
@@ -130,7 +132,7 @@ class Scope:
 
     @property
     def key(self) -> str:
-        return metrics.REGION_SCOPE if self.school_id is None else self.school_id
+        return calculations.REGION_SCOPE if self.school_id is None else self.school_id
 
     @property
     def phrase(self) -> str:
@@ -142,27 +144,27 @@ def _start_year(label: object) -> int:
 
 
 def _available_years(con: duckdb.DuckDBPyConnection) -> list[int]:
-    return ui_options.school_years(con)
+    return catalog.school_years(con)
 
 
 def _school_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return ui_options.school_ids(con)
+    return catalog.school_ids(con)
 
 
 class _Figures:
     """Display-safe metric tables for one scope and year range (each suppressed on its whole cube)."""
 
-    def __init__(self, con, scope: Scope, years: tuple[int, int], settings: MetricSettings, rules: privacy.SuppressionRules):
+    def __init__(self, con, scope: Scope, years: tuple[int, int], settings: MetricSettings, rules: suppression.SuppressionRules):
         self.con, self.scope, self.years, self.settings, self.rules = con, scope, years, settings, rules
 
     def table(self, kind: str, level: str, split: str | None = None) -> pd.DataFrame:
         if kind == "inflow":
-            exact = metrics.inflow(self.con, level=level, by=self.scope.by, split=split, settings=self.settings)
+            exact = calculations.inflow(self.con, level=level, by=self.scope.by, split=split, settings=self.settings)
         elif kind == "destinations":
-            exact = metrics.destinations(self.con, level=level, by=self.scope.by, settings=self.settings)
+            exact = calculations.destinations(self.con, level=level, by=self.scope.by, settings=self.settings)
         else:
-            exact = metrics.progression(self.con, level=level, by=self.scope.by, settings=self.settings)
-        shown = privacy.suppress(exact, metrics.metric_name(kind, level), self.rules)
+            exact = calculations.progression(self.con, level=level, by=self.scope.by, settings=self.settings)
+        shown = suppression.suppress(exact, calculations.metric_name(kind, level), self.rules)
         starts = shown["school_year"].map(_start_year)
         keep = (shown["scope"] == self.scope.key) & (starts >= self.years[0]) & (starts <= self.years[1])
         return shown[keep].reset_index(drop=True)
@@ -281,7 +283,7 @@ def _progression_block(figures: _Figures, level: str, definition: str) -> tuple[
                    Column("Gediplomeerden (noemer)" if all_graduates else f"Naar {follow} (noemer)", "count", 14),
                    Column(f"Naar {follow} techniek", "count", 12), *SHARE_COLUMNS])
     series, sentences, indicators = [], [], []
-    label = metrics.METRICS[metrics.metric_name("progression", level)].label_nl
+    label = calculations.METRICS[calculations.metric_name("progression", level)].label_nl
     for group in GROUP_ORDER:
         rows = shown[shown["from_group"] == group].sort_values("school_year", kind="stable")
         start = len(table.rows)
@@ -319,7 +321,7 @@ def _destinations_block(figures: _Figures, level: str, definition: str) -> Block
         counts = [_count(row[d]) for d in labels]
         shares = [_destination_share(row[d], row["graduates"], rules.min_share_denominator) for d in labels]
         table.rows.append([nl.school_year(row["school_year"]), _count(row["graduates"]), *counts, *shares])
-    name = metrics.METRICS[metrics.metric_name("destinations", level)].label_nl
+    name = calculations.METRICS[calculations.metric_name("destinations", level)].label_nl
     chart = None
     if table.rows:
         first_share = 2 + len(labels)
@@ -362,7 +364,7 @@ def _summary_block(indicators: list[_Indicator]) -> Block:
 
 
 def _ambitions_block(con, scope: Scope, settings: MetricSettings, targets) -> Block:
-    from sto_metrics import ambitions
+    from sto_metrics.metrics import ambitions
 
     block = Block("Ambities en stand van zaken")
     try:
@@ -371,8 +373,8 @@ def _ambitions_block(con, scope: Scope, settings: MetricSettings, targets) -> Bl
         block.notes.append(f"De ambities konden niet worden getoond: {error}")
         return block
     if scope.school_id is not None:
-        evaluated = evaluated[evaluated["scope"].isin([scope.school_id, metrics.REGION_SCOPE])]
-        evaluated = evaluated.assign(_order=(evaluated["scope"] == metrics.REGION_SCOPE)).sort_values("_order", kind="stable")
+        evaluated = evaluated[evaluated["scope"].isin([scope.school_id, calculations.REGION_SCOPE])]
+        evaluated = evaluated.assign(_order=(evaluated["scope"] == calculations.REGION_SCOPE)).sort_values("_order", kind="stable")
     table = Table([Column("Indicator", "text", 34), Column("Regio of school", "text", 22), Column("Uitsplitsing", "text", 14),
                    Column("Nulmeting (jaar)", "text", 12), Column("Nulmeting", "share", 10), Column("Doeljaar", "text", 12),
                    Column("Streefwaarde", "share", 10), Column("Laatste jaar", "text", 12), Column("Laatste waarde", "share", 10),
@@ -380,7 +382,7 @@ def _ambitions_block(con, scope: Scope, settings: MetricSettings, targets) -> Bl
                    Column("Volgens de lijn nu", "share", 10), Column("Status", "text", 11),
                    Column("Nodig per jaar (procentpunt)", "points", 13), Column("Toelichting", "text", 40)])
     for _, row in evaluated.iterrows():
-        label = metrics.METRICS[row["metric"]].label_nl if row["metric"] in metrics.METRICS else str(row["metric"])
+        label = calculations.METRICS[row["metric"]].label_nl if row["metric"] in calculations.METRICS else str(row["metric"])
         table.rows.append([
             label, str(row["scope_name"]), _split_label(row["split"]), str(row["baseline_year"]), _share(row["baseline_value"]),
             str(row["target_year"]), _share(row["target_value"]), str(row["latest_year"] or nl.HIDDEN), _share(row["latest_value"]),
@@ -437,13 +439,13 @@ def _year_range(first: object, last: object) -> str:
     return f"{nl.school_year(first)} t/m {nl.school_year(last)}"
 
 
-def _methods_section(con, settings: MetricSettings, rules: privacy.SuppressionRules, scope: Scope) -> Section:
+def _methods_section(con, settings: MetricSettings, rules: suppression.SuppressionRules, scope: Scope) -> Section:
     section = Section("Methode", "Methode en bronnen", "Hoe de cijfers in dit rapport zijn berekend, uit welke bestanden, "
                       "en hoe kleine aantallen zijn afgeschermd. Deze tekst kan als methodeparagraaf worden overgenomen.")
-    names = [metrics.metric_name(kind, level) for kind in ("inflow", "progression", "destinations") for level in metrics.LEVELS]
+    names = [calculations.metric_name(kind, level) for kind in ("inflow", "progression", "destinations") for level in calculations.LEVELS]
     definitions = Table([Column("Indicator", "text", 34), Column("Definitie", "text", 100)])
     for name in names:
-        definitions.rows.append([metrics.METRICS[name].label_nl, metrics.METRICS[name].definition_nl(settings)])
+        definitions.rows.append([calculations.METRICS[name].label_nl, calculations.METRICS[name].definition_nl(settings)])
     section.blocks.append(Block("Definities", table=definitions, notes=[
         "Alle aantallen zijn unieke leerlingen, geteld op de inschrijving van 1 oktober (teldatum). Een schooljaar loopt van "
         "1 augustus tot en met 31 juli."]))
@@ -463,7 +465,7 @@ def _methods_section(con, settings: MetricSettings, rules: privacy.SuppressionRu
         source_table.rows.append([_file_name(file_name), _KIND_LABELS.get(str(kind), str(kind or nl.HIDDEN)), loaded,
                                   str(schools or nl.HIDDEN), _year_range(first, last)])
     school_table = Table([Column("Vestigingscode", "text", 14), Column("School", "text", 50)])
-    known = metrics.school_names(con)
+    known = calculations.school_names(con)
     for school_id in _school_ids(con):
         if scope.school_id is None or school_id == scope.school_id:
             school_table.rows.append([school_id, known.get(school_id, school_id)])
@@ -489,14 +491,14 @@ def _methods_section(con, settings: MetricSettings, rules: privacy.SuppressionRu
 
 def report_content(con: duckdb.DuckDBPyConnection, school_id: str | None = None, baseline_year: int | None = None,
                    latest_year: int | None = None, settings: MetricSettings | None = None,
-                   rules: privacy.SuppressionRules | None = None, targets=None) -> Report:
+                   rules: suppression.SuppressionRules | None = None, targets=None) -> Report:
     """Everything the report shows, display-safe, for the region or one school and a range of school years.
 
     baseline_year (nulmeting) and latest_year default to the first and last school year with vo data.
     Raises UserError (Dutch) for an unknown school or a baseline after the latest year.
     """
     settings = settings or MetricSettings()
-    rules = rules or privacy.SuppressionRules()
+    rules = rules or suppression.SuppressionRules()
     years = _available_years(con)
     if not years:
         raise UserError("De database bevat nog geen leerlinggegevens; laad eerst de exports van de scholen.")
@@ -508,20 +510,20 @@ def report_content(con: duckdb.DuckDBPyConnection, school_id: str | None = None,
         school_id = str(school_id).strip().upper()
         if school_id not in _school_ids(con):
             raise UserError(f"School {school_id} komt niet voor in de geladen gegevens.")
-        scope = Scope(school_id, metrics.school_names(con).get(school_id, school_id))
+        scope = Scope(school_id, calculations.school_names(con).get(school_id, school_id))
     else:
-        scope = Scope(None, metrics.REGION_NAME)
+        scope = Scope(None, calculations.REGION_NAME)
     figures = _Figures(con, scope, (first, last), settings, rules)
-    definitions = {name: definition.definition_nl(settings) for name, definition in metrics.METRICS.items()}
+    definitions = {name: definition.definition_nl(settings) for name, definition in calculations.METRICS.items()}
 
     inflow_blocks, indicators = _inflow_blocks(figures, definitions)
     progression_blocks = []
-    for level in metrics.LEVELS:
-        block, found = _progression_block(figures, level, definitions[metrics.metric_name("progression", level)])
+    for level in calculations.LEVELS:
+        block, found = _progression_block(figures, level, definitions[calculations.metric_name("progression", level)])
         progression_blocks.append(block)
         indicators += found if level == "vmbo" else found[:1]
-    destination_blocks = [_destinations_block(figures, level, definitions[metrics.metric_name("destinations", level)])
-                          for level in metrics.LEVELS]
+    destination_blocks = [_destinations_block(figures, level, definitions[calculations.metric_name("destinations", level)])
+                          for level in calculations.LEVELS]
     period = f"{nl.school_year(first)} tot en met {nl.school_year(last)}"
     sections = [
         Section("Overzicht", "Overzicht", f"Nulmeting ({nl.school_year(first)}) en ontwikkeling tot en met {nl.school_year(last)}, "
@@ -549,23 +551,23 @@ def report_content(con: duckdb.DuckDBPyConnection, school_id: str | None = None,
 
 def build_report(con: duckdb.DuckDBPyConnection, fmt: str = "xlsx", school_id: str | None = None, baseline_year: int | None = None,
                  latest_year: int | None = None, settings: MetricSettings | None = None, *, targets=None,
-                 rules: privacy.SuppressionRules | None = None) -> bytes:
+                 rules: suppression.SuppressionRules | None = None) -> bytes:
     """The report as the bytes of an .xlsx, .html or .docx file (fmt 'xlsx' | 'html' | 'docx')."""
-    from sto_metrics import report_render
+    from sto_metrics.report import render
 
     if fmt not in FORMATS:
         raise UserError(f"Onbekend rapportformaat {fmt!r}; kies xlsx, html of docx.")
     content = report_content(con, school_id, baseline_year, latest_year, settings, rules, targets)
-    return report_render.render(content, fmt)
+    return render.render(content, fmt)
 
 
 def render(content: Report, fmt: str) -> bytes:
     """An already gathered report as file bytes (the page gathers once and offers all three formats)."""
-    from sto_metrics import report_render
+    from sto_metrics.report import render
 
     if fmt not in FORMATS:
         raise UserError(f"Onbekend rapportformaat {fmt!r}; kies xlsx, html of docx.")
-    return report_render.render(content, fmt)
+    return render.render(content, fmt)
 
 
 def file_name(report_format: str, school_id: str | None = None, baseline_year: int | None = None,

@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from sto_metrics import formatting as nl
+from sto_metrics.presentation import formatting as nl
 
 # Okabe & Ito (2008), as in charts.py: the region black, then blue, orange, green, ...
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#999999"]

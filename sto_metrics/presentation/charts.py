@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from sto_metrics import formatting as fmt
+from sto_metrics.presentation import formatting as fmt
 
 # Okabe & Ito (2008), "Color Universal Design"; black first for the region.
 OKABE_ITO = {

@@ -12,13 +12,13 @@ FORMATS = ["csv", "json", "table"]
 
 # Each subcommand is handled by `function(args) -> exit code` in an engine module.
 HANDLERS = {
-    "demo": "sto_metrics.demo:cli",
-    "load": "sto_metrics.loader:cli",
-    "inflow": "sto_metrics.metrics_cli:inflow",
-    "destinations": "sto_metrics.metrics_cli:destinations",
-    "progression": "sto_metrics.metrics_cli:progression",
-    "ambitions": "sto_metrics.ambitions:cli",
-    "report": "sto_metrics.report:cli",
+    "demo": "sto_metrics.demo.generate:cli",
+    "load": "sto_metrics.loading.loader:cli",
+    "inflow": "sto_metrics.cli.metric_commands:inflow",
+    "destinations": "sto_metrics.cli.metric_commands:destinations",
+    "progression": "sto_metrics.cli.metric_commands:progression",
+    "ambitions": "sto_metrics.metrics.ambitions:cli",
+    "report": "sto_metrics.report.pack:cli",
 }
 
 

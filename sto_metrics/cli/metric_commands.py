@@ -8,8 +8,11 @@ from pathlib import Path
 
 import duckdb
 
-from sto_metrics import db, metrics, output, privacy
+from sto_metrics import db
 from sto_metrics.errors import UserError
+from sto_metrics.metrics import calculations
+from sto_metrics.presentation import tabular
+from sto_metrics.privacy import suppression
 from sto_metrics.settings import MetricSettings
 
 
@@ -22,10 +25,10 @@ def settings_from_args(args: argparse.Namespace) -> MetricSettings:
     )
 
 
-def rules_from_args(args: argparse.Namespace) -> privacy.SuppressionRules:
+def rules_from_args(args: argparse.Namespace) -> suppression.SuppressionRules:
     """Suppression thresholds (optional flags --min-count / --min-share-denominator, else the defaults)."""
-    defaults = privacy.SuppressionRules()
-    return privacy.SuppressionRules(
+    defaults = suppression.SuppressionRules()
+    return suppression.SuppressionRules(
         min_count=int(getattr(args, "min_count", None) or defaults.min_count),
         min_share_denominator=int(getattr(args, "min_share_denominator", None) or defaults.min_share_denominator),
     )
@@ -51,21 +54,21 @@ def _emit(args: argparse.Namespace, metric: str, compute) -> int:
     finally:
         con.close()
     if not args.raw:
-        table = privacy.suppress(table, metrics.metric_name(metric, args.level), rules_from_args(args))
-    output.write(table, args.format, sys.stdout)
+        table = suppression.suppress(table, calculations.metric_name(metric, args.level), rules_from_args(args))
+    tabular.write(table, args.format, sys.stdout)
     return 0
 
 
 def inflow(args: argparse.Namespace) -> int:
     """`inflow`: instroom techniek per schooljaar en regio/school, optioneel uitgesplitst."""
-    return _emit(args, "inflow", lambda con, s: metrics.inflow(con, args.level, args.by, getattr(args, "split", None), s))
+    return _emit(args, "inflow", lambda con, s: calculations.inflow(con, args.level, args.by, getattr(args, "split", None), s))
 
 
 def destinations(args: argparse.Namespace) -> int:
     """`destinations`: bestemming van gediplomeerden per cohort."""
-    return _emit(args, "destinations", lambda con, s: metrics.destinations(con, args.level, args.by, s))
+    return _emit(args, "destinations", lambda con, s: calculations.destinations(con, args.level, args.by, s))
 
 
 def progression(args: argparse.Namespace) -> int:
     """`progression`: doorstroom naar technisch mbo/ho per cohort."""
-    return _emit(args, "progression", lambda con, s: metrics.progression(con, args.level, args.by, s))
+    return _emit(args, "progression", lambda con, s: calculations.progression(con, args.level, args.by, s))

@@ -1,4 +1,4 @@
-"""Ambitions (metrics.md section 5): a region's targets held against the realised figures.
+"""Ambitions (calculations.md section 5): a region's targets held against the realised figures.
 
 The region owns `data/ambities.csv`:
 
@@ -33,9 +33,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from sto_metrics import metrics, privacy, ui_options
 from sto_metrics.errors import UserError
+from sto_metrics.metrics import calculations, catalog
 from sto_metrics.paths import DATA_DIR
+from sto_metrics.privacy import suppression
 from sto_metrics.settings import MetricSettings
 
 DEFAULT_TARGETS = DATA_DIR / "ambities.csv"
@@ -147,7 +148,7 @@ def validate(frame: pd.DataFrame, known_schools: set[str]) -> tuple[list[Ambitio
         split = row["split"].strip().replace(" ", "")
         if metric not in AMBITION_METRICS:
             problems.append(f"onbekende indicator '{metric}' (kies uit {', '.join(AMBITION_METRICS)})")
-        if scope != metrics.REGION_SCOPE and scope not in known_schools:
+        if scope != calculations.REGION_SCOPE and scope not in known_schools:
             problems.append(f"onbekende school '{scope}' (gebruik 'regio' of een vestigingscode uit de gegevens)")
         if split and metric in AMBITION_METRICS:
             field, _, value = split.partition("=")
@@ -209,13 +210,13 @@ def save_targets(frame: pd.DataFrame, known_schools: set[str], path: str | Path 
 
 
 def published_table(con: duckdb.DuckDBPyConnection, kind: str, level: str, by: str, split: str | None,
-                    settings: MetricSettings, rules: privacy.SuppressionRules | None = None) -> pd.DataFrame:
+                    settings: MetricSettings, rules: suppression.SuppressionRules | None = None) -> pd.DataFrame:
     """An inflow or progression table exactly as published (suppressed)."""
     if kind == "inflow":
-        table = metrics.inflow(con, level=level, by=by, split=split, settings=settings)
+        table = calculations.inflow(con, level=level, by=by, split=split, settings=settings)
     else:
-        table = metrics.progression(con, level=level, by=by, settings=settings)
-    return privacy.suppress(table, metrics.metric_name(kind, level), rules)
+        table = calculations.progression(con, level=level, by=by, settings=settings)
+    return suppression.suppress(table, calculations.metric_name(kind, level), rules)
 
 
 def realised_series(ambition: Ambition, published: pd.DataFrame) -> pd.DataFrame:
@@ -234,7 +235,7 @@ def realised_series(ambition: Ambition, published: pd.DataFrame) -> pd.DataFrame
 def table_key(ambition: Ambition) -> tuple[str, str, str, str | None]:
     """Which published table an ambition reads: (kind, level, by, split)."""
     kind, level = AMBITION_METRICS[ambition.metric]
-    by = "regio" if ambition.scope == metrics.REGION_SCOPE else "school"
+    by = "regio" if ambition.scope == calculations.REGION_SCOPE else "school"
     field = ambition.split.partition("=")[0] or None
     return kind, level, by, field if kind == "inflow" else None
 
@@ -251,7 +252,7 @@ def rising(ambition: Ambition) -> bool:
 
 
 def status(ambition: Ambition, baseline_value: float | None, latest_value: float | None, latest_year: int | None) -> str:
-    """metrics.md 5: behaald / op koers / achter / geen data (mirrored for a falling target)."""
+    """calculations.md 5: behaald / op koers / achter / geen data (mirrored for a falling target)."""
     if baseline_value is None or latest_value is None or latest_year is None:
         return "geen data"
     sign = 1 if rising(ambition) else -1
@@ -286,15 +287,15 @@ def evaluate_one(ambition: Ambition, published: pd.DataFrame, names: dict[str, s
         "metric": ambition.metric,
         "scope": ambition.scope,
         "split": ambition.split,
-        "baseline_year": metrics.school_year_label(ambition.baseline_year),
+        "baseline_year": calculations.school_year_label(ambition.baseline_year),
         "baseline_value": baseline_value,
-        "target_year": metrics.school_year_label(ambition.target_year),
+        "target_year": calculations.school_year_label(ambition.target_year),
         "target_value": ambition.target_value,
-        "latest_year": metrics.school_year_label(latest_year) if latest_year is not None else None,
+        "latest_year": calculations.school_year_label(latest_year) if latest_year is not None else None,
         "latest_value": latest_value,
         "trajectory_value": trajectory_value,
         "status": result,
-        "scope_name": names.get(ambition.scope, metrics.REGION_NAME if ambition.scope == metrics.REGION_SCOPE else ambition.scope),
+        "scope_name": names.get(ambition.scope, calculations.REGION_NAME if ambition.scope == calculations.REGION_SCOPE else ambition.scope),
         "latest_ci_low": _number(latest.ci_low) if latest is not None and latest_value is not None else None,
         "latest_ci_high": _number(latest.ci_high) if latest is not None and latest_value is not None else None,
         "needed_per_year": needed,
@@ -304,7 +305,7 @@ def evaluate_one(ambition: Ambition, published: pd.DataFrame, names: dict[str, s
 
 def known_schools(con: duckdb.DuckDBPyConnection) -> set[str]:
     """School ids with vo data (the scopes an ambition may name)."""
-    return set(ui_options.school_ids(con))
+    return set(catalog.school_ids(con))
 
 
 def evaluate_with_series(con: duckdb.DuckDBPyConnection, targets: pd.DataFrame | str | Path | None = None,
@@ -314,7 +315,7 @@ def evaluate_with_series(con: duckdb.DuckDBPyConnection, targets: pd.DataFrame |
     parsed, errors = validate(frame, known_schools(con))
     if errors:
         raise UserError("Het ambitiebestand bevat fouten:\n" + "\n".join(errors))
-    names = metrics.school_names(con)
+    names = calculations.school_names(con)
     tables: dict[tuple, pd.DataFrame] = {}
     rows, series = [], []
     for ambition in parsed:
@@ -334,7 +335,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, targets: pd.DataFrame | str | Path 
 
 def cli(args) -> int:
     """`ambitions --db FILE [--targets FILE] [--format csv|json|table]`."""
-    from sto_metrics import db, output
+    from sto_metrics import db
+    from sto_metrics.presentation import tabular
 
     if not Path(args.db).is_file():
         raise UserError(f"{args.db}: de database bestaat niet. Laad eerst gegevens met 'python -m sto_metrics load'.")
@@ -343,5 +345,5 @@ def cli(args) -> int:
         table = evaluate(con, args.targets)
     finally:
         con.close()
-    output.write(table[OUTPUT_COLUMNS], args.format, sys.stdout)
+    tabular.write(table[OUTPUT_COLUMNS], args.format, sys.stdout)
     return 0

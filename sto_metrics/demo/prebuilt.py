@@ -7,7 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from sto_metrics import db, loader
+from sto_metrics import db
+from sto_metrics.loading import loader
 from sto_metrics.paths import DATA_DIR, DEMO_DIR
 
 # Synthetic pupils only: a fixed, public key keeps the demo database reproducible.

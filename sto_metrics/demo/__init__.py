@@ -1,0 +1,1 @@
+"""The synthetic demo region: generating its exports and the prebuilt demo database."""

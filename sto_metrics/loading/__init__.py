@@ -1,0 +1,1 @@
+"""Loading: reading exports, normalising and pseudonymising them into DuckDB."""

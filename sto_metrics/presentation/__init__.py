@@ -1,0 +1,1 @@
+"""Presentation helpers: Dutch formatting, display tables, charts and tabular output (no Streamlit)."""

@@ -1,0 +1,1 @@
+"""Privacy: the suppression gate every published number passes."""
