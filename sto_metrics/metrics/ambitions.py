@@ -1,4 +1,4 @@
-"""Ambitions (calculations.md section 5): a region's targets held against the realised figures.
+"""Ambitions (docs/metrics.md, ambitions): a region's targets held against the realised figures.
 
 The region owns `data/ambities.csv`:
 
@@ -252,7 +252,7 @@ def rising(ambition: Ambition) -> bool:
 
 
 def status(ambition: Ambition, baseline_value: float | None, latest_value: float | None, latest_year: int | None) -> str:
-    """calculations.md 5: behaald / op koers / achter / geen data (mirrored for a falling target)."""
+    """docs/metrics.md, ambitions: behaald / op koers / achter / geen data (mirrored for a falling target)."""
     if baseline_value is None or latest_value is None or latest_year is None:
         return "geen data"
     sign = 1 if rising(ambition) else -1
