@@ -1,7 +1,7 @@
 """Dashboard plumbing shared by dashboard.py and pages/: the data source, the one cached
 DuckDB connection, cached display-safe tables, the shared sidebar and the figure panel.
 
-Only tables that went through suppression.suppress leave this module; pages never see exact
+Only tables that went through sto_metrics.published leave this module; pages never see exact
 counts. Every query runs on its own cursor (DuckDB connections are not thread-safe and
 Streamlit runs each session in its own thread).
 """
@@ -21,10 +21,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from sto_metrics import db
+from sto_metrics import db, published, schoolyear
 from sto_metrics.errors import UserError
-from sto_metrics.metrics import calculations, catalog
-from sto_metrics.presentation import charts, tabular
+from sto_metrics.metrics import catalog, registry
+from sto_metrics.presentation import charts, display_tables, tabular
 from sto_metrics.presentation import formatting as fmt
 from sto_metrics.privacy import suppression
 from sto_metrics.settings import MetricSettings, PopulationFilter
@@ -106,31 +106,20 @@ def reset_demo_database() -> None:
 
 
 @st.cache_data(max_entries=512, ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _cached_table(path: str, version: str, kind: str, level: str, by: str, split: str | None,
+def _cached_table(path: str, version: str, metric: str, by: str, split: str | None,
                   settings_key: tuple, population_key: tuple) -> pd.DataFrame:
-    """One display-safe metric table; `version` makes a new load invalidate the entry."""
-    settings = MetricSettings(*settings_key)
-    population = PopulationFilter(*population_key)
+    """One display-safe table of a declared figure; `version` makes a new load invalidate the entry."""
     with cursor(path) as cur:
-        if kind == "inflow":
-            exact = calculations.inflow(cur, level=level, by=by, split=split, settings=settings, population=population)
-        elif kind == "destinations":
-            exact = calculations.destinations(cur, level=level, by=by, settings=settings, population=population)
-        elif kind == "progression":
-            exact = calculations.progression(cur, level=level, by=by, settings=settings, population=population)
-        else:
-            raise ValueError(kind)
-    return suppression.suppress(exact, metric_name(kind, level), RULES)
+        return published.table(cur, metric, by=by, split=split, settings=MetricSettings(*settings_key),
+                               population=PopulationFilter(*population_key), rules=RULES)
 
 
 @st.cache_data(max_entries=128, ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _cached_flow(path: str, version: str, start_year: int, school_id: str | None, settings_key: tuple,
                  population_key: tuple = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
-    settings = MetricSettings(*settings_key)
-    population = PopulationFilter(*population_key)
     with cursor(path) as cur:
-        nodes, links = calculations.cohort_flow(cur, start_year=start_year, school_id=school_id, settings=settings, population=population)
-    return suppression.suppress(nodes, "cohort_flow", RULES), suppression.suppress(links, "cohort_flow", RULES)
+        return published.flow(cur, start_year, school_id=school_id, settings=MetricSettings(*settings_key),
+                              population=PopulationFilter(*population_key), rules=RULES)
 
 
 @st.cache_data(max_entries=16, ttl=CACHE_TTL_SECONDS, show_spinner=False)
@@ -143,21 +132,6 @@ def data_version(path: str) -> str:
     """The current load fingerprint (one tiny query per run)."""
     with cursor(path) as cur:
         return catalog.data_version(cur)
-
-
-def metric_name(kind: str, level: str) -> str:
-    """The METRICS key for a table kind and level."""
-    return calculations.metric_name(kind, level)
-
-
-def metric_label(kind: str, level: str) -> str:
-    """The Dutch label of a metric, e.g. 'Instroom techniek vmbo (leerjaar 3)'."""
-    return calculations.METRICS[metric_name(kind, level)].label_nl
-
-
-def start_year(label: object) -> int:
-    """'2023-2024' (or 2023) -> 2023."""
-    return int(str(label)[:4])
 
 
 # ----------------------------------------------------------------------------- filters and context
@@ -202,16 +176,16 @@ class Context:
         match = self.schools[self.schools["school_id"] == school_id]
         return str(match["name"].iloc[0]) if len(match) else school_id
 
-    def table(self, kind: str, level: str = "vmbo", *, by: str = "regio", split: str | None = None,
+    def table(self, metric: str, *, by: str = "regio", split: str | None = None,
               all_years: bool = False, population: PopulationFilter | None = None) -> pd.DataFrame:
-        """A display-safe inflow/destinations/progression table, limited to the chosen years unless all_years."""
+        """A display-safe table of a declared figure (registry name), limited to the chosen years unless all_years."""
         population = population or self.filters.population
-        result = _cached_table(self.source.path, self.version, kind, level, by, split,
+        result = _cached_table(self.source.path, self.version, metric, by, split,
                                dataclasses.astuple(self.filters.settings), dataclasses.astuple(population))
         if all_years or self.filters.years is None or result.empty:
             return result
         low, high = self.filters.years
-        years = result["school_year"].map(start_year)
+        years = result["school_year"].map(schoolyear.start)
         return result[(years >= low) & (years <= high)].reset_index(drop=True)
 
     def cohort_flow(self, start_year: int, school_id: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -219,10 +193,9 @@ class Context:
         return _cached_flow(self.source.path, self.version, start_year, school_id, dataclasses.astuple(self.filters.settings),
                             dataclasses.astuple(self.filters.population))
 
-    def definition(self, kind: str, level: str = "vmbo") -> str:
-        """The Dutch definition of a metric under the settings in force."""
-        name = kind if kind in calculations.METRICS else metric_name(kind, level)
-        return calculations.METRICS[name].definition_nl(self.filters.settings)
+    def definition(self, metric: str) -> str:
+        """The Dutch definition of a declared figure under the settings in force."""
+        return registry.get(metric).definition_nl(self.filters.settings)
 
 
 def context() -> Context:
@@ -272,7 +245,7 @@ def sidebar() -> Context:
                                     key="scholen", bind="query-params", placeholder="alle scholen",
                                     help="Leeg = de hele regio. Met een keuze telt 'Selectie' alleen die scholen.")
         leerwegen = st.multiselect("Leerweg (vmbo)", options=LEERWEGEN, key="leerweg", bind="query-params", placeholder="alle leerwegen")
-        genders = st.multiselect("Geslacht", options=GENDERS, format_func=lambda g: fmt.GENDER_LABELS[g], key="geslacht",
+        genders = st.multiselect("Geslacht", options=GENDERS, format_func=registry.GENDER.values.get, key="geslacht",
                                  bind="query-params", placeholder="alle leerlingen")
         st.header("Definities", divider="gray")
         dp_technical = st.toggle("D&P telt als techniek (vmbo)", key="dp", bind="query-params",
@@ -328,6 +301,31 @@ def figure_panel(key: str, title: str, figure: go.Figure, display: pd.DataFrame,
         st.caption(md_escape(fmt.suppression_note(RULES.min_count, RULES.min_share_denominator)))
         st.download_button("CSV downloaden (zoals getoond)", data=csv_bytes(display), file_name=f"{file_stem or key}.csv",
                            mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:")
+
+
+def share_panels(ctx: Context, metric: registry.Metric, *, key_prefix: str) -> None:
+    """A declared share figure as a section: the region's (or selection's) trend, then every school beside it."""
+    region_name = ctx.region_name
+    definition = ctx.definition(metric.name)
+    region = ctx.table(metric.name)
+    region_input = display_tables.share_chart_input(region, numerator=metric.numerator, denominator=metric.denominator,
+                                                    region_name=region_name)
+    st.header(metric.label_nl, divider="gray")
+    figure_panel(
+        f"{key_prefix}_{metric.name}_trend", f"{metric.label_nl} ({region_name.lower()})",
+        charts.trend_figure(region_input, region_names=(region_name,)),
+        display_tables.share_display(region, metric, region_name=region_name),
+        definition=definition, file_stem=f"{metric.name}_{region_name.lower()}",
+    )
+    schools = ctx.table(metric.name, by="school")
+    if not schools.empty:
+        figure_panel(
+            f"{key_prefix}_{metric.name}_per_school", f"{metric.label_nl}: per school",
+            charts.small_multiples_figure(display_tables.share_chart_input(schools, numerator=metric.numerator,
+                                                                           denominator=metric.denominator), reference=region_input),
+            display_tables.share_display(pd.concat([region, schools], ignore_index=True), metric, region_name=region_name),
+            definition=definition, notes=[f"De gestippelde lijn is de {region_name.lower()}."], file_stem=f"{metric.name}_per_school",
+        )
 
 
 def no_data_notice(ctx: Context) -> bool:

@@ -8,14 +8,12 @@ import streamlit as st
 
 import app_support as app
 from sto_metrics.errors import UserError
-from sto_metrics.metrics import ambitions, calculations
+from sto_metrics.metrics import ambitions, registry
 from sto_metrics.presentation import charts
 from sto_metrics.presentation import formatting as fmt
 from sto_metrics.settings import MetricSettings
 
 STATUS_LABELS = {"behaald": "✔ behaald", "op koers": "▲ op koers", "achter": "▼ achter", "geen data": "○ geen data"}
-SPLIT_LABELS = {"geslacht=V": "meisjes", "geslacht=M": "jongens", "geslacht=X": "anders", "herkomst=techniek": "behoud (uit techniek)",
-                "herkomst=overig": "instap (uit ander profiel)"}
 
 
 @st.cache_data(max_entries=32, ttl=app.CACHE_TTL_SECONDS, show_spinner="Ambities doorrekenen…")
@@ -27,13 +25,14 @@ def evaluated(path: str, version: str, targets_csv: str, settings_key: tuple) ->
 
 
 def split_label(split: str) -> str:
-    return SPLIT_LABELS.get(split, split.replace("leerweg=", "leerweg ")) if split else "alle leerlingen"
+    """'geslacht=V' -> 'meisjes'; no split -> 'alle leerlingen'."""
+    return registry.split_label(split) or "alle leerlingen"
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """The traffic-light table as shown (and downloaded): formatted Dutch text, no exact counts."""
     return pd.DataFrame({
-        "Indicator": [calculations.METRICS[m].label_nl for m in table["metric"]],
+        "Indicator": [registry.get(m).label_nl for m in table["metric"]],
         "Regio of school": table["scope_name"].astype(str).tolist(),
         "Groep": [split_label(s) for s in table["split"]],
         "Nulmeting": [f"{fmt.percent(v)} ({y})" for v, y in zip(table["baseline_value"], table["baseline_year"], strict=True)],
@@ -85,7 +84,7 @@ if not app.no_data_notice(ctx):
         st.header("Per ambitie")
         for position in shown:
             row = table.loc[position]
-            title = f"{calculations.METRICS[row['metric']].label_nl} · {row['scope_name']} · {split_label(row['split'])}"
+            title = f"{registry.get(row['metric']).label_nl} · {row['scope_name']} · {split_label(row['split'])}"
             realised = series[position]
             one = pd.DataFrame({
                 "Schooljaar": [fmt.school_year(y) for y in realised["year"]],
@@ -105,7 +104,7 @@ with st.expander("Ambities bewerken", icon=":material/edit:"):
     edited = st.data_editor(
         targets, num_rows="dynamic", hide_index=True, key="ambities_editor",
         column_config={
-            "metric": st.column_config.SelectboxColumn("Indicator", options=list(ambitions.AMBITION_METRICS), required=True),
+            "metric": st.column_config.SelectboxColumn("Indicator", options=list(registry.ambition_metrics()), required=True),
             "scope": st.column_config.TextColumn("Regio of school", help="'regio' of een vestigingscode zoals 31XA00"),
             "split": st.column_config.TextColumn("Groep", help="leeg, geslacht=V, leerweg=BB, herkomst=techniek of herkomst=overig"),
             "baseline_year": st.column_config.TextColumn("Nulmetingsjaar"),

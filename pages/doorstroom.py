@@ -3,6 +3,7 @@
 import streamlit as st
 
 import app_support as app
+from sto_metrics.metrics import registry
 from sto_metrics.presentation import charts, display_tables
 from sto_metrics.presentation import formatting as fmt
 
@@ -16,16 +17,17 @@ st.caption(f"Gediplomeerden van het {app.LEVEL_OPTIONS[level]} en waar zij een j
 
 if not app.no_data_notice(ctx):
     region_name = ctx.region_name
+    progression_metric, destinations_metric = registry.of("progression", level), registry.of("destinations", level)
 
     # 1. Progression trend: behoud, instap and total.
-    progression = ctx.table("progression", level)
+    progression = ctx.table(progression_metric.name)
     series = progression["from_group"].map(fmt.FROM_GROUP_LABELS) if not progression.empty else None
     app.figure_panel(
         f"doorstroom_trend_{level}", f"Doorstroom naar {follow} techniek ({region_name.lower()})",
         charts.trend_figure(display_tables.share_chart_input(progression, numerator="technical", denominator="enrolled", series=series),
                             region_names=(fmt.FROM_GROUP_LABELS["totaal"],)),
         display_tables.progression_display(progression, level=level, region_name=region_name),
-        definition=ctx.definition("progression", level),
+        definition=ctx.definition(progression_metric.name),
         notes=["Behoud: leerlingen uit een technisch profiel die in de techniek blijven. Instap: leerlingen uit een ander profiel "
                "die alsnog voor techniek kiezen."],
         file_stem=f"doorstroom_{level}",
@@ -35,14 +37,14 @@ if not app.no_data_notice(ctx):
     groups = {"totaal": "alle gediplomeerden", "techniek": "uit een technisch profiel", "overig": "uit een ander profiel"}
     group = st.segmented_control("Herkomst", options=list(groups), format_func=groups.get, default="totaal", required=True,
                                  key="doorstroom_herkomst", bind="query-params") or "totaal"
-    destinations = ctx.table("destinations", level)
+    destinations = ctx.table(destinations_metric.name)
     destinations = destinations[destinations["from_group"] == group] if not destinations.empty else destinations
     with_shares = display_tables.destination_shares(destinations, app.RULES.min_share_denominator)
     app.figure_panel(
         f"bestemming_{level}", f"Bestemming van de gediplomeerden, {groups[group]} ({region_name.lower()})",
         charts.destinations_figure(with_shares),
         display_tables.destinations_display(with_shares, region_name=region_name),
-        definition=ctx.definition("destinations", level),
+        definition=ctx.definition(destinations_metric.name),
         notes=["Een aantal dat als <5 staat, is niet getekend (de balk zou het verraden); de tabel noemt het wel."],
         file_stem=f"bestemming_{level}_{group}",
     )
@@ -61,7 +63,7 @@ if not app.no_data_notice(ctx):
                 "cohortstroom", f"Cohortstroom vanaf leerjaar 2 in {fmt.school_year(start)}",
                 charts.sankey_figure(nodes, links),
                 display_tables.flow_display(nodes, links),
-                definition=ctx.definition("cohort_flow", "vmbo"),
+                definition=ctx.definition("cohort_flow"),
                 notes=[f"Getoond voor: {scope}. Kies in de zijbalk precies één school om die school te volgen; de filters op leerweg "
                        "en geslacht gelden voor de leerlingen zoals zij in leerjaar 2 stonden ingeschreven.",
                        "Stromen die als <5 staan, zijn niet getekend; de tabel noemt ze wel."],

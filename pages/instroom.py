@@ -4,6 +4,8 @@ import pandas as pd
 import streamlit as st
 
 import app_support as app
+from sto_metrics import schoolyear
+from sto_metrics.metrics import registry
 from sto_metrics.presentation import charts, display_tables
 from sto_metrics.presentation import formatting as fmt
 
@@ -15,12 +17,13 @@ st.caption("vmbo: leerlingen in leerjaar 3; havo/vwo: leerlingen in leerjaar 4. 
            "(Wilson): overlappen de banden van twee jaren, dan is een verschil niet met zekerheid te zeggen.")
 
 if not app.no_data_notice(ctx):
-    definition = ctx.definition("inflow", level)
+    inflow = registry.of("inflow", level)
+    definition = ctx.definition(inflow.name)
     region_name = ctx.region_name
     unknown_note = "Profiel onbekend: leerlingen zonder of met een onbekend profiel; zij tellen niet mee in de noemer."
 
     # 1. Trend of the region (or selection), with its interval band.
-    region = ctx.table("inflow", level)
+    region = ctx.table(inflow.name)
     region_input = display_tables.share_chart_input(region, numerator="technical", denominator="pupils", region_name=region_name)
     app.figure_panel(
         f"instroom_trend_{level}", f"Aandeel techniek per schooljaar ({app.LEVEL_OPTIONS[level]}, {region_name.lower()})",
@@ -30,7 +33,7 @@ if not app.no_data_notice(ctx):
     )
 
     # 2. The same per school: one small chart each, the region dashed for comparison.
-    schools = ctx.table("inflow", level, by="school")
+    schools = ctx.table(inflow.name, by="school")
     trend = pd.concat([region, schools], ignore_index=True)
     app.figure_panel(
         f"instroom_per_school_{level}", f"Per school ({app.LEVEL_OPTIONS[level]})",
@@ -43,7 +46,7 @@ if not app.no_data_notice(ctx):
 
     # 2. Schools compared in the latest year of the selection.
     if not trend.empty:
-        latest = max(trend["school_year"], key=app.start_year)
+        latest = max(trend["school_year"], key=schoolyear.start)
         year_rows = trend[trend["school_year"] == latest]
         app.figure_panel(
             f"instroom_scholen_{level}", f"Scholen vergeleken in {fmt.school_year(latest)}",
@@ -57,16 +60,21 @@ if not app.no_data_notice(ctx):
         )
 
     # 3. Breakdowns of the region (or selection): geslacht, and leerweg for vmbo.
-    splits = [("geslacht", "Geslacht", "Naar geslacht")] + ([("leerweg", "Leerweg", "Naar leerweg")] if level == "vmbo" else [])
-    columns = st.columns(len(splits), gap="medium")
-    for column, (split, split_label, title) in zip(columns, splits, strict=True):
-        table = ctx.table("inflow", level, split=split)
-        series = table["split"].map(display_tables.split_label) if not table.empty else None
+    columns = st.columns(len(inflow.breakdowns), gap="medium")
+    for column, breakdown in zip(columns, inflow.breakdowns, strict=True):
+        split = breakdown.request
+        table = ctx.table(inflow.name, split=split)
+        series = table["split"].map(lambda v, b=breakdown: display_tables.split_label(v, b)) if not table.empty else None
         with column:
             app.figure_panel(
-                f"instroom_{split}_{level}", f"{title} ({region_name.lower()})",
+                f"instroom_{split}_{level}", f"Naar {breakdown.label_nl.lower()} ({region_name.lower()})",
                 charts.trend_figure(display_tables.share_chart_input(table, numerator="technical", denominator="pupils", series=series),
                                     region_names=()),
-                display_tables.inflow_display(table, region_name=region_name, split_column=split_label),
+                display_tables.inflow_display(table, region_name=region_name, split_column=breakdown.label_nl, breakdown=breakdown),
                 definition=definition, notes=[unknown_note], file_stem=f"instroom_{level}_{split}",
             )
+
+    # 4. Further share figures of this level declared for this page (profielbehoud leerjaar 3 -> 4 for vmbo).
+    for metric in registry.on_page("instroom"):
+        if metric.family != inflow.family and metric.level == level:
+            app.share_panels(ctx, metric, key_prefix="instroom")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 import app_support as app
+from sto_metrics.metrics import registry
 from sto_metrics.presentation import display_tables
 from sto_metrics.presentation import formatting as fmt
 
@@ -13,24 +14,18 @@ st.caption(f"Instroom en doorstroom techniek in één oogopslag ({ctx.region_nam
            "het eerste jaar van Sterk Techniekonderwijs.")
 
 if not app.no_data_notice(ctx):
-    cards = [
-        ("inflow", "vmbo", "pupils", "technical"),
-        ("inflow", "havo-vwo", "pupils", "technical"),
-        ("progression", "vmbo", "enrolled", "technical"),
-        ("progression", "havo-vwo", "enrolled", "technical"),
-    ]
+    cards = registry.on_page("overzicht")
     rows = []
-    columns = st.columns(2, gap="medium") + st.columns(2, gap="medium")
-    for column, (kind, level, denominator, numerator) in zip(columns, cards, strict=True):
-        table = ctx.table(kind, level, all_years=True)
-        if kind == "progression":
-            table = table[table["from_group"] == "totaal"]
+    columns = [column for _ in range(0, len(cards), 2) for column in st.columns(2, gap="medium")]
+    for column, metric in zip(columns, cards, strict=False):
+        table = display_tables.headline_rows(ctx.table(metric.name, all_years=True), metric)
         summary = display_tables.headline(table, years=ctx.filters.years, baseline_year=app.FIRST_STO_YEAR,
-                                     numerator=numerator, denominator=denominator)
-        label = app.metric_label(kind, level)
-        with column, st.container(border=True, key=f"card_{kind}_{level}"):
+                                          numerator=metric.numerator, denominator=metric.denominator)
+        label = metric.label_nl
+        definition = ctx.definition(metric.name)
+        with column, st.container(border=True, key=f"card_{metric.name}"):
             if summary is None:
-                st.metric(label, fmt.HIDDEN, help=ctx.definition(kind, level))
+                st.metric(label, fmt.HIDDEN, help=definition)
                 st.caption("Nog geen cijfers voor deze selectie.")
                 rows.append(display_tables.headline_row(label, None, app.FIRST_STO_YEAR))
                 continue
@@ -44,7 +39,7 @@ if not app.no_data_notice(ctx):
                                    + (" · binnen de onzekerheidsmarge" if summary.previous_overlaps else "")) if summary.previous_year else None,
                 chart_data=summary.trend or None,
                 chart_type="line",
-                help=ctx.definition(kind, level),
+                help=definition,
             )
             st.caption(f"{fmt.school_year(summary.year)}: {fmt.count(summary.numerator)} van {fmt.count(summary.denominator)} "
                        f"leerlingen (95%-interval {fmt.interval(summary.ci_low, summary.ci_high)}).")

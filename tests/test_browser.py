@@ -114,8 +114,8 @@ def _expected(database: Path) -> dict[str, object]:
     """Figures computed by the engine (display-safe), to look for on the pages."""
     con = db.connect(database, read_only=True)
     try:
-        inflow = suppression.suppress(calculations.inflow(con, level="vmbo"), "inflow_vmbo")
-        progression = suppression.suppress(calculations.progression(con, level="vmbo"), "progression_vmbo")
+        inflow = suppression.suppress(calculations.inflow(con, level="vmbo"))
+        progression = suppression.suppress(calculations.progression(con, level="vmbo"))
         newest = con.execute("SELECT load_id, file_name FROM load_log ORDER BY load_id DESC LIMIT 1").fetchone()
     finally:
         con.close()
@@ -234,7 +234,7 @@ def test_ambitions_and_grant_pages_in_the_browser(server, browser_page, tmp_path
     con = db.connect(database, read_only=True)
     try:
         evaluated = ambitions.evaluate(con)
-        inflow = suppression.suppress(calculations.inflow(con, level="vmbo"), "inflow_vmbo")
+        inflow = suppression.suppress(calculations.inflow(con, level="vmbo"))
     finally:
         con.close()
     page = browser_page

@@ -1,30 +1,98 @@
-"""Docs that cannot drift: the README's metric section is generated, and every metric is shown somewhere."""
+# ruff: noqa: F811  (pytest fixtures are imported from tests.dashboard_fixtures and used as arguments)
+"""Docs that cannot drift: generated metric docs, and every declared figure shown by name on the pages that declare it."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from sto_metrics.docs import END, START, metrics_markdown
-from sto_metrics.metrics import ambitions
-from sto_metrics.metrics.calculations import METRICS
+import pytest
+import streamlit as st
+
+from sto_metrics import docs, published
+from sto_metrics.metrics import ambitions, registry
 from sto_metrics.privacy import suppression
+from tests.dashboard_fixtures import make_app, region_database  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
+# Each page, and the level control that changes what it shows (key, values).
+PAGE_VISITS = {
+    "overzicht": None,
+    "instroom": ("instroom_niveau", ["vmbo", "havo-vwo"]),
+    "doorstroom": ("doorstroom_niveau", ["vmbo", "havo-vwo"]),
+    "mijn_school": None,
+}
 
 
 def test_readme_metrics_section_is_the_generated_one():
-    start, end = README.index(START), README.index(END) + len(END)
-    assert README[start:end] == metrics_markdown(), "run: python -m sto_metrics.docs and paste into README.md"
+    start, end = README.index(docs.START), README.index(docs.END) + len(docs.END)
+    assert README[start:end] == docs.metrics_markdown(), "run: python -m sto_metrics.docs"
 
 
-def test_every_metric_is_documented_and_shown_on_some_page():
-    pages = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "pages").glob("*.py"))
-    pages += (REPO / "app_support.py").read_text(encoding="utf-8")
-    for name, metric in METRICS.items():
-        assert f"`{name}`" in README and metric.label_nl in README
-        family = name.removesuffix("_vmbo").removesuffix("_havo_vwo")
-        assert family in pages, f"{name} is on no page"
+def test_docs_metrics_page_is_the_generated_one():
+    assert docs.METRICS_DOC.read_text(encoding="utf-8") == docs.metrics_document(), "run: python -m sto_metrics.docs"
+
+
+def test_every_declared_figure_has_a_documented_section():
+    page = docs.METRICS_DOC.read_text(encoding="utf-8")
+    sections = re.findall(r"^## (.+)$", page, re.MULTILINE)
+    assert sections == [metric.label_nl for metric in registry.METRICS.values()]
+    for metric in registry.METRICS.values():
+        assert f"`{metric.name}`" in README and metric.label_nl in README
+
+
+@pytest.fixture
+def published_names(monkeypatch) -> list[str]:
+    """Every figure the dashboard asks the engine to publish, by registry name (caches cleared so each ask is seen)."""
+    seen: list[str] = []
+    table, flow = published.table, published.flow
+
+    def spy_table(con, metric, **options):
+        seen.append(metric)
+        return table(con, metric, **options)
+
+    def spy_flow(con, start_year, **options):
+        seen.append("cohort_flow")
+        return flow(con, start_year, **options)
+
+    monkeypatch.setattr(published, "table", spy_table)
+    monkeypatch.setattr(published, "flow", spy_flow)
+    st.cache_data.clear()
+    return seen
+
+
+@pytest.mark.parametrize("page", list(PAGE_VISITS))
+def test_each_page_shows_exactly_the_figures_declared_for_it(make_app, region_database, published_names, page):
+    app = make_app(region_database[0])  # the router's default page first
+    published_names.clear()
+    st.cache_data.clear()
+    app.switch_page(f"pages/{page}.py").run()
+    assert not app.exception
+    shown = set(published_names)
+    if PAGE_VISITS[page]:
+        key, levels = PAGE_VISITS[page]
+        for level in levels:
+            app.segmented_control(key=key).set_value(level).run()
+            assert not app.exception
+        shown |= set(published_names)
+    declared = {metric.name for metric in registry.on_page(page)}
+    assert shown == declared, f"{page}: shown but not declared {shown - declared}; declared but not shown {declared - shown}"
+
+
+def test_every_declared_figure_is_on_some_page_and_every_page_exists():
+    for metric in registry.METRICS.values():
+        assert metric.pages, f"{metric.name} is declared but on no page"
+        for page in metric.pages:
+            assert (REPO / "pages" / f"{page}.py").is_file(), f"{metric.name}: no page {page}"
+    assert set(PAGE_VISITS) == {page for metric in registry.METRICS.values() for page in metric.pages}
+
+
+def test_pages_publish_only_through_the_gateway():
+    """Pages and the app layer never compute or suppress a figure themselves: everything shown passes published.*."""
+    for path in [REPO / "app_support.py", *(REPO / "pages").glob("*.py")]:
+        source = path.read_text(encoding="utf-8")
+        assert "calculations" not in source and "suppression.suppress" not in source, path.name
 
 
 def test_suppression_rule_and_status_rule_are_in_the_readme():

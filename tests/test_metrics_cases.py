@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from sto_metrics.metrics import calculations
+from sto_metrics.metrics import calculations, registry
 from sto_metrics.settings import MetricSettings, PopulationFilter
 from sto_metrics.stats import wilson_interval
 
@@ -228,13 +228,13 @@ def test_cohort_flow_leaves_out_stages_without_data(pupil_db):
 
 
 def test_every_metric_is_declared_with_a_definition_reflecting_settings():
-    assert {calculations.metric_name(m, level) for m in ("inflow", "destinations", "progression") for level in calculations.LEVELS} <= set(calculations.METRICS)
-    vmbo = calculations.METRICS["inflow_vmbo"]
+    assert {registry.of(m, level).name for m in ("inflow", "destinations", "progression") for level in registry.LEVELS} <= set(registry.METRICS)
+    vmbo = registry.METRICS["inflow_vmbo"]
     assert "D&P telt niet mee" in vmbo.definition_nl() and "D&P telt mee" in vmbo.definition_nl(DP)
-    havo = calculations.METRICS["inflow_havo_vwo"]
+    havo = registry.METRICS["inflow_havo_vwo"]
     assert "NT bevat" in havo.definition_nl() and "elk profiel met een N" in havo.definition_nl(ANY_N)
-    progression = calculations.METRICS["progression_vmbo"]
+    progression = registry.METRICS["progression_vmbo"]
     assert "in het mbo staan ingeschreven" in progression.definition_nl()
     assert "alle vmbo-gediplomeerden" in progression.definition_nl(ALL_GRADUATES)
-    for definition in calculations.METRICS.values():
+    for definition in registry.METRICS.values():
         assert definition.label_nl and definition.unit in ("aandeel", "aantal") and len(definition.definition_nl()) > 80

@@ -48,7 +48,7 @@ def engine(database: Path, kind: str, level: str = "vmbo", by: str = "regio", sp
             exact = getattr(calculations, kind)(con, level=level, by=by, settings=settings, population=population)
     finally:
         con.close()
-    return suppression.suppress(exact, calculations.metric_name(kind, level))
+    return suppression.suppress(exact)
 
 
 def latest_region_share(table: pd.DataFrame, year: int | None = None) -> tuple[str, str]:
@@ -183,7 +183,7 @@ def test_inflow_havo_vwo_after_switching_level(make_app, database):
     app.segmented_control(key="instroom_niveau").set_value("havo-vwo").run()
     assert_no_errors(app)
     pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(engine(database, "inflow", "havo-vwo")))
-    assert len(app.dataframe) == 4  # trend, per school, schools compared, geslacht (no leerweg for havo/vwo)
+    assert len(app.dataframe) == 5  # trend, per school, schools compared, geslacht, onderwijssoort (havo/vwo)
 
 
 def test_progression_and_destination_tables_equal_the_engine(make_app, database):

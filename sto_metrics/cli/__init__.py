@@ -6,7 +6,9 @@ import argparse
 import importlib
 import sys
 
+from sto_metrics.cli import metric_commands
 from sto_metrics.errors import EXIT_BAD_INPUT, EXIT_OTHER, UserError
+from sto_metrics.metrics import registry
 
 FORMATS = ["csv", "json", "table"]
 
@@ -14,9 +16,6 @@ FORMATS = ["csv", "json", "table"]
 HANDLERS = {
     "demo": "sto_metrics.demo.generate:cli",
     "load": "sto_metrics.loading.loader:cli",
-    "inflow": "sto_metrics.cli.metric_commands:inflow",
-    "destinations": "sto_metrics.cli.metric_commands:destinations",
-    "progression": "sto_metrics.cli.metric_commands:progression",
     "ambitions": "sto_metrics.metrics.ambitions:cli",
     "report": "sto_metrics.report.pack:cli",
 }
@@ -39,19 +38,6 @@ class DutchArgumentParser(argparse.ArgumentParser):
         sys.exit(EXIT_BAD_INPUT)
 
 
-def _metric_options(parser: argparse.ArgumentParser, *, split: bool) -> None:
-    parser.add_argument("--db", required=True, help="het DuckDB-bestand")
-    parser.add_argument("--level", choices=["vmbo", "havo-vwo"], default="vmbo", help="vmbo (standaard) of havo-vwo")
-    parser.add_argument("--by", choices=["regio", "school"], default="regio", help="per regio (standaard) of per school")
-    if split:
-        parser.add_argument("--split", choices=["geslacht", "leerweg"], help="uitsplitsen naar geslacht of leerweg")
-    parser.add_argument("--raw", action="store_true", help="exacte aantallen zonder onderdrukking (alleen voor wie de leerlinggegevens mag zien)")
-    parser.add_argument("--format", choices=FORMATS, default="csv", help="uitvoerformaat (standaard csv)")
-    parser.add_argument("--dp-technical", action="store_true", help="tel het vmbo-profiel D&P als technisch")
-    parser.add_argument("--havo-vwo-technical", choices=["nt", "n"], default="nt", help="havo/vwo technisch: profiel met NT (standaard, CBS) of elk N-profiel (Techniekpact)")
-    parser.add_argument("--over-all-graduates", action="store_true", help="doorstroom vmbo over alle gediplomeerden in plaats van over wie naar het mbo ging")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = DutchArgumentParser(prog="python -m sto_metrics", description="Sterk Techniekonderwijs: instroom en doorstroom techniek per school en cohort.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=DutchArgumentParser, metavar="OPDRACHT")
@@ -67,9 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--kind", choices=["vo", "mbo", "ho"], help="soort bestand, als die niet uit de kolommen blijkt")
     load.add_argument("--replace", action="store_true", help="vervang eerdere ladingen van dezelfde school en hetzelfde schooljaar")
 
-    _metric_options(commands.add_parser("inflow", help="instroom in een technisch profiel"), split=True)
-    _metric_options(commands.add_parser("destinations", help="bestemming van gediplomeerden"), split=False)
-    _metric_options(commands.add_parser("progression", help="doorstroom naar technisch mbo/ho"), split=False)
+    for family in registry.families():  # one command per figure family; its options come from the declarations
+        metric_commands.add_options(commands.add_parser(family, help=registry.FAMILY_HELP_NL[family]), family, FORMATS)
 
     ambitions = commands.add_parser("ambitions", help="ambities tegenover gerealiseerde cijfers")
     ambitions.add_argument("--db", required=True, help="het DuckDB-bestand")
@@ -85,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    module_name, function_name = HANDLERS[args.command].split(":")
+    module_name, function_name = HANDLERS.get(args.command, "sto_metrics.cli.metric_commands:run").split(":")
     try:
         handler = getattr(importlib.import_module(module_name), function_name)
         return int(handler(args) or 0)

@@ -1,4 +1,4 @@
-"""The metric subcommands of `python -m sto_metrics` (spec/interface.md): inflow, destinations, progression."""
+"""The metric subcommands of `python -m sto_metrics` (docs/command-line.md): one per figure family in the registry."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from pathlib import Path
 
 import duckdb
 
-from sto_metrics import db
+from sto_metrics import db, published
 from sto_metrics.errors import UserError
-from sto_metrics.metrics import calculations
+from sto_metrics.metrics import registry
 from sto_metrics.presentation import tabular
 from sto_metrics.privacy import suppression
-from sto_metrics.settings import MetricSettings
+from sto_metrics.settings import MetricSettings, PopulationFilter
+
+LEERWEGEN = ("BB", "KB", "GL", "TL")
+GENDERS = ("V", "M", "X")
 
 
 def settings_from_args(args: argparse.Namespace) -> MetricSettings:
@@ -22,6 +25,15 @@ def settings_from_args(args: argparse.Namespace) -> MetricSettings:
         dp_technical=bool(getattr(args, "dp_technical", False)),
         havo_vwo_technical=getattr(args, "havo_vwo_technical", "nt") or "nt",
         progression_denominator="all_graduates" if getattr(args, "over_all_graduates", False) else "enrolled_mbo",
+    )
+
+
+def population_from_args(args: argparse.Namespace) -> PopulationFilter:
+    """The population filters (the dashboard's sidebar), each repeatable; none given = everyone."""
+    return PopulationFilter(
+        leerwegen=tuple(dict.fromkeys(getattr(args, "leerweg", None) or ())),
+        genders=tuple(dict.fromkeys(getattr(args, "geslacht", None) or ())),
+        school_ids=tuple(dict.fromkeys(s.strip().upper() for s in (getattr(args, "school", None) or ()))),
     )
 
 
@@ -41,34 +53,49 @@ def open_database(path: str) -> duckdb.DuckDBPyConnection:
         raise UserError(f"De database '{path}' bestaat niet. Laad eerst gegevens met: python -m sto_metrics load MAP --db {path}")
     try:
         con = db.connect(file, read_only=True)
-        con.execute("SELECT 1 FROM vo_enrolment LIMIT 1").fetchall()
+        db.rows(con, "database_check")
     except duckdb.Error:
         raise UserError(f"'{path}' is geen database van dit programma (of is beschadigd). Maak hem opnieuw met: python -m sto_metrics load") from None
     return con
 
 
-def _emit(args: argparse.Namespace, metric: str, compute) -> int:
+def add_options(parser: argparse.ArgumentParser, family: str, formats: list[str]) -> None:
+    """The options of one figure family's command, from its declarations."""
+    declared = [registry.of(family, level) for level in registry.levels(family)]
+    first = declared[0]
+    parser.add_argument("--db", required=True, help="het DuckDB-bestand")
+    if len(declared) > 1:
+        parser.add_argument("--level", choices=[m.level for m in declared], default=first.level,
+                            help=f"{first.level} (standaard) of {', '.join(m.level for m in declared[1:])}")
+    parser.add_argument("--by", choices=list(first.scopes), default=first.scopes[0], help="per regio (standaard) of per school")
+    splits = list(dict.fromkeys(split for m in declared for split in m.splits))
+    if splits:
+        parser.add_argument("--split", choices=splits, help=f"uitsplitsen naar {' of '.join(splits)}")
+    parser.add_argument("--school", action="append", metavar="ID", help="alleen deze school (vestigingscode); herhaalbaar")
+    parser.add_argument("--leerweg", action="append", choices=LEERWEGEN, help="alleen deze vmbo-leerweg; herhaalbaar")
+    parser.add_argument("--geslacht", action="append", choices=GENDERS, help="alleen dit geslacht; herhaalbaar")
+    parser.add_argument("--raw", action="store_true", help="exacte aantallen zonder onderdrukking (alleen voor wie de leerlinggegevens mag zien)")
+    parser.add_argument("--format", choices=formats, default="csv", help="uitvoerformaat (standaard csv)")
+    parser.add_argument("--dp-technical", action="store_true", help="tel het vmbo-profiel D&P als technisch")
+    parser.add_argument("--havo-vwo-technical", choices=["nt", "n"], default="nt", help="havo/vwo technisch: profiel met NT (standaard, CBS) of elk N-profiel (Techniekpact)")
+    parser.add_argument("--over-all-graduates", action="store_true", help="doorstroom vmbo over alle gediplomeerden in plaats van over wie naar het mbo ging")
+    parser.set_defaults(family=family)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Any metric command: the declared figure for --level, per --by, optionally split; suppressed unless --raw."""
+    metric = registry.of(args.family, getattr(args, "level", None) or registry.levels(args.family)[0])
+    split = getattr(args, "split", None)
+    if split is not None and split not in metric.splits:
+        raise UserError(f"{metric.label_nl} kent geen uitsplitsing naar {split}.")
+    options = dict(by=args.by, split=split, settings=settings_from_args(args), population=population_from_args(args))
     con = open_database(args.db)
     try:
-        table = compute(con, settings_from_args(args))
+        if args.raw:
+            table = published.exact_table(con, metric.name, **options)
+        else:
+            table = published.table(con, metric.name, rules=rules_from_args(args), **options)
     finally:
         con.close()
-    if not args.raw:
-        table = suppression.suppress(table, calculations.metric_name(metric, args.level), rules_from_args(args))
     tabular.write(table, args.format, sys.stdout)
     return 0
-
-
-def inflow(args: argparse.Namespace) -> int:
-    """`inflow`: instroom techniek per schooljaar en regio/school, optioneel uitgesplitst."""
-    return _emit(args, "inflow", lambda con, s: calculations.inflow(con, args.level, args.by, getattr(args, "split", None), s))
-
-
-def destinations(args: argparse.Namespace) -> int:
-    """`destinations`: bestemming van gediplomeerden per cohort."""
-    return _emit(args, "destinations", lambda con, s: calculations.destinations(con, args.level, args.by, s))
-
-
-def progression(args: argparse.Namespace) -> int:
-    """`progression`: doorstroom naar technisch mbo/ho per cohort."""
-    return _emit(args, "progression", lambda con, s: calculations.progression(con, args.level, args.by, s))

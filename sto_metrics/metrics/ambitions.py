@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -33,10 +32,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from sto_metrics import published, schoolyear
 from sto_metrics.errors import UserError
-from sto_metrics.metrics import calculations, catalog
+from sto_metrics.metrics import calculations, catalog, registry
 from sto_metrics.paths import DATA_DIR
-from sto_metrics.privacy import suppression
 from sto_metrics.settings import MetricSettings
 
 DEFAULT_TARGETS = DATA_DIR / "ambities.csv"
@@ -53,16 +52,6 @@ OUTPUT_COLUMNS = [
 ]
 DETAIL_COLUMNS = ["scope_name", "latest_ci_low", "latest_ci_high", "needed_per_year", "note"]
 
-AMBITION_METRICS = {
-    "inflow_vmbo": ("inflow", "vmbo"),
-    "inflow_havo_vwo": ("inflow", "havo-vwo"),
-    "progression_vmbo": ("progression", "vmbo"),
-    "progression_havo_vwo": ("progression", "havo-vwo"),
-}
-SPLITS = {
-    "inflow": {"geslacht": {"M", "V", "X"}, "leerweg": {"BB", "KB", "GL", "TL"}},
-    "progression": {"herkomst": {"techniek", "overig"}},
-}
 STATUSES = ["behaald", "op koers", "achter", "geen data"]
 STATUS_RULE_NL = (
     "Status: 'behaald' als de laatste gerealiseerde waarde de streefwaarde haalt; 'op koers' als zij op of boven "
@@ -86,24 +75,6 @@ class Ambition:
 
 
 # ---------------------------------------------------------------------------- reading and validating
-
-_YEAR = re.compile(r"^\s*(\d{4})(?:\s*[-/]\s*(\d{4}|\d{2}))?\s*$")
-
-
-def parse_year(value: object) -> int | None:
-    """'2020-2021', '2020/21' or '2020' -> 2020; None when empty or not a school year."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, int | float):
-        return int(value) if 2000 <= value < 2100 else None
-    found = _YEAR.match(str(value))
-    if not found:
-        return None
-    start = int(found.group(1))
-    if found.group(2) and int(found.group(2)) % 100 != (start + 1) % 100:
-        return None
-    return start if 2000 <= start < 2100 else None
-
 
 def parse_percentage(value: object) -> float | None:
     """'27', '27,5', '27.5%' -> 0.27, 0.275; None when empty; ValueError when not a number."""
@@ -146,17 +117,18 @@ def validate(frame: pd.DataFrame, known_schools: set[str]) -> tuple[list[Ambitio
         metric = row["metric"].strip()
         scope = row["scope"].strip()
         split = row["split"].strip().replace(" ", "")
-        if metric not in AMBITION_METRICS:
-            problems.append(f"onbekende indicator '{metric}' (kies uit {', '.join(AMBITION_METRICS)})")
-        if scope != calculations.REGION_SCOPE and scope not in known_schools:
+        targets = registry.ambition_metrics()
+        if metric not in targets:
+            problems.append(f"onbekende indicator '{metric}' (kies uit {', '.join(targets)})")
+        if scope != registry.REGION_SCOPE and scope not in known_schools:
             problems.append(f"onbekende school '{scope}' (gebruik 'regio' of een vestigingscode uit de gegevens)")
-        if split and metric in AMBITION_METRICS:
+        if split and metric in targets:
             field, _, value = split.partition("=")
-            allowed = SPLITS[AMBITION_METRICS[metric][0]]
+            allowed = {b.name: b.values for b in targets[metric].breakdowns}
             if field not in allowed or value not in allowed[field]:
-                options = ", ".join(f"{f}={v}" for f, values in allowed.items() for v in sorted(values))
+                options = ", ".join(f"{f}={v}" for f, values in allowed.items() for v in values) or "geen"
                 problems.append(f"onbekende uitsplitsing '{split}' (kies uit {options})")
-        baseline_year, target_year = parse_year(row["baseline_year"]), parse_year(row["target_year"])
+        baseline_year, target_year = schoolyear.parse(row["baseline_year"]), schoolyear.parse(row["target_year"])
         if baseline_year is None:
             problems.append("nulmetingsjaar ontbreekt of is geen schooljaar (zoals 2020-2021)")
         if target_year is None:
@@ -209,35 +181,32 @@ def save_targets(frame: pd.DataFrame, known_schools: set[str], path: str | Path 
 # ---------------------------------------------------------------------------- evaluation
 
 
-def published_table(con: duckdb.DuckDBPyConnection, kind: str, level: str, by: str, split: str | None,
-                    settings: MetricSettings, rules: suppression.SuppressionRules | None = None) -> pd.DataFrame:
-    """An inflow or progression table exactly as published (suppressed)."""
-    if kind == "inflow":
-        table = calculations.inflow(con, level=level, by=by, split=split, settings=settings)
-    else:
-        table = calculations.progression(con, level=level, by=by, settings=settings)
-    return suppression.suppress(table, calculations.metric_name(kind, level), rules)
-
-
-def realised_series(ambition: Ambition, published: pd.DataFrame) -> pd.DataFrame:
+def realised_series(ambition: Ambition, published_rows: pd.DataFrame) -> pd.DataFrame:
     """The realised share per school year for an ambition's scope and split, from its published table."""
-    kind, _ = AMBITION_METRICS[ambition.metric]
+    metric = registry.get(ambition.metric)
     field, _, value = ambition.split.partition("=")
-    if kind == "inflow":
-        mask = published["split"].fillna("").astype(str) == (value if field else "")
-    else:
-        mask = published["from_group"] == (value or "totaal")
-    shown = published[mask & (published["scope"] == ambition.scope)].copy()
-    shown["year"] = shown["school_year"].str[:4].astype(int)
+    rows = published_rows[published_rows["scope"] == ambition.scope]
+    selected = rows[rows[metric.breakdown(field).column].fillna("").astype(str) == value] if field else _figure_rows(rows, metric)
+    shown = selected.copy()
+    shown["year"] = shown["school_year"].map(schoolyear.start)
     return shown[["year", "share", "ci_low", "ci_high"]].sort_values("year").reset_index(drop=True)
 
 
-def table_key(ambition: Ambition) -> tuple[str, str, str, str | None]:
-    """Which published table an ambition reads: (kind, level, by, split)."""
-    kind, level = AMBITION_METRICS[ambition.metric]
-    by = "regio" if ambition.scope == calculations.REGION_SCOPE else "school"
-    field = ambition.split.partition("=")[0] or None
-    return kind, level, by, field if kind == "inflow" else None
+def _figure_rows(rows: pd.DataFrame, metric: registry.Metric) -> pd.DataFrame:
+    """The rows that carry the figure itself: no split value, and the metric's headline rows (progression's 'totaal')."""
+    if "split" in rows:
+        rows = rows[rows["split"].isna()]
+    for column, value in metric.headline_rows.items():
+        rows = rows[rows[column] == value]
+    return rows
+
+
+def table_key(ambition: Ambition) -> tuple[str, str, str | None]:
+    """Which published table an ambition reads: (metric, by, split)."""
+    metric = registry.get(ambition.metric)
+    by = "regio" if ambition.scope == registry.REGION_SCOPE else "school"
+    field = ambition.split.partition("=")[0]
+    return metric.name, by, metric.breakdown(field).request if field else None
 
 
 def trajectory(ambition: Ambition, baseline_value: float, year: int) -> float:
@@ -287,15 +256,15 @@ def evaluate_one(ambition: Ambition, published: pd.DataFrame, names: dict[str, s
         "metric": ambition.metric,
         "scope": ambition.scope,
         "split": ambition.split,
-        "baseline_year": calculations.school_year_label(ambition.baseline_year),
+        "baseline_year": schoolyear.label(ambition.baseline_year),
         "baseline_value": baseline_value,
-        "target_year": calculations.school_year_label(ambition.target_year),
+        "target_year": schoolyear.label(ambition.target_year),
         "target_value": ambition.target_value,
-        "latest_year": calculations.school_year_label(latest_year) if latest_year is not None else None,
+        "latest_year": schoolyear.label(latest_year) if latest_year is not None else None,
         "latest_value": latest_value,
         "trajectory_value": trajectory_value,
         "status": result,
-        "scope_name": names.get(ambition.scope, calculations.REGION_NAME if ambition.scope == calculations.REGION_SCOPE else ambition.scope),
+        "scope_name": names.get(ambition.scope, calculations.REGION_NAME if ambition.scope == registry.REGION_SCOPE else ambition.scope),
         "latest_ci_low": _number(latest.ci_low) if latest is not None and latest_value is not None else None,
         "latest_ci_high": _number(latest.ci_high) if latest is not None and latest_value is not None else None,
         "needed_per_year": needed,
@@ -321,7 +290,8 @@ def evaluate_with_series(con: duckdb.DuckDBPyConnection, targets: pd.DataFrame |
     for ambition in parsed:
         key = table_key(ambition)
         if key not in tables:
-            tables[key] = published_table(con, *key, settings or MetricSettings())
+            metric, by, split = key
+            tables[key] = published.table(con, metric, by=by, split=split, settings=settings or MetricSettings())
         rows.append(evaluate_one(ambition, tables[key], names))
         series.append(realised_series(ambition, tables[key]))
     return pd.DataFrame(rows, columns=OUTPUT_COLUMNS + DETAIL_COLUMNS), series

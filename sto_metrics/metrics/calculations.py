@@ -1,7 +1,4 @@
-"""Metric declarations and the functions that compute them exactly (spec/metrics.md).
-
-`METRICS` declares every figure once (name, Dutch label, unit, Dutch definition text under the
-settings in force); the command line, the pages, the reports and the docs all read it.
+"""The functions that compute every figure exactly (docs/metrics.md); `registry` declares them.
 
 The functions return exact DataFrames with exactly the columns of spec/interface.md. They never
 leave the engine unsuppressed: pass them through `privacy.suppress` (the command line's `--raw`
@@ -13,8 +10,6 @@ every variant of the same metric (region and schools, every split, both settings
 from __future__ import annotations
 
 import itertools
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -22,7 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from sto_metrics import db
+from sto_metrics import db, schoolyear
 from sto_metrics.settings import MetricSettings, PopulationFilter
 from sto_metrics.stats import share_with_interval
 
@@ -38,141 +33,11 @@ DESTINATIONS: tuple[str, ...] = ("ho_techniek", "ho_overig", "mbo_techniek", "mb
 
 INFLOW_COLUMNS = ["school_year", "scope", "scope_name", "split", "pupils", "technical", "unknown_profile", "share", "ci_low", "ci_high"]
 DESTINATION_COLUMNS = ["school_year", "scope", "scope_name", "from_group", "graduates", *DESTINATIONS]
+RETENTION_COLUMNS = ["school_year", "scope", "scope_name", "pupils", "retained", "share", "ci_low", "ci_high"]
 PROGRESSION_COLUMNS = ["school_year", "scope", "scope_name", "from_group", "enrolled", "technical", "share", "ci_low", "ci_high"]
 
 # Display order of split values; anything else follows alphabetically.
 _SPLIT_ORDER = {value: rank for rank, value in enumerate(["M", "V", "X", "BB", "KB", "GL", "TL", "havo", "vwo", "onbekend"])}
-
-
-# --------------------------------------------------------------------------------------------
-# Declarations
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MetricDefinition:
-    """One published figure: what it is called and how it is defined, in Dutch."""
-
-    name: str
-    label_nl: str
-    unit: str  # 'aandeel' (a share 0..1 with counts beside it) or 'aantal'
-    definition: Callable[[MetricSettings], str]
-    level: str | None = None  # 'vmbo', 'havo-vwo' or None
-
-    def definition_nl(self, settings: MetricSettings | None = None) -> str:
-        """The Dutch definition under the settings in force (default settings if none given)."""
-        return self.definition(settings or MetricSettings())
-
-
-def _vmbo_technical_text(settings: MetricSettings) -> str:
-    profiles = "BWI, PIE, MVI, M&T, MaT" + (" en D&P" if settings.dp_technical else "")
-    dp = "D&P telt mee als technisch (regio-instelling)" if settings.dp_technical else "D&P telt niet mee (zoals de Techniekpact-monitor)"
-    return (
-        f"Technisch zijn de profielen die in de referentietabel als technisch staan (standaard {profiles}) "
-        f"en in de theoretische leerweg de sector techniek; {dp}."
-    )
-
-
-def _havo_vwo_technical_text(settings: MetricSettings) -> str:
-    if settings.havo_vwo_technical == "n":
-        return "Technisch is elk profiel met een N (NT, NG en combinaties daarmee), zoals de Techniekpact-monitor."
-    return "Technisch is een profiel dat NT bevat (ook NT/NG), zoals het CBS; NG alleen telt niet mee."
-
-
-def _inflow_vmbo(settings: MetricSettings) -> str:
-    return (
-        "Instroom techniek vmbo: van de leerlingen in leerjaar 3 van het vmbo (BB, KB, GL, TL) op 1 oktober "
-        "met een bekend profiel (of, in TL, sector), het aandeel met een technisch profiel. "
-        f"{_vmbo_technical_text(settings)} Leerlingen zonder of met een onbekend profiel tellen niet mee in de noemer; "
-        "hun aantal staat ernaast (profiel onbekend). Een leerling die leerjaar 3 overdoet, telt in beide jaren mee. "
-        "Staat een leerling op twee scholen, dan telt de inschrijving met het hoogste leerjaar (daarna de laagste vestigingscode)."
-    )
-
-
-def _inflow_havo_vwo(settings: MetricSettings) -> str:
-    return (
-        "Instroom techniek havo/vwo: van de leerlingen in leerjaar 4 van havo of vwo op 1 oktober met een bekend profiel, "
-        f"het aandeel met een technisch profiel. {_havo_vwo_technical_text(settings)} Leerlingen zonder of met een onbekend "
-        "profiel tellen niet mee in de noemer; hun aantal staat ernaast (profiel onbekend)."
-    )
-
-
-_DESTINATION_TEXT = (
-    "De bestemming is de inschrijving op 1 oktober van het volgende schooljaar; staat iemand op meer plekken, dan geldt "
-    "ho boven mbo boven vo (zoals CBS en DUO). Een opleiding telt als technisch als de sector dat volgens de referentietabel is; "
-    "bij twee opleidingen op hetzelfde niveau is één technische genoeg. 'Niet gevonden' betekent: in geen van de geladen "
-    "bestanden van dat jaar, niet 'gestopt'. Een cohort verschijnt pas als er mbo- of ho-gegevens van het volgende jaar zijn geladen."
-)
-
-
-def _destinations_vmbo(settings: MetricSettings) -> str:
-    return (
-        "Bestemming gediplomeerden vmbo: de leerlingen die aan het eind van het schooljaar hun vmbo-diploma haalden, "
-        f"naar waar zij het jaar erna staan ingeschreven. {_DESTINATION_TEXT} Herkomst 'techniek' = technisch profiel; "
-        f"'overig' = ander of onbekend profiel. {_vmbo_technical_text(settings)}"
-    )
-
-
-def _destinations_havo_vwo(settings: MetricSettings) -> str:
-    return (
-        "Bestemming gediplomeerden havo/vwo: de leerlingen die aan het eind van het schooljaar hun havo- of vwo-diploma haalden, "
-        f"naar waar zij het jaar erna staan ingeschreven. {_DESTINATION_TEXT} Herkomst 'techniek' = technisch profiel; "
-        f"'overig' = ander of onbekend profiel. {_havo_vwo_technical_text(settings)}"
-    )
-
-
-def _progression_vmbo(settings: MetricSettings) -> str:
-    if settings.progression_denominator == "all_graduates":
-        base = (
-            "Doorstroom vmbo naar mbo techniek (alle gediplomeerden): van alle vmbo-gediplomeerden van het schooljaar, "
-            "het aandeel dat het jaar erna in een technische mbo-opleiding staat (wie naar het ho gaat telt als niet-technisch mbo)."
-        )
-    else:
-        base = (
-            "Doorstroom vmbo naar mbo techniek (Techniekpact-definitie): van de vmbo-gediplomeerden van het schooljaar die "
-            "het jaar erna in het mbo staan ingeschreven, het aandeel in een technische mbo-opleiding."
-        )
-    return (
-        f"{base} 'Behoud' (herkomst techniek) = leerlingen met een technisch profiel; 'instap' (herkomst overig) = "
-        f"leerlingen met een ander of onbekend profiel. {_vmbo_technical_text(settings)} {_DESTINATION_TEXT}"
-    )
-
-
-def _progression_havo_vwo(settings: MetricSettings) -> str:
-    return (
-        "Doorstroom havo/vwo naar ho techniek: van de havo- en vwo-gediplomeerden van het schooljaar die het jaar erna "
-        "in het hbo of wo staan ingeschreven, het aandeel in een technische opleiding (CROHO-sector techniek). "
-        f"Uitgesplitst naar technisch en ander profiel: {_havo_vwo_technical_text(settings)} {_DESTINATION_TEXT}"
-    )
-
-
-def _cohort_flow(settings: MetricSettings) -> str:
-    return (
-        "Cohortstroom: de leerlingen in vmbo-leerjaar 2 in het startjaar, gevolgd naar leerjaar 3 een jaar later "
-        "(technisch profiel, ander profiel, elders), het diploma twee jaar later (technisch, ander profiel, nog geen diploma) "
-        f"en de bestemming drie jaar later. {_vmbo_technical_text(settings)} Een stap verschijnt alleen als de gegevens "
-        "van dat jaar zijn geladen. Kleine stromen zijn afgeschermd."
-    )
-
-
-METRICS: dict[str, MetricDefinition] = {
-    definition.name: definition
-    for definition in [
-        MetricDefinition("inflow_vmbo", "Instroom techniek vmbo (leerjaar 3)", "aandeel", _inflow_vmbo, "vmbo"),
-        MetricDefinition("inflow_havo_vwo", "Instroom techniek havo/vwo (leerjaar 4)", "aandeel", _inflow_havo_vwo, "havo-vwo"),
-        MetricDefinition("destinations_vmbo", "Bestemming vmbo-gediplomeerden", "aantal", _destinations_vmbo, "vmbo"),
-        MetricDefinition("destinations_havo_vwo", "Bestemming havo/vwo-gediplomeerden", "aantal", _destinations_havo_vwo, "havo-vwo"),
-        MetricDefinition("progression_vmbo", "Doorstroom vmbo naar mbo techniek", "aandeel", _progression_vmbo, "vmbo"),
-        MetricDefinition("progression_havo_vwo", "Doorstroom havo/vwo naar ho techniek", "aandeel", _progression_havo_vwo, "havo-vwo"),
-        MetricDefinition("cohort_flow", "Cohortstroom vmbo (leerjaar 2 tot bestemming)", "aantal", _cohort_flow, "vmbo"),
-    ]
-}
-
-
-def metric_name(metric: str, level: str) -> str:
-    """The METRICS key of `metric` ('inflow', 'destinations', 'progression') at `level`."""
-    _check_level(level)
-    return f"{metric}_{level.replace('-', '_')}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,11 +72,6 @@ class Cube:
 # --------------------------------------------------------------------------------------------
 
 
-def school_year_label(start_year: int) -> str:
-    """2023 -> '2023-2024'."""
-    return f"{int(start_year)}-{int(start_year) + 1}"
-
-
 def _check_level(level: str) -> None:
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
@@ -222,13 +82,9 @@ def _check_by(by: str) -> None:
         raise ValueError(f"by must be 'regio' or 'school', not {by!r}")
 
 
-_PARAM = re.compile(r"\$(\w+)")
-
-
-def _run(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> pd.DataFrame:
-    """db.run with only the parameters the query uses (DuckDB refuses extra ones)."""
-    used = set(_PARAM.findall(db.sql(query_name)))
-    return db.run(con, query_name, **{key: value for key, value in params.items() if key in used})
+def _check_no_split(split: str | None) -> None:
+    if split is not None:
+        raise ValueError(f"this figure has no split, not {split!r}")
 
 
 def _population_params(population: PopulationFilter) -> dict[str, list]:
@@ -242,7 +98,7 @@ def _population_params(population: PopulationFilter) -> dict[str, list]:
 
 def school_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """school_id -> name from the `school` table."""
-    rows = con.execute("SELECT school_id, name FROM school").fetchall()
+    rows = db.rows(con, "school_names")
     return {school_id: name for school_id, name in rows if name}
 
 
@@ -251,7 +107,7 @@ def _scope_columns(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     school_id = frame["school_id"]
     is_region = school_id.isna()
     frame = frame.assign(
-        school_year=frame["school_year"].map(school_year_label).astype("str"),
+        school_year=frame["school_year"].map(schoolyear.label).astype("str"),
         scope=np.where(is_region, REGION_SCOPE, school_id.astype("object")),
         scope_name=[REGION_NAME if region else names.get(sid, sid) for region, sid in zip(is_region, school_id, strict=True)],
     )
@@ -284,7 +140,7 @@ def inflow_counts(
     """Exact inflow counts for every variant (region/school x no split/geslacht/leerweg), by profile class."""
     _check_level(level)
     settings = settings or MetricSettings()
-    return _run(con, "inflow_counts", level=level, **settings.as_params(), **_population_params(population or PopulationFilter()))
+    return db.run(con, "inflow_counts", level=level, **settings.as_params(), **_population_params(population or PopulationFilter()))
 
 
 def inflow(
@@ -325,7 +181,7 @@ def destination_counts(
     """Exact diploma-holder counts by (school year, school or region, from_group, profile class, destination)."""
     _check_level(level)
     settings = settings or MetricSettings()
-    return _run(con, "destination_counts", level=level, **settings.as_params(), **_population_params(population or PopulationFilter()))
+    return db.run(con, "destination_counts", level=level, **settings.as_params(), **_population_params(population or PopulationFilter()))
 
 
 def _destination_table(counts: pd.DataFrame, by: str, names: dict[str, str]) -> pd.DataFrame:
@@ -355,6 +211,7 @@ def destinations(
     by: str = "regio",
     settings: MetricSettings | None = None,
     population: PopulationFilter | None = None,
+    split: None = None,
 ) -> pd.DataFrame:
     """Where diploma holders go (metrics.md §2), exact: interface.md `destinations` columns.
 
@@ -362,6 +219,7 @@ def destinations(
     the six destination counts add up to `graduates`. Sorted by school_year, scope, from_group.
     """
     _check_by(by)
+    _check_no_split(split)
     settings = settings or MetricSettings()
     counts = destination_counts(con, level, settings, population)
     table = _destination_table(counts, by, school_names(con))
@@ -376,6 +234,7 @@ def progression(
     by: str = "regio",
     settings: MetricSettings | None = None,
     population: PopulationFilter | None = None,
+    split: None = None,
 ) -> pd.DataFrame:
     """Progression into technical follow-up education (metrics.md §3), exact: interface.md `progression` columns.
 
@@ -384,6 +243,7 @@ def progression(
     from_group techniek = 'behoud', overig = 'instap', totaal. Sorted by school_year, scope, from_group.
     """
     _check_by(by)
+    _check_no_split(split)
     settings = settings or MetricSettings()
     counts = destination_counts(con, level, settings, population)
     table = _destination_table(counts, by, school_names(con))
@@ -407,6 +267,56 @@ def progression_columns(destination_table: pd.DataFrame, level: str, settings: M
         technical = destination_table["ho_techniek"]
         enrolled = destination_table["ho_techniek"] + destination_table["ho_overig"]
     return enrolled, technical
+
+
+# --------------------------------------------------------------------------------------------
+# Profielbehoud (retention) leerjaar 3 -> 4
+# --------------------------------------------------------------------------------------------
+
+
+def retention_counts(
+    con: duckdb.DuckDBPyConnection, settings: MetricSettings | None = None, population: PopulationFilter | None = None,
+) -> pd.DataFrame:
+    """Exact counts of followed pupils by (school year, school or region, profile class in Y, profile class in Y+1)."""
+    return db.run(con, "retention_counts", **_population_params(population or PopulationFilter()))
+
+
+def retention_columns(counts: pd.DataFrame, settings: MetricSettings) -> tuple[pd.Series, pd.Series]:
+    """(pupils, retained) per count row under the settings: technical in Y, and technical in Y and Y+1."""
+    technical = ["core", "extra"] if settings.dp_technical else ["core"]
+    from_technical = counts["class_from"].isin(technical)
+    return counts["pupils"].where(from_technical, 0), counts["pupils"].where(from_technical & counts["class_to"].isin(technical), 0)
+
+
+def retention(
+    con: duckdb.DuckDBPyConnection,
+    level: str = "vmbo",
+    by: str = "regio",
+    settings: MetricSettings | None = None,
+    population: PopulationFilter | None = None,
+    split: None = None,
+) -> pd.DataFrame:
+    """Profielbehoud vmbo leerjaar 3 -> 4 (docs/metrics.md), exact: the `retention` command's columns.
+
+    One row per (school year Y, scope) with followed pupils: `pupils` = technical profile in leerjaar 3 in Y and
+    in leerjaar 4 with a known profile in Y+1; `retained` = of those, still technical. Sorted by school_year, scope.
+    """
+    if level != "vmbo":
+        raise ValueError(f"retention is a vmbo figure, not {level!r}")
+    _check_by(by)
+    _check_no_split(split)
+    settings = settings or MetricSettings()
+    counts = retention_counts(con, settings, population)
+    rows = counts[counts["school_id"].isna() == (by == "regio")]
+    pupils, retained = retention_columns(rows, settings)
+    summed = (rows.assign(pupils=pupils, retained=retained)
+              .groupby(["school_year", "school_id"], dropna=False, as_index=False)[["pupils", "retained"]].sum())
+    summed = summed[summed["pupils"] > 0]
+    frame = _scope_columns(summed, school_names(con))
+    frame = _with_share(frame, "retained", "pupils").sort_values(["school_year", "scope"], kind="stable")
+    table = _int_columns(frame[RETENTION_COLUMNS].reset_index(drop=True), ["pupils", "retained"])
+    table.attrs["sto_cube"] = Cube("retention", level, settings, counts)
+    return table
 
 
 # --------------------------------------------------------------------------------------------
@@ -442,7 +352,7 @@ def cohort_flow_paths(
     """
     settings = settings or MetricSettings()
     population = population or PopulationFilter()
-    return _run(con, "cohort_flow_paths", start_year=int(start_year), **settings.as_params(),
+    return db.run(con, "cohort_flow_paths", start_year=int(start_year), **settings.as_params(),
                 leerwegen=list(population.leerwegen), genders=list(population.genders), school_ids=[str(s) for s in population.school_ids])
 
 

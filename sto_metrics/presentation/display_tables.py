@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sto_metrics import schoolyear
+from sto_metrics.metrics import registry
 from sto_metrics.presentation import formatting as fmt
 
 REGION_LABEL = "Regio"
@@ -19,9 +21,12 @@ SELECTION_LABEL = "Selectie"
 DESTINATIONS = list(fmt.DESTINATION_LABELS)
 
 
-def region_label(filtered_schools: bool) -> str:
-    """What the region row is called: 'Regio', or 'Selectie' when the sidebar narrows the schools."""
-    return SELECTION_LABEL if filtered_schools else REGION_LABEL
+def headline_rows(table: pd.DataFrame, metric: registry.Metric) -> pd.DataFrame:
+    """The rows of a published table that carry the figure itself (Metric.headline_rows: progression's 'totaal')."""
+    for column, value in metric.headline_rows.items():
+        if column in table:
+            table = table[table[column] == value]
+    return table
 
 
 def series_names(table: pd.DataFrame, region_name: str = REGION_LABEL) -> pd.Series:
@@ -45,19 +50,33 @@ def share_chart_input(table: pd.DataFrame, *, numerator: str, denominator: str, 
     return out
 
 
-def inflow_display(table: pd.DataFrame, *, region_name: str = REGION_LABEL, split_column: str | None = None) -> pd.DataFrame:
+def inflow_display(table: pd.DataFrame, *, region_name: str = REGION_LABEL, split_column: str | None = None,
+                   breakdown: registry.Breakdown | None = None) -> pd.DataFrame:
     """Inflow rows as shown: Schooljaar, Regio/school, [split], leerlingen, techniek, aandeel, interval, onbekend."""
     out = pd.DataFrame({
         "Schooljaar": [fmt.school_year(y) for y in table["school_year"]],
         "Regio of school": series_names(table, region_name).to_list(),
     })
     if split_column:
-        out[split_column] = [split_label(v) for v in table["split"]]
+        out[split_column] = [split_label(v, breakdown) for v in table["split"]]
     out["Leerlingen (noemer)"] = [fmt.count(v) for v in table["pupils"]]
     out["Technisch profiel"] = [fmt.count(v) for v in table["technical"]]
     out["Aandeel techniek"] = [fmt.percent(v) for v in table["share"]]
     out["95%-interval"] = [fmt.interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)]
     out["Profiel onbekend"] = [fmt.count(v) for v in table["unknown_profile"]]
+    return out
+
+
+def share_display(table: pd.DataFrame, metric: registry.Metric, *, region_name: str = REGION_LABEL) -> pd.DataFrame:
+    """Any share figure's rows as shown: Schooljaar, Regio of school, its counts (declared headers), aandeel, interval."""
+    out = pd.DataFrame({
+        "Schooljaar": [fmt.school_year(y) for y in table["school_year"]],
+        "Regio of school": series_names(table, region_name).to_list(),
+    })
+    for column in metric.count_columns:
+        out[metric.column_labels_nl.get(column, column)] = [fmt.count(v) for v in table[column]]
+    out["Aandeel"] = [fmt.percent(v) for v in table["share"]]
+    out["95%-interval"] = [fmt.interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)]
     return out
 
 
@@ -74,6 +93,13 @@ def progression_display(table: pd.DataFrame, *, level: str, region_name: str = R
         "95%-interval": [fmt.interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)],
     })
     return out
+
+
+def figure_display(table: pd.DataFrame, metric: registry.Metric, *, region_name: str = REGION_LABEL) -> pd.DataFrame:
+    """A share figure's rows as shown, in the table layout of its family (inflow and progression have their own)."""
+    special = {"inflow": lambda: inflow_display(table, region_name=region_name),
+               "progression": lambda: progression_display(table, level=metric.level, region_name=region_name)}
+    return special.get(metric.family, lambda: share_display(table, metric, region_name=region_name))()
 
 
 def destination_shares(table: pd.DataFrame, min_share_denominator: int) -> pd.DataFrame:
@@ -111,11 +137,12 @@ def destinations_display(table: pd.DataFrame, *, region_name: str = REGION_LABEL
     return out
 
 
-def split_label(value: object) -> str:
-    """A split value as shown: M -> jongen/man, BB stays BB, missing -> onbekend."""
+def split_label(value: object, breakdown: registry.Breakdown | None = None) -> str:
+    """A split value as shown, by the breakdown's declared labels (V -> meisjes, BB stays BB); missing -> onbekend."""
     if fmt.is_missing(value):
         return "onbekend"
-    return fmt.GENDER_LABELS.get(str(value), str(value))
+    labels = breakdown.values if breakdown is not None else registry.SPLIT_VALUE_LABELS
+    return labels.get(str(value), str(value))
 
 
 @dataclass(frozen=True)
@@ -137,11 +164,6 @@ class Headline:
     baseline_overlaps: bool | None = None  # ... of this year and the baseline year?
 
 
-def start_year(label: object) -> int:
-    """'2023-2024' (or 2023) -> 2023."""
-    return int(str(label)[:4])
-
-
 def headline(table: pd.DataFrame, *, years: tuple[int, int] | None, baseline_year: int, numerator: str,
              denominator: str, scope: str = "regio") -> Headline | None:
     """The row of `scope` (default the region) in the latest year in range; None when there is none.
@@ -151,7 +173,7 @@ def headline(table: pd.DataFrame, *, years: tuple[int, int] | None, baseline_yea
     rows = table[table["scope"] == scope].copy()
     if rows.empty:
         return None
-    rows["_year"] = rows["school_year"].map(start_year)
+    rows["_year"] = rows["school_year"].map(schoolyear.start)
     in_range = rows if years is None else rows[(rows["_year"] >= years[0]) & (rows["_year"] <= years[1])]
     if in_range.empty:
         return None

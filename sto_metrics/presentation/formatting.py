@@ -101,8 +101,6 @@ def suppression_note(min_count: int = 5, min_share_denominator: int = 10) -> str
     )
 
 
-GENDER_LABELS = {"M": "jongen/man", "V": "meisje/vrouw", "X": "anders/onbekend"}
-LEVEL_LABELS = {"vmbo": "vmbo", "havo-vwo": "havo/vwo"}
 DESTINATION_LABELS = {
     "ho_techniek": "hbo/wo techniek",
     "ho_overig": "hbo/wo overig",

@@ -44,11 +44,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from sto_metrics import schoolyear
+from sto_metrics.metrics import registry
 from sto_metrics.metrics.calculations import DESTINATIONS, Cube, flow_from_paths
 
 INF = float("inf")
@@ -457,51 +460,145 @@ def _flow_cells(paths: pd.DataFrame) -> CellSystem:
     return system
 
 
+def _retention_cells(counts: pd.DataFrame) -> CellSystem:
+    """Cells per (year, scope): P/R (pupils, retained) under setting A (D&P not technical) and B (D&P technical),
+    L (not retained), X (D&P pupils in leerjaar 3, the difference between the settings' pupils) and D (the
+    difference between the settings' retained). Schools add up to the region."""
+    system = CellSystem()
+    schools_by_year: dict[int, list[str]] = {}
+    for (year, school_id), rows in counts.groupby(["school_year", "school_id"], dropna=False, sort=True):
+        scope = _region_or_school(school_id)
+        pairs = {(f, t): int(n) for f, t, n in zip(rows["class_from"], rows["class_to"], rows["pupils"], strict=True)}
+
+        def total(froms, tos, pairs=pairs):
+            return sum(n for (f, t), n in pairs.items() if f in froms and (tos is None or t in tos))
+
+        values = {
+            "Pa": total({"core"}, None), "Ra": total({"core"}, {"core"}),
+            "Pb": total({"core", "extra"}, None), "Rb": total({"core", "extra"}, {"core", "extra"}),
+        }
+        values |= {"La": values["Pa"] - values["Ra"], "Lb": values["Pb"] - values["Rb"],
+                   "X": values["Pb"] - values["Pa"], "D": values["Rb"] - values["Ra"]}
+        key = (int(year), scope)
+        for measure, value in values.items():
+            system.cell((*key, measure), value, published=measure in ("Pa", "Ra", "Pb", "Rb"), tier=int(scope == "regio"))
+        system.relation((*key, "Pa"), [(*key, "Ra"), (*key, "La")])
+        system.relation((*key, "Pb"), [(*key, "Rb"), (*key, "Lb")])
+        system.relation((*key, "Pb"), [(*key, "Pa"), (*key, "X")])
+        system.relation((*key, "Rb"), [(*key, "Ra"), (*key, "D")])
+        if scope != "regio":
+            schools_by_year.setdefault(int(year), []).append(scope)
+    for year, schools in schools_by_year.items():
+        for measure in ("Pa", "Ra", "Pb", "Rb", "La", "Lb", "X", "D"):
+            system.relation((year, "regio", measure), [(year, s, measure) for s in schools])
+    return system
+
+
 # --------------------------------------------------------------------------------------------
 # The gate
 # --------------------------------------------------------------------------------------------
 
-COUNT_COLUMNS = {
-    "inflow": ["pupils", "technical", "unknown_profile"],
-    "destinations": ["graduates", *DESTINATIONS],
-    "progression": ["enrolled", "technical"],
-    "cohort_flow": ["pupils"],
-}
 SHARE_COLUMNS = ["share", "ci_low", "ci_high"]
 
 
-def _family(metric_name: str) -> str:
-    for family in ("inflow", "destinations", "progression", "cohort_flow"):
-        if metric_name == family or metric_name.startswith(family + "_"):
-            return family
-    raise ValueError(f"unknown metric {metric_name!r}")
+@dataclass(frozen=True)
+class CellModel:
+    """How one kind of cube becomes cells: `build(cube)` -> CellSystem; `keys(cube)` -> function(row, column) -> cell key."""
+
+    build: Callable[[Cube], CellSystem]
+    keys: Callable[[Cube], Callable[[dict, str], tuple | None]]
 
 
-def _year_number(label: str) -> int:
-    return int(str(label)[:4])
+def _alternative_setting(cube: Cube) -> bool:
+    """Does the setting in force count the 'extra' profile class (D&P; N without NT) as technical?"""
+    return cube.settings.dp_technical if cube.level == "vmbo" else cube.settings.havo_vwo_technical == "n"
 
 
-def suppress(table: pd.DataFrame, metric_name: str, rules: SuppressionRules | None = None) -> pd.DataFrame:
-    """The display-safe copy of a table returned by `sto_metrics.metrics` (see the module docstring).
+def _inflow_keys(cube: Cube):
+    split_by = cube.split or ""
+    measure = {"pupils": "P", "technical": "Tb" if _alternative_setting(cube) else "Ta", "unknown_profile": "U"}
+
+    def keys_for(row, column):
+        split = row["split"] if split_by and row["split"] is not None else ""
+        return (schoolyear.start(row["school_year"]), row["scope"], split_by, split, measure[column])
+
+    return keys_for
+
+
+def _destination_keys(cube: Cube):
+    alternative = _alternative_setting(cube)
+    group = {"totaal": "tot", "techniek": "tb" if alternative else "ta", "overig": "ob" if alternative else "oa"}
+    # One map for every figure on this cube: destinations publish graduates and destinations, progression enrolled and technical.
+    if cube.level == "vmbo":
+        enrolled = "G" if cube.settings.progression_denominator == "all_graduates" else "Emb"
+        progression = {"enrolled": enrolled, "technical": "mbo_techniek"}
+    else:
+        progression = {"enrolled": "Eho", "technical": "ho_techniek"}
+    measure = {"graduates": "G", **{d: d for d in DESTINATIONS}, **progression}
+
+    def keys_for(row, column):
+        return (schoolyear.start(row["school_year"]), row["scope"], group[row["from_group"]], measure[column])
+
+    return keys_for
+
+
+def _retention_keys(cube: Cube):
+    setting = "b" if cube.settings.dp_technical else "a"
+    measure = {"pupils": f"P{setting}", "retained": f"R{setting}"}
+
+    def keys_for(row, column):
+        return (schoolyear.start(row["school_year"]), row["scope"], measure[column])
+
+    return keys_for
+
+
+def _flow_keys(cube: Cube):
+    scope = cube.school_id or "regio"
+
+    def keys_for(row, column):
+        if "node" in row:
+            return (scope, "node", row["node"])
+        return (scope, "link", row["source"], row["target"])
+
+    return keys_for
+
+
+# The registry names a cell model per figure (Metric.cells); figures that share one protect each other.
+CELL_MODELS: dict[str, CellModel] = {
+    "inflow": CellModel(lambda cube: _inflow_cells(cube.counts), _inflow_keys),
+    "destinations": CellModel(lambda cube: _destination_cells(cube.counts, cube.level), _destination_keys),
+    "retention": CellModel(lambda cube: _retention_cells(cube.counts), _retention_keys),
+    "cohort_flow": CellModel(lambda cube: _flow_cells(cube.counts), _flow_keys),
+}
+
+
+def suppress(table: pd.DataFrame, rules: SuppressionRules | None = None) -> pd.DataFrame:
+    """The display-safe copy of a table returned by `sto_metrics.metrics.calculations` (see the module docstring).
 
     Counts become int, '<5' (hidden, below 5) or None (hidden, 5 or more); hidden shares and their
-    intervals become NaN. `table` must come from a metrics function (it carries the cube in
+    intervals become NaN. `table` must come from a calculations function (it carries the cube in
     `table.attrs['sto_cube']`); rows may have been filtered, but suppress before combining tables.
-    For the cohort flow, pass the nodes and the links frame separately (metric 'cohort_flow').
+    For the cohort flow, pass the nodes and the links frame separately.
     """
     rules = rules or SuppressionRules()
-    family = _family(metric_name)
     cube = table.attrs.get("sto_cube")
     if not isinstance(cube, Cube):
-        raise ValueError("suppress() needs a table as returned by sto_metrics.metrics (with attrs['sto_cube']); suppress before combining tables")
-    system, keys_for = _system_for(family, cube)
-    hidden = _cached_pattern(system, cube, rules)
+        raise ValueError("suppress() needs a table as returned by sto_metrics.metrics.calculations (with attrs['sto_cube']); "
+                         "suppress before combining tables")
+    metric = registry.of(cube.metric, cube.level)
+    model = CELL_MODELS[metric.cells]
+    if "system" not in cube.cache:
+        cube.cache["system"] = model.build(cube)
+    system = cube.cache["system"]
+    keys_for = model.keys(cube)
+    hidden = _cached_pattern(system, cube, metric.cells, rules)
     out = table.copy()
-    count_columns = [c for c in COUNT_COLUMNS[family] if c in out.columns]
+    count_columns = [c for c in metric.count_columns if c in out.columns]
     shown = {c: np.ones(len(out), dtype=bool) for c in count_columns}
+    records = out.to_dict("records")
     for column in count_columns:
         new_values = []
-        for position, (row, value) in enumerate(zip(out.to_dict("records"), out[column], strict=True)):
+        for position, (row, value) in enumerate(zip(records, out[column], strict=True)):
             key = keys_for(row, column)
             index = system.index.get(key) if key is not None else None
             if index is None or not hidden[index]:
@@ -511,9 +608,8 @@ def suppress(table: pd.DataFrame, metric_name: str, rules: SuppressionRules | No
                 new_values.append(rules.small_marker if int(value) < rules.min_count else None)
         out[column] = pd.Series(new_values, index=out.index, dtype="object")
     if "share" in out.columns:
-        numerator, denominator = ("technical", "pupils") if family == "inflow" else ("technical", "enrolled")
-        exact_denominator = table[denominator].to_numpy()
-        visible = shown[numerator] & shown[denominator] & (exact_denominator >= rules.min_share_denominator)
+        exact_denominator = table[metric.denominator].to_numpy()
+        visible = shown[metric.numerator] & shown[metric.denominator] & (exact_denominator >= rules.min_share_denominator)
         for column in SHARE_COLUMNS:
             out[column] = out[column].astype("float64").where(visible, np.nan)
     out.attrs = {}
@@ -532,13 +628,11 @@ def _fingerprint(cube: Cube) -> str:
     return cube.cache["fingerprint"]
 
 
-def _cached_pattern(system: CellSystem, cube: Cube, rules: SuppressionRules) -> np.ndarray:
+def _cached_pattern(system: CellSystem, cube: Cube, cells: str, rules: SuppressionRules) -> np.ndarray:
     """The hidden-cell pattern, computed once per cube content (a page, report or ambition list asks many times)."""
     key = ("pattern", rules)
     if key not in cube.cache:
-        # destinations and progression are one cube; an inflow cube holds every split
-        family = "destinations" if cube.metric == "progression" else cube.metric
-        shared = (family, cube.level, cube.school_id, _fingerprint(cube), rules)
+        shared = (cells, cube.level, cube.school_id, _fingerprint(cube), rules)
         if shared not in _PATTERNS:
             _PATTERNS[shared] = system.protect(rules)
             while len(_PATTERNS) > _PATTERN_CACHE_SIZE:
@@ -546,52 +640,3 @@ def _cached_pattern(system: CellSystem, cube: Cube, rules: SuppressionRules) -> 
         _PATTERNS.move_to_end(shared)
         cube.cache[key] = _PATTERNS[shared]
     return cube.cache[key]
-
-
-def _system_for(family: str, cube: Cube):
-    """(CellSystem of the whole cube, function(row, column) -> cell key) for one metric family."""
-    settings = cube.settings
-    if family == "inflow":
-        if "system" not in cube.cache:
-            cube.cache["system"] = _inflow_cells(cube.counts)
-        split_by = cube.split or ""
-        technical = "Tb" if (settings.dp_technical if cube.level == "vmbo" else settings.havo_vwo_technical == "n") else "Ta"
-        measure = {"pupils": "P", "technical": technical, "unknown_profile": "U"}
-
-        def keys_for(row, column):
-            split = row["split"] if split_by and row["split"] is not None else ""
-            return (_year_number(row["school_year"]), row["scope"], split_by, split, measure[column])
-
-        return cube.cache["system"], keys_for
-    if family in ("destinations", "progression"):
-        if "system" not in cube.cache:
-            cube.cache["system"] = _destination_cells(cube.counts, cube.level)
-        alternative = settings.dp_technical if cube.level == "vmbo" else settings.havo_vwo_technical == "n"
-        group = {"totaal": "tot", "techniek": "tb" if alternative else "ta", "overig": "ob" if alternative else "oa"}
-        if family == "destinations":
-            measure = {"graduates": "G", **{d: d for d in DESTINATIONS}}
-        else:
-            if cube.level == "vmbo":
-                enrolled = "G" if settings.progression_denominator == "all_graduates" else "Emb"
-                measure = {"enrolled": enrolled, "technical": "mbo_techniek"}
-            else:
-                measure = {"enrolled": "Eho", "technical": "ho_techniek"}
-
-        def keys_for(row, column):
-            return (_year_number(row["school_year"]), row["scope"], group[row["from_group"]], measure[column])
-
-        return cube.cache["system"], keys_for
-    if family == "cohort_flow":
-        if "system" not in cube.cache:
-            cube.cache["system"] = _flow_cells(cube.counts)
-        scope = cube.school_id or "regio"
-
-        def keys_for(row, column):
-            if "node" in row:
-                return (scope, "node", row["node"])
-            return (scope, "link", row["source"], row["target"])
-
-        return cube.cache["system"], keys_for
-    raise ValueError(family)
-
-

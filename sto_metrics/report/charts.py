@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from sto_metrics.presentation import formatting as nl
+from sto_metrics.presentation import formatting as fmt
 
 # Okabe & Ito (2008), as in charts.py: the region black, then blue, orange, green, ...
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#999999"]
@@ -30,11 +30,11 @@ def _plain(text: object) -> str:
 
 
 def _percent_axis(axis) -> None:
-    axis.set_major_formatter(FuncFormatter(lambda value, _: nl.percent(value, 0)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: fmt.percent(value, 0)))
 
 
 def _value(cell: object) -> float:
-    number = nl.numeric(cell)
+    number = fmt.numeric(cell)
     return math.nan if number is None else number
 
 

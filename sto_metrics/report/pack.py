@@ -16,10 +16,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from sto_metrics import db
+from sto_metrics import db, published, schoolyear
 from sto_metrics.errors import UserError
-from sto_metrics.metrics import calculations, catalog
-from sto_metrics.presentation import formatting as nl
+from sto_metrics.metrics import calculations, catalog, registry
+from sto_metrics.presentation import formatting as fmt
 from sto_metrics.privacy import suppression
 from sto_metrics.report import sentences as say
 from sto_metrics.settings import MetricSettings
@@ -132,15 +132,11 @@ class Scope:
 
     @property
     def key(self) -> str:
-        return calculations.REGION_SCOPE if self.school_id is None else self.school_id
+        return registry.REGION_SCOPE if self.school_id is None else self.school_id
 
     @property
     def phrase(self) -> str:
         return "in de regio" if self.school_id is None else f"op {self.name}"
-
-
-def _start_year(label: object) -> int:
-    return int(str(label)[:4])
 
 
 def _available_years(con: duckdb.DuckDBPyConnection) -> list[int]:
@@ -157,25 +153,20 @@ class _Figures:
     def __init__(self, con, scope: Scope, years: tuple[int, int], settings: MetricSettings, rules: suppression.SuppressionRules):
         self.con, self.scope, self.years, self.settings, self.rules = con, scope, years, settings, rules
 
-    def table(self, kind: str, level: str, split: str | None = None) -> pd.DataFrame:
-        if kind == "inflow":
-            exact = calculations.inflow(self.con, level=level, by=self.scope.by, split=split, settings=self.settings)
-        elif kind == "destinations":
-            exact = calculations.destinations(self.con, level=level, by=self.scope.by, settings=self.settings)
-        else:
-            exact = calculations.progression(self.con, level=level, by=self.scope.by, settings=self.settings)
-        shown = suppression.suppress(exact, calculations.metric_name(kind, level), self.rules)
-        starts = shown["school_year"].map(_start_year)
+    def table(self, metric: str, split: str | None = None) -> pd.DataFrame:
+        """The published table of a declared figure, this scope's rows within the years."""
+        shown = published.table(self.con, metric, by=self.scope.by, split=split, settings=self.settings, rules=self.rules)
+        starts = shown["school_year"].map(schoolyear.start)
         keep = (shown["scope"] == self.scope.key) & (starts >= self.years[0]) & (starts <= self.years[1])
         return shown[keep].reset_index(drop=True)
 
 
 def _number(value: object) -> float | None:
-    return nl.numeric(value)
+    return fmt.numeric(value)
 
 
 def _share(value: object) -> float:
-    number = nl.numeric(value)
+    number = fmt.numeric(value)
     return math.nan if number is None else number
 
 
@@ -191,7 +182,7 @@ def _count(value: object) -> object:
 def _point(row: pd.Series | None) -> say.Point | None:
     if row is None:
         return None
-    return say.Point(nl.school_year(row["school_year"]), _number(row["share"]), _number(row["ci_low"]), _number(row["ci_high"]))
+    return say.Point(fmt.school_year(row["school_year"]), _number(row["share"]), _number(row["ci_low"]), _number(row["ci_high"]))
 
 
 def _ends(rows: pd.DataFrame) -> tuple[pd.Series | None, pd.Series | None]:
@@ -218,7 +209,7 @@ def _share_block(title: str, subject: str, rows: pd.DataFrame, *, count_columns:
     rows = rows.sort_values("school_year", kind="stable").reset_index(drop=True)
     table = Table([year_column, *count_columns, *SHARE_COLUMNS])
     for _, row in rows.iterrows():
-        table.rows.append([nl.school_year(row["school_year"]), *(_count(row[f]) for f in count_fields),
+        table.rows.append([fmt.school_year(row["school_year"]), *(_count(row[f]) for f in count_fields),
                            _share(row["share"]), _share(row["ci_low"]), _share(row["ci_high"])])
     first, last = _ends(rows)
     sentence = say.change_sentence(subject, _point(first), _point(last))
@@ -230,74 +221,62 @@ def _share_block(title: str, subject: str, rows: pd.DataFrame, *, count_columns:
     return block, _Indicator(title, _point(first), _point(last), sentence)
 
 
-def _inflow_blocks(figures: _Figures, definitions: dict[str, str]) -> tuple[list[Block], list[_Indicator]]:
-    scope = figures.scope
-    counts = [Column("Leerlingen met bekend profiel", "count", 14), Column("Met technisch profiel", "count", 12),
-              Column("Profiel onbekend", "count", 11)]
-    fields = ["pupils", "technical", "unknown_profile"]
-    blocks, indicators = [], []
-    vmbo = figures.table("inflow", "vmbo")
+def _share_blocks(figures: _Figures, metric: registry.Metric) -> tuple[list[Block], list[_Indicator]]:
+    """A share figure's trend block, and one per breakdown value the registry puts in the report (girls' inflow)."""
+    scope, settings = figures.scope, figures.settings
+    counts = [Column(metric.column_labels_nl.get(c, c), "count", 14) for c in metric.count_columns]
+    subject = metric.subject_nl(settings).format(who="")
+    definition = metric.definition_nl(settings)
     block, indicator = _share_block(
-        "Instroom techniek vmbo (leerjaar 3)", f"het aandeel vmbo-leerlingen in leerjaar 3 met een technisch profiel {scope.phrase}",
-        vmbo, count_columns=counts, count_fields=fields,
-        definition=definitions["inflow_vmbo"], chart_title=f"Instroom techniek vmbo, leerjaar 3 ({scope.name})")
-    blocks.append(block)
-    indicators.append(indicator)
-    girls = figures.table("inflow", "vmbo", split="geslacht")
-    girls = girls[girls["split"] == "V"]
-    block, indicator = _share_block(
-        "Meisjes: instroom techniek vmbo (leerjaar 3)", f"het aandeel meisjes in vmbo-leerjaar 3 met een technisch profiel {scope.phrase}",
-        girls, count_columns=[Column("Meisjes met bekend profiel", "count", 14), *counts[1:]],
-        count_fields=fields, definition=definitions["inflow_vmbo"] + " Hier alleen de leerlingen met geslacht V (meisjes).",
-        chart_title=f"Meisjes: instroom techniek vmbo ({scope.name})")
-    blocks.append(block)
-    indicators.append(indicator)
-    havo_vwo = figures.table("inflow", "havo-vwo")
-    block, indicator = _share_block(
-        "Instroom techniek havo/vwo (leerjaar 4)", f"het aandeel havo/vwo-leerlingen in leerjaar 4 met een technisch profiel {scope.phrase}",
-        havo_vwo, count_columns=counts, count_fields=fields,
-        definition=definitions["inflow_havo_vwo"], chart_title=f"Instroom techniek havo/vwo, leerjaar 4 ({scope.name})")
-    blocks.append(block)
-    indicators.append(indicator)
+        metric.label_nl, f"{subject} {scope.phrase}", figures.table(metric.name), count_columns=counts,
+        count_fields=list(metric.count_columns), definition=definition, chart_title=f"{metric.label_nl} ({scope.name})")
+    blocks, indicators = [block], [indicator]
+    for name, value in metric.report_breakdowns:
+        breakdown = metric.breakdown(name)
+        label = breakdown.values[value]
+        rows = figures.table(metric.name, split=breakdown.request)
+        title = f"{label[:1].upper() + label[1:]}: {metric.label_nl[:1].lower() + metric.label_nl[1:]}"
+        block, indicator = _share_block(
+            title, f"{subject} ({label}) {scope.phrase}", rows[rows[breakdown.column] == value],
+            count_columns=[Column(f"{counts[0].header} ({label})", "count", 14), *counts[1:]], count_fields=list(metric.count_columns),
+            definition=f"{definition} Hier alleen de leerlingen met {breakdown.label_nl.lower()} {value} ({label}).",
+            chart_title=f"{title} ({scope.name})")
+        blocks.append(block)
+        indicators.append(indicator)
     return blocks, indicators
 
 
-def _progression_subject(level: str, group: str, settings: MetricSettings, scope: Scope) -> str:
-    if level == "vmbo":
-        if settings.progression_denominator == "all_graduates":
-            base = "het aandeel vmbo-gediplomeerden{who} dat het jaar erna in een technische mbo-opleiding stond"
-        else:
-            base = "het aandeel in een technische opleiding onder vmbo-gediplomeerden{who} die naar het mbo gingen"
-    else:
-        base = "het aandeel in een technische hbo/wo-opleiding onder havo/vwo-gediplomeerden{who} die gingen studeren"
+def _progression_subject(metric: registry.Metric, group: str, settings: MetricSettings, scope: Scope) -> str:
     who = {"totaal": "", "techniek": " met een technisch profiel (behoud)", "overig": " met een ander profiel (instap)"}[group]
-    return base.format(who=who) + f" {scope.phrase}"
+    return metric.subject_nl(settings).format(who=who) + f" {scope.phrase}"
 
 
-def _progression_block(figures: _Figures, level: str, definition: str) -> tuple[Block, list[_Indicator]]:
-    scope, settings = figures.scope, figures.settings
-    shown = figures.table("progression", level)
+def _grouped_share_block(figures: _Figures, metric: registry.Metric) -> tuple[list[Block], list[_Indicator]]:
+    """Progression: one trend per herkomst group (totaal, behoud, instap) in one table and chart."""
+    scope, settings, level = figures.scope, figures.settings, metric.level
+    definition = metric.definition_nl(settings)
+    shown = figures.table(metric.name)
     follow = "mbo" if level == "vmbo" else "hbo/wo"
     all_graduates = level == "vmbo" and settings.progression_denominator == "all_graduates"
     table = Table([DIPLOMA_YEAR, Column("Herkomst", "text", 24),
                    Column("Gediplomeerden (noemer)" if all_graduates else f"Naar {follow} (noemer)", "count", 14),
                    Column(f"Naar {follow} techniek", "count", 12), *SHARE_COLUMNS])
     series, sentences, indicators = [], [], []
-    label = calculations.METRICS[calculations.metric_name("progression", level)].label_nl
+    label = metric.label_nl
     for group in GROUP_ORDER:
         rows = shown[shown["from_group"] == group].sort_values("school_year", kind="stable")
         start = len(table.rows)
         for _, row in rows.iterrows():
-            table.rows.append([nl.school_year(row["school_year"]), GROUP_NAMES[group], _count(row["enrolled"]), _count(row["technical"]),
+            table.rows.append([fmt.school_year(row["school_year"]), GROUP_NAMES[group], _count(row["enrolled"]), _count(row["technical"]),
                                _share(row["share"]), _share(row["ci_low"]), _share(row["ci_high"])])
         if len(table.rows) > start:
             series.append(ChartSeries(GROUP_NAMES[group], (start, len(table.rows)), 4, 5, 6))
         first, last = _ends(rows)
-        sentence = say.change_sentence(_progression_subject(level, group, settings, scope), _point(first), _point(last))
+        sentence = say.change_sentence(_progression_subject(metric, group, settings, scope), _point(first), _point(last))
         sentences.append(sentence)
         indicators.append(_Indicator(f"{label}: {GROUP_NAMES[group]}", _point(first), _point(last), sentence))
     chart = Chart("trend", f"{label} ({scope.name})", 0, tuple(series)) if series else None
-    return Block(label, sentences, table, chart, [definition]), indicators
+    return [Block(label, sentences, table, chart, [definition])], indicators
 
 
 def _destination_share(count: object, graduates: object, min_denominator: int) -> float:
@@ -308,11 +287,12 @@ def _destination_share(count: object, graduates: object, min_denominator: int) -
     return number / total
 
 
-def _destinations_block(figures: _Figures, level: str, definition: str) -> Block:
-    scope, rules = figures.scope, figures.rules
-    shown = figures.table("destinations", level)
+def _destinations_block(figures: _Figures, metric: registry.Metric) -> Block:
+    scope, rules, level = figures.scope, figures.rules, metric.level
+    definition = metric.definition_nl(figures.settings)
+    shown = figures.table(metric.name)
     rows = shown[shown["from_group"] == "totaal"].sort_values("school_year", kind="stable").reset_index(drop=True)
-    labels = nl.DESTINATION_LABELS
+    labels = fmt.DESTINATION_LABELS
     columns = [DIPLOMA_YEAR, Column("Gediplomeerden", "count", 13)]
     columns += [Column(label[:1].upper() + label[1:], "count", 11) for label in labels.values()]
     columns += [Column(f"{label[:1].upper() + label[1:]} (%)", "share", 11) for label in labels.values()]
@@ -320,8 +300,8 @@ def _destinations_block(figures: _Figures, level: str, definition: str) -> Block
     for _, row in rows.iterrows():
         counts = [_count(row[d]) for d in labels]
         shares = [_destination_share(row[d], row["graduates"], rules.min_share_denominator) for d in labels]
-        table.rows.append([nl.school_year(row["school_year"]), _count(row["graduates"]), *counts, *shares])
-    name = calculations.METRICS[calculations.metric_name("destinations", level)].label_nl
+        table.rows.append([fmt.school_year(row["school_year"]), _count(row["graduates"]), *counts, *shares])
+    name = metric.label_nl
     chart = None
     if table.rows:
         first_share = 2 + len(labels)
@@ -335,8 +315,8 @@ def _destinations_block(figures: _Figures, level: str, definition: str) -> Block
     else:
         last = rows.iloc[-1]
         share = _destination_share(last[target], last["graduates"], rules.min_share_denominator)
-        count_text = f"{nl.count(last[target])} van {nl.count(last['graduates'])} gediplomeerden"
-        sentence = say.level_sentence(subject, say.Point(nl.school_year(last["school_year"]), None if math.isnan(share) else share),
+        count_text = f"{fmt.count(last[target])} van {fmt.count(last['graduates'])} gediplomeerden"
+        sentence = say.level_sentence(subject, say.Point(fmt.school_year(last["school_year"]), None if math.isnan(share) else share),
                                       count_text)
     notes = [definition, "Percentages zijn aandelen van alle gediplomeerden van dat jaar; een bestemming met <5 leerlingen "
              "krijgt geen percentage."]
@@ -350,9 +330,9 @@ def _summary_block(indicators: list[_Indicator]) -> Block:
     for item in indicators:
         table.rows.append([
             item.label,
-            item.first.year if item.first else nl.HIDDEN,
+            item.first.year if item.first else fmt.HIDDEN,
             _share(item.first.share) if item.first else math.nan,
-            item.last.year if item.last else nl.HIDDEN,
+            item.last.year if item.last else fmt.HIDDEN,
             _share(item.last.share) if item.last else math.nan,
             say.overlap_label(item.first, item.last),
             say.verdict(item.first, item.last),
@@ -373,8 +353,8 @@ def _ambitions_block(con, scope: Scope, settings: MetricSettings, targets) -> Bl
         block.notes.append(f"De ambities konden niet worden getoond: {error}")
         return block
     if scope.school_id is not None:
-        evaluated = evaluated[evaluated["scope"].isin([scope.school_id, calculations.REGION_SCOPE])]
-        evaluated = evaluated.assign(_order=(evaluated["scope"] == calculations.REGION_SCOPE)).sort_values("_order", kind="stable")
+        evaluated = evaluated[evaluated["scope"].isin([scope.school_id, registry.REGION_SCOPE])]
+        evaluated = evaluated.assign(_order=(evaluated["scope"] == registry.REGION_SCOPE)).sort_values("_order", kind="stable")
     table = Table([Column("Indicator", "text", 34), Column("Regio of school", "text", 22), Column("Uitsplitsing", "text", 14),
                    Column("Nulmeting (jaar)", "text", 12), Column("Nulmeting", "share", 10), Column("Doeljaar", "text", 12),
                    Column("Streefwaarde", "share", 10), Column("Laatste jaar", "text", 12), Column("Laatste waarde", "share", 10),
@@ -382,18 +362,18 @@ def _ambitions_block(con, scope: Scope, settings: MetricSettings, targets) -> Bl
                    Column("Volgens de lijn nu", "share", 10), Column("Status", "text", 11),
                    Column("Nodig per jaar (procentpunt)", "points", 13), Column("Toelichting", "text", 40)])
     for _, row in evaluated.iterrows():
-        label = calculations.METRICS[row["metric"]].label_nl if row["metric"] in calculations.METRICS else str(row["metric"])
+        label = registry.METRICS[row["metric"]].label_nl if row["metric"] in registry.METRICS else str(row["metric"])
         table.rows.append([
-            label, str(row["scope_name"]), _split_label(row["split"]), str(row["baseline_year"]), _share(row["baseline_value"]),
-            str(row["target_year"]), _share(row["target_value"]), str(row["latest_year"] or nl.HIDDEN), _share(row["latest_value"]),
+            label, str(row["scope_name"]), registry.split_label(row["split"]), str(row["baseline_year"]), _share(row["baseline_value"]),
+            str(row["target_year"]), _share(row["target_value"]), str(row["latest_year"] or fmt.HIDDEN), _share(row["latest_value"]),
             _share(row["latest_ci_low"]), _share(row["latest_ci_high"]), _share(row["trajectory_value"]), str(row["status"]),
             _share(row["needed_per_year"]), str(row["note"] or ""),
         ])
-        split = _split_label(row["split"])
+        split = registry.split_label(row["split"])
         block.sentences.append(say.ambition_sentence(
             label[:1].lower() + label[1:] + (f", {split}" if split else ""), str(row["scope_name"]), str(row["baseline_year"]),
             _number(row["baseline_value"]), str(row["target_year"]), _number(row["target_value"]),
-            None if nl.is_missing(row["latest_year"]) else str(row["latest_year"]), _number(row["latest_value"]), str(row["status"])))
+            None if fmt.is_missing(row["latest_year"]) else str(row["latest_year"]), _number(row["latest_value"]), str(row["status"])))
     block.table = table
     if table.rows:
         block.chart = Chart("bars", "Ambities: laatste waarde, lijn en streefwaarde", 0, (
@@ -409,20 +389,6 @@ def _ambitions_block(con, scope: Scope, settings: MetricSettings, targets) -> Bl
     return block
 
 
-_SPLIT_LABELS = {"geslacht=V": "meisjes", "geslacht=M": "jongens", "geslacht=X": "geslacht anders/onbekend",
-                 "herkomst=techniek": "behoud (technisch profiel)", "herkomst=overig": "instap (ander profiel)"}
-
-
-def _split_label(split: object) -> str:
-    if nl.is_missing(split):
-        return ""
-    text = str(split)
-    if text in _SPLIT_LABELS:
-        return _SPLIT_LABELS[text]
-    field_name, _, value = text.partition("=")
-    return f"{field_name} {value}".strip()
-
-
 _KIND_LABELS = {"vo": "vo-inschrijvingen", "mbo": "mbo-inschrijvingen", "ho": "hbo/wo-inschrijvingen"}
 
 
@@ -432,20 +398,19 @@ def _file_name(path: object) -> str:
 
 
 def _year_range(first: object, last: object) -> str:
-    if nl.is_missing(first):
-        return nl.HIDDEN
-    if first == last or nl.is_missing(last):
-        return nl.school_year(first)
-    return f"{nl.school_year(first)} t/m {nl.school_year(last)}"
+    if fmt.is_missing(first):
+        return fmt.HIDDEN
+    if first == last or fmt.is_missing(last):
+        return fmt.school_year(first)
+    return f"{fmt.school_year(first)} t/m {fmt.school_year(last)}"
 
 
 def _methods_section(con, settings: MetricSettings, rules: suppression.SuppressionRules, scope: Scope) -> Section:
     section = Section("Methode", "Methode en bronnen", "Hoe de cijfers in dit rapport zijn berekend, uit welke bestanden, "
                       "en hoe kleine aantallen zijn afgeschermd. Deze tekst kan als methodeparagraaf worden overgenomen.")
-    names = [calculations.metric_name(kind, level) for kind in ("inflow", "progression", "destinations") for level in calculations.LEVELS]
     definitions = Table([Column("Indicator", "text", 34), Column("Definitie", "text", 100)])
-    for name in names:
-        definitions.rows.append([calculations.METRICS[name].label_nl, calculations.METRICS[name].definition_nl(settings)])
+    for metric in _report_metrics():
+        definitions.rows.append([metric.label_nl, metric.definition_nl(settings)])
     section.blocks.append(Block("Definities", table=definitions, notes=[
         "Alle aantallen zijn unieke leerlingen, geteld op de inschrijving van 1 oktober (teldatum). Een schooljaar loopt van "
         "1 augustus tot en met 31 juli."]))
@@ -461,9 +426,9 @@ def _methods_section(con, settings: MetricSettings, rules: suppression.Suppressi
     source_table = Table([Column("Bestand", "text", 40), Column("Soort", "text", 20), Column("Geladen op", "text", 16),
                           Column("Scholen of instellingen", "text", 36), Column("Schooljaren", "text", 24)])
     for _, file_name, kind, loaded_at, schools, first, last in sources:
-        loaded = loaded_at.strftime("%d-%m-%Y") if isinstance(loaded_at, dt.datetime | dt.date) else nl.HIDDEN
-        source_table.rows.append([_file_name(file_name), _KIND_LABELS.get(str(kind), str(kind or nl.HIDDEN)), loaded,
-                                  str(schools or nl.HIDDEN), _year_range(first, last)])
+        loaded = loaded_at.strftime("%d-%m-%Y") if isinstance(loaded_at, dt.datetime | dt.date) else fmt.HIDDEN
+        source_table.rows.append([_file_name(file_name), _KIND_LABELS.get(str(kind), str(kind or fmt.HIDDEN)), loaded,
+                                  str(schools or fmt.HIDDEN), _year_range(first, last)])
     school_table = Table([Column("Vestigingscode", "text", 14), Column("School", "text", 50)])
     known = calculations.school_names(con)
     for school_id in _school_ids(con):
@@ -476,17 +441,23 @@ def _methods_section(con, settings: MetricSettings, rules: suppression.Suppressi
     section.blocks.append(Block("Databronnen", table=source_table if sources else None, notes=source_notes))
     section.blocks.append(Block("Scholen in dit rapport", table=school_table))
     section.blocks.append(Block("Privacy: kleine aantallen", notes=[
-        nl.suppression_note(rules.min_count, rules.min_share_denominator),
+        fmt.suppression_note(rules.min_count, rules.min_share_denominator),
         "Een afgeschermd aantal van 5 of meer (alleen verborgen om terugrekenen te voorkomen) blijft leeg. Er staan geen "
         "gegevens van individuele leerlingen in dit rapport; leerlingnummers zijn bij het laden vervangen door een sleutelcode.",
     ]))
     section.blocks.append(Block("Onzekerheid", notes=[
         f"Bij elk percentage staat een 95%-betrouwbaarheidsinterval volgens de methode van Wilson (score-interval, z = "
-        f"{nl.number(Z_95, 2)}). Het interval geeft aan hoe groot het toeval kan zijn bij deze aantallen leerlingen.",
+        f"{fmt.number(Z_95, 2)}). Het interval geeft aan hoe groot het toeval kan zijn bij deze aantallen leerlingen.",
         "Een verandering tussen twee jaren heet in dit rapport alleen een stijging of daling als de 95%-intervallen van die "
         "jaren elkaar niet overlappen; anders staat er dat het verschil binnen de onzekerheidsmarge valt.",
     ]))
     return section
+
+
+def _report_metrics() -> list[registry.Metric]:
+    """The declared figures in the report, by chapter and then in declaration order."""
+    themes = ("instroom", "doorstroom", "bestemming")
+    return sorted((m for m in registry.METRICS.values() if m.in_report), key=lambda m: themes.index(m.theme))
 
 
 def report_content(con: duckdb.DuckDBPyConnection, school_id: str | None = None, baseline_year: int | None = None,
@@ -505,7 +476,7 @@ def report_content(con: duckdb.DuckDBPyConnection, school_id: str | None = None,
     first = int(baseline_year) if baseline_year is not None else years[0]
     last = int(latest_year) if latest_year is not None else years[-1]
     if first > last:
-        raise UserError(f"Het jaar van de nulmeting ({nl.school_year(first)}) ligt na het laatste jaar ({nl.school_year(last)}).")
+        raise UserError(f"Het jaar van de nulmeting ({fmt.school_year(first)}) ligt na het laatste jaar ({fmt.school_year(last)}).")
     if school_id is not None:
         school_id = str(school_id).strip().upper()
         if school_id not in _school_ids(con):
@@ -514,26 +485,25 @@ def report_content(con: duckdb.DuckDBPyConnection, school_id: str | None = None,
     else:
         scope = Scope(None, calculations.REGION_NAME)
     figures = _Figures(con, scope, (first, last), settings, rules)
-    definitions = {name: definition.definition_nl(settings) for name, definition in calculations.METRICS.items()}
-
-    inflow_blocks, indicators = _inflow_blocks(figures, definitions)
-    progression_blocks = []
-    for level in calculations.LEVELS:
-        block, found = _progression_block(figures, level, definitions[calculations.metric_name("progression", level)])
-        progression_blocks.append(block)
-        indicators += found if level == "vmbo" else found[:1]
-    destination_blocks = [_destinations_block(figures, level, definitions[calculations.metric_name("destinations", level)])
-                          for level in calculations.LEVELS]
-    period = f"{nl.school_year(first)} tot en met {nl.school_year(last)}"
+    blocks: dict[str, list[Block]] = {theme: [] for theme in ("instroom", "doorstroom", "bestemming")}
+    indicators: list[_Indicator] = []
+    for metric in _report_metrics():
+        if metric.unit == "aantal":
+            blocks[metric.theme].append(_destinations_block(figures, metric))
+            continue
+        found_blocks, found = _grouped_share_block(figures, metric) if metric.headline_rows else _share_blocks(figures, metric)
+        blocks[metric.theme] += found_blocks
+        indicators += found
+    period = f"{fmt.school_year(first)} tot en met {fmt.school_year(last)}"
     sections = [
-        Section("Overzicht", "Overzicht", f"Nulmeting ({nl.school_year(first)}) en ontwikkeling tot en met {nl.school_year(last)}, "
+        Section("Overzicht", "Overzicht", f"Nulmeting ({fmt.school_year(first)}) en ontwikkeling tot en met {fmt.school_year(last)}, "
                 f"{scope.phrase}. Elke zin hieronder staat in de tabel ernaast; de zinnen kunnen zo worden overgenomen.",
                 [_summary_block(indicators)]),
-        Section("Instroom", "Instroom in techniek", f"Leerlingen die voor een technisch profiel kiezen, {period}.", inflow_blocks),
+        Section("Instroom", "Instroom in techniek", f"Leerlingen die voor een technisch profiel kiezen, {period}.", blocks["instroom"]),
         Section("Doorstroom", "Doorstroom naar technisch vervolgonderwijs",
-                "Van de gediplomeerden die doorstudeerden: het aandeel in een technische opleiding, per diplomajaar.", progression_blocks),
+                "Van de gediplomeerden die doorstudeerden: het aandeel in een technische opleiding, per diplomajaar.", blocks["doorstroom"]),
         Section("Bestemming", "Bestemming van de gediplomeerden",
-                "Waar de gediplomeerden het schooljaar na hun diploma staan ingeschreven, per diplomajaar.", destination_blocks),
+                "Waar de gediplomeerden het schooljaar na hun diploma staan ingeschreven, per diplomajaar.", blocks["bestemming"]),
         Section("Ambities", "Ambities", "De streefwaarden van de regio en de scholen naast de gerealiseerde cijfers.",
                 [_ambitions_block(con, scope, settings, targets)]),
         _methods_section(con, settings, rules, scope),
@@ -549,25 +519,23 @@ def report_content(con: duckdb.DuckDBPyConnection, school_id: str | None = None,
 # --------------------------------------------------------------------------------------------
 
 
-def build_report(con: duckdb.DuckDBPyConnection, fmt: str = "xlsx", school_id: str | None = None, baseline_year: int | None = None,
+def build_report(con: duckdb.DuckDBPyConnection, file_format: str = "xlsx", school_id: str | None = None, baseline_year: int | None = None,
                  latest_year: int | None = None, settings: MetricSettings | None = None, *, targets=None,
                  rules: suppression.SuppressionRules | None = None) -> bytes:
-    """The report as the bytes of an .xlsx, .html or .docx file (fmt 'xlsx' | 'html' | 'docx')."""
-    from sto_metrics.report import render
-
-    if fmt not in FORMATS:
-        raise UserError(f"Onbekend rapportformaat {fmt!r}; kies xlsx, html of docx.")
+    """The report as the bytes of an .xlsx, .html or .docx file (file_format 'xlsx' | 'html' | 'docx')."""
+    if file_format not in FORMATS:
+        raise UserError(f"Onbekend rapportformaat {file_format!r}; kies xlsx, html of docx.")
     content = report_content(con, school_id, baseline_year, latest_year, settings, rules, targets)
-    return render.render(content, fmt)
+    return render(content, file_format)
 
 
-def render(content: Report, fmt: str) -> bytes:
+def render(content: Report, file_format: str) -> bytes:
     """An already gathered report as file bytes (the page gathers once and offers all three formats)."""
-    from sto_metrics.report import render
+    from sto_metrics.report import render as renderers  # local: rendering pulls in the office-file libraries
 
-    if fmt not in FORMATS:
-        raise UserError(f"Onbekend rapportformaat {fmt!r}; kies xlsx, html of docx.")
-    return render.render(content, fmt)
+    if file_format not in FORMATS:
+        raise UserError(f"Onbekend rapportformaat {file_format!r}; kies xlsx, html of docx.")
+    return renderers.render(content, file_format)
 
 
 def file_name(report_format: str, school_id: str | None = None, baseline_year: int | None = None,

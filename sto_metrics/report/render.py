@@ -13,7 +13,7 @@ import html
 import io
 import math
 
-from sto_metrics.presentation import formatting as nl
+from sto_metrics.presentation import formatting as fmt
 from sto_metrics.presentation import tabular
 from sto_metrics.report.charts import chart_png
 
@@ -27,15 +27,15 @@ def inert(text: object) -> str:
     return tabular.safe_text(str(text))
 
 
-def render(report, fmt: str) -> bytes:
+def render(report, file_format: str) -> bytes:
     """The report as file bytes in 'xlsx', 'html' or 'docx'."""
-    if fmt == "xlsx":
+    if file_format == "xlsx":
         return render_xlsx(report)
-    if fmt == "html":
+    if file_format == "html":
         return render_html(report)
-    if fmt == "docx":
+    if file_format == "docx":
         return render_docx(report)
-    raise ValueError(fmt)
+    raise ValueError(file_format)
 
 
 def _is_hidden(value: object) -> bool:
@@ -45,17 +45,17 @@ def _is_hidden(value: object) -> bool:
 def cell_text(value: object, kind: str) -> str:
     """How a cell reads in the .html and .docx (Dutch notation; '–' for hidden)."""
     if kind == "share":
-        return nl.percent(value)
+        return fmt.percent(value)
     if kind == "points":
-        number = nl.numeric(value)
+        number = fmt.numeric(value)
         if number is None:
-            return nl.HIDDEN
+            return fmt.HIDDEN
         # A leading '+' or '-' would make the text a formula when pasted into Excel: say it in words.
-        amount = nl.number(abs(number) * 100, 1)
+        amount = fmt.number(abs(number) * 100, 1)
         return f"{amount} omhoog" if number > 0 else (f"{amount} omlaag" if number < 0 else amount)
     if kind == "count":
-        return nl.count(value)
-    return inert(nl.HIDDEN if _is_hidden(value) else value)
+        return fmt.count(value)
+    return inert(fmt.HIDDEN if _is_hidden(value) else value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def _xlsx_cell(sheet, row: int, column: int, value: object, kind: str, formats) 
     elif kind in ("share", "points", "count"):
         sheet.write_number(row, column, float(value) if kind != "count" else int(value), formats[kind])
     else:
-        sheet.write_string(row, column, inert(nl.HIDDEN if _is_hidden(value) else value), formats["text"])
+        sheet.write_string(row, column, inert(fmt.HIDDEN if _is_hidden(value) else value), formats["text"])
 
 
 _XLSX_COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7"]
@@ -194,7 +194,7 @@ def _xlsx_chart(workbook, sheet_name: str, block, first_data_row: int):
                 rows = block.table.rows[series.rows[0]:series.rows[1]]
                 plus, minus = [], []
                 for cells in rows:
-                    share, low, high = (nl.numeric(cells[i]) for i in (series.value_column, series.low_column, series.high_column))
+                    share, low, high = (fmt.numeric(cells[i]) for i in (series.value_column, series.low_column, series.high_column))
                     plus.append(0 if share is None or high is None else round(high - share, 6))
                     minus.append(0 if share is None or low is None else round(share - low, 6))
                 entry["y_error_bars"] = {"type": "custom", "plus_values": plus, "minus_values": minus,

@@ -27,3 +27,11 @@ FROM load_log l LEFT JOIN load_scope s ON s.load_id = l.load_id
 WHERE l.replaced_by IS NULL
 GROUP BY l.load_id, l.file_name, l.kind, l.loaded_at
 ORDER BY l.kind, l.file_name, l.load_id;
+
+-- name: school_names
+-- Every known school location with its name (from the reference table and the loaded exports).
+SELECT school_id, name FROM school;
+
+-- name: database_check
+-- Fails unless the database has this program's tables (a quick check before reading figures).
+SELECT 1 FROM vo_enrolment LIMIT 1;

@@ -243,3 +243,56 @@ SELECT school_id, stage2, stage3, stage4, count(*)::BIGINT AS pupils
 FROM staged
 GROUP BY ALL
 ORDER BY ALL NULLS FIRST;
+
+-- name: retention_counts
+-- Profielbehoud vmbo leerjaar 3 -> 4: pupils whose chosen vo record in Y is vmbo leerjaar 3 with a profile that is
+-- technical under some setting, and whose chosen record in Y+1 is vmbo leerjaar 4 with a known profile; by profile
+-- class in Y (class_from) and in Y+1 (class_to), for the region and per school of the Y record. Only years Y whose
+-- Y+1 has vo enrolments. The population filter applies to the Y record.
+-- Columns: school_year, school_id (NULL = region), class_from ('core' | 'extra'), class_to, pupils.
+WITH followed_years AS (
+    SELECT DISTINCT school_year - 1 AS cohort_year FROM vo_enrolment
+),
+candidate AS (
+    SELECT r.*
+    FROM vo_enrolment r
+    JOIN followed_years f ON f.cohort_year = r.school_year
+    WHERE r.education_type = 'vmbo' AND r.leerjaar = 3
+      AND in_population(r.leerweg, r.gender, r.school_id, r.school_year,
+                        $leerwegen::VARCHAR[], $genders::VARCHAR[], $school_ids::VARCHAR[], $school_years::INTEGER[])
+),
+start_record AS (
+    SELECT
+        c.pupil_hash, c.school_year, c.school_id,
+        profile_class(p.code, p.level, p.technical, p.is_dp, p.contains_nt, p.contains_n) AS class_from
+    FROM candidate c
+    LEFT JOIN ref_profile p ON p.code = c.profile_code AND p.level IN ('vmbo', 'vmbo_tl')
+    WHERE is_chosen_vo_record(c.pupil_hash, c.school_year, c.leerjaar, c.school_id)
+),
+next_candidate AS (
+    SELECT r.*
+    FROM vo_enrolment r
+    SEMI JOIN start_record s ON s.pupil_hash = r.pupil_hash AND s.school_year = r.school_year - 1
+    WHERE r.education_type = 'vmbo' AND r.leerjaar = 4
+),
+next_record AS (
+    SELECT
+        n.pupil_hash, n.school_year - 1 AS cohort_year,
+        profile_class(p.code, p.level, p.technical, p.is_dp, p.contains_nt, p.contains_n) AS class_to
+    FROM next_candidate n
+    LEFT JOIN ref_profile p ON p.code = n.profile_code AND p.level IN ('vmbo', 'vmbo_tl')
+    WHERE is_chosen_vo_record(n.pupil_hash, n.school_year, n.leerjaar, n.school_id)
+),
+followed AS (
+    SELECT s.school_year, s.school_id, s.class_from, x.class_to
+    FROM start_record s
+    JOIN next_record x ON x.pupil_hash = s.pupil_hash AND x.cohort_year = s.school_year
+    WHERE s.class_from IN ('core', 'extra') AND x.class_to <> 'unknown'
+)
+SELECT
+    school_year::INTEGER AS school_year,
+    CASE WHEN grouping(school_id) = 0 THEN school_id END AS school_id,
+    class_from, class_to, count(*)::BIGINT AS pupils
+FROM followed
+GROUP BY GROUPING SETS ((school_year, class_from, class_to), (school_year, school_id, class_from, class_to))
+ORDER BY school_year, school_id NULLS FIRST, class_from, class_to;

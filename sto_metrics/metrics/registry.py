@@ -1,0 +1,313 @@
+"""Every published figure, declared once (MetricFlow-style): what it is, how it is computed and how it may be shown.
+
+A declaration names the figure's Dutch label and definition (under the settings in force), its unit and
+level, the named SQL query that counts it, the columns it publishes, which of them are counts and which
+form its share, the scopes and breakdowns it allows, whether ambitions may target it, and where the
+dashboard shows it. The command line, the pages, the report, the ambitions, the privacy gate, the docs
+and the benchmark all read these declarations; adding a figure is one SQL query, one declaration here
+and one page section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sto_metrics.metrics import calculations
+from sto_metrics.settings import MetricSettings
+
+REGION_SCOPE = "regio"
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A way to split a figure: the values of one column of its table, each with a Dutch label.
+
+    `request` is the `split` argument that produces the rows (None: the rows are in every table of the
+    figure, such as the herkomst rows of progression).
+    """
+
+    name: str  # as written in the ambitions file and on the command line: 'geslacht', 'leerweg', 'herkomst'
+    label_nl: str
+    column: str
+    values: dict[str, str]  # value -> Dutch label
+    request: str | None = None
+
+
+GENDER = Breakdown("geslacht", "Geslacht", "split", {"M": "jongens", "V": "meisjes", "X": "anders/onbekend"}, request="geslacht")
+LEERWEG = Breakdown("leerweg", "Leerweg", "split", {"BB": "BB", "KB": "KB", "GL": "GL", "TL": "TL"}, request="leerweg")
+HAVO_VWO = Breakdown("leerweg", "Onderwijssoort", "split", {"havo": "havo", "vwo": "vwo"}, request="leerweg")
+ORIGIN = Breakdown("herkomst", "Herkomst", "from_group", {"techniek": "behoud (technisch profiel)", "overig": "instap (ander profiel)"})
+# The one map from a split value to its Dutch label (tables, charts, ambitions, the report).
+SPLIT_VALUE_LABELS: dict[str, str] = {value: label for b in (GENDER, LEERWEG, HAVO_VWO, ORIGIN) for value, label in b.values.items()}
+
+
+def split_label(split: str) -> str:
+    """An ambition's split as words: 'geslacht=V' -> 'meisjes', 'leerweg=BB' -> 'leerweg BB'; '' -> ''."""
+    field_name, _, value = str(split or "").partition("=")
+    if not value:
+        return ""
+    label = SPLIT_VALUE_LABELS.get(value, value)
+    return label if label != value else f"{field_name} {value}"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One published figure."""
+
+    name: str  # 'inflow_vmbo'
+    family: str  # the command and table shape it shares with its other level: 'inflow'
+    level: str  # 'vmbo' | 'havo-vwo'
+    label_nl: str
+    unit: str  # 'aandeel' (a share 0..1 with its counts beside it) or 'aantal'
+    query: str  # the named query in sql/metrics.sql with its exact counts
+    compute: Callable | None  # calculations function: (con, metric, by, split, settings, population) -> exact table
+    cells: str  # the privacy layer's cell model for its counts (figures sharing one protect each other)
+    columns: tuple[str, ...]  # published columns, in order (docs/command-line.md)
+    count_columns: tuple[str, ...]
+    definition: Callable[[MetricSettings], str]
+    subject_nl: Callable[[MetricSettings], str]  # 'het aandeel ... met een technisch profiel', for sentences
+    numerator: str | None = None
+    denominator: str | None = None
+    scopes: tuple[str, ...] = ("regio", "school")
+    breakdowns: tuple[Breakdown, ...] = ()
+    headline_rows: dict[str, str] = field(default_factory=dict)  # the rows that carry the figure itself
+    ambition: bool = False  # may an ambition target it?
+    pages: tuple[str, ...] = ()  # the dashboard pages (pages/*.py stems) that show it
+    in_report: bool = True
+    column_labels_nl: dict[str, str] = field(default_factory=dict)  # Dutch headers of its count columns in tables
+    theme: str = "instroom"  # the report chapter it belongs to: 'instroom', 'doorstroom' or 'bestemming'
+    report_breakdowns: tuple[tuple[str, str], ...] = ()  # (breakdown, value) shown as a figure of its own in the report
+
+    def definition_nl(self, settings: MetricSettings | None = None) -> str:
+        """The Dutch definition under the settings in force (default settings if none given)."""
+        return self.definition(settings or MetricSettings())
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The `split` arguments this figure accepts besides None."""
+        return tuple(dict.fromkeys(b.request for b in self.breakdowns if b.request))
+
+    def breakdown(self, name: str) -> Breakdown:
+        """The breakdown called `name` ('geslacht', 'leerweg', 'herkomst'); KeyError when the figure has none."""
+        for candidate in self.breakdowns:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(f"{self.name} has no breakdown {name!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Definition texts (Dutch, shown beside every figure)
+# --------------------------------------------------------------------------------------------
+
+
+def _vmbo_technical_text(settings: MetricSettings) -> str:
+    profiles = "BWI, PIE, MVI, M&T, MaT" + (" en D&P" if settings.dp_technical else "")
+    dp = "D&P telt mee als technisch (regio-instelling)" if settings.dp_technical else "D&P telt niet mee (zoals de Techniekpact-monitor)"
+    return (
+        f"Technisch zijn de profielen die in de referentietabel als technisch staan (standaard {profiles}) "
+        f"en in de theoretische leerweg de sector techniek; {dp}."
+    )
+
+
+def _havo_vwo_technical_text(settings: MetricSettings) -> str:
+    if settings.havo_vwo_technical == "n":
+        return "Technisch is elk profiel met een N (NT, NG en combinaties daarmee), zoals de Techniekpact-monitor."
+    return "Technisch is een profiel dat NT bevat (ook NT/NG), zoals het CBS; NG alleen telt niet mee."
+
+
+def _inflow_vmbo(settings: MetricSettings) -> str:
+    return (
+        "Instroom techniek vmbo: van de leerlingen in leerjaar 3 van het vmbo (BB, KB, GL, TL) op 1 oktober "
+        "met een bekend profiel (of, in TL, sector), het aandeel met een technisch profiel. "
+        f"{_vmbo_technical_text(settings)} Leerlingen zonder of met een onbekend profiel tellen niet mee in de noemer; "
+        "hun aantal staat ernaast (profiel onbekend). Een leerling die leerjaar 3 overdoet, telt in beide jaren mee. "
+        "Staat een leerling op twee scholen, dan telt de inschrijving met het hoogste leerjaar (daarna de laagste vestigingscode)."
+    )
+
+
+def _inflow_havo_vwo(settings: MetricSettings) -> str:
+    return (
+        "Instroom techniek havo/vwo: van de leerlingen in leerjaar 4 van havo of vwo op 1 oktober met een bekend profiel, "
+        f"het aandeel met een technisch profiel. {_havo_vwo_technical_text(settings)} Leerlingen zonder of met een onbekend "
+        "profiel tellen niet mee in de noemer; hun aantal staat ernaast (profiel onbekend)."
+    )
+
+
+_DESTINATION_TEXT = (
+    "De bestemming is de inschrijving op 1 oktober van het volgende schooljaar; staat iemand op meer plekken, dan geldt "
+    "ho boven mbo boven vo (zoals CBS en DUO). Een opleiding telt als technisch als de sector dat volgens de referentietabel is; "
+    "bij twee opleidingen op hetzelfde niveau is één technische genoeg. 'Niet gevonden' betekent: in geen van de geladen "
+    "bestanden van dat jaar, niet 'gestopt'. Een cohort verschijnt pas als er mbo- of ho-gegevens van het volgende jaar zijn geladen."
+)
+
+
+def _destinations_vmbo(settings: MetricSettings) -> str:
+    return (
+        "Bestemming gediplomeerden vmbo: de leerlingen die aan het eind van het schooljaar hun vmbo-diploma haalden, "
+        f"naar waar zij het jaar erna staan ingeschreven. {_DESTINATION_TEXT} Herkomst 'techniek' = technisch profiel; "
+        f"'overig' = ander of onbekend profiel. {_vmbo_technical_text(settings)}"
+    )
+
+
+def _destinations_havo_vwo(settings: MetricSettings) -> str:
+    return (
+        "Bestemming gediplomeerden havo/vwo: de leerlingen die aan het eind van het schooljaar hun havo- of vwo-diploma haalden, "
+        f"naar waar zij het jaar erna staan ingeschreven. {_DESTINATION_TEXT} Herkomst 'techniek' = technisch profiel; "
+        f"'overig' = ander of onbekend profiel. {_havo_vwo_technical_text(settings)}"
+    )
+
+
+def _progression_vmbo(settings: MetricSettings) -> str:
+    if settings.progression_denominator == "all_graduates":
+        base = (
+            "Doorstroom vmbo naar mbo techniek (alle gediplomeerden): van alle vmbo-gediplomeerden van het schooljaar, "
+            "het aandeel dat het jaar erna in een technische mbo-opleiding staat (wie naar het ho gaat telt als niet-technisch mbo)."
+        )
+    else:
+        base = (
+            "Doorstroom vmbo naar mbo techniek (Techniekpact-definitie): van de vmbo-gediplomeerden van het schooljaar die "
+            "het jaar erna in het mbo staan ingeschreven, het aandeel in een technische mbo-opleiding."
+        )
+    return (
+        f"{base} 'Behoud' (herkomst techniek) = leerlingen met een technisch profiel; 'instap' (herkomst overig) = "
+        f"leerlingen met een ander of onbekend profiel. {_vmbo_technical_text(settings)} {_DESTINATION_TEXT}"
+    )
+
+
+def _progression_havo_vwo(settings: MetricSettings) -> str:
+    return (
+        "Doorstroom havo/vwo naar ho techniek: van de havo- en vwo-gediplomeerden van het schooljaar die het jaar erna "
+        "in het hbo of wo staan ingeschreven, het aandeel in een technische opleiding (CROHO-sector techniek). "
+        f"Uitgesplitst naar technisch en ander profiel: {_havo_vwo_technical_text(settings)} {_DESTINATION_TEXT}"
+    )
+
+
+def _retention_vmbo(settings: MetricSettings) -> str:
+    return (
+        "Profielbehoud vmbo (leerjaar 3 naar 4): van de leerlingen die in leerjaar 3 van het vmbo een technisch profiel hadden "
+        "en een jaar later in leerjaar 4 staan met een bekend profiel, het aandeel dat dan nog een technisch profiel heeft. "
+        f"Het profiel komt uit de inschrijving van 1 oktober van elk jaar (zoals bij de instroom). {_vmbo_technical_text(settings)} "
+        "Wie een jaar later niet in leerjaar 4 staat (blijft zitten, vertrekt, of niet in de gegevens) of geen bekend profiel heeft, "
+        "telt niet mee. De school is die van leerjaar 3. Een jaar verschijnt pas als de vo-gegevens van het jaar erna zijn geladen."
+    )
+
+
+def _cohort_flow(settings: MetricSettings) -> str:
+    return (
+        "Cohortstroom: de leerlingen in vmbo-leerjaar 2 in het startjaar, gevolgd naar leerjaar 3 een jaar later "
+        "(technisch profiel, ander profiel, elders), het diploma twee jaar later (technisch, ander profiel, nog geen diploma) "
+        f"en de bestemming drie jaar later. {_vmbo_technical_text(settings)} Een stap verschijnt alleen als de gegevens "
+        "van dat jaar zijn geladen. Kleine stromen zijn afgeschermd."
+    )
+
+
+def _progression_subject_vmbo(settings: MetricSettings) -> str:
+    if settings.progression_denominator == "all_graduates":
+        return "het aandeel vmbo-gediplomeerden{who} dat het jaar erna in een technische mbo-opleiding stond"
+    return "het aandeel in een technische opleiding onder vmbo-gediplomeerden{who} die naar het mbo gingen"
+
+
+def _constant(text: str) -> Callable[[MetricSettings], str]:
+    return lambda _settings: text
+
+
+# --------------------------------------------------------------------------------------------
+# The declarations
+# --------------------------------------------------------------------------------------------
+
+_INFLOW = dict(
+    family="inflow", unit="aandeel", query="inflow_counts", compute=calculations.inflow, cells="inflow",
+    columns=tuple(calculations.INFLOW_COLUMNS), count_columns=("pupils", "technical", "unknown_profile"),
+    numerator="technical", denominator="pupils", ambition=True, pages=("overzicht", "instroom", "mijn_school"),
+    column_labels_nl={"pupils": "Leerlingen met bekend profiel", "technical": "Met technisch profiel", "unknown_profile": "Profiel onbekend"},
+)
+_DESTINATIONS = dict(
+    family="destinations", unit="aantal", query="destination_counts", compute=calculations.destinations, cells="destinations",
+    columns=tuple(calculations.DESTINATION_COLUMNS), count_columns=("graduates", *calculations.DESTINATIONS),
+    breakdowns=(ORIGIN,), headline_rows={"from_group": "totaal"}, pages=("doorstroom", "mijn_school"), theme="bestemming",
+)
+_PROGRESSION = dict(
+    family="progression", unit="aandeel", query="destination_counts", compute=calculations.progression, cells="destinations",
+    columns=tuple(calculations.PROGRESSION_COLUMNS), count_columns=("enrolled", "technical"), numerator="technical",
+    denominator="enrolled", breakdowns=(ORIGIN,), headline_rows={"from_group": "totaal"}, ambition=True,
+    pages=("overzicht", "doorstroom", "mijn_school"), theme="doorstroom",
+)
+
+METRICS: dict[str, Metric] = {
+    metric.name: metric
+    for metric in [
+        Metric("inflow_vmbo", level="vmbo", label_nl="Instroom techniek vmbo (leerjaar 3)", definition=_inflow_vmbo,
+               subject_nl=_constant("het aandeel vmbo-leerlingen in leerjaar 3 met een technisch profiel"),
+               breakdowns=(GENDER, LEERWEG), report_breakdowns=(("geslacht", "V"),), **_INFLOW),
+        Metric("inflow_havo_vwo", level="havo-vwo", label_nl="Instroom techniek havo/vwo (leerjaar 4)", definition=_inflow_havo_vwo,
+               subject_nl=_constant("het aandeel havo/vwo-leerlingen in leerjaar 4 met een technisch profiel"),
+               breakdowns=(GENDER, HAVO_VWO), **_INFLOW),
+        Metric("destinations_vmbo", level="vmbo", label_nl="Bestemming vmbo-gediplomeerden", definition=_destinations_vmbo,
+               subject_nl=_constant("het aandeel vmbo-gediplomeerden dat het jaar erna in een technische mbo-opleiding stond"),
+               **_DESTINATIONS),
+        Metric("destinations_havo_vwo", level="havo-vwo", label_nl="Bestemming havo/vwo-gediplomeerden", definition=_destinations_havo_vwo,
+               subject_nl=_constant("het aandeel havo/vwo-gediplomeerden dat het jaar erna in een technische hbo- of wo-opleiding stond"),
+               **_DESTINATIONS),
+        Metric("progression_vmbo", level="vmbo", label_nl="Doorstroom vmbo naar mbo techniek", definition=_progression_vmbo,
+               subject_nl=_progression_subject_vmbo, **_PROGRESSION),
+        Metric("progression_havo_vwo", level="havo-vwo", label_nl="Doorstroom havo/vwo naar ho techniek", definition=_progression_havo_vwo,
+               subject_nl=_constant("het aandeel in een technische hbo/wo-opleiding onder havo/vwo-gediplomeerden{who} die gingen studeren"),
+               **_PROGRESSION),
+        Metric("retention_vmbo", family="retention", level="vmbo", label_nl="Profielbehoud techniek vmbo (leerjaar 3 naar 4)",
+               unit="aandeel", query="retention_counts", compute=calculations.retention, cells="retention",
+               columns=tuple(calculations.RETENTION_COLUMNS), count_columns=("pupils", "retained"), numerator="retained",
+               denominator="pupils", definition=_retention_vmbo, ambition=True, pages=("instroom", "mijn_school"),
+               column_labels_nl={"pupils": "Technisch in leerjaar 3 (noemer)", "retained": "Nog technisch in leerjaar 4"},
+               subject_nl=_constant("het aandeel vmbo-leerlingen met een technisch profiel in leerjaar 3 dat in leerjaar 4 nog een technisch profiel had")),
+        Metric("cohort_flow", family="cohort_flow", level="vmbo", label_nl="Cohortstroom vmbo (leerjaar 2 tot bestemming)",
+               unit="aantal", query="cohort_flow_paths", compute=None, cells="cohort_flow", columns=("source", "target", "pupils"),
+               count_columns=("pupils",), definition=_cohort_flow, subject_nl=_constant("de cohortstroom"), scopes=("regio",),
+               pages=("doorstroom",), in_report=False),
+    ]
+}
+LEVELS: tuple[str, ...] = ("vmbo", "havo-vwo")
+
+# Each family with a table is a command of its own (docs/command-line.md); this is its --help line.
+FAMILY_HELP_NL = {
+    "inflow": "instroom in een technisch profiel",
+    "destinations": "bestemming van gediplomeerden",
+    "progression": "doorstroom naar technisch mbo/ho",
+    "retention": "profielbehoud techniek vmbo, leerjaar 3 naar 4",
+}
+
+
+def get(name: str) -> Metric:
+    """The declaration called `name`; a ValueError naming the known ones otherwise."""
+    try:
+        return METRICS[name]
+    except KeyError:
+        raise ValueError(f"unknown metric {name!r}; declared: {', '.join(METRICS)}") from None
+
+
+def of(family: str, level: str) -> Metric:
+    """The declaration of `family` ('inflow', 'destinations', 'progression', 'retention') at `level`."""
+    for metric in METRICS.values():
+        if metric.family == family and metric.level == level:
+            return metric
+    raise ValueError(f"no {family!r} metric at level {level!r}")
+
+
+def families() -> list[str]:
+    """The figure families with a command of their own, in declaration order."""
+    return list(dict.fromkeys(m.family for m in METRICS.values() if m.compute is not None))
+
+
+def levels(family: str) -> list[str]:
+    """The levels at which `family` is declared."""
+    return [m.level for m in METRICS.values() if m.family == family]
+
+
+def ambition_metrics() -> dict[str, Metric]:
+    """The figures an ambition may target."""
+    return {name: metric for name, metric in METRICS.items() if metric.ambition}
+
+
+def on_page(page: str) -> list[Metric]:
+    """The figures a dashboard page (pages/<page>.py) shows."""
+    return [metric for metric in METRICS.values() if page in metric.pages]
