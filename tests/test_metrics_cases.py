@@ -1,4 +1,4 @@
-"""Hand-computed cases for every metric and every edge case of spec/calculations.md."""
+"""Hand-computed cases for every metric and every edge case of docs/metrics.md."""
 
 import math
 
