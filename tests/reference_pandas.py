@@ -1,4 +1,4 @@
-"""An independent pandas implementation of the metrics, written from spec/metrics.md.
+"""An independent pandas implementation of the metrics, written from docs/metrics.md.
 
 It reads the canonical tables and recomputes inflow, destinations and progression without the
 engine's SQL, so that the two can be compared row for row.

@@ -1,4 +1,4 @@
-"""The engine API answers with exactly the interface.md columns."""
+"""The engine API answers with exactly the output columns of docs/command-line.md."""
 
 from sto_metrics.metrics import calculations
 

@@ -1,4 +1,4 @@
-"""`python -m sto_metrics`: the scriptable face of the engine (spec/interface.md)."""
+"""`python -m sto_metrics`: the scriptable face of the engine (docs/command-line.md)."""
 
 from __future__ import annotations
 

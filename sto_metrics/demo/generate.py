@@ -1,4 +1,4 @@
-"""Synthetic demo region: vo, mbo and ho enrolment exports (spec/interface.md, `demo`).
+"""Synthetic demo region: vo, mbo and ho enrolment exports (docs/command-line.md, `demo`).
 
 Two scales share one behavioural model (vectorised with numpy):
 
@@ -1072,7 +1072,7 @@ def _follow_up_file(kind, institution_id, institution_name, shape, enrolments, i
 
 
 def _expected_inflow(vo_rows: dict[str, np.ndarray], unknown: set[int]) -> dict[str, dict]:
-    """The vmbo inflow the files encode (metrics.md 1), for checking loader and metrics."""
+    """The vmbo inflow the files encode (docs/metrics.md, inflow), for checking loader and metrics."""
     keep = np.ones(vo_rows["pupil"].size, dtype=bool)
     keep[list(unknown)] = False
     sel = (vo_rows["track"] <= TL) & (vo_rows["leerjaar"] == 3) & keep
