@@ -11,7 +11,7 @@ ProgressionDenominator = Literal["enrolled_mbo", "all_graduates"]
 
 @dataclass(frozen=True)
 class MetricSettings:
-    """Which variant of each definition applies (metrics.md; the defaults are the Techniekpact/CBS ones)."""
+    """Which variant of each definition applies (docs/metrics.md; the defaults are the Techniekpact/CBS ones)."""
 
     dp_technical: bool = False  # count vmbo profile D&P as technical
     havo_vwo_technical: HavoVwoTechnical = "nt"  # 'nt': profile containing NT (CBS); 'n': every N profile (Techniekpact)

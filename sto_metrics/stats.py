@@ -1,4 +1,4 @@
-"""Uncertainty of shares: the 95% Wilson score interval (metrics.md, "Uncertainty and small numbers")."""
+"""Uncertainty of shares: the 95% Wilson score interval (docs/domain.md, uncertainty)."""
 
 from __future__ import annotations
 

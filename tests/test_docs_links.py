@@ -43,7 +43,6 @@ def test_readme_docs_and_pages_refer_to_nothing_outside_the_repository():
     assert _outside_references(CLEAN_PATHS) == []
 
 
-@pytest.mark.xfail(strict=False, reason="sto_metrics docstrings are being updated")
 def test_engine_refers_to_nothing_outside_the_repository():
     assert _outside_references(["sto_metrics"]) == []
 

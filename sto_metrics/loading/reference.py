@@ -70,5 +70,5 @@ def column_aliases(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
 
 
 def normalise_header(header: str) -> str:
-    """Headers compare without case, spaces, '_' or '-' (data-contract.md)."""
+    """Headers compare without case, spaces, '_' or '-' (docs/data-contract.md)."""
     return "".join(ch for ch in header.strip().strip('"').lower() if ch not in " _-\ufeff")

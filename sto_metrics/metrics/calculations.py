@@ -1,6 +1,6 @@
 """The functions that compute every figure exactly (docs/metrics.md); `registry` declares them.
 
-The functions return exact DataFrames with exactly the columns of spec/interface.md. They never
+The functions return exact DataFrames with exactly the columns of docs/command-line.md. They never
 leave the engine unsuppressed: pass them through `privacy.suppress` (the command line's `--raw`
 is the only exception). Each returned frame carries, in `frame.attrs["sto_cube"]`, the counts of
 every variant of the same metric (region and schools, every split, both settings), so that
@@ -151,7 +151,7 @@ def inflow(
     settings: MetricSettings | None = None,
     population: PopulationFilter | None = None,
 ) -> pd.DataFrame:
-    """Inflow into a technical profile (metrics.md §1), exact: interface.md `inflow` columns.
+    """Inflow into a technical profile (docs/metrics.md), exact: docs/command-line.md `inflow` columns.
 
     One row per (school year, scope[, split]); `pupils` = pupils with a known profile (denominator),
     `technical` the numerator, `unknown_profile` the pupils without/with an unknown profile.
@@ -213,7 +213,7 @@ def destinations(
     population: PopulationFilter | None = None,
     split: None = None,
 ) -> pd.DataFrame:
-    """Where diploma holders go (metrics.md §2), exact: interface.md `destinations` columns.
+    """Where diploma holders go (docs/metrics.md), exact: docs/command-line.md `destinations` columns.
 
     Rows for every (diploma year Y with mbo/ho data for Y+1, scope, from_group techniek/overig/totaal);
     the six destination counts add up to `graduates`. Sorted by school_year, scope, from_group.
@@ -236,7 +236,7 @@ def progression(
     population: PopulationFilter | None = None,
     split: None = None,
 ) -> pd.DataFrame:
-    """Progression into technical follow-up education (metrics.md §3), exact: interface.md `progression` columns.
+    """Progression into technical follow-up education (docs/metrics.md), exact: docs/command-line.md `progression` columns.
 
     vmbo: `enrolled` = diploma holders in mbo in Y+1 (setting over_all_graduates: all diploma holders),
     `technical` = of those in a technical mbo programme. havo-vwo: the same with ho.
@@ -392,7 +392,7 @@ def cohort_flow(
     settings: MetricSettings | None = None,
     population: PopulationFilter | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cohort flow (metrics.md §4), exact: (nodes, links).
+    """Cohort flow (docs/metrics.md), exact: (nodes, links).
 
     nodes: node (key, e.g. 'lj3_techniek'), stage (0-3), label (Dutch), pupils (node size);
     links: source, target (node keys), pupils. For the region, or for the school of the leerjaar-2

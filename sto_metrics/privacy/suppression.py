@@ -1,6 +1,6 @@
 """Small-cell suppression: the single gate every number passes on its way out of the engine.
 
-The rule (spec/domain.md, spec/metrics.md "Uncertainty and small numbers")
+The rule (docs/domain.md, privacy)
 -------------------------------------------------------------------------
 
 1. Primary suppression. A count from 1 to 4 (below `min_count`) is not shown; it is written
@@ -59,7 +59,7 @@ INF = float("inf")
 
 @dataclass(frozen=True)
 class SuppressionRules:
-    """Thresholds (configurable; the defaults are those of spec/domain.md)."""
+    """Thresholds (configurable; the defaults are those of docs/domain.md)."""
 
     min_count: int = 5  # counts 1 .. min_count-1 are hidden
     min_share_denominator: int = 10  # shares over fewer are hidden

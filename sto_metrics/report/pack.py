@@ -2,7 +2,7 @@
 
 `report_content` gathers everything once, as display-safe tables (every number passed
 `suppression.suppress`) with the sentences that describe them and the charts drawn from them;
-`sto_metrics.report_render` writes that one content model in each format, so the three files
+`sto_metrics.report.render` writes that one content model in each format, so the three files
 can't disagree. `build_report` is what the dashboard page calls; `cli` is `python -m sto_metrics report`.
 """
 

@@ -3,7 +3,7 @@
 Every sentence is built from display-safe values (after privacy.suppress) and formatted with
 `formatting`, so the percentages in it are exactly those in the table beside it. A change is
 only called a rise or fall ("steeg", "daalde") when both values are shown and their 95% Wilson
-intervals do not overlap (metrics.md, "Uncertainty and small numbers").
+intervals do not overlap (docs/domain.md).
 """
 
 from __future__ import annotations

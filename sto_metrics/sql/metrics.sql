@@ -1,4 +1,4 @@
--- Metric queries (spec/metrics.md). Every value arrives as a bound parameter:
+-- Metric queries (docs/metrics.md). Every value arrives as a bound parameter:
 --   settings   $dp_technical, $havo_vwo_any_n, $over_all_graduates (MetricSettings.as_params())
 --   population $leerwegen, $genders, $school_ids (VARCHAR[]), $school_years (INTEGER[]); empty = all
 --   level      $level: 'vmbo' or 'havo-vwo'
