@@ -170,3 +170,33 @@ def progression(tables, level="vmbo", by="regio", settings=DEFAULT_SETTINGS) -> 
     out["ci_low"] = [s[1] for s in shares]
     out["ci_high"] = [s[2] for s in shares]
     return out
+
+
+def retention(tables, by="regio", settings=DEFAULT_SETTINGS) -> pd.DataFrame:
+    """Profielbehoud vmbo leerjaar 3 -> 4, written from docs/metrics.md with plain pandas."""
+    ref = _ref(tables)
+    names = _names(tables)
+    records = one_record_per_pupil_year(tables["vo_enrolment"])
+    loaded_years = set(records["school_year"])
+    by_pupil_year = {(r["pupil_hash"], r["school_year"]): r for r in records.to_dict("records")}
+    rows: dict[tuple, list[int]] = {}
+    for record in by_pupil_year.values():
+        if record["education_type"] != "vmbo" or record["leerjaar"] != 3 or record["school_year"] + 1 not in loaded_years:
+            continue
+        if not _technical_profile(record, ref, settings):
+            continue
+        following = by_pupil_year.get((record["pupil_hash"], record["school_year"] + 1))
+        if following is None or following["education_type"] != "vmbo" or following["leerjaar"] != 4:
+            continue
+        still_technical = _technical_profile(following, ref, settings)
+        if still_technical is None:
+            continue
+        scope = "regio" if by == "regio" else record["school_id"]
+        counts = rows.setdefault((_label(record["school_year"]), scope), [0, 0])
+        counts[0] += 1
+        counts[1] += int(still_technical)
+    out = []
+    for (year, scope), (pupils, retained) in sorted(rows.items()):
+        share, low, high = _wilson(retained, pupils)
+        out.append((year, scope, "Regio" if scope == "regio" else names.get(scope, scope), pupils, retained, share, low, high))
+    return pd.DataFrame(out, columns=["school_year", "scope", "scope_name", "pupils", "retained", "share", "ci_low", "ci_high"])

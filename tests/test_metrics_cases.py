@@ -227,6 +227,38 @@ def test_cohort_flow_leaves_out_stages_without_data(pupil_db):
     assert list(nodes["node"]) == ["start", "lj3_techniek"]
 
 
+def _retention_region(pupil_db):
+    """Hand-made pupils around leerjaar 3 (2020) -> 4 (2021); schools A = 31XA00, B = 31XB00."""
+    A, B = "31XA00", "31XB00"
+    (pupil_db
+     .vo("kept", 2020, school=A, profile="BWI").vo("kept", 2021, school=A, leerjaar=4, profile="BWI")
+     .vo("left", 2020, school=A, profile="PIE", gender="V").vo("left", 2021, school=A, leerjaar=4, profile="Z&W", gender="V")
+     .vo("repeats", 2020, school=A, profile="BWI").vo("repeats", 2021, school=A, leerjaar=3, profile="BWI")
+     .vo("unknown", 2020, school=A, profile="BWI").vo("unknown", 2021, school=A, leerjaar=4, profile="XX")
+     .vo("dp", 2020, school=A, profile="D&P").vo("dp", 2021, school=A, leerjaar=4, profile="D&P")
+     .vo("never", 2020, school=A, profile="Z&W").vo("never", 2021, school=A, leerjaar=4, profile="BWI")
+     .vo("two", 2020, school=B, profile="MVI").vo("two", 2020, school=A, leerjaar=2)  # chosen: leerjaar 3 at B
+     .vo("two", 2021, school=A, leerjaar=4, profile="MVI")  # counts for B, the school of the leerjaar-3 record
+     .vo("havo", 2020, school=A, profile="BWI").vo("havo", 2021, school="31XC00", type="havo", leerjaar=4, profile="NT")
+     .vo("late", 2021, school=A, profile="BWI"))  # no vo data of 2022: cohort 2021 does not appear
+    return pupil_db.flush()
+
+
+def test_retention_hand_computed(pupil_db):
+    con = _retention_region(pupil_db)
+    region = calculations.retention(con)
+    assert list(region["school_year"]) == ["2020-2021"]
+    found = row(region, scope="regio")
+    assert (found["pupils"], found["retained"]) == (3, 2)  # kept, left, two; kept and two stay
+    assert found["share"] == pytest.approx(2 / 3)
+    schools = calculations.retention(con, by="school")
+    assert {r["scope"]: (r["pupils"], r["retained"]) for r in schools.to_dict("records")} == {"31XA00": (2, 1), "31XB00": (1, 1)}
+    with_dp = calculations.retention(con, settings=DP)
+    assert (row(with_dp, scope="regio")["pupils"], row(with_dp, scope="regio")["retained"]) == (4, 3)  # dp counts now, and stays
+    girls = calculations.retention(con, population=PopulationFilter(genders=("V",)))
+    assert (row(girls, scope="regio")["pupils"], row(girls, scope="regio")["retained"]) == (1, 0)
+
+
 def test_every_metric_is_declared_with_a_definition_reflecting_settings():
     assert {registry.of(m, level).name for m in ("inflow", "destinations", "progression") for level in registry.LEVELS} <= set(registry.METRICS)
     vmbo = registry.METRICS["inflow_vmbo"]

@@ -125,3 +125,34 @@ def test_output_is_formula_safe():
 def test_output_numbers():
     table = pd.DataFrame({"pupils": [12, "<5", None], "share": [0.5, float("nan"), 1 / 3]}, dtype=object)
     assert tabular.to_csv(table).splitlines()[1:] == ["12,0.5", "<5,", ",0.333333"]
+
+
+def test_population_filters_select_the_same_pupils_as_the_engine(capsys, metrics_synthetic_db):
+    from sto_metrics import db, published
+    from sto_metrics.settings import PopulationFilter
+
+    population = PopulationFilter(leerwegen=("BB", "KB"), genders=("V",), school_ids=("31XA00", "31XB00"))
+    argv = ["inflow", "--db", str(metrics_synthetic_db), "--by", "school", "--leerweg", "BB", "--leerweg", "KB", "--geslacht", "V",
+            "--school", "31xa00", "--school", "31XB00"]
+    con = db.connect(metrics_synthetic_db, read_only=True)
+    try:
+        for extra, table in ((["--raw"], published.exact_table(con, "inflow_vmbo", by="school", population=population)),
+                             ([], published.table(con, "inflow_vmbo", by="school", population=population))):
+            code, out, _ = _run(capsys, *argv, *extra)
+            assert code == 0
+            expected = io.StringIO()
+            tabular.write(table, "csv", expected)
+            assert out == expected.getvalue()
+            assert {r["scope"] for r in csv.DictReader(io.StringIO(out))} == {"31XA00", "31XB00"}
+    finally:
+        con.close()
+    code, unfiltered, _ = _run(capsys, "inflow", "--db", str(metrics_synthetic_db), "--by", "school", "--raw")
+    assert len(unfiltered.splitlines()) > len(out.splitlines())
+
+
+def test_retention_command_has_its_columns_and_no_level(capsys, metrics_synthetic_db):
+    code, out, _ = _run(capsys, "retention", "--db", str(metrics_synthetic_db), "--raw")
+    assert code == 0 and out.splitlines()[0] == "school_year,scope,scope_name,pupils,retained,share,ci_low,ci_high"
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["retention", "--db", str(metrics_synthetic_db), "--level", "havo-vwo"])
+    assert exit_info.value.code == 2

@@ -70,3 +70,13 @@ def test_engine_output_is_sorted_deterministically(synthetic):
     order = table.assign(g=table["from_group"].map(calculations.FROM_GROUPS.index))[["school_year", "scope", "g"]]
     assert order.equals(order.sort_values(["school_year", "scope", "g"]))
     assert calculations.inflow(con).equals(calculations.inflow(con))
+
+
+@pytest.mark.parametrize("settings", SETTINGS, ids=["default", "alternative"])
+@pytest.mark.parametrize("by", ["regio", "school"])
+def test_retention_matches_reference(synthetic, settings, by):
+    con, tables = synthetic
+    engine = calculations.retention(con, "vmbo", by, settings)
+    expected = reference.retention(tables, by, settings)
+    _assert_same(engine, expected, ["school_year", "scope"])
+    assert (engine["retained"] < engine["pupils"]).any(), "the synthetic region should have pupils who leave technology"

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from sto_metrics import db
-from sto_metrics.metrics import calculations
+from sto_metrics.metrics import calculations, registry
 from sto_metrics.presentation import display_tables
 from sto_metrics.presentation import formatting as fmt
 from sto_metrics.privacy import suppression
@@ -322,3 +322,26 @@ def test_pages_render_quickly_when_warm(make_app, database):
         assert_no_errors(app)
     print("warm render (s):", {page: round(seconds, 3) for page, seconds in timings.items()})
     assert max(timings.values()) < 1.0, timings
+
+
+def test_instroom_shows_retention_exactly_as_published(make_app, database):
+    app = make_app(database, "pages/instroom.py")
+    assert_no_errors(app)
+    metric = registry.get("retention_vmbo")
+    region = engine(database, "retention")
+    expected = display_tables.share_display(region, metric)
+    assert any(frame.value.equals(expected) for frame in app.dataframe), "no table equals the published retention"
+    assert metric.label_nl in [header.value for header in app.header]
+    app.segmented_control(key="instroom_niveau").set_value("havo-vwo").run()
+    assert metric.label_nl not in [header.value for header in app.header]  # a vmbo figure
+
+
+def test_mijn_school_has_a_retention_card(make_app, database):
+    schools = engine(database, "retention", by="school")
+    school_id = schools.loc[schools["share"].notna(), "scope"].iloc[-1]
+    app = make_app(database, "pages/mijn_school.py")
+    app.selectbox(key="school").set_value(school_id).run()
+    assert_no_errors(app)
+    shown = card(app, registry.get("retention_vmbo").label_nl)
+    latest = schools[schools["scope"] == school_id].iloc[-1]
+    assert shown.value == fmt.percent(latest["share"])
