@@ -94,20 +94,20 @@ def phase_load(out: Path, database: Path, threads: int) -> dict:
 
 
 def _metric_calls():
-    """(label, engine call, reference call) for every metric variant timed."""
+    """(label, engine call, reference call) for every declared table figure, per region and per school."""
     from bench import pandas_reference as ref
-    from sto_metrics.metrics import calculations
+    from sto_metrics import published
+    from sto_metrics.metrics import registry
 
-    return [
-        ("inflow vmbo regio", lambda con: calculations.inflow(con, level="vmbo", by="regio"), lambda t: ref.inflow(t, level="vmbo", by="regio")),
-        ("inflow vmbo school", lambda con: calculations.inflow(con, level="vmbo", by="school"), lambda t: ref.inflow(t, level="vmbo", by="school")),
-        ("inflow vmbo geslacht", lambda con: calculations.inflow(con, level="vmbo", by="regio", split="geslacht"), lambda t: ref.inflow(t, level="vmbo", by="regio", split="geslacht")),
-        ("inflow havo-vwo school", lambda con: calculations.inflow(con, level="havo-vwo", by="school"), lambda t: ref.inflow(t, level="havo-vwo", by="school")),
-        ("destinations vmbo school", lambda con: calculations.destinations(con, level="vmbo", by="school"), lambda t: ref.destinations(t, level="vmbo", by="school")),
-        ("destinations havo-vwo regio", lambda con: calculations.destinations(con, level="havo-vwo", by="regio"), lambda t: ref.destinations(t, level="havo-vwo", by="regio")),
-        ("progression vmbo school", lambda con: calculations.progression(con, level="vmbo", by="school"), lambda t: ref.progression(t, level="vmbo", by="school")),
-        ("progression havo-vwo regio", lambda con: calculations.progression(con, level="havo-vwo", by="regio"), lambda t: ref.progression(t, level="havo-vwo", by="regio")),
-    ]
+    calls = []
+    for metric in registry.METRICS.values():
+        if metric.compute is None:
+            continue
+        for by in metric.scopes:
+            calls.append((f"{metric.name} {by}",
+                          lambda con, name=metric.name, by=by: published.exact_table(con, name, by=by),
+                          lambda t, family=metric.family, level=metric.level, by=by: getattr(ref, family)(t, level=level, by=by)))
+    return calls
 
 
 def _best_of(call, repeat: int = 3) -> float:
@@ -122,7 +122,8 @@ def _best_of(call, repeat: int = 3) -> float:
 
 def _totals(table) -> list[int]:
     """Column sums of the count columns: a cheap fingerprint to check engine and reference agree."""
-    columns = [c for c in ("pupils", "technical", "unknown_profile", "graduates", "enrolled", "mbo_techniek", "ho_techniek", "niet_gevonden") if c in table]
+    columns = [c for c in ("pupils", "technical", "unknown_profile", "graduates", "enrolled", "retained", "mbo_techniek", "ho_techniek",
+                           "niet_gevonden") if c in table]
     return [int(table[c].sum()) for c in columns]
 
 

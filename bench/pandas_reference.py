@@ -124,3 +124,18 @@ def progression(tables, level="vmbo", by="regio", settings: MetricSettings | Non
         out["enrolled"] = out["ho_techniek"] + out["ho_overig"]
     out["share"], out["ci_low"], out["ci_high"] = _wilson(out["technical"], out["enrolled"])
     return out.drop(columns=[*DESTINATIONS, "graduates"])
+
+
+def retention(tables, level="vmbo", by="regio", settings: MetricSettings | None = None) -> pd.DataFrame:
+    """Profielbehoud vmbo leerjaar 3 -> 4: technical in leerjaar 3 in Y, leerjaar 4 with a known profile in Y+1."""
+    settings = settings or MetricSettings()
+    records = _with_profile(_records(tables["vo_enrolment"]), tables["ref_profile"], settings)
+    vmbo = records[records["education_type"] == "vmbo"]
+    start = vmbo[(vmbo["leerjaar"] == 3) & vmbo["technical_profile"]]
+    following = vmbo[(vmbo["leerjaar"] == 4) & vmbo["known_profile"]][["pupil_hash", "school_year", "technical_profile"]]
+    following = following.assign(school_year=following["school_year"] - 1).rename(columns={"technical_profile": "still_technical"})
+    followed = start.merge(following, on=["pupil_hash", "school_year"], how="inner")
+    keys = ["school_year"] + (["school_id"] if by == "school" else [])
+    out = followed.groupby(keys).agg(pupils=("still_technical", "size"), retained=("still_technical", "sum")).reset_index()
+    out["share"], out["ci_low"], out["ci_high"] = _wilson(out["retained"], out["pupils"])
+    return out

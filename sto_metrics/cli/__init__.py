@@ -16,8 +16,8 @@ FORMATS = ["csv", "json", "table"]
 HANDLERS = {
     "demo": "sto_metrics.demo.generate:cli",
     "load": "sto_metrics.loading.loader:cli",
-    "ambitions": "sto_metrics.metrics.ambitions:cli",
-    "report": "sto_metrics.report.pack:cli",
+    "ambitions": "sto_metrics.cli.ambitions:run",
+    "report": "sto_metrics.cli.report:run",
 }
 
 

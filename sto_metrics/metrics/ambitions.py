@@ -25,7 +25,6 @@ import contextlib
 import math
 import os
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -301,19 +300,3 @@ def evaluate(con: duckdb.DuckDBPyConnection, targets: pd.DataFrame | str | Path 
              settings: MetricSettings | None = None) -> pd.DataFrame:
     """Every valid ambition with its realised value and status; UserError listing invalid rows."""
     return evaluate_with_series(con, targets, settings)[0]
-
-
-def cli(args) -> int:
-    """`ambitions --db FILE [--targets FILE] [--format csv|json|table]`."""
-    from sto_metrics import db
-    from sto_metrics.presentation import tabular
-
-    if not Path(args.db).is_file():
-        raise UserError(f"{args.db}: de database bestaat niet. Laad eerst gegevens met 'python -m sto_metrics load'.")
-    con = db.connect(args.db, read_only=True)
-    try:
-        table = evaluate(con, args.targets)
-    finally:
-        con.close()
-    tabular.write(table[OUTPUT_COLUMNS], args.format, sys.stdout)
-    return 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -545,25 +544,3 @@ def file_name(report_format: str, school_id: str | None = None, baseline_year: i
     if baseline_year is not None and latest_year is not None:
         parts.append(f"{baseline_year}-{latest_year}")
     return "-".join(parts) + f".{report_format}"
-
-
-def cli(args) -> int:
-    """`report --db FILE --out FILE.xlsx|FILE.html|FILE.docx [--school ID]`: writes the file, prints where."""
-    out = Path(args.out)
-    report_format = out.suffix.lower().lstrip(".")
-    if report_format not in FORMATS:
-        raise UserError(f"{args.out}: onbekende extensie; kies een bestandsnaam op .xlsx, .html of .docx.")
-    if not Path(args.db).is_file():
-        raise UserError(f"{args.db}: de database bestaat niet. Laad eerst gegevens met 'python -m sto_metrics load'.")
-    if not out.parent.exists():
-        raise UserError(f"{out.parent}: deze map bestaat niet.")
-    con = db.connect(args.db, read_only=True)
-    try:
-        data = build_report(con, report_format, school_id=getattr(args, "school", None))
-    finally:
-        con.close()
-    partial = out.with_name(out.name + ".deel")
-    partial.write_bytes(data)
-    partial.replace(out)
-    print(f"Rapport geschreven: {out}")
-    return 0

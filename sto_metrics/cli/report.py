@@ -1,0 +1,32 @@
+"""`python -m sto_metrics report`: the grant-application pack as .xlsx, .html or .docx."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sto_metrics import db
+from sto_metrics.errors import UserError
+from sto_metrics.report import pack
+
+
+def run(args: argparse.Namespace) -> int:
+    """`report --db FILE --out FILE.xlsx|FILE.html|FILE.docx [--school ID]`: writes the file, prints where."""
+    out = Path(args.out)
+    report_format = out.suffix.lower().lstrip(".")
+    if report_format not in pack.FORMATS:
+        raise UserError(f"{args.out}: onbekende extensie; kies een bestandsnaam op .xlsx, .html of .docx.")
+    if not Path(args.db).is_file():
+        raise UserError(f"{args.db}: de database bestaat niet. Laad eerst gegevens met 'python -m sto_metrics load'.")
+    if not out.parent.exists():
+        raise UserError(f"{out.parent}: deze map bestaat niet.")
+    con = db.connect(args.db, read_only=True)
+    try:
+        data = pack.build_report(con, report_format, school_id=getattr(args, "school", None))
+    finally:
+        con.close()
+    partial = out.with_name(out.name + ".deel")  # written aside, then moved: never a half-written pack
+    partial.write_bytes(data)
+    partial.replace(out)
+    print(f"Rapport geschreven: {out}")
+    return 0
