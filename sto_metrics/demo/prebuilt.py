@@ -37,8 +37,8 @@ def build(target: Path, source: Path = DEMO_DIR) -> list[loader.FileResult]:
     con = db.connect(partial)
     try:
         results = loader.load_paths(con, [source], secret=DEMO_SECRET)
-        con.execute("INSERT OR REPLACE INTO meta VALUES ('demo_source', ?)", [_source_fingerprint(source)])
-        con.execute("CHECKPOINT")
+        db.execute(con, "set_meta_value", key="demo_source", value=_source_fingerprint(source))
+        db.execute(con, "checkpoint")
     finally:
         con.close()
     os.replace(partial, target)
@@ -51,7 +51,7 @@ def ensure_demo_database(target: Path | None = None) -> Path:
     if target.exists():
         con = db.connect(target, read_only=True)
         try:
-            stored = con.execute("SELECT value FROM meta WHERE key = 'demo_source'").fetchall()
+            stored = db.rows(con, "meta_value", key="demo_source")
         finally:
             con.close()
         if stored and stored[0][0] == _source_fingerprint(DEMO_DIR):

@@ -35,6 +35,89 @@ CREATE OR REPLACE TEMP MACRO school_code(x) AS
          WHEN regexp_full_match(upper(regexp_replace(x, '[\s\-_]', '', 'g')), '[0-9]{2}[A-Z0-9]{2}[0-9]{2}')
          THEN upper(regexp_replace(x, '[\s\-_]', '', 'g')) END;
 
+-- name: stage_file
+-- Read an export's table into load_staged: one text column per canonical field, whatever the layout.
+-- The columns parameter names each of the file's columns after its field (others c0, c1, ...); a field the file
+-- lacks stays NULL. Blank rows and formula-like cells are marked for the problem counts.
+CREATE OR REPLACE TEMP TABLE load_staged AS
+WITH raw AS (
+    SELECT row_number() OVER () AS row_nr, *, concat(*COLUMNS(*)) AS joined, [*COLUMNS(*)] AS cells
+    FROM read_csv($path, delim=$delim, header=false, skip=$skip, quote='"', escape='"', null_padding=true,
+                  auto_detect=false, columns=$columns, max_line_size=$max_line)
+), every_field AS (
+    -- by name: the fields the file lacks come from the empty row set, as NULL
+    SELECT NULL::VARCHAR AS pupil_key,
+           NULL::VARCHAR AS school_year,
+           NULL::VARCHAR AS school_name,
+           NULL::VARCHAR AS education,
+           NULL::VARCHAR AS leerjaar,
+           NULL::VARCHAR AS profile,
+           NULL::VARCHAR AS gender,
+           NULL::VARCHAR AS diploma,
+           NULL::VARCHAR AS institution,
+           NULL::VARCHAR AS institution_name,
+           NULL::VARCHAR AS programme_code,
+           NULL::VARCHAR AS programme_name,
+           NULL::VARCHAR AS level,
+           NULL::VARCHAR AS route,
+           NULL::VARCHAR AS sector,
+           NULL::VARCHAR AS ho_type,
+           NULL::VARCHAR AS school,
+           NULL::VARCHAR AS brin,
+           NULL::VARCHAR AS vestiging
+    WHERE false
+    UNION ALL BY NAME
+    SELECT * FROM raw
+)
+SELECT row_nr,
+       nullif(trim(pupil_key), '') AS pupil_key,
+       nullif(trim(school_year), '') AS school_year,
+       nullif(trim(school_name), '') AS school_name,
+       nullif(trim(education), '') AS education,
+       nullif(trim(leerjaar), '') AS leerjaar,
+       nullif(trim(profile), '') AS profile,
+       nullif(trim(gender), '') AS gender,
+       nullif(trim(diploma), '') AS diploma,
+       nullif(trim(institution), '') AS institution,
+       nullif(trim(institution_name), '') AS institution_name,
+       nullif(trim(programme_code), '') AS programme_code,
+       nullif(trim(programme_name), '') AS programme_name,
+       nullif(trim(level), '') AS level,
+       nullif(trim(route), '') AS route,
+       nullif(trim(sector), '') AS sector,
+       nullif(trim(ho_type), '') AS ho_type,
+       nullif(trim(brin), '') AS brin,
+       nullif(trim(vestiging), '') AS vestiging,
+       -- BRIN and vestiging in two columns make one location code.
+       CASE WHEN $brin_and_vestiging THEN nullif(trim(brin), '') || coalesce(lpad(nullif(trim(vestiging), ''), 2, '0'), '')
+            ELSE nullif(trim(school), '') END AS school,
+       -- every cell is empty or spaces exactly when all of them joined are
+       trim(joined) = '' AS is_blank,
+       -- cells are looked at one by one only in the rare row that holds one of these characters at all
+       CASE WHEN contains(joined, '=') OR contains(joined, '+') OR contains(joined, '@')
+            THEN len(list_filter(cells, lambda c: left(ltrim(c), 1) IN ('=', '+', '@'))) ELSE 0 END AS formula_cells
+FROM every_field;
+
+-- name: staged_row_count
+-- Rows read from the file, blank ones included.
+SELECT count(*) FROM load_staged;
+
+-- name: staged_data_row_count
+-- Rows that hold at least one value.
+SELECT count(*) FROM load_staged WHERE NOT is_blank;
+
+-- name: staged_blank_rows_and_formula_cells
+-- Rows of empty cells and cells that start like a spreadsheet formula.
+SELECT count(*) FILTER (is_blank), coalesce(sum(formula_cells), 0) FROM load_staged;
+
+-- name: most_school_names_per_school
+-- The largest number of different 'school names' one school has: many means the column holds pupils' names.
+SELECT coalesce(max(n), 0) FROM (SELECT count(DISTINCT school_name) AS n FROM load_staged GROUP BY school);
+
+-- name: forget_school_names
+-- Drop a school-name column that turned out to hold pupils' names.
+UPDATE load_staged SET school_name = NULL;
+
 -- name: value_lookups
 -- Each distinct raw value is normalised once (exports repeat a few dozen values a million
 -- times), then joined back to the rows.
@@ -147,6 +230,18 @@ SELECT $load_id, pseudonym_of_normal(pupil_norm, $hmac_inner, $hmac_outer), scho
        profile_raw IS NOT NULL AND profile_code IS NULL, gender, diploma
 FROM load_rows
 WHERE nth = 1;
+
+-- name: vo_rows_of_load
+-- Rows a vo load stored.
+SELECT count(*) FROM vo_enrolment WHERE load_id = $load_id;
+
+-- name: mbo_rows_of_load
+-- Rows an mbo load stored.
+SELECT count(*) FROM mbo_enrolment WHERE load_id = $load_id;
+
+-- name: ho_rows_of_load
+-- Rows an ho load stored.
+SELECT count(*) FROM ho_enrolment WHERE load_id = $load_id;
 
 -- name: followup_normalise
 -- Canonical mbo or ho rows from the staged file; $kind is 'mbo' or 'ho'.
@@ -288,3 +383,19 @@ DELETE FROM mbo_enrolment WHERE load_id = $load_id;
 DELETE FROM ho_enrolment WHERE load_id = $load_id;
 DELETE FROM load_scope WHERE load_id = $load_id;
 DELETE FROM load_log WHERE load_id = $load_id;
+
+-- name: meta_value
+-- One setting stored with the database (such as its id or the demo's source fingerprint).
+SELECT value FROM meta WHERE key = $key;
+
+-- name: add_meta_value
+-- Store a setting once; a plain INSERT so that a key like the database id can never be overwritten.
+INSERT INTO meta VALUES ($key, $value);
+
+-- name: set_meta_value
+-- Store or replace a setting.
+INSERT OR REPLACE INTO meta VALUES ($key, $value);
+
+-- name: checkpoint
+-- Write everything to the database file, so that a finished file can be moved or opened read-only.
+CHECKPOINT;
