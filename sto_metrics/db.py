@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -72,6 +74,18 @@ def execute(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> None:
     """Run every statement of a named query, each with the bound $parameters it uses."""
     for statement in statements(query_name):
         con.execute(statement, _used(statement, params))
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN; COMMIT when the block ends normally; ROLLBACK and re-raise when it (or the COMMIT) fails."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -445,8 +445,7 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
         result.messages.append(f"Niet gebruikte kolommen: {', '.join(layout.ignored)}.")
 
     params = pseudonym.hmac_params(secret or pseudonym.database_secret(con))
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with db.transaction(con):
         load_id = db.rows(con, "next_load_id")[0][0]
         if overlap:
             db.execute(con, f"replace_overlap_{layout.kind}")
@@ -460,10 +459,6 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
             con, "insert_load_log", load_id=load_id, file_name=name, content_hash=content_hash, kind=layout.kind,
             rows_read=result.rows_read, rows_loaded=result.rows_loaded, problems=json.dumps(result.problems, sort_keys=True),
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     result.status = "geladen"
     result.load_id = load_id
 
@@ -515,13 +510,8 @@ def list_loads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def remove_load(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
     """Remove one load and all rows it brought, in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with db.transaction(con):
         db.execute(con, "remove_load", load_id=load_id)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 # ---------------------------------------------------------------------------- command line

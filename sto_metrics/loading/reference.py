@@ -38,13 +38,8 @@ def _stage(con: duckdb.DuckDBPyConnection) -> None:
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """Replace the ref_* tables with the current reference CSVs, in one transaction."""
     _stage(con)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with db.transaction(con):
         db.execute(con, "replace_reference_tables")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def column_aliases(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:

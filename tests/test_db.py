@@ -1,0 +1,50 @@
+"""The SQL gateway (sto_metrics/db.py): transactions, and that the loading and demo layers use nothing else."""
+
+from __future__ import annotations
+
+import ast
+
+import duckdb
+import pytest
+
+from sto_metrics import db
+from sto_metrics.paths import PACKAGE_DIR
+
+# Methods of a DuckDB connection that take SQL text.
+SQL_METHODS = {"execute", "executemany", "sql", "query", "from_query"}
+GATEWAY_ONLY = [*sorted((PACKAGE_DIR / "loading").glob("*.py")), *sorted((PACKAGE_DIR / "demo").glob("*.py"))]
+
+
+def _table(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute("SELECT * FROM t ORDER BY ALL").fetchall()
+
+
+def test_transaction_commits_when_the_block_ends_normally():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (x INTEGER)")
+    with db.transaction(con):
+        con.execute("INSERT INTO t VALUES (1), (2)")
+    assert _table(con) == [(1,), (2,)]
+
+
+def test_transaction_rolls_back_and_reraises_when_the_block_fails():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (x INTEGER)")
+    with pytest.raises(ZeroDivisionError), db.transaction(con):
+        con.execute("INSERT INTO t VALUES (1)")
+        _ = 1 / 0
+    assert _table(con) == []
+    with db.transaction(con):  # the connection is usable again: no transaction left open
+        con.execute("INSERT INTO t VALUES (3)")
+    assert _table(con) == [(3,)]
+
+
+@pytest.mark.parametrize("path", GATEWAY_ONLY, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_loading_and_demo_layers_run_sql_only_through_db(path):
+    calls = [
+        f"line {node.lineno}: {ast.unparse(node.func)}"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SQL_METHODS
+        and not (isinstance(node.func.value, ast.Name) and node.func.value.id == "db")
+    ]
+    assert not calls, f"SQL outside sto_metrics/db.py: {calls}"
