@@ -21,8 +21,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from sto_metrics import db
 from sto_metrics.errors import UserError
+from sto_metrics.loading import reference
 from sto_metrics.metrics import calculations, catalog
 from sto_metrics.presentation import charts, tabular
 from sto_metrics.presentation import formatting as fmt
@@ -70,7 +70,7 @@ def _demo_database() -> str:
 
 @st.cache_resource(max_entries=4, show_spinner="Database openen…", on_release=lambda con: con.close())
 def _connection(path: str) -> duckdb.DuckDBPyConnection:
-    return db.connect(path)
+    return reference.open_database(path)
 
 
 @contextmanager

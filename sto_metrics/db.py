@@ -89,11 +89,12 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and if needed create) a database with the canonical schema and fresh reference tables."""
-    from sto_metrics.loading import reference  # local: reference imports db
+    """Open (and if needed create) a database; a writable one gets the canonical schema.
 
+    The reference tables are the loading layer's: sto_metrics.loading.reference.open_database
+    opens a writable database with them refreshed from the region's CSVs.
+    """
     con = duckdb.connect(str(db_path) if db_path else ":memory:", read_only=read_only)
     if not read_only:
         execute(con, "create_schema")
-        reference.refresh(con)
     return con

@@ -48,3 +48,22 @@ def test_loading_and_demo_layers_run_sql_only_through_db(path):
         and not (isinstance(node.func.value, ast.Name) and node.func.value.id == "db")
     ]
     assert not calls, f"SQL outside sto_metrics/db.py: {calls}"
+
+
+def test_db_depends_on_no_layer_above_it():
+    tree = ast.parse((PACKAGE_DIR / "db.py").read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert {name for name in imported if name.startswith("sto_metrics")} <= {"sto_metrics.paths"}
+
+
+def test_open_database_gives_the_schema_and_fresh_reference_tables(tmp_path):
+    from sto_metrics.loading import reference
+
+    con = reference.open_database(tmp_path / "regio.duckdb")
+    assert con.execute("SELECT count(*) FROM ref_profile").fetchall()[0][0] > 0
+    assert con.execute("SELECT count(*) FROM vo_enrolment").fetchall()[0][0] == 0
+    con.close()
+    bare = db.connect(tmp_path / "bare.duckdb")  # the gateway alone: schema, no reference rows
+    assert bare.execute("SELECT count(*) FROM ref_profile").fetchall()[0][0] == 0
+    bare.close()

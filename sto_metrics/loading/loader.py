@@ -533,7 +533,7 @@ def format_result(result: FileResult) -> str:
 def cli(args) -> int:
     """`load PATH... --db FILE [--kind] [--replace]`: exit 0 when every file loaded, 2 when one was refused."""
     expand_paths(args.paths)  # a missing path stops before the database is created
-    con = db.connect(args.db)
+    con = reference.open_database(args.db)
     try:
         results = load_paths(con, args.paths, kind=args.kind, replace=args.replace)
     finally:

@@ -6,6 +6,8 @@ hard-coded in the engine.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
 from sto_metrics import db
@@ -33,6 +35,13 @@ def _stage(con: duckdb.DuckDBPyConnection) -> None:
             raise UserError(f"Referentiebestand ontbreekt: {path}. Zet het terug of wijs STO_REFERENCE_DIR naar een map met alle referentiebestanden.")
         paths[path.stem] = str(path)
     db.execute(con, "stage_reference_files", **paths)
+
+
+def open_database(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Open (and if needed create) a writable database with the canonical schema and fresh reference tables."""
+    con = db.connect(db_path)
+    refresh(con)
+    return con
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
