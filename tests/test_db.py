@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 import duckdb
 import pytest
@@ -12,6 +13,7 @@ from sto_metrics.paths import PACKAGE_DIR
 
 # Methods of a DuckDB connection that take SQL text.
 SQL_METHODS = {"execute", "executemany", "sql", "query", "from_query"}
+NAME_HEADER = re.compile(r"^--\s*name:\s*\w+\s*$")  # as in sto_metrics/db.py
 GATEWAY_ONLY = [*sorted((PACKAGE_DIR / "loading").glob("*.py")), *sorted((PACKAGE_DIR / "demo").glob("*.py"))]
 
 
@@ -67,3 +69,18 @@ def test_open_database_gives_the_schema_and_fresh_reference_tables(tmp_path):
     bare = db.connect(tmp_path / "bare.duckdb")  # the gateway alone: schema, no reference rows
     assert bare.execute("SELECT count(*) FROM ref_profile").fetchall()[0][0] == 0
     bare.close()
+
+
+def test_every_named_query_says_what_it_does():
+    """The line under each `-- name:` header (as db.queries() reads them) is a comment saying what the query does."""
+    missing, headers = [], 0
+    for path in sorted((PACKAGE_DIR / "sql").glob("*.sql")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines):
+            if NAME_HEADER.match(line):
+                headers += 1
+                following = lines[number + 1].strip() if number + 1 < len(lines) else ""
+                if NAME_HEADER.match(following) or not re.match(r"^--\s*\S", following):
+                    missing.append(f"{path.name}:{number + 1} {line}")
+    assert headers == len(db.queries())  # every query was looked at
+    assert not missing, f"named queries without a comment line under their header: {missing}"

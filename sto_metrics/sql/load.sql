@@ -273,6 +273,7 @@ LEFT JOIN ref_programme_sector ps ON ps.kind = $kind AND ps.programme_code = s.p
 WHERE NOT s.is_blank;
 
 -- name: followup_fatal_problems
+-- Rows of an mbo or ho file whose pupil, school year or institution cannot be read: the file is refused.
 SELECT row_nr, column_field, problem FROM (
     SELECT row_nr, 'pupil_key' AS column_field, 'leeg' AS problem FROM load_rows WHERE pupil_key IS NULL
     UNION ALL SELECT row_nr, 'school_year', CASE WHEN school_year_raw IS NULL THEN 'leeg' ELSE 'onbekend_schooljaar' END
@@ -284,6 +285,7 @@ ORDER BY row_nr, column_field
 LIMIT 1000;
 
 -- name: followup_row_problems
+-- Non-fatal problems of an mbo or ho file (unknown sector, pupil listed twice), from one scan.
 SELECT 'onbekende_sector' AS kind, count(*) FILTER (sector_code IS NULL) AS n,
        min(row_nr) FILTER (sector_code IS NULL) AS first_row, 'sector' AS column_field,
        count(*) FILTER (nth > 1) AS duplicate_n,
@@ -291,6 +293,7 @@ SELECT 'onbekende_sector' AS kind, count(*) FILTER (sector_code IS NULL) AS n,
 FROM load_rows;
 
 -- name: mbo_insert
+-- Store an mbo file's rows: pseudonymised, first row kept when a pupil is listed twice for one programme and year.
 INSERT INTO mbo_enrolment
 SELECT $load_id, pseudonym_of_normal(pupil_norm, $hmac_inner, $hmac_outer), school_year, school_id,
        programme_code, programme_name, level, route, sector_code
@@ -298,6 +301,7 @@ FROM load_rows
 WHERE nth = 1;
 
 -- name: ho_insert
+-- Store an ho file's rows: pseudonymised, first row kept when a pupil is listed twice for one programme and year.
 INSERT INTO ho_enrolment
 SELECT $load_id, pseudonym_of_normal(pupil_norm, $hmac_inner, $hmac_outer), school_year, school_id,
        programme_code, programme_name, ho_type, sector_code
@@ -329,9 +333,11 @@ GROUP BY l.load_id, l.file_name
 ORDER BY l.load_id;
 
 -- name: load_with_hash
+-- The earlier load of a file with exactly this content, if any.
 SELECT load_id, file_name, loaded_at FROM load_log WHERE content_hash = $content_hash ORDER BY load_id LIMIT 1;
 
 -- name: next_load_id
+-- The id the next load gets.
 SELECT coalesce(max(load_id), 0) + 1 AS load_id FROM load_log;
 
 -- name: replace_overlap_vo
@@ -339,12 +345,15 @@ SELECT coalesce(max(load_id), 0) + 1 AS load_id FROM load_log;
 DELETE FROM vo_enrolment WHERE (school_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
 
 -- name: replace_overlap_mbo
+-- --replace: remove earlier mbo rows of the same institutions and school years.
 DELETE FROM mbo_enrolment WHERE (institution_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
 
 -- name: replace_overlap_ho
+-- --replace: remove earlier ho rows of the same institutions and school years.
 DELETE FROM ho_enrolment WHERE (institution_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
 
 -- name: replace_overlap_scope
+-- --replace: mark the overlapped loads as replaced by this one and drop the pairs this file now covers.
 UPDATE load_log SET replaced_by = $load_id
 WHERE kind = $kind AND load_id IN (
     SELECT ls.load_id FROM load_scope ls
@@ -354,6 +363,7 @@ WHERE load_id IN (SELECT load_id FROM load_log WHERE kind = $kind)
   AND (school_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
 
 -- name: insert_load_scope
+-- Record the (school, school year) pairs this load covers.
 INSERT INTO load_scope SELECT DISTINCT $load_id, school_id, school_year FROM load_rows;
 
 -- name: insert_new_schools
@@ -365,6 +375,7 @@ WHERE school_id NOT IN (SELECT school_id FROM school)
 GROUP BY school_id;
 
 -- name: insert_load_log
+-- Record the load: file name, content hash, kind, row counts and problems (JSON).
 INSERT INTO load_log VALUES ($load_id, $file_name, $content_hash, $kind, $rows_read, $rows_loaded,
                              $problems, now()::TIMESTAMP, NULL);
 
@@ -378,6 +389,7 @@ GROUP BY ALL
 ORDER BY l.load_id DESC;
 
 -- name: remove_load
+-- Remove one load: its rows in every enrolment table, its scope and its log entry.
 DELETE FROM vo_enrolment WHERE load_id = $load_id;
 DELETE FROM mbo_enrolment WHERE load_id = $load_id;
 DELETE FROM ho_enrolment WHERE load_id = $load_id;
