@@ -12,8 +12,8 @@ FORMATS = ["csv", "json", "table"]
 
 # Each subcommand is handled by `function(args) -> exit code` in an engine module.
 HANDLERS = {
-    "demo": "sto_metrics.demo.generate:cli",
-    "load": "sto_metrics.loading.loader:cli",
+    "demo": "sto_metrics.cli.demo:demo",
+    "load": "sto_metrics.cli.load:load",
     "inflow": "sto_metrics.cli.metric_commands:inflow",
     "destinations": "sto_metrics.cli.metric_commands:destinations",
     "progression": "sto_metrics.cli.metric_commands:progression",

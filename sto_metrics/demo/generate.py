@@ -10,18 +10,16 @@ Two scales share one behavioural model (model.py):
   2025-2026, written per school year and kind in one clean shape, with bounded memory (for
   benchmarks).
 
-This module holds the entry points: write_demo and the command line.
+This module holds the entry point write_demo (the command line: sto_metrics/cli/demo.py).
 """
 
 from __future__ import annotations
 
 import json
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sto_metrics.demo.common import MANIFEST_NAME, _nl
+from sto_metrics.demo.common import MANIFEST_NAME
 from sto_metrics.demo.landelijk import LANDELIJK_PUPILS_PER_YEAR, _write_landelijk
 from sto_metrics.demo.regio import _write_regio
 from sto_metrics.errors import UserError
@@ -82,21 +80,3 @@ def write_demo(
         raise UserError(f"Geen schrijfrechten in {out}. Kies een andere map.") from error
     except OSError as error:
         raise UserError(f"Kan de demobestanden niet schrijven in {out} ({error.strerror or 'schrijffout'}).") from error
-
-
-def cli(args) -> int:
-    """`python -m sto_metrics demo --out DIR [--seed N] [--scale regio|landelijk]`."""
-    started = time.perf_counter()
-    scale = getattr(args, "scale", "regio") or "regio"
-    if scale == "landelijk":
-        print(f"Landelijke demoset schrijven naar {args.out} (dit duurt enkele minuten) ...", flush=True)
-    summary = write_demo(Path(args.out), seed=args.seed, scale=scale, progress=lambda m: print(m, flush=True))
-    what = "Demoregio" if scale == "regio" else "Landelijke demoset"
-    print(f"{what} geschreven naar {summary['out']} (seed {summary['seed']}, schaal {scale}):")
-    for kind in ("vo", "mbo", "ho"):
-        print(f"  {kind + ':':5}{summary['files'][kind]:4} bestanden, {_nl(summary['rows'][kind]):>11} rijen")
-    if summary["problems"]:
-        problems = ", ".join(f"{count}× {kind}" for kind, count in summary["problems"].items())
-        print(f"  bewuste datafouten: {problems} (zie {MANIFEST_NAME})")
-    print(f"  totaal {summary['bytes'] / 1e6:.1f} MB in {time.perf_counter() - started:.0f} s", file=sys.stdout)
-    return 0
