@@ -21,8 +21,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from sto_metrics import db, published, schoolyear
+from sto_metrics import published, schoolyear
 from sto_metrics.errors import UserError
+from sto_metrics.loading import reference
 from sto_metrics.metrics import catalog, registry
 from sto_metrics.presentation import charts, display_tables, tabular
 from sto_metrics.presentation import formatting as fmt
@@ -70,7 +71,7 @@ def _demo_database() -> str:
 
 @st.cache_resource(max_entries=4, show_spinner="Database openen…", on_release=lambda con: con.close())
 def _connection(path: str) -> duckdb.DuckDBPyConnection:
-    return db.connect(path)
+    return reference.open_database(path)
 
 
 @contextmanager

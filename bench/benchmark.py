@@ -78,11 +78,10 @@ def phase_copy(out: Path, database: Path, threads: int) -> dict:
 
 
 def phase_load(out: Path, database: Path, threads: int) -> dict:
-    from sto_metrics import db
-    from sto_metrics.loading import loader
+    from sto_metrics.loading import loader, reference
 
     database.unlink(missing_ok=True)
-    con = db.connect(database)
+    con = reference.open_database(database)
     con.execute(f"SET threads = {threads}")
     start = time.perf_counter()
     results = loader.load_paths(con, [out], secret=BENCH_SECRET)

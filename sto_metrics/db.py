@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -74,12 +76,25 @@ def execute(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> None:
         con.execute(statement, _used(statement, params))
 
 
-def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and if needed create) a database with the canonical schema and fresh reference tables."""
-    from sto_metrics.loading import reference  # local: reference imports db
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN; COMMIT when the block ends normally; ROLLBACK and re-raise when it (or the COMMIT) fails."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
+
+def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and if needed create) a database; a writable one gets the canonical schema.
+
+    The reference tables are the loading layer's: sto_metrics.loading.reference.open_database
+    opens a writable database with them refreshed from the region's CSVs.
+    """
     con = duckdb.connect(str(db_path) if db_path else ":memory:", read_only=read_only)
     if not read_only:
         execute(con, "create_schema")
-        reference.refresh(con)
     return con

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sto_metrics import db
+from sto_metrics.loading.reference import open_database
 
 
 class PupilDB:
@@ -21,7 +21,7 @@ class PupilDB:
 
     def __init__(self, path: str | Path | None = None):
         self.path = path
-        self.con = db.connect(path)
+        self.con = open_database(path)
         self._vo: list[tuple] = []
         self._mbo: list[tuple] = []
         self._ho: list[tuple] = []

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from sto_metrics import db
 from sto_metrics.errors import UserError
 from sto_metrics.loading import loader, pseudonym
+from sto_metrics.loading.reference import open_database
 from tests.loader_support import (
     MBO_HEADER,
     MBO_ROWS,
@@ -35,7 +35,7 @@ def _secret(monkeypatch, tmp_path):
 
 @pytest.fixture
 def con(tmp_path):
-    connection = db.connect(tmp_path / "regio.duckdb")
+    connection = open_database(tmp_path / "regio.duckdb")
     yield connection
     connection.close()
 
@@ -64,9 +64,9 @@ def test_excel_workbook_loads_like_the_clean_csv(tmp_path):
         sheet.append([int(v) if v.isdigit() and len(v) < 3 else v for v in row])  # leerjaar as a number, like Excel keeps it
     path = tmp_path / "export.xlsx"
     workbook.save(path)
-    clean = db.connect(tmp_path / "clean.duckdb")
+    clean = open_database(tmp_path / "clean.duckdb")
     assert load(clean, clean_vo()).loaded
-    excel = db.connect(tmp_path / "excel.duckdb")
+    excel = open_database(tmp_path / "excel.duckdb")
     result = loader.load_paths(excel, [tmp_path])[0]
     assert result.loaded, result.messages
     assert stored_rows(excel) == stored_rows(clean)
@@ -119,10 +119,10 @@ def test_same_pupil_links_across_vo_and_mbo_even_when_excel_dropped_leading_zero
 def test_per_database_secret_is_created_once_outside_the_repo(monkeypatch, tmp_path):
     monkeypatch.delenv(pseudonym.SECRET_ENV)
     path = tmp_path / "eigen.duckdb"
-    con = db.connect(path)
+    con = open_database(path)
     first = pseudonym.database_secret(con)
     con.close()
-    con = db.connect(path)
+    con = open_database(path)
     assert pseudonym.database_secret(con) == first
     keys = list((tmp_path / "secrets").glob("*.key"))
     assert len(keys) == 1 and oct(keys[0].stat().st_mode & 0o777) == "0o600"
@@ -176,9 +176,9 @@ def _shape_variants() -> dict[str, bytes]:
 
 @pytest.mark.parametrize("shape", sorted(_shape_variants()))
 def test_every_export_shape_loads_like_the_clean_file(tmp_path, shape):
-    clean = db.connect(tmp_path / "clean.duckdb")
+    clean = open_database(tmp_path / "clean.duckdb")
     assert load(clean, clean_vo()).loaded
-    messy = db.connect(tmp_path / "messy.duckdb")
+    messy = open_database(tmp_path / "messy.duckdb")
     result = load(messy, _shape_variants()[shape], name=f"{shape}.csv")
     assert result.loaded, result.messages
     assert result.rows_loaded == 12
@@ -360,7 +360,7 @@ def test_region_programme_mapping_gives_the_sector_when_the_export_has_none(tmp_
     shutil.copytree(DATA_DIR / "reference", reference)
     (reference / "programme_sectors.csv").write_text("kind,programme_code,sector,note\nmbo,90001,Techniek en gebouwde omgeving,monteur\n")
     monkeypatch.setenv("STO_REFERENCE_DIR", str(reference))
-    con = db.connect(tmp_path / "mapping.duckdb")
+    con = open_database(tmp_path / "mapping.duckdb")
     text = "studentnummer;schooljaar;instelling;crebo\n100007;2024-2025;25MA;90001\n100008;2024-2025;25MA;90002\n"
     result = load(con, text)
     assert result.loaded and result.problems == {"onbekende_sector": 1}  # 90002 is not in the mapping

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sto_metrics import db
+from sto_metrics.loading.reference import open_database
 from sto_metrics.metrics import calculations, registry
 from sto_metrics.presentation import display_tables
 from sto_metrics.presentation import formatting as fmt
@@ -40,7 +40,7 @@ def database(region_database) -> Path:
 def engine(database: Path, kind: str, level: str = "vmbo", by: str = "regio", split: str | None = None,
            settings: MetricSettings = MetricSettings(), population: PopulationFilter = PopulationFilter()) -> pd.DataFrame:  # noqa: B008
     """The engine's display-safe table, computed independently of the dashboard."""
-    con = db.connect(database)
+    con = open_database(database)
     try:
         if kind == "inflow":
             exact = calculations.inflow(con, level=level, by=by, split=split, settings=settings, population=population)

@@ -14,10 +14,11 @@ FORMATS = ["csv", "json", "table"]
 
 # Each subcommand is handled by `function(args) -> exit code` in an engine module.
 HANDLERS = {
-    "demo": "sto_metrics.demo.generate:cli",
-    "load": "sto_metrics.loading.loader:cli",
+    "demo": "sto_metrics.cli.demo:demo",
+    "load": "sto_metrics.cli.load:load",
     "ambitions": "sto_metrics.cli.ambitions:run",
     "report": "sto_metrics.cli.report:run",
+    **{family: "sto_metrics.cli.metric_commands:run" for family in registry.families()},  # one per figure family
 }
 
 
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    module_name, function_name = HANDLERS.get(args.command, "sto_metrics.cli.metric_commands:run").split(":")
+    module_name, function_name = HANDLERS[args.command].split(":")
     try:
         handler = getattr(importlib.import_module(module_name), function_name)
         return int(handler(args) or 0)

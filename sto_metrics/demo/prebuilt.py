@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from sto_metrics import db
-from sto_metrics.loading import loader
+from sto_metrics.loading import loader, reference
 from sto_metrics.paths import DATA_DIR, DEMO_DIR
 
 # Synthetic pupils only: a fixed, public key keeps the demo database reproducible.
@@ -34,11 +34,11 @@ def build(target: Path, source: Path = DEMO_DIR) -> list[loader.FileResult]:
     """Load every demo export into a fresh database at target (built aside, then moved in place)."""
     partial = target.with_name(target.name + ".bouw")
     partial.unlink(missing_ok=True)
-    con = db.connect(partial)
+    con = reference.open_database(partial)
     try:
         results = loader.load_paths(con, [source], secret=DEMO_SECRET)
-        con.execute("INSERT OR REPLACE INTO meta VALUES ('demo_source', ?)", [_source_fingerprint(source)])
-        con.execute("CHECKPOINT")
+        db.execute(con, "set_meta_value", key="demo_source", value=_source_fingerprint(source))
+        db.execute(con, "checkpoint")
     finally:
         con.close()
     os.replace(partial, target)
@@ -51,7 +51,7 @@ def ensure_demo_database(target: Path | None = None) -> Path:
     if target.exists():
         con = db.connect(target, read_only=True)
         try:
-            stored = con.execute("SELECT value FROM meta WHERE key = 'demo_source'").fetchall()
+            stored = db.rows(con, "meta_value", key="demo_source")
         finally:
             con.close()
         if stored and stored[0][0] == _source_fingerprint(DEMO_DIR):

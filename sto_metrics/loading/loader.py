@@ -41,6 +41,11 @@ OPTIONAL_FIELDS = {
     "mbo": ["institution_name", "programme_code", "programme_name", "level", "route", "sector"],
     "ho": ["institution_name", "programme_code", "programme_name", "ho_type", "sector"],
 }
+# The fields load_staged has a column for (sql/load.sql, stage_file); a file's other columns are not kept.
+STAGED_FIELDS = [
+    "pupil_key", "school_year", "school", "brin", "vestiging", "school_name", "education", "leerjaar", "profile", "gender", "diploma",
+    "institution", "institution_name", "programme_code", "programme_name", "level", "route", "sector", "ho_type",
+]
 # Headers that only one kind of export carries; they settle the kind when several fit.
 KIND_MARKERS = {
     "vo": {"leerjaar", "jaarlaag", "klas", "profiel", "profielcode", "vestigingsnummer", "onderwijstype"},
@@ -281,26 +286,13 @@ def _check_line_lengths(name: str, layout: _Layout) -> None:
 
 def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout: _Layout) -> int:
     """Read the file's table into load_staged in one pass (text columns named after fields); returns rows read."""
-    width = len(layout.headers)
-    columns = {f"c{i}": "VARCHAR" for i in range(width)}
-    select = [f"nullif(trim(c{index}), '') AS {field_name}" for field_name, index in layout.fields.items()]
-    # Every kind's fields exist (NULL where absent), so the shared look-up query fits each file.
-    all_fields = [f for k in REQUIRED_FIELDS for f in REQUIRED_FIELDS[k] + OPTIONAL_FIELDS[k]] + ["brin", "vestiging"]
-    select += [f"NULL::VARCHAR AS {f}" for f in dict.fromkeys(all_fields) if f not in layout.fields]
-    if layout.kind == "vo" and "school" not in layout.fields and "brin" in layout.fields:
-        # BRIN and vestiging in two columns make one location code.
-        brin = f"nullif(trim(c{layout.fields['brin']}), '')"
-        vestiging = f"lpad(nullif(trim(c{layout.fields['vestiging']}), ''), 2, '0')" if "vestiging" in layout.fields else "''"
-        select = [item for item in select if not item.endswith(" AS school")] + [f"{brin} || coalesce({vestiging}, '') AS school"]
-    blank = " AND ".join(f"nullif(trim(c{i}), '') IS NULL" for i in range(width))
-    formulas = " + ".join(f"CAST(left(ltrim(coalesce(c{i}, '')), 1) IN ('=', '+', '@') AS INTEGER)" for i in range(width))
+    # Columns are named after their field, so that one static query reads every layout.
+    field_of = {index: field_name for field_name, index in layout.fields.items() if field_name in STAGED_FIELDS}
+    columns = {field_of.get(i, f"c{i}"): "VARCHAR" for i in range(len(layout.headers))}
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE load_staged AS SELECT row_number() OVER () AS row_nr, {', '.join(select)}, "
-            f"({blank}) AS is_blank, ({formulas}) AS formula_cells FROM read_csv($path, "
-            "delim=$delim, header=false, skip=$skip, quote='\"', escape='\"', null_padding=true, auto_detect=false, "
-            "columns=$columns, max_line_size=$max_line)",
-            {"path": str(path), "delim": layout.delimiter, "skip": layout.header_line + 1, "columns": columns, "max_line": 4 * MAX_LINE_CHARS},
+        db.execute(
+            con, "stage_file", path=str(path), delim=layout.delimiter, skip=layout.header_line + 1, columns=columns,
+            max_line=4 * MAX_LINE_CHARS, brin_and_vestiging=layout.kind == "vo" and "school" not in layout.fields and "brin" in layout.fields,
         )
     except duckdb.Error as error:
         # DuckDB's message quotes the raw line; keep only where it happened.
@@ -310,7 +302,7 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout: _Layou
             f"{name}{where}: het bestand kon niet als CSV worden gelezen (bijvoorbeeld een aanhalingsteken dat niet wordt gesloten "
             "of meer kolommen dan de kopregel). Controleer de export."
         ) from None
-    return con.execute("SELECT count(*) FROM load_staged").fetchall()[0][0]
+    return db.rows(con, "staged_row_count")[0][0]
 
 
 def _fatal_message(name: str, layout: _Layout, fatal: pd.DataFrame) -> str:
@@ -347,7 +339,7 @@ def _blank_line_count(layout: _Layout) -> int:
 
 
 def _problem_counts(con: duckdb.DuckDBPyConnection, kind: str, layout: _Layout, rows_read: int, result: FileResult) -> None:
-    blank_rows, formula_cells = con.execute("SELECT count(*) FILTER (is_blank), coalesce(sum(formula_cells), 0) FROM load_staged").fetchall()[0]
+    blank_rows, formula_cells = db.rows(con, "staged_blank_rows_and_formula_cells")[0]
     counts = {
         "lege_regel": _blank_line_count(layout) + blank_rows,  # empty lines plus rows of empty cells
         "identificerende_kolom": len(layout.identifying),
@@ -381,10 +373,10 @@ def _pupil_names_in_school_name(con: duckdb.DuckDBPyConnection, layout: _Layout)
     """A 'naam' column with many values per school holds pupils' names, not the school's: drop it."""
     if "school_name" not in layout.fields:
         return
-    most = con.execute("SELECT coalesce(max(n), 0) FROM (SELECT count(DISTINCT school_name) AS n FROM load_staged GROUP BY school)").fetchall()[0][0]
+    most = db.rows(con, "most_school_names_per_school")[0][0]
     if most > 3:
         layout.identifying.append(layout.headers[layout.fields.pop("school_name")])
-        con.execute("UPDATE load_staged SET school_name = NULL")
+        db.execute(con, "forget_school_names")
 
 
 def load_bytes(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, kind: str | None = None, replace: bool = False,
@@ -422,7 +414,7 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
             path = Path(folder) / "export.csv"
             path.write_text(text, encoding="utf-8", newline="")
         result.rows_read = _stage(con, name, path, layout)
-    if not con.execute("SELECT count(*) FROM load_staged WHERE NOT is_blank").fetchall()[0][0]:
+    if not db.rows(con, "staged_data_row_count")[0][0]:
         raise FileRefused(f"{name}: het bestand heeft alleen een kopregel en geen leerlinggegevens.")
     _pupil_names_in_school_name(con, layout)
 
@@ -453,25 +445,20 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
         result.messages.append(f"Niet gebruikte kolommen: {', '.join(layout.ignored)}.")
 
     params = pseudonym.hmac_params(secret or pseudonym.database_secret(con))
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with db.transaction(con):
         load_id = db.rows(con, "next_load_id")[0][0]
         if overlap:
             db.execute(con, f"replace_overlap_{layout.kind}")
             db.execute(con, "replace_overlap_scope", load_id=load_id, kind=layout.kind)
             result.messages.append(f"Vervangen: eerdere gegevens uit lading(en) {', '.join(str(o[0]) for o in overlap)} voor dezelfde school en hetzelfde schooljaar.")
         db.execute(con, f"{layout.kind}_insert", load_id=load_id, **params)
-        result.rows_loaded = con.execute(f"SELECT count(*) FROM {layout.kind}_enrolment WHERE load_id = ?", [load_id]).fetchall()[0][0]
+        result.rows_loaded = db.rows(con, f"{layout.kind}_rows_of_load", load_id=load_id)[0][0]
         db.execute(con, "insert_load_scope", load_id=load_id)
         db.execute(con, "insert_new_schools", school_type=layout.kind)
         db.execute(
             con, "insert_load_log", load_id=load_id, file_name=name, content_hash=content_hash, kind=layout.kind,
             rows_read=result.rows_read, rows_loaded=result.rows_loaded, problems=json.dumps(result.problems, sort_keys=True),
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     result.status = "geladen"
     result.load_id = load_id
 
@@ -523,41 +510,5 @@ def list_loads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def remove_load(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
     """Remove one load and all rows it brought, in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with db.transaction(con):
         db.execute(con, "remove_load", load_id=load_id)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-
-
-# ---------------------------------------------------------------------------- command line
-
-
-def format_result(result: FileResult) -> str:
-    """A per-file summary in Dutch for the command line."""
-    kind = result.kind or "?"
-    head = f"{result.file_name} [{kind}]: {result.status}"
-    if result.loaded:
-        head += f", {result.rows_read} regels gelezen, {result.rows_loaded} geladen (lading {result.load_id})"
-    lines = [head]
-    if result.problems:
-        lines.append("  problemen: " + ", ".join(f"{k} {v}" for k, v in sorted(result.problems.items())))
-    lines += [f"  - {message}" for message in result.messages]
-    return "\n".join(lines)
-
-
-def cli(args) -> int:
-    """`load PATH... --db FILE [--kind] [--replace]`: exit 0 when every file loaded, 2 when one was refused."""
-    expand_paths(args.paths)  # a missing path stops before the database is created
-    con = db.connect(args.db)
-    try:
-        results = load_paths(con, args.paths, kind=args.kind, replace=args.replace)
-    finally:
-        con.close()
-    for result in results:
-        print(format_result(result))
-    loaded = sum(r.loaded for r in results)
-    print(f"Totaal: {loaded} van {len(results)} bestand(en) geladen, {sum(r.rows_loaded for r in results)} regels.")
-    return 0 if loaded == len(results) else 2

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from sto_metrics import db
+
 SECRET_ENV = "STO_PSEUDONYM_SECRET"
 SECRET_DIR_ENV = "STO_SECRET_DIR"
 _BLOCK_SIZE = 64  # SHA-256 block size in bytes, as HMAC (RFC 2104) requires
@@ -31,11 +33,11 @@ def secret_dir() -> Path:
 
 
 def _database_id(con: duckdb.DuckDBPyConnection) -> str:
-    row = con.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchall()
+    row = db.rows(con, "meta_value", key="database_id")
     if row:
         return row[0][0]
     database_id = str(uuid.uuid4())
-    con.execute("INSERT INTO meta VALUES ('database_id', ?)", [database_id])
+    db.execute(con, "add_meta_value", key="database_id", value=database_id)
     return database_id
 
 

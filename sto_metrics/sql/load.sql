@@ -35,6 +35,89 @@ CREATE OR REPLACE TEMP MACRO school_code(x) AS
          WHEN regexp_full_match(upper(regexp_replace(x, '[\s\-_]', '', 'g')), '[0-9]{2}[A-Z0-9]{2}[0-9]{2}')
          THEN upper(regexp_replace(x, '[\s\-_]', '', 'g')) END;
 
+-- name: stage_file
+-- Read an export's table into load_staged: one text column per canonical field, whatever the layout.
+-- The columns parameter names each of the file's columns after its field (others c0, c1, ...); a field the file
+-- lacks stays NULL. Blank rows and formula-like cells are marked for the problem counts.
+CREATE OR REPLACE TEMP TABLE load_staged AS
+WITH raw AS (
+    SELECT row_number() OVER () AS row_nr, *, concat(*COLUMNS(*)) AS joined, [*COLUMNS(*)] AS cells
+    FROM read_csv($path, delim=$delim, header=false, skip=$skip, quote='"', escape='"', null_padding=true,
+                  auto_detect=false, columns=$columns, max_line_size=$max_line)
+), every_field AS (
+    -- by name: the fields the file lacks come from the empty row set, as NULL
+    SELECT NULL::VARCHAR AS pupil_key,
+           NULL::VARCHAR AS school_year,
+           NULL::VARCHAR AS school_name,
+           NULL::VARCHAR AS education,
+           NULL::VARCHAR AS leerjaar,
+           NULL::VARCHAR AS profile,
+           NULL::VARCHAR AS gender,
+           NULL::VARCHAR AS diploma,
+           NULL::VARCHAR AS institution,
+           NULL::VARCHAR AS institution_name,
+           NULL::VARCHAR AS programme_code,
+           NULL::VARCHAR AS programme_name,
+           NULL::VARCHAR AS level,
+           NULL::VARCHAR AS route,
+           NULL::VARCHAR AS sector,
+           NULL::VARCHAR AS ho_type,
+           NULL::VARCHAR AS school,
+           NULL::VARCHAR AS brin,
+           NULL::VARCHAR AS vestiging
+    WHERE false
+    UNION ALL BY NAME
+    SELECT * FROM raw
+)
+SELECT row_nr,
+       nullif(trim(pupil_key), '') AS pupil_key,
+       nullif(trim(school_year), '') AS school_year,
+       nullif(trim(school_name), '') AS school_name,
+       nullif(trim(education), '') AS education,
+       nullif(trim(leerjaar), '') AS leerjaar,
+       nullif(trim(profile), '') AS profile,
+       nullif(trim(gender), '') AS gender,
+       nullif(trim(diploma), '') AS diploma,
+       nullif(trim(institution), '') AS institution,
+       nullif(trim(institution_name), '') AS institution_name,
+       nullif(trim(programme_code), '') AS programme_code,
+       nullif(trim(programme_name), '') AS programme_name,
+       nullif(trim(level), '') AS level,
+       nullif(trim(route), '') AS route,
+       nullif(trim(sector), '') AS sector,
+       nullif(trim(ho_type), '') AS ho_type,
+       nullif(trim(brin), '') AS brin,
+       nullif(trim(vestiging), '') AS vestiging,
+       -- BRIN and vestiging in two columns make one location code.
+       CASE WHEN $brin_and_vestiging THEN nullif(trim(brin), '') || coalesce(lpad(nullif(trim(vestiging), ''), 2, '0'), '')
+            ELSE nullif(trim(school), '') END AS school,
+       -- every cell is empty or spaces exactly when all of them joined are
+       trim(joined) = '' AS is_blank,
+       -- cells are looked at one by one only in the rare row that holds one of these characters at all
+       CASE WHEN contains(joined, '=') OR contains(joined, '+') OR contains(joined, '@')
+            THEN len(list_filter(cells, lambda c: left(ltrim(c), 1) IN ('=', '+', '@'))) ELSE 0 END AS formula_cells
+FROM every_field;
+
+-- name: staged_row_count
+-- Rows read from the file, blank ones included.
+SELECT count(*) FROM load_staged;
+
+-- name: staged_data_row_count
+-- Rows that hold at least one value.
+SELECT count(*) FROM load_staged WHERE NOT is_blank;
+
+-- name: staged_blank_rows_and_formula_cells
+-- Rows of empty cells and cells that start like a spreadsheet formula.
+SELECT count(*) FILTER (is_blank), coalesce(sum(formula_cells), 0) FROM load_staged;
+
+-- name: most_school_names_per_school
+-- The largest number of different 'school names' one school has: many means the column holds pupils' names.
+SELECT coalesce(max(n), 0) FROM (SELECT count(DISTINCT school_name) AS n FROM load_staged GROUP BY school);
+
+-- name: forget_school_names
+-- Drop a school-name column that turned out to hold pupils' names.
+UPDATE load_staged SET school_name = NULL;
+
 -- name: value_lookups
 -- Each distinct raw value is normalised once (exports repeat a few dozen values a million
 -- times), then joined back to the rows.
@@ -148,6 +231,18 @@ SELECT $load_id, pseudonym_of_normal(pupil_norm, $hmac_inner, $hmac_outer), scho
 FROM load_rows
 WHERE nth = 1;
 
+-- name: vo_rows_of_load
+-- Rows a vo load stored.
+SELECT count(*) FROM vo_enrolment WHERE load_id = $load_id;
+
+-- name: mbo_rows_of_load
+-- Rows an mbo load stored.
+SELECT count(*) FROM mbo_enrolment WHERE load_id = $load_id;
+
+-- name: ho_rows_of_load
+-- Rows an ho load stored.
+SELECT count(*) FROM ho_enrolment WHERE load_id = $load_id;
+
 -- name: followup_normalise
 -- Canonical mbo or ho rows from the staged file; $kind is 'mbo' or 'ho'.
 CREATE OR REPLACE TEMP TABLE load_rows AS
@@ -178,6 +273,7 @@ LEFT JOIN ref_programme_sector ps ON ps.kind = $kind AND ps.programme_code = s.p
 WHERE NOT s.is_blank;
 
 -- name: followup_fatal_problems
+-- Rows of an mbo or ho file whose pupil, school year or institution cannot be read: the file is refused.
 SELECT row_nr, column_field, problem FROM (
     SELECT row_nr, 'pupil_key' AS column_field, 'leeg' AS problem FROM load_rows WHERE pupil_key IS NULL
     UNION ALL SELECT row_nr, 'school_year', CASE WHEN school_year_raw IS NULL THEN 'leeg' ELSE 'onbekend_schooljaar' END
@@ -189,6 +285,7 @@ ORDER BY row_nr, column_field
 LIMIT 1000;
 
 -- name: followup_row_problems
+-- Non-fatal problems of an mbo or ho file (unknown sector, pupil listed twice), from one scan.
 SELECT 'onbekende_sector' AS kind, count(*) FILTER (sector_code IS NULL) AS n,
        min(row_nr) FILTER (sector_code IS NULL) AS first_row, 'sector' AS column_field,
        count(*) FILTER (nth > 1) AS duplicate_n,
@@ -196,6 +293,7 @@ SELECT 'onbekende_sector' AS kind, count(*) FILTER (sector_code IS NULL) AS n,
 FROM load_rows;
 
 -- name: mbo_insert
+-- Store an mbo file's rows: pseudonymised, first row kept when a pupil is listed twice for one programme and year.
 INSERT INTO mbo_enrolment
 SELECT $load_id, pseudonym_of_normal(pupil_norm, $hmac_inner, $hmac_outer), school_year, school_id,
        programme_code, programme_name, level, route, sector_code
@@ -203,6 +301,7 @@ FROM load_rows
 WHERE nth = 1;
 
 -- name: ho_insert
+-- Store an ho file's rows: pseudonymised, first row kept when a pupil is listed twice for one programme and year.
 INSERT INTO ho_enrolment
 SELECT $load_id, pseudonym_of_normal(pupil_norm, $hmac_inner, $hmac_outer), school_year, school_id,
        programme_code, programme_name, ho_type, sector_code
@@ -234,9 +333,11 @@ GROUP BY l.load_id, l.file_name
 ORDER BY l.load_id;
 
 -- name: load_with_hash
+-- The earlier load of a file with exactly this content, if any.
 SELECT load_id, file_name, loaded_at FROM load_log WHERE content_hash = $content_hash ORDER BY load_id LIMIT 1;
 
 -- name: next_load_id
+-- The id the next load gets.
 SELECT coalesce(max(load_id), 0) + 1 AS load_id FROM load_log;
 
 -- name: replace_overlap_vo
@@ -244,12 +345,15 @@ SELECT coalesce(max(load_id), 0) + 1 AS load_id FROM load_log;
 DELETE FROM vo_enrolment WHERE (school_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
 
 -- name: replace_overlap_mbo
+-- --replace: remove earlier mbo rows of the same institutions and school years.
 DELETE FROM mbo_enrolment WHERE (institution_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
 
 -- name: replace_overlap_ho
+-- --replace: remove earlier ho rows of the same institutions and school years.
 DELETE FROM ho_enrolment WHERE (institution_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
 
 -- name: replace_overlap_scope
+-- --replace: mark the overlapped loads as replaced by this one and drop the pairs this file now covers.
 UPDATE load_log SET replaced_by = $load_id
 WHERE kind = $kind AND load_id IN (
     SELECT ls.load_id FROM load_scope ls
@@ -259,6 +363,7 @@ WHERE load_id IN (SELECT load_id FROM load_log WHERE kind = $kind)
   AND (school_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
 
 -- name: insert_load_scope
+-- Record the (school, school year) pairs this load covers.
 INSERT INTO load_scope SELECT DISTINCT $load_id, school_id, school_year FROM load_rows;
 
 -- name: insert_new_schools
@@ -270,6 +375,7 @@ WHERE school_id NOT IN (SELECT school_id FROM school)
 GROUP BY school_id;
 
 -- name: insert_load_log
+-- Record the load: file name, content hash, kind, row counts and problems (JSON).
 INSERT INTO load_log VALUES ($load_id, $file_name, $content_hash, $kind, $rows_read, $rows_loaded,
                              $problems, now()::TIMESTAMP, NULL);
 
@@ -283,8 +389,25 @@ GROUP BY ALL
 ORDER BY l.load_id DESC;
 
 -- name: remove_load
+-- Remove one load: its rows in every enrolment table, its scope and its log entry.
 DELETE FROM vo_enrolment WHERE load_id = $load_id;
 DELETE FROM mbo_enrolment WHERE load_id = $load_id;
 DELETE FROM ho_enrolment WHERE load_id = $load_id;
 DELETE FROM load_scope WHERE load_id = $load_id;
 DELETE FROM load_log WHERE load_id = $load_id;
+
+-- name: meta_value
+-- One setting stored with the database (such as its id or the demo's source fingerprint).
+SELECT value FROM meta WHERE key = $key;
+
+-- name: add_meta_value
+-- Store a setting once; a plain INSERT so that a key like the database id can never be overwritten.
+INSERT INTO meta VALUES ($key, $value);
+
+-- name: set_meta_value
+-- Store or replace a setting.
+INSERT OR REPLACE INTO meta VALUES ($key, $value);
+
+-- name: checkpoint
+-- Write everything to the database file, so that a finished file can be moved or opened read-only.
+CHECKPOINT;

@@ -1,0 +1,35 @@
+"""`python -m sto_metrics load`: load export files into a database and report per file (docs/command-line.md)."""
+
+from __future__ import annotations
+
+import argparse
+
+from sto_metrics.loading import loader, reference
+
+
+def format_result(result: loader.FileResult) -> str:
+    """A per-file summary in Dutch for the command line."""
+    kind = result.kind or "?"
+    head = f"{result.file_name} [{kind}]: {result.status}"
+    if result.loaded:
+        head += f", {result.rows_read} regels gelezen, {result.rows_loaded} geladen (lading {result.load_id})"
+    lines = [head]
+    if result.problems:
+        lines.append("  problemen: " + ", ".join(f"{k} {v}" for k, v in sorted(result.problems.items())))
+    lines += [f"  - {message}" for message in result.messages]
+    return "\n".join(lines)
+
+
+def load(args: argparse.Namespace) -> int:
+    """`load PATH... --db FILE [--kind] [--replace]`: exit 0 when every file loaded, 2 when one was refused."""
+    loader.expand_paths(args.paths)  # a missing path stops before the database is created
+    con = reference.open_database(args.db)
+    try:
+        results = loader.load_paths(con, args.paths, kind=args.kind, replace=args.replace)
+    finally:
+        con.close()
+    for result in results:
+        print(format_result(result))
+    loaded = sum(r.loaded for r in results)
+    print(f"Totaal: {loaded} van {len(results)} bestand(en) geladen, {sum(r.rows_loaded for r in results)} regels.")
+    return 0 if loaded == len(results) else 2

@@ -1,0 +1,86 @@
+"""The SQL gateway (sto_metrics/db.py): transactions, and that the loading and demo layers use nothing else."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import duckdb
+import pytest
+
+from sto_metrics import db
+from sto_metrics.paths import PACKAGE_DIR
+
+# Methods of a DuckDB connection that take SQL text.
+SQL_METHODS = {"execute", "executemany", "sql", "query", "from_query"}
+NAME_HEADER = re.compile(r"^--\s*name:\s*\w+\s*$")  # as in sto_metrics/db.py
+GATEWAY_ONLY = [*sorted((PACKAGE_DIR / "loading").glob("*.py")), *sorted((PACKAGE_DIR / "demo").glob("*.py"))]
+
+
+def _table(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute("SELECT * FROM t ORDER BY ALL").fetchall()
+
+
+def test_transaction_commits_when_the_block_ends_normally():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (x INTEGER)")
+    with db.transaction(con):
+        con.execute("INSERT INTO t VALUES (1), (2)")
+    assert _table(con) == [(1,), (2,)]
+
+
+def test_transaction_rolls_back_and_reraises_when_the_block_fails():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (x INTEGER)")
+    with pytest.raises(ZeroDivisionError), db.transaction(con):
+        con.execute("INSERT INTO t VALUES (1)")
+        _ = 1 / 0
+    assert _table(con) == []
+    with db.transaction(con):  # the connection is usable again: no transaction left open
+        con.execute("INSERT INTO t VALUES (3)")
+    assert _table(con) == [(3,)]
+
+
+@pytest.mark.parametrize("path", GATEWAY_ONLY, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_loading_and_demo_layers_run_sql_only_through_db(path):
+    calls = [
+        f"line {node.lineno}: {ast.unparse(node.func)}"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SQL_METHODS
+        and not (isinstance(node.func.value, ast.Name) and node.func.value.id == "db")
+    ]
+    assert not calls, f"SQL outside sto_metrics/db.py: {calls}"
+
+
+def test_db_depends_on_no_layer_above_it():
+    tree = ast.parse((PACKAGE_DIR / "db.py").read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert {name for name in imported if name.startswith("sto_metrics")} <= {"sto_metrics.paths"}
+
+
+def test_open_database_gives_the_schema_and_fresh_reference_tables(tmp_path):
+    from sto_metrics.loading import reference
+
+    con = reference.open_database(tmp_path / "regio.duckdb")
+    assert con.execute("SELECT count(*) FROM ref_profile").fetchall()[0][0] > 0
+    assert con.execute("SELECT count(*) FROM vo_enrolment").fetchall()[0][0] == 0
+    con.close()
+    bare = db.connect(tmp_path / "bare.duckdb")  # the gateway alone: schema, no reference rows
+    assert bare.execute("SELECT count(*) FROM ref_profile").fetchall()[0][0] == 0
+    bare.close()
+
+
+def test_every_named_query_says_what_it_does():
+    """The line under each `-- name:` header (as db.queries() reads them) is a comment saying what the query does."""
+    missing, headers = [], 0
+    for path in sorted((PACKAGE_DIR / "sql").glob("*.sql")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines):
+            if NAME_HEADER.match(line):
+                headers += 1
+                following = lines[number + 1].strip() if number + 1 < len(lines) else ""
+                if NAME_HEADER.match(following) or not re.match(r"^--\s*\S", following):
+                    missing.append(f"{path.name}:{number + 1} {line}")
+    assert headers == len(db.queries())  # every query was looked at
+    assert not missing, f"named queries without a comment line under their header: {missing}"
