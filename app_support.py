@@ -36,8 +36,9 @@ FIRST_STO_YEAR = 2020  # the first STO period started in school year 2020-2021
 CACHE_TTL_SECONDS = 3600
 CONTEXT_KEY = "_sto_context"
 
-LEERWEGEN = ["BB", "KB", "GL", "TL"]
-GENDERS = ["M", "V", "X"]
+# One leerweg and one gender group or all: a filter selects cells of the protected table (docs/domain.md, privacy).
+LEERWEG_OPTIONS = {"": "alle leerwegen", "BB": "BB", "KB": "KB", "GL": "GL", "TL": "TL"}
+GENDER_OPTIONS = {"": "alle leerlingen", **registry.GENDER.values}
 HAVO_VWO_OPTIONS = {"nt": "profiel met NT (CBS)", "n": "elk N-profiel (Techniekpact)"}
 DENOMINATOR_OPTIONS = {"enrolled_mbo": "wie naar het mbo ging (Techniekpact)", "all_graduates": "alle gediplomeerden"}
 LEVEL_OPTIONS = {"vmbo": "vmbo", "havo-vwo": "havo/vwo"}
@@ -106,7 +107,11 @@ def reset_demo_database() -> None:
 # ----------------------------------------------------------------------------- cached tables
 
 
-@st.cache_data(max_entries=512, ttl=CACHE_TTL_SECONDS, show_spinner=False)
+# The first view of a figure family after a load computes its protected table (up to a minute for destinations).
+PROTECTING = "Cijfers berekenen en kleine aantallen afschermen…"
+
+
+@st.cache_data(max_entries=512, ttl=CACHE_TTL_SECONDS, show_spinner=PROTECTING)
 def _cached_table(path: str, version: str, metric: str, by: str, split: str | None,
                   settings_key: tuple, population_key: tuple) -> pd.DataFrame:
     """One display-safe table of a declared figure; `version` makes a new load invalidate the entry."""
@@ -115,7 +120,7 @@ def _cached_table(path: str, version: str, metric: str, by: str, split: str | No
                                population=PopulationFilter(*population_key), rules=RULES)
 
 
-@st.cache_data(max_entries=128, ttl=CACHE_TTL_SECONDS, show_spinner=False)
+@st.cache_data(max_entries=128, ttl=CACHE_TTL_SECONDS, show_spinner=PROTECTING)
 def _cached_flow(path: str, version: str, start_year: int, school_id: str | None, settings_key: tuple,
                  population_key: tuple = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     with cursor(path) as cur:
@@ -183,6 +188,8 @@ class Context:
         population = population or self.filters.population
         result = _cached_table(self.source.path, self.version, metric, by, split,
                                dataclasses.astuple(self.filters.settings), dataclasses.astuple(population))
+        if by == "regio" and len(population.school_ids) == 1 and not result.empty:
+            result = result.assign(scope="regio")  # one chosen school is the 'Selectie' row
         if all_years or self.filters.years is None or result.empty:
             return result
         low, high = self.filters.years
@@ -244,10 +251,13 @@ def sidebar() -> Context:
                 year_range = None
         school_ids = st.multiselect("Scholen", options=list(schools["school_id"]), format_func=_format_school(schools),
                                     key="scholen", bind="query-params", placeholder="alle scholen",
-                                    help="Leeg = de hele regio. Met een keuze telt 'Selectie' alleen die scholen.")
-        leerwegen = st.multiselect("Leerweg (vmbo)", options=LEERWEGEN, key="leerweg", bind="query-params", placeholder="alle leerwegen")
-        genders = st.multiselect("Geslacht", options=GENDERS, format_func=registry.GENDER.values.get, key="geslacht",
-                                 bind="query-params", placeholder="alle leerlingen")
+                                    help="Leeg = de hele regio. Met één school toont 'Selectie' die school; met meer scholen staat "
+                                         "elke school apart (een optelling van een keuze van scholen is niet beschermd).")
+        leerweg = st.selectbox("Leerweg (vmbo)", options=list(LEERWEG_OPTIONS), format_func=LEERWEG_OPTIONS.get, key="leerweg",
+                               bind="query-params")
+        gender = st.selectbox("Geslacht", options=list(GENDER_OPTIONS), format_func=GENDER_OPTIONS.get, key="geslacht",
+                              bind="query-params", help="Jongens en overig: alle leerlingen die niet als meisje staan ingeschreven "
+                                                        "(ook geslacht X of onbekend: te weinig om apart te tonen).")
         st.header("Definities", divider="gray")
         dp_technical = st.toggle("D&P telt als techniek (vmbo)", key="dp", bind="query-params",
                                  help="Standaard telt het brede profiel Dienstverlening en producten niet als techniek (Techniekpact).")
@@ -259,8 +269,8 @@ def sidebar() -> Context:
     filters = Filters(
         years=year_range,
         school_ids=tuple(school_ids),
-        leerwegen=tuple(leerwegen),
-        genders=tuple(genders),
+        leerwegen=(leerweg,) if leerweg else (),
+        genders=(gender,) if gender else (),
         settings=MetricSettings(dp_technical=bool(dp_technical), havo_vwo_technical=havo_vwo or "nt",
                                 progression_denominator=denominator or "enrolled_mbo"),
     )

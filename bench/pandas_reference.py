@@ -59,7 +59,7 @@ def inflow(tables, level="vmbo", by="regio", split=None, settings: MetricSetting
     records = _with_profile(records, tables["ref_profile"], settings)
     keys = ["school_year"] + (["school_id"] if by == "school" else [])
     if split == "geslacht":
-        records = records.assign(split=records["gender"].fillna("onbekend"))
+        records = records.assign(split=np.where(records["gender"] == "V", "V", "M"))  # V, and M for everyone else
         keys.append("split")
     elif split == "leerweg":
         part = records["leerweg"].fillna("onbekend") if level == "vmbo" else records["education_type"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from sto_metrics.errors import UserError
 from sto_metrics.metrics import calculations, registry
 from sto_metrics.privacy import suppression
 from sto_metrics.settings import MetricSettings, PopulationFilter
@@ -29,10 +30,25 @@ def exact_table(con: duckdb.DuckDBPyConnection, metric: str, *, by: str = "regio
                             population=population or PopulationFilter())
 
 
+def check_population(population: PopulationFilter | None) -> None:
+    """A view selects cells of the protected table: one leerweg or all, one gender group (V or M) or all (Dutch UserError)."""
+    if population is None:
+        return
+    if len(set(population.leerwegen)) > 1:
+        raise UserError("Kies één leerweg (of geen): een optelling van leerwegen is geen beschermde cel, en kan "
+                        "kleine aantallen prijsgeven. Vraag de leerwegen apart op.")
+    if len(set(population.genders)) > 1:
+        raise UserError("Kies één geslacht (V of M) of geen: V en M samen zijn alle leerlingen.")
+    if "X" in population.genders:
+        raise UserError("Geslacht X wordt niet apart getoond: zo weinig leerlingen zijn niet te beschermen. Zij tellen "
+                        "mee bij M (jongens en overig), zoals DUO alleen man en vrouw toont.")
+
+
 def table(con: duckdb.DuckDBPyConnection, metric: str, *, by: str = "regio", split: str | None = None,
           settings: MetricSettings | None = None, population: PopulationFilter | None = None,
           rules: suppression.SuppressionRules | None = None) -> pd.DataFrame:
     """A declared figure exactly as it may be published: counts 1-4 as '<5', secondary cells hidden, shares as allowed."""
+    check_population(population)
     exact = exact_table(con, metric, by=by, split=split, settings=settings, population=population)
     return suppression.suppress(exact, rules)
 

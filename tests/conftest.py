@@ -194,3 +194,11 @@ def demo_database_path(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     prebuilt.build(path)
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_pattern_cache(tmp_path_factory):
+    """Suppression patterns are cached on disk; the tests keep theirs in a folder of their own."""
+    import os
+
+    os.environ["STO_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))

@@ -80,7 +80,7 @@ def inflow(tables, level="vmbo", by="regio", split=None, settings=DEFAULT_SETTIN
         technical = _technical_profile(record, ref, settings)
         scope = "regio" if by == "regio" else record["school_id"]
         if split == "geslacht":
-            part = record["gender"] or "onbekend"
+            part = "V" if record["gender"] == "V" else "M"  # V, and M for everyone else (docs/metrics.md)
         elif split == "leerweg":
             part = (record["leerweg"] or "onbekend") if record["education_type"] == "vmbo" else record["education_type"]
         else:

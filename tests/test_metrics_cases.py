@@ -213,18 +213,21 @@ def test_cohort_flow_nodes_and_links(pupil_db):
     pupil_db.vo("x", 2021, leerjaar=1).mbo("a", 2022, "TECHNIEK")
     nodes, links = calculations.cohort_flow(pupil_db.flush(), 2019)
     assert list(nodes.columns) == calculations.FLOW_NODE_COLUMNS and list(links.columns) == calculations.FLOW_LINK_COLUMNS
-    assert dict(zip(nodes["node"], nodes["pupils"], strict=True)) == {
+    assert {node: n for node, n in zip(nodes["node"], nodes["pupils"], strict=True) if n} == {
         "start": 3, "lj3_techniek": 1, "lj3_overig": 1, "lj3_elders": 1,
         "diploma_techniek": 1, "diploma_overig": 1, "geen_diploma": 1, "mbo_techniek": 1, "niet_gevonden": 1,
     }
     assert ("lj3_elders", "geen_diploma", 1) in set(links.itertuples(index=False, name=None))
     assert ("diploma_techniek", "mbo_techniek", 1) in set(links.itertuples(index=False, name=None))
+    # every possible link is listed, zeros too, so that a listed link tells nothing: 3 + 3 x 3 + 2 x 6
+    assert len(links) == 24 and ("lj3_techniek", "diploma_overig", 0) in set(links.itertuples(index=False, name=None))
 
 
 def test_cohort_flow_leaves_out_stages_without_data(pupil_db):
     pupil_db.vo("a", 2019, leerjaar=2).vo("a", 2020, leerjaar=3, profile="BWI")
-    nodes, _ = calculations.cohort_flow(pupil_db.flush(), 2019)
-    assert list(nodes["node"]) == ["start", "lj3_techniek"]
+    nodes, links = calculations.cohort_flow(pupil_db.flush(), 2019)
+    assert list(nodes["node"]) == ["start", "lj3_techniek", "lj3_overig", "lj3_elders"]
+    assert list(nodes["pupils"]) == [1, 1, 0, 0] and set(links["source"]) == {"start"}
 
 
 def _retention_region(pupil_db):

@@ -6,7 +6,6 @@ also after a filter change, a definition-setting change and a shared link (query
 
 from __future__ import annotations
 
-import time
 from functools import cache
 from pathlib import Path
 
@@ -114,7 +113,7 @@ def test_overview_table_equals_the_cards(make_app, database):
 
 def test_filter_change_recomputes_the_cards(make_app, database):
     app = make_app(database)
-    app.multiselect(key="leerweg").set_value(["BB"]).run()
+    app.selectbox(key="leerweg").set_value("BB").run()
     assert_no_errors(app)
     expected, _ = latest_region_share(engine(database, "inflow", "vmbo", population=PopulationFilter(leerwegen=("BB",))))
     assert card(app, CARD_LABELS[("inflow", "vmbo")]).value == expected
@@ -154,7 +153,7 @@ def test_havo_vwo_setting_every_n_profile(make_app, database):
 
 def test_shared_link_sets_the_filters(make_app, database):
     # Bound widgets put their shown option text in the URL.
-    app = make_app(database, query={"leerweg": ["KB"], "noemer": "alle gediplomeerden"})
+    app = make_app(database, query={"leerweg": "KB", "noemer": "alle gediplomeerden"})
     assert_no_errors(app)
     population = PopulationFilter(leerwegen=("KB",))
     inflow = engine(database, "inflow", "vmbo", population=population)
@@ -311,17 +310,15 @@ def test_markdown_escape_makes_user_text_literal():
         "\\*\\*vet\\*\\* \\[link\\]\\(http\\://x\\) \\<b\\>\\:red\\[x\\]\\</b\\> \\$x\\$")
 
 
-def test_pages_render_quickly_when_warm(make_app, database):
-    timings = {}
+def test_pages_render_again_from_the_cache(make_app, database):
+    """A second run of every page (warm caches) shows the same tables; how fast is measured in bench/, not here."""
     app = make_app(database)
     for page in PAGES.values():
         app.switch_page(page).run()
-        started = time.perf_counter()
+        first = [frame.value for frame in app.dataframe]
         app.run()
-        timings[page] = time.perf_counter() - started
         assert_no_errors(app)
-    print("warm render (s):", {page: round(seconds, 3) for page, seconds in timings.items()})
-    assert max(timings.values()) < 1.0, timings
+        assert all(a.equals(b) for a, b in zip(first, [frame.value for frame in app.dataframe], strict=True)), page
 
 
 def test_instroom_shows_retention_exactly_as_published(make_app, database):

@@ -9,6 +9,7 @@ every variant of the same metric (region and schools, every split, both settings
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 from typing import Literal
@@ -47,7 +48,10 @@ _SPLIT_ORDER = {value: rank for rank, value in enumerate(["M", "V", "X", "BB", "
 
 @dataclass(eq=False)
 class Cube:
-    """Exact counts of every variant of one metric, carried in `frame.attrs["sto_cube"]` for privacy.suppress.
+    """Exact inner cells of one figure family, carried in `frame.attrs["sto_cube"]` for privacy.suppress.
+
+    `counts` holds the inner cells (per school year, school, leerweg, gender group and class) of which every
+    published figure of the family is a sum; `split` and `population` say which of those sums the table shows.
 
     pandas deep-copies attrs on most operations; a Cube copies as itself, so that stays cheap and the
     suppression pattern computed once is shared by every slice.
@@ -59,6 +63,7 @@ class Cube:
     counts: pd.DataFrame
     split: str | None = None
     school_id: str | None = None  # cohort flow: the school shown (None = region)
+    population: PopulationFilter = field(default_factory=PopulationFilter)
     cache: dict = field(default_factory=dict)
 
     def __deepcopy__(self, memo):
@@ -131,16 +136,45 @@ def _int_columns(frame: pd.DataFrame, columns) -> pd.DataFrame:
     return frame
 
 
-def inflow_counts(
-    con: duckdb.DuckDBPyConnection,
-    level: str = "vmbo",
-    settings: MetricSettings | None = None,
-    population: PopulationFilter | None = None,
-) -> pd.DataFrame:
-    """Exact inflow counts for every variant (region/school x no split/geslacht/leerweg), by profile class."""
+def inflow_counts(con: duckdb.DuckDBPyConnection, level: str = "vmbo") -> pd.DataFrame:
+    """The inner cells of inflow: pupils per school year, school, leerweg, gender group and profile class."""
     _check_level(level)
-    settings = settings or MetricSettings()
-    return db.run(con, "inflow_counts", level=level, **settings.as_params(), **_population_params(population or PopulationFilter()))
+    return db.run(con, "inflow_cells", level=level)
+
+
+SPLIT_COLUMNS = {"geslacht": "gender", "leerweg": "leerweg"}
+
+
+def _selected(cells: pd.DataFrame, by: str, split: str | None, population: PopulationFilter, pivot: list[str],
+              columns: list[str]) -> pd.DataFrame:
+    """The sums of inner cells a table shows: per school year, scope (school_id None = region) and split value.
+
+    The population filter selects cells; with schools chosen, the rows are those schools' rows (a total over a
+    choice of schools is not a protected cell). The `pivot` columns' values become columns (joined by '|'),
+    reindexed to `columns` (absent ones 0).
+    """
+    selected = cells
+    if population.school_ids:
+        selected = selected[selected["school_id"].isin(population.school_ids)]
+    if population.leerwegen:
+        selected = selected[selected["leerweg"].isin(population.leerwegen)]
+    if population.genders:
+        selected = selected[selected["gender"].isin(population.genders)]
+    if population.school_years:
+        selected = selected[selected["school_year"].isin(population.school_years)]
+    per_school = by == "school" or bool(population.school_ids)
+    keys = ["school_year"] + (["school_id"] if per_school else []) + ([SPLIT_COLUMNS[split]] if split else [])
+    labelled = selected.assign(_column=selected[pivot].astype(str).agg("|".join, axis=1) if len(selected) else "")
+    wide = labelled.pivot_table(index=keys, columns="_column", values="pupils", aggfunc="sum", fill_value=0)
+    wide = wide.reindex(columns=columns, fill_value=0).astype("int64").reset_index()
+    wide.columns.name = None
+    if not per_school:
+        wide.insert(1, "school_id", None)
+    wide["split"] = wide[SPLIT_COLUMNS[split]].astype("object") if split else None
+    return wide
+
+
+PROFILE_CLASSES = ["core", "extra", "other", "unknown"]
 
 
 def inflow(
@@ -161,44 +195,45 @@ def inflow(
     if split not in (None, "geslacht", "leerweg"):
         raise ValueError(f"split must be None, 'geslacht' or 'leerweg', not {split!r}")
     settings = settings or MetricSettings()
-    counts = inflow_counts(con, level, settings, population)
-    rows = counts[(counts["split_by"] == (split or "")) & (counts["school_id"].isna() == (by == "regio"))]
+    population = population or PopulationFilter()
+    cells = inflow_counts(con, level)
+    rows = _selected(cells, by, split, population, ["profile_class"], PROFILE_CLASSES)
+    alternative = settings.dp_technical if level == "vmbo" else settings.havo_vwo_technical == "n"
+    rows = rows.assign(pupils=rows["core"] + rows["extra"] + rows["other"], technical=rows["core"] + rows["extra"] * alternative,
+                       unknown_profile=rows["unknown"])
     frame = _scope_columns(rows, school_names(con))
-    frame["split"] = frame["split"].astype("object") if split else None
     frame = _with_share(frame, "technical", "pupils")
     frame = frame.assign(_split_key=_sort_key_split(frame["split"])).sort_values(["school_year", "scope", "_split_key"], kind="stable")
     table = _int_columns(frame[INFLOW_COLUMNS].reset_index(drop=True), ["pupils", "technical", "unknown_profile"])
-    table.attrs["sto_cube"] = Cube("inflow", level, settings, counts, split=split)
+    table.attrs["sto_cube"] = Cube("inflow", level, settings, cells, split=split, population=population)
     return table
 
 
-def destination_counts(
-    con: duckdb.DuckDBPyConnection,
-    level: str = "vmbo",
-    settings: MetricSettings | None = None,
-    population: PopulationFilter | None = None,
-) -> pd.DataFrame:
-    """Exact diploma-holder counts by (school year, school or region, from_group, profile class, destination)."""
+def destination_counts(con: duckdb.DuckDBPyConnection, level: str = "vmbo") -> pd.DataFrame:
+    """The inner cells of destinations and progression: diploma holders per school year, school, leerweg, gender group,
+    profile class and destination."""
     _check_level(level)
-    settings = settings or MetricSettings()
-    return db.run(con, "destination_counts", level=level, **settings.as_params(), **_population_params(population or PopulationFilter()))
+    return db.run(con, "destination_cells", level=level)
 
 
-def _destination_table(counts: pd.DataFrame, by: str, names: dict[str, str]) -> pd.DataFrame:
-    """Per (school_year, school_id, from_group) the graduates and destination counts, all three from_groups."""
-    rows = counts[counts["school_id"].isna() == (by == "regio")]
-    index = ["school_year", "school_id", "from_group"]
-    wide = (
-        rows.groupby([*index, "destination"], dropna=False)["pupils"].sum().unstack("destination", fill_value=0)
-        .reindex(columns=list(DESTINATIONS), fill_value=0)
-        .reset_index()
-    )
-    keys = rows[["school_year", "school_id"]].drop_duplicates()
-    grid = keys.merge(pd.DataFrame({"from_group": ["techniek", "overig"]}), how="cross").merge(wide, how="left", on=index)
-    for column in DESTINATIONS:
-        grid[column] = grid[column].fillna(0).astype("int64")
-    total = grid.groupby(["school_year", "school_id"], dropna=False, as_index=False)[list(DESTINATIONS)].sum().assign(from_group="totaal")
-    table = pd.concat([grid, total], ignore_index=True)
+_CLASS_DESTINATIONS = [f"{c}|{d}" for c in PROFILE_CLASSES for d in DESTINATIONS]
+
+
+def _destination_table(cells: pd.DataFrame, by: str, population: PopulationFilter, settings: MetricSettings, level: str,
+                       names: dict[str, str]) -> pd.DataFrame:
+    """Per (school_year, scope, from_group) the graduates and destination counts, all three from_groups."""
+    rows = _selected(cells, by, None, population, ["profile_class", "destination"], _CLASS_DESTINATIONS)
+    alternative = settings.dp_technical if level == "vmbo" else settings.havo_vwo_technical == "n"
+    groups = {"techniek": ["core", "extra"] if alternative else ["core"]}
+    groups["overig"] = [c for c in PROFILE_CLASSES if c not in groups["techniek"]]
+    groups["totaal"] = PROFILE_CLASSES
+    parts = []
+    for group, classes in groups.items():
+        part = rows[["school_year", "school_id"]].assign(from_group=group)
+        for destination in DESTINATIONS:
+            part[destination] = sum(rows[f"{c}|{destination}"] for c in classes)
+        parts.append(part)
+    table = pd.concat(parts, ignore_index=True)
     table["graduates"] = table[list(DESTINATIONS)].sum(axis=1).astype("int64")
     table = _scope_columns(table, names)
     table["_group_key"] = table["from_group"].map(FROM_GROUPS.index)
@@ -221,10 +256,11 @@ def destinations(
     _check_by(by)
     _check_no_split(split)
     settings = settings or MetricSettings()
-    counts = destination_counts(con, level, settings, population)
-    table = _destination_table(counts, by, school_names(con))
+    population = population or PopulationFilter()
+    cells = destination_counts(con, level)
+    table = _destination_table(cells, by, population, settings, level, school_names(con))
     table = _int_columns(table[DESTINATION_COLUMNS].copy(), ["graduates", *DESTINATIONS])
-    table.attrs["sto_cube"] = Cube("destinations", level, settings, counts)
+    table.attrs["sto_cube"] = Cube("destinations", level, settings, cells, population=population)
     return table
 
 
@@ -245,13 +281,14 @@ def progression(
     _check_by(by)
     _check_no_split(split)
     settings = settings or MetricSettings()
-    counts = destination_counts(con, level, settings, population)
-    table = _destination_table(counts, by, school_names(con))
+    population = population or PopulationFilter()
+    cells = destination_counts(con, level)
+    table = _destination_table(cells, by, population, settings, level, school_names(con))
     enrolled, technical = progression_columns(table, level, settings)
     table = table.assign(enrolled=enrolled, technical=technical)
     table = _with_share(table, "technical", "enrolled")
     table = _int_columns(table[PROGRESSION_COLUMNS].copy(), ["enrolled", "technical"])
-    table.attrs["sto_cube"] = Cube("progression", level, settings, counts)
+    table.attrs["sto_cube"] = Cube("progression", level, settings, cells, population=population)
     return table
 
 
@@ -274,18 +311,12 @@ def progression_columns(destination_table: pd.DataFrame, level: str, settings: M
 # --------------------------------------------------------------------------------------------
 
 
-def retention_counts(
-    con: duckdb.DuckDBPyConnection, settings: MetricSettings | None = None, population: PopulationFilter | None = None,
-) -> pd.DataFrame:
-    """Exact counts of followed pupils by (school year, school or region, profile class in Y, profile class in Y+1)."""
-    return db.run(con, "retention_counts", **_population_params(population or PopulationFilter()))
+def retention_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The inner cells of profielbehoud: followed pupils per school year, school, leerweg, gender group, class in Y and in Y+1."""
+    return db.run(con, "retention_cells")
 
 
-def retention_columns(counts: pd.DataFrame, settings: MetricSettings) -> tuple[pd.Series, pd.Series]:
-    """(pupils, retained) per count row under the settings: technical in Y, and technical in Y and Y+1."""
-    technical = ["core", "extra"] if settings.dp_technical else ["core"]
-    from_technical = counts["class_from"].isin(technical)
-    return counts["pupils"].where(from_technical, 0), counts["pupils"].where(from_technical & counts["class_to"].isin(technical), 0)
+_RETENTION_PAIRS = [f"{f}|{t}" for f in ("core", "extra") for t in ("core", "extra", "other")]
 
 
 def retention(
@@ -306,16 +337,17 @@ def retention(
     _check_by(by)
     _check_no_split(split)
     settings = settings or MetricSettings()
-    counts = retention_counts(con, settings, population)
-    rows = counts[counts["school_id"].isna() == (by == "regio")]
-    pupils, retained = retention_columns(rows, settings)
-    summed = (rows.assign(pupils=pupils, retained=retained)
-              .groupby(["school_year", "school_id"], dropna=False, as_index=False)[["pupils", "retained"]].sum())
-    summed = summed[summed["pupils"] > 0]
-    frame = _scope_columns(summed, school_names(con))
+    population = population or PopulationFilter()
+    cells = retention_counts(con)
+    rows = _selected(cells, by, None, population, ["class_from", "class_to"], _RETENTION_PAIRS)
+    technical = ["core", "extra"] if settings.dp_technical else ["core"]
+    rows = rows.assign(pupils=sum(rows[f"{f}|{t}"] for f in technical for t in ("core", "extra", "other")),
+                       retained=sum(rows[f"{f}|{t}"] for f in technical for t in technical))
+    rows = rows[rows["pupils"] > 0]
+    frame = _scope_columns(rows, school_names(con))
     frame = _with_share(frame, "retained", "pupils").sort_values(["school_year", "scope"], kind="stable")
     table = _int_columns(frame[RETENTION_COLUMNS].reset_index(drop=True), ["pupils", "retained"])
-    table.attrs["sto_cube"] = Cube("retention", level, settings, counts)
+    table.attrs["sto_cube"] = Cube("retention", level, settings, cells, population=population)
     return table
 
 
@@ -342,46 +374,41 @@ FLOW_NODE_COLUMNS = ["node", "stage", "label", "pupils"]
 FLOW_LINK_COLUMNS = ["source", "target", "pupils"]
 
 
-def cohort_flow_paths(
-    con: duckdb.DuckDBPyConnection, start_year: int, settings: MetricSettings | None = None,
-    population: PopulationFilter | None = None,
-) -> pd.DataFrame:
-    """Exact pupil counts per school (of the start record) and path (stage2, stage3, stage4).
-
-    The population filter (leerweg, geslacht, schools) applies to the pupils' leerjaar-2 record.
-    """
-    settings = settings or MetricSettings()
-    population = population or PopulationFilter()
-    return db.run(con, "cohort_flow_paths", start_year=int(start_year), **settings.as_params(),
-                leerwegen=list(population.leerwegen), genders=list(population.genders), school_ids=[str(s) for s in population.school_ids])
+def cohort_flow_counts(con: duckdb.DuckDBPyConnection, start_year: int) -> pd.DataFrame:
+    """The inner cells of the cohort flow from `start_year`: per school, leerweg and gender group, pupils by raw path."""
+    return db.run(con, "cohort_flow_cells", start_year=int(start_year))
 
 
-def flow_from_paths(paths: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(nodes, links) of a Sankey from path counts; node ids are the FLOW_STAGES keys."""
+def stages_known(cells: pd.DataFrame) -> tuple[bool, bool, bool]:
+    """Which of stages 2, 3 and 4 have data (a stage without data is '' for every pupil)."""
+    return tuple(bool((cells[column] != "").any()) for column in ("stage2", "stage3", "stage4"))  # type: ignore[return-value]
+
+
+def flow_from_paths(paths: pd.DataFrame, settings: MetricSettings, known: tuple[bool, bool, bool]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(nodes, links) of a Sankey from raw path counts under the settings; every possible link is listed, zeros too
+    (so that a listed link tells nothing), and node ids are the FLOW_STAGES keys."""
+    from sto_metrics.privacy.cross import flow_node, flow_paths  # the stage structure is the protected table's
+
+    technical = ("core", "extra") if settings.dp_technical else ("core",)
+    counts = {tuple(row[:3]): int(row[3]) for row in paths[["stage2", "stage3", "stage4", "pupils"]].groupby(
+        ["stage2", "stage3", "stage4"], as_index=False)["pupils"].sum().itertuples(index=False, name=None)}
     links: dict[tuple[str, str], int] = {}
-    total = 0
-    for row in paths.itertuples(index=False):
-        total += int(row.pupils)
-        chain = ["start", row.stage2, row.stage3, row.stage4]
+    nodes: dict[str, int] = {}
+    for path in flow_paths(known):
+        chain = ["start", *(flow_node(v, technical) for v in path if v)]
+        n = counts.get(path, 0)
+        for node in chain:
+            nodes[node] = nodes.get(node, 0) + n
         for source, target in itertools.pairwise(chain):
-            if source is None or target is None or pd.isna(source) or pd.isna(target):
-                break
-            links[(source, target)] = links.get((source, target), 0) + int(row.pupils)
+            links[(source, target)] = links.get((source, target), 0) + n
     order = list(FLOW_STAGES)
-    link_frame = pd.DataFrame(
-        [(s, t, n) for (s, t), n in sorted(links.items(), key=lambda item: (order.index(item[0][0]), order.index(item[0][1])))],
-        columns=FLOW_LINK_COLUMNS,
-    )
-    inflow_by_node: dict[str, int] = {"start": total} if total else {}
-    for (_, target), n in links.items():
-        inflow_by_node[target] = inflow_by_node.get(target, 0) + n
-    node_frame = pd.DataFrame(
-        [(node, FLOW_STAGES[node][0], FLOW_STAGES[node][1], inflow_by_node[node]) for node in order if node in inflow_by_node],
-        columns=FLOW_NODE_COLUMNS,
-    )
-    link_frame["pupils"] = link_frame["pupils"].astype("int64")
-    node_frame["pupils"] = node_frame["pupils"].astype("int64")
-    node_frame["stage"] = node_frame["stage"].astype("int64")
+    link_frame = pd.DataFrame([(s, t, n) for (s, t), n in sorted(links.items(), key=lambda item: (order.index(item[0][0]), order.index(item[0][1])))],
+                              columns=FLOW_LINK_COLUMNS)
+    node_frame = pd.DataFrame([(node, FLOW_STAGES[node][0], FLOW_STAGES[node][1], nodes[node]) for node in order if node in nodes],
+                              columns=FLOW_NODE_COLUMNS)
+    for frame, columns in ((link_frame, ["pupils"]), (node_frame, ["pupils", "stage"])):
+        for column in columns:
+            frame[column] = frame[column].astype("int64")
     return node_frame, link_frame
 
 
@@ -396,14 +423,19 @@ def cohort_flow(
 
     nodes: node (key, e.g. 'lj3_techniek'), stage (0-3), label (Dutch), pupils (node size);
     links: source, target (node keys), pupils. For the region, or for the school of the leerjaar-2
-    record when school_id is given; `population` narrows the pupils by their leerjaar-2 record.
-    Stages without data are left out.
+    record when school_id is given; the population's leerweg and gender (of the leerjaar-2 record) select
+    the cells shown (its schools do not: the flow is the region's or one school's). Stages without data are left out.
     """
     settings = settings or MetricSettings()
-    paths = cohort_flow_paths(con, start_year, settings, population)
-    selected = paths if school_id is None else paths[paths["school_id"] == school_id]
-    nodes, links = flow_from_paths(selected)
-    cube = Cube("cohort_flow", "vmbo", settings, paths, school_id=school_id)
+    population = dataclasses.replace(population or PopulationFilter(), school_ids=())
+    cells = cohort_flow_counts(con, start_year)
+    selected = cells if school_id is None else cells[cells["school_id"] == school_id]
+    if population.leerwegen:
+        selected = selected[selected["leerweg"].isin(population.leerwegen)]
+    if population.genders:
+        selected = selected[selected["gender"].isin(population.genders)]
+    nodes, links = flow_from_paths(selected, settings, stages_known(cells))
+    cube = Cube("cohort_flow", "vmbo", settings, cells, school_id=school_id, population=population)
     nodes.attrs["sto_cube"] = cube
     links.attrs["sto_cube"] = cube
     return nodes, links

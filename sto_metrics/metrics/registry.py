@@ -34,7 +34,8 @@ class Breakdown:
     request: str | None = None
 
 
-GENDER = Breakdown("geslacht", "Geslacht", "split", {"M": "jongens", "V": "meisjes", "X": "anders/onbekend"}, request="geslacht")
+# V, and M for every other pupil (M, X and unknown): X alone is too rare to publish or protect; DUO shows man/vrouw.
+GENDER = Breakdown("geslacht", "Geslacht", "split", {"V": "meisjes", "M": "jongens en overig"}, request="geslacht")
 LEERWEG = Breakdown("leerweg", "Leerweg", "split", {"BB": "BB", "KB": "KB", "GL": "GL", "TL": "TL"}, request="leerweg")
 HAVO_VWO = Breakdown("leerweg", "Onderwijssoort", "split", {"havo": "havo", "vwo": "vwo"}, request="leerweg")
 ORIGIN = Breakdown("herkomst", "Herkomst", "from_group", {"techniek": "behoud (technisch profiel)", "overig": "instap (ander profiel)"})
@@ -217,18 +218,18 @@ def _constant(text: str) -> Callable[[MetricSettings], str]:
 # --------------------------------------------------------------------------------------------
 
 _INFLOW = dict(
-    family="inflow", unit="aandeel", query="inflow_counts", compute=calculations.inflow, cells="inflow",
+    family="inflow", unit="aandeel", query="inflow_cells", compute=calculations.inflow, cells="inflow",
     columns=tuple(calculations.INFLOW_COLUMNS), count_columns=("pupils", "technical", "unknown_profile"),
     numerator="technical", denominator="pupils", ambition=True, pages=("overzicht", "instroom", "mijn_school"),
     column_labels_nl={"pupils": "Leerlingen met bekend profiel", "technical": "Met technisch profiel", "unknown_profile": "Profiel onbekend"},
 )
 _DESTINATIONS = dict(
-    family="destinations", unit="aantal", query="destination_counts", compute=calculations.destinations, cells="destinations",
+    family="destinations", unit="aantal", query="destination_cells", compute=calculations.destinations, cells="destinations",
     columns=tuple(calculations.DESTINATION_COLUMNS), count_columns=("graduates", *calculations.DESTINATIONS),
     breakdowns=(ORIGIN,), headline_rows={"from_group": "totaal"}, pages=("doorstroom", "mijn_school"), theme="bestemming",
 )
 _PROGRESSION = dict(
-    family="progression", unit="aandeel", query="destination_counts", compute=calculations.progression, cells="destinations",
+    family="progression", unit="aandeel", query="destination_cells", compute=calculations.progression, cells="destinations",
     columns=tuple(calculations.PROGRESSION_COLUMNS), count_columns=("enrolled", "technical"), numerator="technical",
     denominator="enrolled", breakdowns=(ORIGIN,), headline_rows={"from_group": "totaal"}, ambition=True,
     pages=("overzicht", "doorstroom", "mijn_school"), theme="doorstroom",
@@ -255,13 +256,13 @@ METRICS: dict[str, Metric] = {
                subject_nl=_constant("het aandeel in een technische hbo/wo-opleiding onder havo/vwo-gediplomeerden{who} die gingen studeren"),
                **_PROGRESSION),
         Metric("retention_vmbo", family="retention", level="vmbo", label_nl="Profielbehoud techniek vmbo (leerjaar 3 naar 4)",
-               unit="aandeel", query="retention_counts", compute=calculations.retention, cells="retention",
+               unit="aandeel", query="retention_cells", compute=calculations.retention, cells="retention",
                columns=tuple(calculations.RETENTION_COLUMNS), count_columns=("pupils", "retained"), numerator="retained",
                denominator="pupils", definition=_retention_vmbo, ambition=True, pages=("instroom", "mijn_school"),
                column_labels_nl={"pupils": "Technisch in leerjaar 3 (noemer)", "retained": "Nog technisch in leerjaar 4"},
                subject_nl=_constant("het aandeel vmbo-leerlingen met een technisch profiel in leerjaar 3 dat in leerjaar 4 nog een technisch profiel had")),
         Metric("cohort_flow", family="cohort_flow", level="vmbo", label_nl="Cohortstroom vmbo (leerjaar 2 tot bestemming)",
-               unit="aantal", query="cohort_flow_paths", compute=None, cells="cohort_flow", columns=("source", "target", "pupils"),
+               unit="aantal", query="cohort_flow_cells", compute=None, cells="cohort_flow", columns=("source", "target", "pupils"),
                count_columns=("pupils",), definition=_cohort_flow, subject_nl=_constant("de cohortstroom"), scopes=("regio",),
                pages=("doorstroom",), in_report=False),
     ]

@@ -267,19 +267,31 @@ def parse_problems(column: pd.Series) -> list[dict[str, int]]:
     return parsed
 
 
+SMALL_COUNT = 5  # problem counts are counts of pupils' rows: 1-4 is written '<5', as every published count
+
+
+def problem_count(n: int) -> str:
+    """A per-file problem count as shown: 1 to 4 rows (pupils) is '<5'."""
+    return "<5" if 0 < int(n) < SMALL_COUNT else fmt.count(int(n))
+
+
 def problems_display(problems: list[dict[str, int]], labels: dict[str, str]) -> pd.DataFrame:
-    """The data-quality report: per problem kind, the Dutch label, the number of rows and of files."""
+    """The data-quality report: per problem kind, the Dutch label, the number of rows and of files.
+
+    A kind's total is hidden when some file's count of it is hidden (1-4): total minus the other files would give it back.
+    """
     totals: dict[str, list[int]] = {}
     for per_file in problems:
         for kind, n in per_file.items():
             if n:
-                entry = totals.setdefault(kind, [0, 0])
+                entry = totals.setdefault(kind, [0, 0, 0])
                 entry[0] += int(n)
                 entry[1] += 1
+                entry[2] += int(n) < SMALL_COUNT
     ordered = [kind for kind in labels if kind in totals] + sorted(kind for kind in totals if kind not in labels)
     return pd.DataFrame({
         "Probleem": [labels.get(kind, kind) for kind in ordered],
-        "Aantal": [fmt.count(totals[kind][0]) for kind in ordered],
+        "Aantal": [problem_count(totals[kind][0]) if not totals[kind][2] else fmt.HIDDEN for kind in ordered],
         "Bestanden": [fmt.count(totals[kind][1]) for kind in ordered],
     })
 
@@ -299,7 +311,7 @@ def loads_display(loads: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
         "Schooljaren": years,
         "Regels gelezen": [fmt.count(v) for v in loads["rows_read"]],
         "Regels geladen": [fmt.count(v) for v in loads["rows_loaded"]],
-        "Problemen": ["; ".join(f"{labels.get(k, k)}: {n}" for k, n in p.items() if n) for p in problems],
+        "Problemen": ["; ".join(f"{labels.get(k, k)}: {problem_count(n)}" for k, n in p.items() if n) for p in problems],
         "Geladen op": [v.strftime("%d-%m-%Y %H:%M") if hasattr(v, "strftime") and not fmt.is_missing(v) else "" for v in loads["loaded_at"]],
         "Vervangen door": ["" if fmt.is_missing(v) else str(int(v)) for v in loads["replaced_by"]],
     })

@@ -1,78 +1,54 @@
--- Metric queries (docs/metrics.md). Every value arrives as a bound parameter:
---   settings   $dp_technical, $havo_vwo_any_n, $over_all_graduates (MetricSettings.as_params())
---   population $leerwegen, $genders, $school_ids (VARCHAR[]), $school_years (INTEGER[]); empty = all
+-- Metric queries (docs/metrics.md). Each returns the inner cells of one figure family: the finest counts, of
+-- which every published figure (any scope, split, filter or setting) is a sum. Values arrive as bound parameters:
 --   level      $level: 'vmbo' or 'havo-vwo'
+--   flows      $start_year
 -- Shared rules are macros stored with the database (sql/schema.sql):
 --   * is_chosen_vo_record: one vo record per pupil and year, highest leerjaar, then smallest
 --     school_id (ARCHITECTURE.md); filters on the record itself may come first, as they do not
 --     change which record is the best;
---   * in_population: the dashboard's population filter;
+--   * the gender group: 'V', or 'M' for everyone else (M, X, unknown): X alone is too rare to publish or protect,
+--     and DUO publishes man/vrouw too;
 --   * a profile is known when it is in ref_profile at a level that fits the education type;
 --   * profile_class (macro): the privacy layer uses the classes to protect all settings at once.
 
--- name: inflow_counts
--- Pupils in vmbo leerjaar 3 / havo-vwo leerjaar 4 per school year, for the region and per school,
--- unsplit and split by geslacht and by leerweg (havo/vwo: education type), in one scan (GROUPING SETS).
--- Columns: school_year, school_id (NULL = region), split_by ('' | 'geslacht' | 'leerweg'), split,
--- pupils (known profile), technical (settings in force), unknown_profile, n_core, n_extra, n_other.
+-- name: inflow_cells
+-- The inner cells of inflow: pupils in vmbo leerjaar 3 / havo-vwo leerjaar 4 per school year, school, leerweg
+-- (havo/vwo: education type), gender group and profile class. Every published inflow figure, whatever its scope,
+-- split, filter or setting, is a sum of these cells (the privacy layer protects them as one table).
+-- gender: 'V', or 'M' for every other pupil (M, X, unknown: X is too rare to show apart, DUO shows man/vrouw).
+-- Columns: school_year, school_id, leerweg, gender, profile_class ('core' | 'extra' | 'other' | 'unknown'), pupils.
 WITH candidate AS (
     SELECT *
     FROM vo_enrolment r
     WHERE CASE WHEN $level = 'vmbo'
                THEN r.education_type = 'vmbo' AND r.leerjaar = 3
                ELSE r.education_type IN ('havo', 'vwo') AND r.leerjaar = 4 END
-      AND in_population(r.leerweg, r.gender, r.school_id, r.school_year,
-                        $leerwegen::VARCHAR[], $genders::VARCHAR[], $school_ids::VARCHAR[], $school_years::INTEGER[])
 ),
 vo_record AS (
     SELECT c.*
     FROM candidate c
     WHERE is_chosen_vo_record(c.pupil_hash, c.school_year, c.leerjaar, c.school_id)
-),
-classified AS (
-    SELECT
-        r.school_year,
-        r.school_id,
-        coalesce(r.gender, 'onbekend') AS gender,
-        CASE WHEN r.education_type = 'vmbo' THEN coalesce(r.leerweg, 'onbekend') ELSE r.education_type END AS leerweg,
-        profile_class(p.code, p.level, p.technical, p.is_dp, p.contains_nt, p.contains_n) AS profile_class
-    FROM vo_record r
-    LEFT JOIN ref_profile p
-        ON p.code = r.profile_code
-       AND CASE WHEN r.education_type = 'vmbo' THEN p.level IN ('vmbo', 'vmbo_tl') ELSE p.level = 'havo_vwo' END
-),
-counted AS (
-    SELECT
-        school_year,
-        CASE WHEN grouping(school_id) = 0 THEN school_id END AS school_id,
-        CASE WHEN grouping(gender) = 0 THEN 'geslacht' WHEN grouping(leerweg) = 0 THEN 'leerweg' ELSE '' END AS split_by,
-        CASE WHEN grouping(gender) = 0 THEN gender WHEN grouping(leerweg) = 0 THEN leerweg ELSE '' END AS split,
-        count(*) FILTER (WHERE profile_class <> 'unknown') AS pupils,
-        count(*) FILTER (WHERE profile_class = 'core'
-                            OR (profile_class = 'extra' AND CASE WHEN $level = 'vmbo' THEN $dp_technical ELSE $havo_vwo_any_n END)) AS technical,
-        count(*) FILTER (WHERE profile_class = 'unknown') AS unknown_profile,
-        count(*) FILTER (WHERE profile_class = 'core') AS n_core,
-        count(*) FILTER (WHERE profile_class = 'extra') AS n_extra,
-        count(*) FILTER (WHERE profile_class = 'other') AS n_other
-    FROM classified
-    GROUP BY GROUPING SETS (
-        (school_year), (school_year, gender), (school_year, leerweg),
-        (school_year, school_id), (school_year, school_id, gender), (school_year, school_id, leerweg)
-    )
 )
 SELECT
-    school_year::INTEGER AS school_year, school_id, split_by, split,
-    pupils::BIGINT AS pupils, technical::BIGINT AS technical, unknown_profile::BIGINT AS unknown_profile,
-    n_core::BIGINT AS n_core, n_extra::BIGINT AS n_extra, n_other::BIGINT AS n_other
-FROM counted
-ORDER BY school_year, school_id NULLS FIRST, split_by, split;
+    r.school_year::INTEGER AS school_year,
+    r.school_id,
+    CASE WHEN r.education_type = 'vmbo' THEN coalesce(r.leerweg, 'onbekend') ELSE r.education_type END AS leerweg,
+    CASE WHEN r.gender = 'V' THEN 'V' ELSE 'M' END AS gender,
+    profile_class(p.code, p.level, p.technical, p.is_dp, p.contains_nt, p.contains_n) AS profile_class,
+    count(*)::BIGINT AS pupils
+FROM vo_record r
+LEFT JOIN ref_profile p
+    ON p.code = r.profile_code
+   AND CASE WHEN r.education_type = 'vmbo' THEN p.level IN ('vmbo', 'vmbo_tl') ELSE p.level = 'havo_vwo' END
+GROUP BY ALL
+ORDER BY ALL;
 
--- name: destination_counts
--- Diploma holders of cohort Y (their vo record for Y says diploma) by destination on 1 October of
--- Y+1 (priority ho > mbo > vo; technical if any enrolment at that level is technical), for the
--- region and per school (of the Y record), by profile class and by from_group under the settings.
+-- name: destination_cells
+-- The inner cells of destinations and progression: diploma holders of cohort Y (their vo record for Y says
+-- diploma) by destination on 1 October of Y+1 (priority ho > mbo > vo; technical if any enrolment at that
+-- level is technical), per school (of the Y record), leerweg, gender group and profile class.
 -- Only cohorts for which the database holds mbo or ho enrolments in Y+1.
--- Columns: school_year, school_id (NULL = region), from_group, profile_class, destination, pupils.
+-- Columns: school_year, school_id, leerweg, gender, profile_class, destination, pupils.
 WITH known_years AS (
     SELECT DISTINCT school_year - 1 AS cohort_year FROM mbo_enrolment
     UNION
@@ -84,8 +60,6 @@ candidate AS (
     JOIN known_years k ON k.cohort_year = r.school_year
     WHERE r.diploma
       AND CASE WHEN $level = 'vmbo' THEN r.education_type = 'vmbo' ELSE r.education_type IN ('havo', 'vwo') END
-      AND in_population(r.leerweg, r.gender, r.school_id, r.school_year,
-                        $leerwegen::VARCHAR[], $genders::VARCHAR[], $school_ids::VARCHAR[], $school_years::INTEGER[])
 ),
 vo_record AS (
     SELECT c.*
@@ -97,6 +71,8 @@ cohort AS (
         r.pupil_hash,
         r.school_year,
         r.school_id,
+        CASE WHEN r.education_type = 'vmbo' THEN coalesce(r.leerweg, 'onbekend') ELSE r.education_type END AS leerweg,
+        CASE WHEN r.gender = 'V' THEN 'V' ELSE 'M' END AS gender,
         profile_class(p.code, p.level, p.technical, p.is_dp, p.contains_nt, p.contains_n) AS profile_class
     FROM vo_record r
     LEFT JOIN ref_profile p
@@ -121,10 +97,9 @@ destined AS (
     SELECT
         c.school_year,
         c.school_id,
+        c.leerweg,
+        c.gender,
         c.profile_class,
-        CASE WHEN c.profile_class = 'core'
-                  OR (c.profile_class = 'extra' AND CASE WHEN $level = 'vmbo' THEN $dp_technical ELSE $havo_vwo_any_n END)
-             THEN 'techniek' ELSE 'overig' END AS from_group,
         CASE
             WHEN h.pupil_hash IS NOT NULL THEN CASE WHEN h.technical THEN 'ho_techniek' ELSE 'ho_overig' END
             WHEN m.pupil_hash IS NOT NULL THEN CASE WHEN m.technical THEN 'mbo_techniek' ELSE 'mbo_overig' END
@@ -136,30 +111,25 @@ destined AS (
     LEFT JOIN mbo_next m ON m.pupil_hash = c.pupil_hash AND m.cohort_year = c.school_year
 )
 SELECT
-    school_year::INTEGER AS school_year,
-    CASE WHEN grouping(school_id) = 0 THEN school_id END AS school_id,
-    from_group, profile_class, destination,
+    school_year::INTEGER AS school_year, school_id, leerweg, gender, profile_class, destination,
     count(*)::BIGINT AS pupils
 FROM destined
-GROUP BY GROUPING SETS ((school_year, from_group, profile_class, destination),
-                        (school_year, school_id, from_group, profile_class, destination))
-ORDER BY ALL NULLS FIRST;
+GROUP BY ALL
+ORDER BY ALL;
 
--- name: cohort_flow_paths
--- Cohort flow for vmbo leerjaar 2 in $start_year (population filters apply to that start record):
--- per school of the start record, pupils by
--- stage-2 state (leerjaar 3 in Y+1), stage-3 state (diploma in Y+2) and destination in Y+3 (as in
--- destination_counts). A stage is NULL when the database holds no data for its year (vo for
--- stages 2-3; mbo or ho for stage 4), and stage 4 is NULL for pupils without a diploma.
+-- name: cohort_flow_cells
+-- The inner cells of the cohort flow from vmbo leerjaar 2 in $start_year: per school, leerweg and gender group of
+-- that start record, pupils by stage-2 state (leerjaar 3 in Y+1: its profile class or 'elders'), stage-3 state
+-- (diploma in Y+2: its profile class or 'geen_diploma') and destination in Y+3 (as in destination_cells). The
+-- classes ('core' | 'extra' | 'rest') let every setting's flow be a sum of these cells. A stage is '' when the
+-- database holds no data for its year (vo for stages 2-3; mbo or ho for stage 4), and stage 4 is '' without a diploma.
 WITH start_candidate AS (
     SELECT *
     FROM vo_enrolment
     WHERE school_year = $start_year AND education_type = 'vmbo' AND leerjaar = 2
-      AND in_population(leerweg, gender, school_id, school_year,
-                        $leerwegen::VARCHAR[], $genders::VARCHAR[], $school_ids::VARCHAR[], []::INTEGER[])
 ),
 start AS (
-    SELECT c.pupil_hash, c.school_id
+    SELECT c.pupil_hash, c.school_id, coalesce(c.leerweg, 'onbekend') AS leerweg, CASE WHEN c.gender = 'V' THEN 'V' ELSE 'M' END AS gender
     FROM start_candidate c
     WHERE is_chosen_vo_record(c.pupil_hash, c.school_year, c.leerjaar, c.school_id)
 ),
@@ -186,22 +156,19 @@ has_next AS (
         SELECT 1 FROM ho_enrolment WHERE school_year = $start_year + 3
     )
 ),
-is_technical AS (
-    SELECT CASE WHEN $dp_technical THEN ['core', 'extra'] ELSE ['core'] END AS classes
-),
 paths AS (
     SELECT
-        s.school_id,
+        s.school_id, s.leerweg, s.gender,
         CASE
-            WHEN NOT EXISTS (SELECT 1 FROM has_vo WHERE school_year = $start_year + 1) THEN NULL
+            WHEN NOT EXISTS (SELECT 1 FROM has_vo WHERE school_year = $start_year + 1) THEN ''
             WHEN y1.education_type = 'vmbo' AND y1.leerjaar = 3
-                THEN CASE WHEN list_contains((SELECT classes FROM is_technical), y1.profile_class) THEN 'lj3_techniek' ELSE 'lj3_overig' END
+                THEN 'lj3_' || CASE WHEN y1.profile_class IN ('core', 'extra') THEN y1.profile_class ELSE 'rest' END
             ELSE 'lj3_elders'
         END AS stage2,
         CASE
-            WHEN NOT EXISTS (SELECT 1 FROM has_vo WHERE school_year = $start_year + 2) THEN NULL
+            WHEN NOT EXISTS (SELECT 1 FROM has_vo WHERE school_year = $start_year + 2) THEN ''
             WHEN y2.education_type = 'vmbo' AND y2.diploma
-                THEN CASE WHEN list_contains((SELECT classes FROM is_technical), y2.profile_class) THEN 'diploma_techniek' ELSE 'diploma_overig' END
+                THEN 'diploma_' || CASE WHEN y2.profile_class IN ('core', 'extra') THEN y2.profile_class ELSE 'rest' END
             ELSE 'geen_diploma'
         END AS stage3,
         y2.education_type = 'vmbo' AND coalesce(y2.diploma, FALSE) AS graduated,
@@ -225,10 +192,10 @@ mbo_next AS (
 vo_next AS (SELECT DISTINCT pupil_hash FROM vo_enrolment WHERE school_year = $start_year + 3),
 staged AS (
     SELECT
-        p.school_id, p.stage2, p.stage3,
+        p.school_id, p.leerweg, p.gender, p.stage2, p.stage3,
         CASE
-            WHEN p.stage3 IS NULL OR NOT p.graduated THEN NULL
-            WHEN NOT (SELECT known FROM has_next) THEN NULL
+            WHEN p.stage3 = '' OR NOT p.graduated THEN ''
+            WHEN NOT (SELECT known FROM has_next) THEN ''
             WHEN h.pupil_hash IS NOT NULL THEN CASE WHEN h.technical THEN 'ho_techniek' ELSE 'ho_overig' END
             WHEN m.pupil_hash IS NOT NULL THEN CASE WHEN m.technical THEN 'mbo_techniek' ELSE 'mbo_overig' END
             WHEN v.pupil_hash IS NOT NULL THEN 'vo'
@@ -239,17 +206,17 @@ staged AS (
     LEFT JOIN mbo_next m ON m.pupil_hash = p.pupil_hash
     LEFT JOIN vo_next v ON v.pupil_hash = p.pupil_hash
 )
-SELECT school_id, stage2, stage3, stage4, count(*)::BIGINT AS pupils
+SELECT $start_year::INTEGER AS school_year, school_id, leerweg, gender, stage2, stage3, stage4, count(*)::BIGINT AS pupils
 FROM staged
 GROUP BY ALL
-ORDER BY ALL NULLS FIRST;
+ORDER BY ALL;
 
--- name: retention_counts
--- Profielbehoud vmbo leerjaar 3 -> 4: pupils whose chosen vo record in Y is vmbo leerjaar 3 with a profile that is
--- technical under some setting, and whose chosen record in Y+1 is vmbo leerjaar 4 with a known profile; by profile
--- class in Y (class_from) and in Y+1 (class_to), for the region and per school of the Y record. Only years Y whose
--- Y+1 has vo enrolments. The population filter applies to the Y record.
--- Columns: school_year, school_id (NULL = region), class_from ('core' | 'extra'), class_to, pupils.
+-- name: retention_cells
+-- The inner cells of profielbehoud vmbo leerjaar 3 -> 4: pupils whose chosen vo record in Y is vmbo leerjaar 3 with a
+-- profile that is technical under some setting, and whose chosen record in Y+1 is vmbo leerjaar 4 with a known profile;
+-- per school, leerweg and gender group of the Y record, by profile class in Y (class_from) and in Y+1 (class_to).
+-- Only years Y whose Y+1 has vo enrolments.
+-- Columns: school_year, school_id, leerweg, gender, class_from ('core' | 'extra'), class_to, pupils.
 WITH followed_years AS (
     SELECT DISTINCT school_year - 1 AS cohort_year FROM vo_enrolment
 ),
@@ -258,12 +225,10 @@ candidate AS (
     FROM vo_enrolment r
     JOIN followed_years f ON f.cohort_year = r.school_year
     WHERE r.education_type = 'vmbo' AND r.leerjaar = 3
-      AND in_population(r.leerweg, r.gender, r.school_id, r.school_year,
-                        $leerwegen::VARCHAR[], $genders::VARCHAR[], $school_ids::VARCHAR[], $school_years::INTEGER[])
 ),
 start_record AS (
     SELECT
-        c.pupil_hash, c.school_year, c.school_id,
+        c.pupil_hash, c.school_year, c.school_id, coalesce(c.leerweg, 'onbekend') AS leerweg, CASE WHEN c.gender = 'V' THEN 'V' ELSE 'M' END AS gender,
         profile_class(p.code, p.level, p.technical, p.is_dp, p.contains_nt, p.contains_n) AS class_from
     FROM candidate c
     LEFT JOIN ref_profile p ON p.code = c.profile_code AND p.level IN ('vmbo', 'vmbo_tl')
@@ -284,15 +249,12 @@ next_record AS (
     WHERE is_chosen_vo_record(n.pupil_hash, n.school_year, n.leerjaar, n.school_id)
 ),
 followed AS (
-    SELECT s.school_year, s.school_id, s.class_from, x.class_to
+    SELECT s.school_year, s.school_id, s.leerweg, s.gender, s.class_from, x.class_to
     FROM start_record s
     JOIN next_record x ON x.pupil_hash = s.pupil_hash AND x.cohort_year = s.school_year
     WHERE s.class_from IN ('core', 'extra') AND x.class_to <> 'unknown'
 )
-SELECT
-    school_year::INTEGER AS school_year,
-    CASE WHEN grouping(school_id) = 0 THEN school_id END AS school_id,
-    class_from, class_to, count(*)::BIGINT AS pupils
+SELECT school_year::INTEGER AS school_year, school_id, leerweg, gender, class_from, class_to, count(*)::BIGINT AS pupils
 FROM followed
-GROUP BY GROUPING SETS ((school_year, class_from, class_to), (school_year, school_id, class_from, class_to))
-ORDER BY school_year, school_id NULLS FIRST, class_from, class_to;
+GROUP BY ALL
+ORDER BY ALL;

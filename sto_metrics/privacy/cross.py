@@ -1,0 +1,253 @@
+"""The one protected table of a figure family: every cell any view can publish, as sums of inner cells.
+
+A view (command line, page, report) never gets a table of its own to protect: the sidebar filters and the splits
+only *select* cells of one table that already holds every cell they can reach. Its dimensions are the school
+year, the scope (the region or one school), the leerweg (all or one), the gender group (all, V or M) and the
+measure (a sum over the family's classes, under every setting at once, so that flipping a setting gives nothing
+away). Measures that no view shows (the non-technical pupils, the D&P pupils) are cells too: they are never
+shown, and they are protected when they hold 1 to 4 pupils. The pattern comes from `gauss.suppress`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from sto_metrics import paths
+from sto_metrics.privacy import gauss
+
+ALL = ""  # the 'all' value of a selection dimension (region, every leerweg, every gender)
+SELECTION = ("school_id", "leerweg", "gender")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A sum over class combinations (values of the model's class columns), shown by some view or never."""
+
+    name: str
+    members: frozenset[tuple[str, ...]]
+    published: bool
+    weight: int  # among cells of one scope and split, higher is more important to show
+
+
+@dataclass(frozen=True)
+class CrossModel:
+    class_columns: tuple[str, ...]
+    measures: tuple[Measure, ...]
+
+    @property
+    def combinations(self) -> list[tuple[str, ...]]:
+        return sorted({member for measure in self.measures for member in measure.members})
+
+
+def _m(name: str, members, published: bool, weight: int = 0) -> Measure:
+    return Measure(name, frozenset(tuple(m) if isinstance(m, tuple) else (m,) for m in members), published, weight)
+
+
+INFLOW = CrossModel(("profile_class",), (
+    _m("P", ["core", "extra", "other"], True, 4), _m("Ta", ["core"], True, 3), _m("Tb", ["core", "extra"], True, 2),
+    _m("U", ["unknown"], True, 1), _m("E", ["extra"], False), _m("O", ["other"], False), _m("Na", ["extra", "other"], False),
+))
+
+DESTINATIONS = ("ho_techniek", "ho_overig", "mbo_techniek", "mbo_overig", "vo", "niet_gevonden")
+# from_group of destinations/progression under setting A (ta/oa) and B (tb/ob); 'ex' is their difference (never shown)
+ORIGIN_GROUPS = {
+    "tot": ("core", "extra", "other", "unknown"), "ta": ("core",), "oa": ("extra", "other", "unknown"),
+    "tb": ("core", "extra"), "ob": ("other", "unknown"), "ex": ("extra",),
+}
+DESTINATION_MEASURES = {"G": DESTINATIONS, **{d: (d,) for d in DESTINATIONS}, "Emb": ("mbo_techniek", "mbo_overig"),
+                        "Eho": ("ho_techniek", "ho_overig")}
+
+
+def destination_model(level: str) -> CrossModel:
+    """Destinations and progression share one table; progression's denominator is Emb (vmbo) or Eho (havo/vwo)."""
+    enrolled = "Emb" if level == "vmbo" else "Eho"
+    measures = []
+    for group, classes in ORIGIN_GROUPS.items():
+        for measure, destinations in DESTINATION_MEASURES.items():
+            published = group != "ex" and (measure not in ("Emb", "Eho") or measure == enrolled)
+            # the default setting's groups (ta/oa) before the alternative's: most views use the default
+            weight = 4 * (group == "tot") + 2 * (group in ("ta", "oa")) + (measure in ("G", enrolled))
+            measures.append(_m(f"{group}:{measure}", itertools.product(classes, destinations), published, weight))
+    return CrossModel(("profile_class", "destination"), tuple(measures))
+
+
+_TO = ("core", "extra", "other")
+RETENTION = CrossModel(("class_from", "class_to"), (
+    _m("Pa", [("core", t) for t in _TO], True, 2), _m("Ra", [("core", "core")], True, 1),
+    _m("Pb", [(f, t) for f in ("core", "extra") for t in _TO], True, 2),
+    _m("Rb", [(f, t) for f in ("core", "extra") for t in ("core", "extra")], True, 1),
+    _m("La", [("core", "extra"), ("core", "other")], False), _m("Lb", [("core", "other"), ("extra", "other")], False),
+    _m("X", [("extra", t) for t in _TO], False), _m("D", [("core", "extra"), ("extra", "core"), ("extra", "extra")], False),
+))
+
+
+FLOW_DESTINATIONS = DESTINATIONS
+_CLASSES = ("core", "extra", "rest")
+
+
+def flow_node(stage_value: str, technical: tuple[str, ...]) -> str:
+    """The Sankey node of a raw stage value ('lj3_extra', 'diploma_core', 'mbo_overig', ...) under a setting."""
+    for prefix in ("lj3", "diploma"):
+        for kind in _CLASSES:
+            if stage_value == f"{prefix}_{kind}":
+                return f"{prefix}_{'techniek' if kind in technical else 'overig'}"
+    return stage_value
+
+
+def flow_paths(stages_known: tuple[bool, bool, bool]) -> list[tuple[str, str, str]]:
+    """Every path (stage 2, 3, 4) a pupil can take when those stages have data ('' for a stage without data)."""
+    second = [*(f"lj3_{k}" for k in _CLASSES), "lj3_elders"] if stages_known[0] else [""]
+    third = [*(f"diploma_{k}" for k in _CLASSES), "geen_diploma"] if stages_known[1] else [""]
+    paths = []
+    for s2, s3 in itertools.product(second, third):
+        fourth = FLOW_DESTINATIONS if stages_known[2] and s3.startswith("diploma_") else ("",)
+        paths += [(s2, s3, s4) for s4 in fourth]
+    return paths
+
+
+def flow_model(stages_known: tuple[bool, bool, bool]) -> CrossModel:
+    """The cohort flow's nodes and links under both settings (shown), and per raw class (never shown, protected)."""
+    paths = flow_paths(stages_known)
+    measures: dict[str, Measure] = {}
+    settings = {"A": ("core",), "B": ("core", "extra")}
+    for setting, technical in settings.items():
+        named: dict[str, set] = {}
+        for path in paths:
+            chain = ["start", *(flow_node(v, technical) for v in path if v)]
+            for node in chain:
+                named.setdefault(f"{setting}:{node}", set()).add(path)
+            for source, target in itertools.pairwise(chain):
+                named.setdefault(f"{setting}:{source}>{target}", set()).add(path)
+        for name, members in named.items():
+            weight = 2 * (setting == "A") + (">" not in name)
+            measures[name] = Measure(name, frozenset(members), True, weight)
+    raw: dict[str, set] = {}
+    for path in paths:
+        chain = [v for v in path if v]
+        for value in chain:
+            raw.setdefault(f"raw:{value}", set()).add(path)
+        for source, target in itertools.pairwise(chain):
+            raw.setdefault(f"raw:{source}>{target}", set()).add(path)
+    for name, members in raw.items():
+        measures[name] = Measure(name, frozenset(members), False, 0)
+    return CrossModel(("stage2", "stage3", "stage4"), tuple(measures.values()))
+
+
+def priority(scope: str, leerweg: str, gender: str, weight: int) -> int:
+    """Region figures before school figures, unsplit before split, the girls' row (an STO indicator) before the boys'."""
+    return 10_000 * (scope == ALL) + 1_000 * ((leerweg == ALL) + (gender == ALL)) + 500 * (gender == "V") + weight
+
+
+@dataclass
+class CrossTable:
+    """Every cell of one family's table: keys (year, scope, leerweg, gender, measure), exact values, and which are hidden."""
+
+    index: dict[tuple, int]
+    values: np.ndarray
+    hidden: np.ndarray
+
+
+def _classes(model: CrossModel) -> dict[tuple[str, ...], int]:
+    """Class combinations -> class number; combinations that no measure tells apart share one (fewer inner cells)."""
+    signature = {c: tuple(c in m.members for m in model.measures) for c in model.combinations}
+    numbers = {s: n for n, s in enumerate(dict.fromkeys(signature.values()))}
+    return {c: numbers[signature[c]] for c in model.combinations}
+
+
+def _inner_cells(counts: pd.DataFrame, model: CrossModel) -> pd.DataFrame:
+    """Every class of every observed (year, school, leerweg, gender) group, zeros included."""
+    classes = _classes(model)
+    coded = counts.assign(_class=[classes[tuple(row)] for row in counts[list(model.class_columns)].itertuples(index=False, name=None)])
+    groups = coded[["school_year", *SELECTION]].drop_duplicates()
+    inner = groups.merge(pd.DataFrame({"_class": sorted(set(classes.values()))}), how="cross")
+    keys = ["school_year", *SELECTION, "_class"]
+    inner = inner.merge(coded.groupby(keys, as_index=False)["pupils"].sum(), on=keys, how="left")
+    inner["pupils"] = inner["pupils"].fillna(0).astype("int64")
+    return inner.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key: str | None = None) -> CrossTable:
+    """The protected table of inner cells `counts` (columns school_year, school_id, leerweg, gender, the class columns, pupils).
+
+    With `cache_key`, the hidden pattern is kept in the cache folder (paths.cache_dir()) and read back next time: the
+    pattern depends only on the counts, so a command line run or a restarted dashboard need not compute it again.
+    """
+    inner = _inner_cells(counts, model)
+    classes = _classes(model)
+    membership = {(classes[member], number) for number, measure in enumerate(model.measures) for member in measure.members}
+    member_frame = pd.DataFrame(sorted(membership), columns=["_class", "_measure"])
+    inner["_inner"] = np.arange(len(inner))
+    copies = []
+    for all_school, all_leerweg, all_gender in itertools.product((True, False), repeat=3):
+        copies.append(pd.DataFrame({
+            "_inner": inner["_inner"], "school_year": inner["school_year"], "_class": inner["_class"],
+            "scope": ALL if all_school else inner["school_id"], "leerweg_sel": ALL if all_leerweg else inner["leerweg"],
+            "gender_sel": ALL if all_gender else inner["gender"],
+        }))
+    links = pd.concat(copies, ignore_index=True).merge(member_frame, on="_class")
+    cell_keys = ["school_year", "scope", "leerweg_sel", "gender_sel", "_measure"]
+    links["_cell"] = links.groupby(cell_keys, sort=True).ngroup()
+    cells = links.drop_duplicates("_cell").sort_values("_cell")[["_cell", *cell_keys]]
+    matrix = sparse.csr_matrix((np.ones(len(links)), (links["_cell"], links["_inner"])), shape=(len(cells), len(inner)))
+    matrix.sum_duplicates()
+    values = matrix @ inner["pupils"].to_numpy()
+    measures = model.measures
+    publishable = np.array([measures[m].published for m in cells["_measure"]])
+    priorities = np.array([priority(s, lw, g, measures[m].weight)
+                           for s, lw, g, m in zip(cells["scope"], cells["leerweg_sel"], cells["gender_sel"], cells["_measure"], strict=True)])
+    index = {(int(y), s, lw, g, measures[m].name): i for i, (y, s, lw, g, m) in enumerate(
+        cells[cell_keys].itertuples(index=False, name=None))}
+    cached = _read_pattern(cache_key, len(cells))
+    if cached is not None:
+        return CrossTable(index, values.astype("int64"), cached)
+    hidden = np.zeros(len(cells), dtype=bool)
+    years = cells["school_year"].to_numpy()
+    inner_years = inner["school_year"].to_numpy()
+    for year in np.unique(years):  # school years share no inner cell: each is its own problem
+        rows = np.flatnonzero(years == year)
+        columns = np.flatnonzero(inner_years == year)
+        block = matrix[rows][:, columns]
+        hidden[rows] = gauss.suppress(block, values[rows], publishable[rows], priorities[rows], min_count)
+    _write_pattern(cache_key, hidden)
+    return CrossTable(index, values.astype("int64"), hidden)
+
+
+# The pattern depends on the algorithm too: a change to this file or gauss.py starts a new cache.
+_ALGORITHM = hashlib.sha256(Path(__file__).read_bytes() + Path(gauss.__file__).read_bytes()).hexdigest()[:16]
+
+
+def _pattern_file(cache_key: str) -> Path:
+    return paths.cache_dir() / "patterns" / f"{hashlib.sha256(f'{_ALGORITHM}|{cache_key}'.encode()).hexdigest()}.npy"
+
+
+def _read_pattern(cache_key: str | None, cells: int) -> np.ndarray | None:
+    if cache_key is None:
+        return None
+    try:
+        hidden = np.load(_pattern_file(cache_key), allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return hidden.astype(bool) if hidden.shape == (cells,) else None
+
+
+def _write_pattern(cache_key: str | None, hidden: np.ndarray) -> None:
+    """Written aside and moved in place; a cache that cannot be written is simply not kept."""
+    if cache_key is None:
+        return
+    target = _pattern_file(cache_key)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as partial:
+            np.save(partial, hidden.astype(bool), allow_pickle=False)
+        os.replace(partial.name, target)
+    except OSError:
+        return
