@@ -37,13 +37,24 @@ Semantics coded here (the engine under test must match them; see AuditReport.ass
   refused), detected from `inflow --split geslacht --raw`;
 * a row missing from an output means all its counts are 0; used only when that holds for every
   missing row (otherwise the auditor does not rely on it and says so);
-* with --school, the regio row is the total over the selected school(s).
+* with --school, the regio row is the total over the selected school(s);
+* a printed count is exact; '<5' means 0-4; an empty count means 5 or more; a count of 1-4 is never
+  printed; a share printed beside a hidden count is read back (with its Wilson interval);
+* an exit status 2 (a refused combination) publishes nothing; any other failure stops the audit.
+
+Limits: the LP is the relaxation (integrality not used); each block (family, level, school year)
+is audited on its own, so links between families (inflow leerjaar 3 vs retention) and between
+years are not used; the cohort flow, the ambitions and the report are not collected. Information
+loss: of the distinct cells with true value >= 5 that a metric prints, the share that is hidden;
+'region'/'school' are the regio and school rows of the unfiltered tables ('all views': every view,
+region = all schools, school = one school).
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
 import io
 import multiprocessing
 import os
@@ -805,7 +816,7 @@ def _metric_reports(grids: dict, cells: dict) -> dict[str, MetricReport]:
     return metrics
 
 
-def analyse(pub: Publication, *, max_determined: int | None = None, certificates: int = 3, random_objectives: int = 3,
+def analyse(pub: Publication, *, max_determined: int | None = None, certificates: int = 3, random_objectives: int = 1,
             label_span: bool = True, progress: Callable[[str], None] | None = None) -> AuditReport:
     """Audit a collected publication: every hidden count with true value 1-4, is it determined?
 
@@ -825,17 +836,18 @@ def analyse(pub: Publication, *, max_determined: int | None = None, certificates
     t0 = time.perf_counter()
     determined: list[Determined] = []
     solves = 0
-    for (family, level, year), block in sorted(cells.items()):
-        budget = None if max_determined is None else max_determined - len(determined)
-        if budget is not None and budget <= 0:
-            notes.append(f"stopped after {len(determined)} determined cells (max_determined): the counts are lower bounds")
-            break
-        found, n = _audit_block(grids[(family, level)], year, list(block.values()), random_objectives=random_objectives,
-                                certificates=certificates, budget=budget, label_span=label_span)
-        solves += n
-        determined += found
-        if found:
-            say(f"{family}/{level} {year}: {len(found)} determined")
+    with _one_blas_thread():
+        for (family, level, year), block in sorted(cells.items()):
+            budget = None if max_determined is None else max_determined - len(determined)
+            if budget is not None and budget <= 0:
+                notes.append(f"stopped after {len(determined)} determined cells (max_determined): the counts are lower bounds")
+                break
+            found, n = _audit_block(grids[(family, level)], year, list(block.values()), random_objectives=random_objectives,
+                                    certificates=certificates, budget=budget, label_span=label_span)
+            solves += n
+            determined += found
+            if found:
+                say(f"{family}/{level} {year}: {len(found)} determined")
     for d in determined:
         for metric in d.metrics:
             metrics[metric].determined += 1
@@ -843,6 +855,34 @@ def analyse(pub: Publication, *, max_determined: int | None = None, certificates
     hidden_small = sum(1 for block in cells.values() for c in block.values() if c.hidden and 1 <= c.truth <= 4)
     return AuditReport(pub.gender.name, len(pub.results), pub.refused, metrics, determined, absent_used, notes, seconds, solves,
                        hidden_small)
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """OpenBLAS with one thread while the block analysis runs: its threaded pivoted QR on these
+    rank-deficient 0/1 matrices is up to 20x slower on two cores (and erratic). Without a loaded
+    OpenBLAS (or its symbols) this does nothing."""
+    restore = []
+    try:
+        paths = sorted({line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines() if "openblas" in line.lower()})
+    except OSError:
+        paths = []
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for suffix in ("64_", ""):
+            for prefix in ("scipy_openblas", "openblas"):
+                setter, getter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None), getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+                if setter is not None and getter is not None:
+                    restore.append((setter, int(getter())))
+                    setter(1)
+    try:
+        yield
+    finally:
+        for setter, threads in restore:
+            setter(threads)
 
 
 def _merge_columns(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -867,7 +907,7 @@ def _in_row_span(A: np.ndarray, T: np.ndarray) -> np.ndarray:
 
 
 def _audit_block(grid: Grid, year: int, cells: list[Cell], *, random_objectives: int, certificates: int,
-                 budget: int | None, label_span: bool = True) -> tuple[list[Determined], int]:
+                 budget: int | None, label_span: bool = True, push_rounds: int = 12) -> tuple[list[Determined], int]:
     """Determined hidden small cells of one block, by span and by LP (min == max)."""
     if not any(c.hidden and 1 <= c.truth <= 4 for c in cells):
         return [], 0
@@ -924,7 +964,8 @@ def _audit_block(grid: Grid, year: int, cells: list[Cell], *, random_objectives:
     # 1. in the span of the shown counts once the zeros are known: determined without an LP
     span_given_zeros = _in_row_span(R[rows_eq], T) if rows_eq else np.zeros(len(heads), dtype=bool)
     state[span_given_zeros] = 2
-    # 2. vertices for random objectives: a vertex where a cell differs from its true value proves it open
+    # 2. vertices that prove cells open: a vertex where a cell differs from its true value. Objectives:
+    #    random atom weights, then the open cells themselves, each pushed up or down at random
     rng = np.random.default_rng(year)
     for _ in range(random_objectives):
         if not (state == 0).any():
@@ -934,10 +975,28 @@ def _audit_block(grid: Grid, year: int, cells: list[Cell], *, random_objectives:
             res = solve(c)
             if res.status == 0:
                 knock_out(res.x)
-    # 3. min and max of each open cell
+    stale = 0
+    for _ in range(push_rounds):
+        still_open = np.flatnonzero(state == 0)
+        if still_open.size == 0 or stale >= 2:
+            break
+        signs = rng.choice([-1.0, 1.0], size=still_open.size)
+        res = solve(signs @ T[still_open] + 1e-3 * rng.random(R.shape[1]))
+        if res.status == 0:
+            knock_out(res.x)
+        stale = stale + 1 if (state == 0).sum() > 0.9 * still_open.size else 0
+    # 3. min and max of each open cell; every few cells found, those found join the equations and the
+    #    span test runs again (a determined cell is known to the attacker: the feasible set is the same)
+    since_refresh = 0
     for i in range(len(heads)):
         if budget is not None and (state == 2).sum() >= budget:
             break
+        if since_refresh >= 8:
+            since_refresh = 0
+            still_open = np.flatnonzero(state == 0)
+            if still_open.size:
+                known = np.vstack([R[rows_eq], T[state == 2]])
+                state[still_open[_in_row_span(known, T[still_open])]] = 2
         if state[i] != 0:
             continue
         low = solve(T[i])
@@ -953,6 +1012,7 @@ def _audit_block(grid: Grid, year: int, cells: list[Cell], *, random_objectives:
         knock_out(high.x)
         if state[i] == 0 and -high.fun - low.fun < 0.5:
             state[i] = 2
+            since_refresh += 1
             via_rows[i] = duals(low) | duals(high)
         elif state[i] == 0:
             state[i] = 1
