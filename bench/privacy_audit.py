@@ -1,6 +1,6 @@
 """Privacy audit of everything the command line publishes for one database (not a test; takes minutes).
 
-    python bench/privacy_audit.py --db DB [--views full|filters|none] [--workers 2] [--max-determined N]
+    python bench/privacy_audit.py --db DB [--views full|filters|none] [--workers 2] [--max-determined N] [--json FILE]
 
 Runs tests/privacy_auditor.py: the command line over every view (command x level x --by x --split x
 setting x population filter), then for every hidden count whose true value is 1-4 whether the
@@ -18,6 +18,8 @@ population filter (only the unfiltered tables).
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
 import time
 from collections import Counter
@@ -45,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--certificates", type=int, default=3, help="per block, determined counts found by the span to explain")
     parser.add_argument("--no-span-labels", action="store_true", help="skip the rank test telling span from lp (faster)")
     parser.add_argument("--examples", type=int, default=15)
+    parser.add_argument("--json", metavar="FILE", help="also write the report (metrics and every determined count) as JSON")
     args = parser.parse_args(argv)
     if not Path(args.db).is_file():
         parser.error(f"no database at {args.db}")
@@ -89,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"        from {line}")
     for note in report.notes[:10]:
         print(f"note: {note}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"db": args.db, "views": args.views, "wall_seconds": wall, **dataclasses.asdict(report)}, indent=1))
     print("\nseconds: " + ", ".join(f"{k} {v:.1f}" for k, v in report.seconds.items()) + f"; wall time of the audit {wall:.1f} s")
     return 1 if report.determined else 0
 
