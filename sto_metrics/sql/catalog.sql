@@ -14,8 +14,10 @@ WHERE s.school_id IN (SELECT DISTINCT school_id FROM vo_enrolment)
 ORDER BY name, s.school_id;
 
 -- name: data_version
--- A fingerprint of what is loaded: it changes with every load, replacement and removal.
-SELECT count(*), coalesce(max(load_id), 0), coalesce(sum(coalesce(replaced_by, 0)), 0), coalesce(sum(rows_loaded), 0)
+-- A fingerprint of what is loaded: every load's id (never reused), content hash and replacement. Two
+-- equal fingerprints mean the same loads, hence the same rows.
+SELECT count(*), sha256(coalesce(string_agg(load_id || ':' || coalesce(content_hash, '') || ':' || coalesce(replaced_by, 0), ','
+                                            ORDER BY load_id), ''))
 FROM load_log;
 
 -- name: load_sources

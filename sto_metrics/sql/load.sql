@@ -337,8 +337,8 @@ ORDER BY l.load_id;
 SELECT load_id, file_name, loaded_at FROM load_log WHERE content_hash = $content_hash ORDER BY load_id LIMIT 1;
 
 -- name: next_load_id
--- The id the next load gets.
-SELECT coalesce(max(load_id), 0) + 1 AS load_id FROM load_log;
+-- The id the next load gets: never one issued before (sql/schema.sql, load_id_seq).
+SELECT nextval('load_id_seq') AS load_id;
 
 -- name: replace_overlap_vo
 -- --replace: remove earlier rows of the same schools and school years.
