@@ -5,6 +5,8 @@ Hostile files are generated here; races are driven by threads.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sto_metrics.loading import loader, pseudonym
@@ -12,6 +14,7 @@ from sto_metrics.loading.reference import open_database
 from sto_metrics.metrics import catalog
 from tests.loader_support import VO_HEADER, VO_ROWS, csv_text
 
+REPO = Path(__file__).resolve().parent.parent
 SECRET = "test-geheim"
 
 
@@ -76,3 +79,176 @@ def test_database_from_before_the_load_id_sequence_continues_after_its_highest_i
         assert loader.load_bytes(reopened, "vo2.csv", vo_export(corrected_rows()), replace=True).load_id == 3
     finally:
         reopened.close()
+
+
+# ---------------------------------------------------------------- 2. demo reset while others read
+
+
+def test_demo_reset_is_atomic_for_sessions_reading_at_the_same_time(tmp_path, monkeypatch):
+    import threading
+
+    import app_support as app
+    from sto_metrics.demo import generate, prebuilt
+
+    exports = tmp_path / "demo"
+    generate.write_demo(exports, seed=7, pupils_per_year=100)
+    target = tmp_path / "demo.duckdb"
+    prebuilt.build(target, exports)
+    monkeypatch.delenv(app.DB_ENV, raising=False)
+    monkeypatch.setattr(prebuilt, "DEMO_DIR", exports)
+    monkeypatch.setattr(prebuilt, "default_path", lambda: target)
+    app._demo_database.clear()
+    app._connection.clear()
+    path = app.source().path
+    assert path == str(target)
+
+    with app.cursor() as cur:
+        demo_loads = cur.execute("SELECT count(*) FROM load_log").fetchall()[0][0]
+        own_school = [[*row[:2], "99ZZ00", *row[3:]] for row in VO_ROWS]
+        extra = loader.load_bytes(cur, "eigen.csv", vo_export(own_school))  # a user's own load, which the reset takes away
+        assert extra.loaded
+
+    errors: list[BaseException] = []
+    seen: list[int] = []
+    stop = threading.Event()
+
+    def another_session() -> None:
+        # Another user loading pages: the same calls a page run makes, until the reset is over.
+        while not stop.is_set():
+            try:
+                version = app.data_version(app.source().path)
+                with app.cursor() as cur:
+                    seen.append(cur.execute("SELECT count(*) FROM load_log").fetchall()[0][0])
+                assert version
+            except BaseException as error:  # reported below
+                errors.append(error)
+                return
+
+    reader = threading.Thread(target=another_session)
+    reader.start()
+    try:
+        app.reset_demo_database()
+        with app.cursor() as cur:
+            after_reset = len(seen)
+            assert cur.execute("SELECT count(*) FROM load_log").fetchall()[0][0] == demo_loads
+        while len(seen) < after_reset + 3 and reader.is_alive():
+            stop.wait(0.01)
+    finally:
+        stop.set()
+        reader.join(60)
+    try:
+        assert not errors, errors
+        assert seen[0] == demo_loads + 1 and seen[-1] == demo_loads  # the other session saw the old data, then the new
+        assert set(seen) == {demo_loads, demo_loads + 1}
+        assert app.source().path == str(target)  # and the app can still find its database
+        with app.cursor() as cur:
+            assert cur.execute("SELECT count(*) FROM load_log").fetchall()[0][0] == demo_loads
+            assert loader.load_bytes(cur, "eigen.csv", vo_export(own_school)).loaded
+        # Another program (the command line) replaces the file: the next cursor opens the new file.
+        prebuilt.build(target, exports)
+        with app.cursor() as cur:
+            assert cur.execute("SELECT count(*) FROM load_log").fetchall()[0][0] == demo_loads
+    finally:
+        app._connection.clear()
+        app._demo_database.clear()
+
+
+# ---------------------------------------------------------------- 3. .xlsx dimension bomb
+
+
+def xlsx_bytes(sheet_xml: str) -> bytes:
+    """A minimal workbook with one sheet, written by hand so that the sheet can claim anything."""
+    import io
+    import zipfile
+
+    parts = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            "</Types>"),
+        "_rels/.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>"),
+        "xl/workbook.xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            '<sheets><sheet name="Blad1" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+        "xl/_rels/workbook.xml.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+            "</Relationships>"),
+        "xl/worksheets/sheet1.xml": sheet_xml,
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return out.getvalue()
+
+
+def sheet(dimension: str, rows: str) -> str:
+    return ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f'<dimension ref="{dimension}"/><sheetData>{rows}</sheetData></worksheet>')
+
+
+def inline_cell(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+# Decodes a workbook in a child process under a memory cap (a regression must not take the test machine down)
+# and prints the growth of its peak resident memory (kB) and the outcome.
+MEASURE = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (3 * 1024 ** 3, 3 * 1024 ** 3))
+from sto_metrics.loading import loader
+data = sys.stdin.buffer.read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    loader.decode_export("bom.xlsx", data)
+    outcome = "gelezen"
+except loader.FileRefused as refused:
+    outcome = str(refused)
+except MemoryError:
+    outcome = "MemoryError"
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+print(outcome)
+"""
+
+
+def decode_in_child(data: bytes) -> tuple[int, str]:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", MEASURE], input=data, capture_output=True, cwd=REPO, timeout=300, check=False)
+    lines = done.stdout.decode().splitlines()
+    assert done.returncode == 0 and len(lines) == 2, done.stderr.decode()[-2000:]
+    return int(lines[0]), lines[1]
+
+
+def test_xlsx_dimension_bomb_is_refused_without_allocating_the_claimed_sheet():
+    bomb = xlsx_bytes(sheet("A1:XFD1048576", f'<row r="1048576">{inline_cell("XFD1048576", "x")}</row>'))
+    assert len(bomb) < 2500
+    peak, outcome = decode_in_child(bomb)
+    assert peak < 100 * 1024  # kB; the claimed sheet would be 17 billion cells
+    assert outcome.startswith("bom.xlsx") and "kolom XFD" in outcome, outcome
+
+
+def test_xlsx_with_too_many_rows_or_an_oversized_cell_is_refused_in_dutch():
+    header = "".join(inline_cell(f"{col}1", name) for col, name in zip("ABCDE", ["leerlingnummer", "schooljaar", "brin", "onderwijstype", "leerjaar"], strict=True))
+    far = xlsx_bytes(sheet("A1:E1", f'<row r="1">{header}</row><row r="{loader.MAX_XLSX_ROWS + 1}">{inline_cell(f"A{loader.MAX_XLSX_ROWS + 1}", "1")}</row>'))
+    with pytest.raises(loader.FileRefused, match=f"regel {loader.MAX_XLSX_ROWS + 1}"):
+        loader.decode_export("ver.xlsx", far)
+    big = xlsx_bytes(sheet("A1:E2", f'<row r="1">{header}</row><row r="2">{inline_cell("C2", "x" * (loader.MAX_CELL_CHARS + 1))}</row>'))
+    with pytest.raises(loader.FileRefused, match="cel C2"):
+        loader.decode_export("groot.xlsx", big)
+
+
+def test_xlsx_with_a_wrong_dimension_tag_still_reads_every_cell():
+    header = "".join(inline_cell(f"{col}1", name) for col, name in zip("ABC", ["leerlingnummer", "schooljaar", "brin"], strict=True))
+    rows = f'<row r="1">{header}</row><row r="3">{inline_cell("A3", "100001")}{inline_cell("C3", "31XA00")}</row>'
+    text = loader.decode_export("klein.xlsx", xlsx_bytes(sheet("A1:A1", rows)))  # the tag understates the sheet
+    assert text == "leerlingnummer;schooljaar;brin\n\n100001;;31XA00\n"

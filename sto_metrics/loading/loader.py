@@ -28,6 +28,11 @@ DELIMITERS = [";", ",", "\t", "|"]
 DELIMITER_NAMES = {";": "puntkomma", ",": "komma", "\t": "tab", "|": "verticale streep"}
 MAX_LINE_CHARS = 100_000  # a real export line is well under 1 kB; longer means a broken file
 HEADER_SEARCH_LINES = 15
+# An .xlsx is read cell by cell within these limits (a tiny zip can claim or hold an enormous sheet).
+MAX_XLSX_ROWS = 1_048_576  # Excel's own limit
+MAX_XLSX_COLUMNS = 1_000
+MAX_CELL_CHARS = 10_000
+MAX_XLSX_CHARS = 50_000_000
 CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx"}
 
 # The fields a file needs to be loaded at all, by kind.
@@ -173,12 +178,38 @@ def _xlsx_as_text(name: str, data: bytes) -> str:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         raise FileRefused(f"{name}: dit zipbestand is geen leesbaar Excel-werkboek (.xlsx). Sla het op als CSV (puntkomma-gescheiden) en laad het opnieuw.") from None
+    sheet = workbook.worksheets[0]
+    # The sheet's dimension tag is the file's claim, not its cells: read only the cells that exist.
+    sheet.reset_dimensions()
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", quotechar='"', lineterminator="\n")
-    for row in workbook.worksheets[0].iter_rows(values_only=True):
-        writer.writerow(["" if value is None else _excel_cell(value) for value in row])
-    workbook.close()
+    try:
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            writer.writerow(_xlsx_row(name, number, row))
+            if out.tell() > MAX_XLSX_CHARS:
+                raise FileRefused(f"{name}, regel {number}: het werkblad is groter dan een leerlingexport kan zijn. Sla het op als CSV en controleer het.")
+    finally:
+        workbook.close()
     return out.getvalue()
+
+
+def _xlsx_row(name: str, number: int, row: Sequence[object]) -> list[str]:
+    """One sheet row as text cells without its trailing empty cells; FileRefused past the limits."""
+    from openpyxl.utils import get_column_letter
+
+    if number > MAX_XLSX_ROWS:
+        raise FileRefused(f"{name}, regel {number}: het werkblad heeft meer dan {MAX_XLSX_ROWS:,} regels; dat is geen leerlingexport.".replace(",", "."))
+    cells = ["" if value is None else _excel_cell(value) for value in row]
+    while cells and not cells[-1]:
+        cells.pop()
+    if len(cells) > MAX_XLSX_COLUMNS:
+        raise FileRefused(f"{name}, regel {number}: het werkblad heeft gegevens in kolom {get_column_letter(len(cells))}; een leerlingexport "
+                          f"heeft hooguit {MAX_XLSX_COLUMNS} kolommen. Verwijder wat rechts naast de tabel staat of sla het op als CSV.")
+    for column, cell in enumerate(cells, start=1):
+        if len(cell) > MAX_CELL_CHARS:
+            raise FileRefused(f"{name}, cel {get_column_letter(column)}{number}: de cel is {len(cell):,} tekens lang; ".replace(",", ".")
+                              + "een exportcel is veel korter. Het bestand is beschadigd of geen leerlingexport.")
+    return cells
 
 
 def _excel_cell(value: object) -> str:
