@@ -252,3 +252,44 @@ def test_xlsx_with_a_wrong_dimension_tag_still_reads_every_cell():
     rows = f'<row r="1">{header}</row><row r="3">{inline_cell("A3", "100001")}{inline_cell("C3", "31XA00")}</row>'
     text = loader.decode_export("klein.xlsx", xlsx_bytes(sheet("A1:A1", rows)))  # the tag understates the sheet
     assert text == "leerlingnummer;schooljaar;brin\n\n100001;;31XA00\n"
+
+
+# ---------------------------------------------------------------- 5. file names that look like globs
+
+
+@pytest.mark.parametrize(("name", "neighbours"), [("export[1].csv", ["export1.csv"]), ("a*.csv", ["ab.csv", "ac.csv"]),
+                                                  ("vraag?.csv", ["vraagX.csv"])])
+def test_file_name_with_glob_characters_loads_exactly_that_file(con, tmp_path, name, neighbours):
+    import hashlib
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    own = vo_export()
+    (folder / name).write_bytes(own)
+    for number, neighbour in enumerate(neighbours):
+        other_school = [[f"9{number}{row[0]}", row[1], "99ZZ00", *row[3:]] for row in VO_ROWS[:3]]
+        (folder / neighbour).write_bytes(vo_export(other_school))
+    result = loader.load_paths(con, [folder / name])
+    assert len(result) == 1 and result[0].loaded and result[0].rows_loaded == len(VO_ROWS)
+    assert con.execute("SELECT school_id, count(*) FROM vo_enrolment GROUP BY ALL").fetchall() == [("31XA00", len(VO_ROWS))]
+    assert con.execute("SELECT file_name, content_hash FROM load_log").fetchall() == [(name, hashlib.sha256(own).hexdigest())]
+
+
+def test_reference_folder_with_glob_characters_in_its_name_is_read_as_named(tmp_path, monkeypatch):
+    import shutil
+
+    from sto_metrics import paths
+
+    own = tmp_path / "regio[1]"
+    shutil.copytree(paths.reference_dir(), own)
+    decoy = tmp_path / "regio1"
+    shutil.copytree(paths.reference_dir(), decoy)
+    (decoy / "profiles.csv").write_text((decoy / "profiles.csv").read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    monkeypatch.setenv("STO_REFERENCE_DIR", str(own))
+    profiles = len((own / "profiles.csv").read_text(encoding="utf-8").strip().splitlines()) - 1
+    connection = open_database(tmp_path / "ref.duckdb")
+    try:
+        assert connection.execute("SELECT count(*) FROM ref_profile").fetchall() == [(profiles,)]
+        assert loader.load_bytes(connection, "vo.csv", vo_export()).loaded
+    finally:
+        connection.close()

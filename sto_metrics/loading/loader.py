@@ -414,7 +414,8 @@ def load_bytes(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, kind: 
                source_path: Path | None = None, secret: bytes | None = None) -> FileResult:
     """Load one export; on any fatal problem the database is exactly as before.
 
-    `secret` overrides the database's pseudonymisation key (the demo database uses a fixed one).
+    `secret` overrides the database's pseudonymisation key (the demo database uses a fixed one);
+    `source_path` names where the bytes came from and is never read again.
     """
     result = FileResult(file_name=name)
     try:
@@ -440,10 +441,10 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
 
     db.execute(con, "create_load_macros")
     with tempfile.TemporaryDirectory(prefix="sto-load-") as folder:
-        path = source_path
-        if path is None or text.encode("utf-8") != data:
-            path = Path(folder) / "export.csv"
-            path.write_text(text, encoding="utf-8", newline="")
+        # DuckDB reads a path as a glob ('export[1].csv' is 'export1.csv'): it only ever gets a name of ours,
+        # holding exactly the text of the bytes that were hashed.
+        path = Path(folder) / "export.csv"
+        path.write_text(text, encoding="utf-8", newline="")
         result.rows_read = _stage(con, name, path, layout)
     if not db.rows(con, "staged_data_row_count")[0][0]:
         raise FileRefused(f"{name}: het bestand heeft alleen een kopregel en geen leerlinggegevens.")
