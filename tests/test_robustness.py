@@ -293,3 +293,26 @@ def test_reference_folder_with_glob_characters_in_its_name_is_read_as_named(tmp_
         assert loader.load_bytes(connection, "vo.csv", vo_export()).loaded
     finally:
         connection.close()
+
+
+# ---------------------------------------------------------------- 7. one line-splitting rule
+
+
+@pytest.mark.parametrize("control", ["\x0c", "\u2028", "\x0b", "\x1c", "\x85", "\u2029"])
+@pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r"])
+def test_control_character_in_a_title_line_keeps_every_pupil_row(con, control, line_end):
+    title = f"Export Magister{control}leerlingen per 1 oktober{line_end}"
+    result = loader.load_bytes(con, "titel.csv", (title + csv_text(VO_HEADER, VO_ROWS, line_end=line_end)).encode("utf-8"))
+    assert result.loaded and result.rows_read == len(VO_ROWS) and result.rows_loaded == len(VO_ROWS), result.messages
+    assert con.execute("SELECT count(*) FROM vo_enrolment").fetchall() == [(len(VO_ROWS),)]
+
+
+@pytest.mark.parametrize("control", ["\x0c", "\u2028"])
+def test_line_numbers_in_messages_count_lines_as_the_reader_does(con, control):
+    rows = [list(row) for row in VO_ROWS]
+    rows[3][5] = "9"  # leerjaar 9: file line 1 (title) + 1 (header) + 4
+    rows[1][3] = f"Vmbo{control}Zaanhuis"  # a control character inside an earlier cell is no line break either
+    title = "Export Magister\n"
+    result = loader.load_bytes(con, "titel.csv", (title + csv_text(VO_HEADER, rows)).encode("utf-8"))
+    assert not result.loaded
+    assert "Kolom 'leerjaar' is geen geldig leerjaar voor dit onderwijstype (vmbo 1-4, havo 1-5, vwo 1-6) op regel 6." in result.messages[0]

@@ -222,6 +222,20 @@ def _excel_cell(value: object) -> str:
 # ---------------------------------------------------------------------------- layout
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _lines(text: str) -> list[str]:
+    """The text's lines as DuckDB's reader counts them (its `skip` and row numbers): only \\n, \\r\\n and \\r end a line.
+
+    str.splitlines() also breaks at \\x0c, \\u2028 and other characters, which would put the header one line off.
+    """
+    lines = _LINE_BREAK.split(text)
+    if lines[-1] == "":
+        lines.pop()  # a final line break ends the last line, it does not start another
+    return lines
+
+
 def _split(line: str, delimiter: str) -> list[str]:
     return next(csv.reader([line], delimiter=delimiter, quotechar='"'), [])
 
@@ -248,7 +262,7 @@ def _satisfies(kind: str, fields: dict[str, int]) -> list[str]:
 
 def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: str | None) -> _Layout:
     """Find delimiter, header line and kind; raises FileRefused with a precise Dutch message."""
-    lines = text.splitlines()
+    lines = _lines(text)
     all_aliases = {alias for by_kind in aliases.values() for alias in by_kind}
     best: tuple[int, int, str] | None = None  # (recognised headers, -line, delimiter)
     for line_index, line in enumerate(lines[:HEADER_SEARCH_LINES]):
@@ -302,13 +316,13 @@ def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: 
 def _data_line_numbers(layout: _Layout) -> list[int]:
     """1-based file line of each row DuckDB reads (it skips empty lines); built only when a message needs it."""
     if layout.line_numbers is None:
-        lines = layout.text.splitlines()
+        lines = _lines(layout.text)
         layout.line_numbers = [i + 1 for i in range(layout.header_line + 1, len(lines)) if lines[i] != ""]
     return layout.line_numbers
 
 
 def _check_line_lengths(name: str, layout: _Layout) -> None:
-    lengths = [len(line) for line in layout.text.split("\n")]
+    lengths = [len(line) for line in _lines(layout.text)] or [0]
     if max(lengths) > MAX_LINE_CHARS:
         number = next(i for i, n in enumerate(lengths, start=1) if n > MAX_LINE_CHARS)
         shown = f"{lengths[number - 1]:,}".replace(",", ".")
@@ -352,7 +366,7 @@ def _fatal_message(name: str, layout: _Layout, fatal: pd.DataFrame) -> str:
 
 
 def _mixed_delimiter_hint(layout: _Layout, fatal: pd.DataFrame) -> str:
-    lines = layout.text.splitlines()
+    lines = _lines(layout.text)
     line_numbers = _data_line_numbers(layout)
     for row_nr in fatal.row_nr.unique()[:20]:
         if row_nr - 1 < len(line_numbers):
@@ -365,8 +379,10 @@ def _mixed_delimiter_hint(layout: _Layout, fatal: pd.DataFrame) -> str:
 
 def _blank_line_count(layout: _Layout) -> int:
     """Empty lines after the header (DuckDB skips them without counting)."""
-    after_header = layout.text.split("\n", layout.header_line + 1)[-1]
-    return len(re.findall(r"(?m)^\r?$", after_header.rstrip("\r\n")))
+    after_header = _lines(layout.text)[layout.header_line + 1 :]
+    while after_header and not after_header[-1]:
+        after_header.pop()
+    return after_header.count("")
 
 
 def _problem_counts(con: duckdb.DuckDBPyConnection, kind: str, layout: _Layout, rows_read: int, result: FileResult) -> None:
