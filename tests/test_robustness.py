@@ -316,3 +316,37 @@ def test_line_numbers_in_messages_count_lines_as_the_reader_does(con, control):
     result = loader.load_bytes(con, "titel.csv", (title + csv_text(VO_HEADER, rows)).encode("utf-8"))
     assert not result.loaded
     assert "Kolom 'leerjaar' is geen geldig leerjaar voor dit onderwijstype (vmbo 1-4, havo 1-5, vwo 1-6) op regel 6." in result.messages[0]
+
+
+# ---------------------------------------------------------------- 6. a school year in the far future
+
+
+def next_school_year() -> int:
+    """The start year of the school year after today's (a Dutch school year starts on 1 August)."""
+    import datetime
+
+    today = datetime.date.today()
+    return (today.year if today.month >= 8 else today.year - 1) + 1
+
+
+def test_school_year_after_the_next_one_is_refused_with_its_line(con):
+    rows = [list(row) for row in VO_ROWS]
+    rows[6][1] = "2099-2100"  # a typo for 2023-2024: line 8 (header = 1)
+    result = loader.load_bytes(con, "tikfout.csv", vo_export(rows))
+    assert not result.loaded
+    assert "Kolom 'schooljaar' ligt na het volgende schooljaar" in result.messages[0] and "op regel 8." in result.messages[0], result.messages
+    assert con.execute("SELECT count(*) FROM vo_enrolment").fetchall() == [(0,)]
+    too_far = next_school_year() + 1
+    rows[6][1] = f"{too_far}-{too_far + 1}"
+    assert not loader.load_bytes(con, "tikfout.csv", vo_export(rows)).loaded
+
+
+def test_next_school_year_still_loads(con):
+    ahead = next_school_year()
+    rows = [[row[0], f"{ahead}-{ahead + 1}", *row[2:]] for row in VO_ROWS]
+    result = loader.load_bytes(con, "volgend.csv", vo_export(rows))
+    assert result.loaded and con.execute("SELECT DISTINCT school_year FROM vo_enrolment").fetchall() == [(ahead,)]
+    mbo = csv_text(["studentnummer", "schooljaar", "instelling", "crebo", "opleiding", "niveau", "leerweg", "sector"],
+                   [["100007", "2099-2100", "25MA", "90001", "Monteur", "2", "BOL", "Techniek"]]).encode("utf-8")
+    refused = loader.load_bytes(con, "mbo.csv", mbo)
+    assert not refused.loaded and "op regel 2." in refused.messages[0]

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from sto_metrics import db
+from sto_metrics import db, schoolyear
 from sto_metrics.errors import UserError
 from sto_metrics.loading import pseudonym, reference
 
@@ -95,6 +95,7 @@ PROBLEM_LABELS = {
 FATAL_LABELS = {
     "leeg": "is leeg",
     "onbekend_schooljaar": "heeft een onbekend schooljaarformaat (gebruik bijvoorbeeld 2023-2024)",
+    "toekomstig_schooljaar": "ligt na het volgende schooljaar (een tikfout?)",
     "onbekende_school": "is geen geldige brin- of vestigingscode (zoals 12AB of 12AB00)",
     "onbekend_onderwijstype": "is een onbekend onderwijstype (verwacht bijvoorbeeld VMBO-BB, HAVO of VWO)",
     "ongeldig_leerjaar": "is geen geldig leerjaar voor dit onderwijstype (vmbo 1-4, havo 1-5, vwo 1-6)",
@@ -469,10 +470,10 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
     db.execute(con, "value_lookups", kind=layout.kind)
     if layout.kind == "vo":
         db.execute(con, "vo_normalise")
-        fatal = db.run(con, "vo_fatal_problems")
+        fatal = db.run(con, "vo_fatal_problems", latest_year=schoolyear.latest_loadable())
     else:
         db.execute(con, "followup_normalise", kind=layout.kind)
-        fatal = db.run(con, "followup_fatal_problems")
+        fatal = db.run(con, "followup_fatal_problems", latest_year=schoolyear.latest_loadable())
         if "sector" not in layout.fields:
             result.messages.append("Het bestand heeft geen sectorkolom: de sector komt uit de opleidingstabel van de regio "
                                    "(data/reference/programme_sectors.csv); zonder sector telt een inschrijving niet als technisch.")

@@ -196,6 +196,8 @@ SELECT row_nr, column_field, problem FROM (
     SELECT row_nr, 'pupil_key' AS column_field, 'leeg' AS problem FROM load_rows WHERE pupil_key IS NULL
     UNION ALL SELECT row_nr, 'school_year', CASE WHEN school_year_raw IS NULL THEN 'leeg' ELSE 'onbekend_schooljaar' END
         FROM load_rows WHERE school_year IS NULL
+    -- a typo like 2099-2100 would stretch every year axis and empty the headline
+    UNION ALL SELECT row_nr, 'school_year', 'toekomstig_schooljaar' FROM load_rows WHERE school_year > $latest_year
     UNION ALL SELECT row_nr, 'school', CASE WHEN school_raw IS NULL THEN 'leeg' ELSE 'onbekende_school' END
         FROM load_rows WHERE school_id IS NULL
     UNION ALL SELECT row_nr, 'education', CASE WHEN education_raw IS NULL THEN 'leeg' ELSE 'onbekend_onderwijstype' END
@@ -278,6 +280,8 @@ SELECT row_nr, column_field, problem FROM (
     SELECT row_nr, 'pupil_key' AS column_field, 'leeg' AS problem FROM load_rows WHERE pupil_key IS NULL
     UNION ALL SELECT row_nr, 'school_year', CASE WHEN school_year_raw IS NULL THEN 'leeg' ELSE 'onbekend_schooljaar' END
         FROM load_rows WHERE school_year IS NULL
+    -- a typo like 2099-2100 would stretch every year axis and empty the headline
+    UNION ALL SELECT row_nr, 'school_year', 'toekomstig_schooljaar' FROM load_rows WHERE school_year > $latest_year
     UNION ALL SELECT row_nr, 'institution', CASE WHEN school_raw IS NULL THEN 'leeg' ELSE 'onbekende_school' END
         FROM load_rows WHERE school_id IS NULL
 )
