@@ -392,7 +392,7 @@ def figure_panel(key: str, title: str, figure: go.Figure, display: pd.DataFrame,
                  notes: Sequence[str] = (), file_stem: str | None = None) -> None:
     """A figure that explains itself: chart and table view, the definition, the suppression rule, a CSV download."""
     with st.container(border=True, key=f"panel_{key}"):
-        st.subheader(title)
+        st.subheader(md_escape(title))  # titles can hold school names from uploaded files
         chart_tab, table_tab = st.tabs(["Grafiek", "Tabel"])
         with chart_tab:
             st.plotly_chart(figure, theme=None, config=charts.PLOTLY_CONFIG, key=f"{key}_chart")
