@@ -350,3 +350,10 @@ def test_next_school_year_still_loads(con):
                    [["100007", "2099-2100", "25MA", "90001", "Monteur", "2", "BOL", "Techniek"]]).encode("utf-8")
     refused = loader.load_bytes(con, "mbo.csv", mbo)
     assert not refused.loaded and "op regel 2." in refused.messages[0]
+
+
+def test_data_version_changes_when_the_region_edits_its_reference_tables(con):
+    assert loader.load_bytes(con, "vo.csv", vo_export()).loaded
+    before = catalog.data_version(con)
+    con.execute("UPDATE ref_profile SET technical = NOT technical WHERE code = 'D&P'")  # as a refresh from an edited profiles.csv
+    assert catalog.data_version(con) != before
