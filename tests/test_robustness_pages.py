@@ -127,3 +127,43 @@ def test_report_html_shows_a_hostile_school_name_as_text(hostile_database):
     assert "evil.example" in page
     assert "<img src=\"https://evil" not in page and "<a href=\"https://evil" not in page
     assert "&lt;img" in page
+
+
+# ---------------------------------------------------------------- defect 2 through the Data page
+
+
+def test_demo_reset_button_gives_back_the_demo_and_every_page_keeps_working(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    import app_support as app
+    from sto_metrics.demo import generate
+    from tests.dashboard_fixtures import DASHBOARD, navigation_pages_only
+
+    exports = tmp_path / "demo"
+    generate.write_demo(exports, seed=11, pupils_per_year=100)
+    target = tmp_path / "demo.duckdb"
+    prebuilt.build(target, exports)
+    monkeypatch.delenv(app.DB_ENV, raising=False)
+    monkeypatch.setattr(prebuilt, "DEMO_DIR", exports)
+    monkeypatch.setattr(prebuilt, "default_path", lambda: target)
+    app._demo_database.clear()
+    app._connection.clear()
+    try:
+        with navigation_pages_only():
+            page = AppTest.from_file(str(DASHBOARD), default_timeout=120)
+            page.run()
+            page.switch_page("pages/data.py").run()
+            demo_loads = len(page.selectbox(key="data_remove_id").options)
+            with app.cursor() as cur:  # a user's own load (another session)
+                assert loader.load_bytes(cur, "eigen.csv", hostile_export()).loaded
+            page.run()
+            assert len(page.selectbox(key="data_remove_id").options) == demo_loads + 1
+            page.button(key="data_reset_demo").click().run()
+            assert not page.exception, [e.value for e in page.exception]
+            assert len(page.selectbox(key="data_remove_id").options) == demo_loads
+            other = AppTest.from_file(str(DASHBOARD), default_timeout=120)
+            other.run()
+            assert not other.exception and not other.error, [e.value for e in other.exception]
+    finally:
+        app._connection.clear()
+        app._demo_database.clear()
