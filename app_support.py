@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -70,26 +71,119 @@ def _demo_database() -> str:
     return str(prebuilt.ensure_demo_database())
 
 
-@st.cache_resource(max_entries=4, show_spinner="Database openen…", on_release=lambda con: con.close())
-def _connection(path: str) -> duckdb.DuckDBPyConnection:
-    return reference.open_database(path)
+class _SwapLock:
+    """Many cursors at once, or one database swap: a swap waits for running queries and holds new ones back.
+
+    A thread that already holds a cursor may take another (pages nest them) even while a swap waits.
+    """
+
+    def __init__(self) -> None:
+        self._state = threading.Condition()
+        self._readers = 0
+        self._swapper: int | None = None
+        self._depth = threading.local()
+
+    def depth(self) -> int:
+        """How many cursors this thread holds."""
+        return getattr(self._depth, "n", 0)
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        depth = self.depth()
+        me = threading.get_ident()
+        with self._state:
+            if depth == 0:
+                self._state.wait_for(lambda: self._swapper in (None, me))
+            self._readers += 1
+        self._depth.n = depth + 1
+        try:
+            yield
+        finally:
+            self._depth.n = depth
+            with self._state:
+                self._readers -= 1
+                self._state.notify_all()
+
+    @contextmanager
+    def swapping(self) -> Iterator[None]:
+        if self.depth():
+            raise RuntimeError("a database swap inside a cursor would wait for itself")
+        with self._state:
+            self._state.wait_for(lambda: self._swapper is None)
+            self._swapper = threading.get_ident()
+            self._state.wait_for(lambda: self._readers == 0)
+        try:
+            yield
+        finally:
+            with self._state:
+                self._swapper = None
+                self._state.notify_all()
+
+
+_SWAP = _SwapLock()
+
+
+@dataclass(frozen=True)
+class _Open:
+    """The shared connection and the identity of the file it opened."""
+
+    con: duckdb.DuckDBPyConnection
+    identity: tuple[int, int] | None
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+# One configuration (writable) for every connection: DuckDB refuses a second one to the same file with another.
+@st.cache_resource(max_entries=4, show_spinner="Database openen…", on_release=lambda held: held.con.close())
+def _connection(path: str) -> _Open:
+    con = reference.open_database(path)
+    return _Open(con, _file_identity(path))
 
 
 @contextmanager
 def cursor(path: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A fresh cursor on the shared connection, closed after use."""
-    cur = _connection(path or source().path).cursor()
-    try:
+    """A fresh cursor on the shared connection, closed after use; never one on a file that was replaced."""
+    path = path or source().path
+    with _SWAP.reading():
+        held = _connection(path)
+        # Another program may have replaced the file: reopen, unless this thread already reads the old one.
+        current = held.identity == _file_identity(path) or _SWAP.depth() > 1
+        if current:
+            cur = held.con.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+            return
+    with _SWAP.swapping():
+        if _connection(path).identity != _file_identity(path):
+            _connection.clear()
+    with cursor(path) as cur:
         yield cur
-    finally:
-        cur.close()
 
 
 def close_connection() -> None:
-    """Drop the cached connection and every cached table (before the database file is replaced)."""
-    _connection.clear()
+    """Drop the cached connections and every cached table, once running queries are done."""
+    with _SWAP.swapping():
+        _connection.clear()
     _cached_table.clear()
     _options.clear()
+
+
+def _swap_in(built: Path, target: Path) -> None:
+    """Put a finished database in place for every session at once: running queries end on the old file,
+    new ones wait, then all open the new file."""
+    with _SWAP.swapping():
+        # Closed before the move: DuckDB would hand a new connection the open (deleted) file, and its
+        # last checkpoint must not land in the new file's write-ahead log.
+        _connection.clear()
+        os.replace(built, target)
 
 
 def reset_demo_database() -> None:
@@ -99,9 +193,7 @@ def reset_demo_database() -> None:
     src = source()
     if not src.is_demo:
         raise UserError("Alleen de demodatabase kan worden hersteld.")
-    close_connection()
-    prebuilt.build(Path(src.path))
-    _demo_database.clear()
+    prebuilt.build(Path(src.path), prebuilt.DEMO_DIR, swap=_swap_in)
 
 
 # ----------------------------------------------------------------------------- cached tables
@@ -300,7 +392,7 @@ def figure_panel(key: str, title: str, figure: go.Figure, display: pd.DataFrame,
                  notes: Sequence[str] = (), file_stem: str | None = None) -> None:
     """A figure that explains itself: chart and table view, the definition, the suppression rule, a CSV download."""
     with st.container(border=True, key=f"panel_{key}"):
-        st.subheader(title)
+        st.subheader(md_escape(title))  # titles can hold school names from uploaded files
         chart_tab, table_tab = st.tabs(["Grafiek", "Tabel"])
         with chart_tab:
             st.plotly_chart(figure, theme=None, config=charts.PLOTLY_CONFIG, key=f"{key}_chart")

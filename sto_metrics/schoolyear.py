@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 
@@ -33,3 +34,14 @@ def parse(value: object) -> int | None:
     if found.group(2) and int(found.group(2)) % 100 != (first + 1) % 100:
         return None
     return first if 2000 <= first < 2100 else None
+
+
+def current(today: datetime.date | None = None) -> int:
+    """The start year of the school year on `today` (default: now); a Dutch school year starts on 1 August."""
+    today = today or datetime.date.today()
+    return today.year if today.month >= 8 else today.year - 1
+
+
+def latest_loadable(today: datetime.date | None = None) -> int:
+    """The last school year an export may hold: the next one (enrolments for it are made before the summer)."""
+    return current(today) + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from sto_metrics import db
@@ -30,8 +31,8 @@ def default_path() -> Path:
     return Path(tempfile.gettempdir()) / "sto-demo.duckdb"
 
 
-def build(target: Path, source: Path = DEMO_DIR) -> list[loader.FileResult]:
-    """Load every demo export into a fresh database at target (built aside, then moved in place)."""
+def build(target: Path, source: Path = DEMO_DIR, *, swap: Callable[[Path, Path], None] = os.replace) -> list[loader.FileResult]:
+    """Load every demo export into a fresh database at target: built aside, then moved in place by swap(built, target)."""
     partial = target.with_name(target.name + ".bouw")
     partial.unlink(missing_ok=True)
     con = reference.open_database(partial)
@@ -41,7 +42,7 @@ def build(target: Path, source: Path = DEMO_DIR) -> list[loader.FileResult]:
         db.execute(con, "checkpoint")
     finally:
         con.close()
-    os.replace(partial, target)
+    swap(partial, target)
     return results
 
 
@@ -49,7 +50,8 @@ def ensure_demo_database(target: Path | None = None) -> Path:
     """The demo database, rebuilt when missing or when data/demo/ has changed since it was built."""
     target = target or default_path()
     if target.exists():
-        con = db.connect(target, read_only=True)
+        # Writable like the dashboard's own connection: DuckDB refuses a second configuration for one open file.
+        con = db.connect(target)
         try:
             stored = db.rows(con, "meta_value", key="demo_source")
         finally:

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from sto_metrics import db
+from sto_metrics import db, schoolyear
 from sto_metrics.errors import UserError
 from sto_metrics.loading import pseudonym, reference
 
@@ -28,6 +28,11 @@ DELIMITERS = [";", ",", "\t", "|"]
 DELIMITER_NAMES = {";": "puntkomma", ",": "komma", "\t": "tab", "|": "verticale streep"}
 MAX_LINE_CHARS = 100_000  # a real export line is well under 1 kB; longer means a broken file
 HEADER_SEARCH_LINES = 15
+# An .xlsx is read cell by cell within these limits (a tiny zip can claim or hold an enormous sheet).
+MAX_XLSX_ROWS = 1_048_576  # Excel's own limit
+MAX_XLSX_COLUMNS = 1_000
+MAX_CELL_CHARS = 10_000
+MAX_XLSX_CHARS = 50_000_000
 CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx"}
 
 # The fields a file needs to be loaded at all, by kind.
@@ -90,6 +95,7 @@ PROBLEM_LABELS = {
 FATAL_LABELS = {
     "leeg": "is leeg",
     "onbekend_schooljaar": "heeft een onbekend schooljaarformaat (gebruik bijvoorbeeld 2023-2024)",
+    "toekomstig_schooljaar": "ligt na het volgende schooljaar (een tikfout?)",
     "onbekende_school": "is geen geldige brin- of vestigingscode (zoals 12AB of 12AB00)",
     "onbekend_onderwijstype": "is een onbekend onderwijstype (verwacht bijvoorbeeld VMBO-BB, HAVO of VWO)",
     "ongeldig_leerjaar": "is geen geldig leerjaar voor dit onderwijstype (vmbo 1-4, havo 1-5, vwo 1-6)",
@@ -173,12 +179,38 @@ def _xlsx_as_text(name: str, data: bytes) -> str:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         raise FileRefused(f"{name}: dit zipbestand is geen leesbaar Excel-werkboek (.xlsx). Sla het op als CSV (puntkomma-gescheiden) en laad het opnieuw.") from None
+    sheet = workbook.worksheets[0]
+    # The sheet's dimension tag is the file's claim, not its cells: read only the cells that exist.
+    sheet.reset_dimensions()
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", quotechar='"', lineterminator="\n")
-    for row in workbook.worksheets[0].iter_rows(values_only=True):
-        writer.writerow(["" if value is None else _excel_cell(value) for value in row])
-    workbook.close()
+    try:
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            writer.writerow(_xlsx_row(name, number, row))
+            if out.tell() > MAX_XLSX_CHARS:
+                raise FileRefused(f"{name}, regel {number}: het werkblad is groter dan een leerlingexport kan zijn. Sla het op als CSV en controleer het.")
+    finally:
+        workbook.close()
     return out.getvalue()
+
+
+def _xlsx_row(name: str, number: int, row: Sequence[object]) -> list[str]:
+    """One sheet row as text cells without its trailing empty cells; FileRefused past the limits."""
+    from openpyxl.utils import get_column_letter
+
+    if number > MAX_XLSX_ROWS:
+        raise FileRefused(f"{name}, regel {number}: het werkblad heeft meer dan {MAX_XLSX_ROWS:,} regels; dat is geen leerlingexport.".replace(",", "."))
+    cells = ["" if value is None else _excel_cell(value) for value in row]
+    while cells and not cells[-1]:
+        cells.pop()
+    if len(cells) > MAX_XLSX_COLUMNS:
+        raise FileRefused(f"{name}, regel {number}: het werkblad heeft gegevens in kolom {get_column_letter(len(cells))}; een leerlingexport "
+                          f"heeft hooguit {MAX_XLSX_COLUMNS} kolommen. Verwijder wat rechts naast de tabel staat of sla het op als CSV.")
+    for column, cell in enumerate(cells, start=1):
+        if len(cell) > MAX_CELL_CHARS:
+            raise FileRefused(f"{name}, cel {get_column_letter(column)}{number}: de cel is {len(cell):,} tekens lang; ".replace(",", ".")
+                              + "een exportcel is veel korter. Het bestand is beschadigd of geen leerlingexport.")
+    return cells
 
 
 def _excel_cell(value: object) -> str:
@@ -189,6 +221,20 @@ def _excel_cell(value: object) -> str:
 
 
 # ---------------------------------------------------------------------------- layout
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _lines(text: str) -> list[str]:
+    """The text's lines as DuckDB's reader counts them (its `skip` and row numbers): only \\n, \\r\\n and \\r end a line.
+
+    str.splitlines() also breaks at \\x0c, \\u2028 and other characters, which would put the header one line off.
+    """
+    lines = _LINE_BREAK.split(text)
+    if lines[-1] == "":
+        lines.pop()  # a final line break ends the last line, it does not start another
+    return lines
 
 
 def _split(line: str, delimiter: str) -> list[str]:
@@ -217,7 +263,7 @@ def _satisfies(kind: str, fields: dict[str, int]) -> list[str]:
 
 def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: str | None) -> _Layout:
     """Find delimiter, header line and kind; raises FileRefused with a precise Dutch message."""
-    lines = text.splitlines()
+    lines = _lines(text)
     all_aliases = {alias for by_kind in aliases.values() for alias in by_kind}
     best: tuple[int, int, str] | None = None  # (recognised headers, -line, delimiter)
     for line_index, line in enumerate(lines[:HEADER_SEARCH_LINES]):
@@ -271,13 +317,13 @@ def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: 
 def _data_line_numbers(layout: _Layout) -> list[int]:
     """1-based file line of each row DuckDB reads (it skips empty lines); built only when a message needs it."""
     if layout.line_numbers is None:
-        lines = layout.text.splitlines()
+        lines = _lines(layout.text)
         layout.line_numbers = [i + 1 for i in range(layout.header_line + 1, len(lines)) if lines[i] != ""]
     return layout.line_numbers
 
 
 def _check_line_lengths(name: str, layout: _Layout) -> None:
-    lengths = [len(line) for line in layout.text.split("\n")]
+    lengths = [len(line) for line in _lines(layout.text)] or [0]
     if max(lengths) > MAX_LINE_CHARS:
         number = next(i for i, n in enumerate(lengths, start=1) if n > MAX_LINE_CHARS)
         shown = f"{lengths[number - 1]:,}".replace(",", ".")
@@ -321,7 +367,7 @@ def _fatal_message(name: str, layout: _Layout, fatal: pd.DataFrame) -> str:
 
 
 def _mixed_delimiter_hint(layout: _Layout, fatal: pd.DataFrame) -> str:
-    lines = layout.text.splitlines()
+    lines = _lines(layout.text)
     line_numbers = _data_line_numbers(layout)
     for row_nr in fatal.row_nr.unique()[:20]:
         if row_nr - 1 < len(line_numbers):
@@ -334,8 +380,10 @@ def _mixed_delimiter_hint(layout: _Layout, fatal: pd.DataFrame) -> str:
 
 def _blank_line_count(layout: _Layout) -> int:
     """Empty lines after the header (DuckDB skips them without counting)."""
-    after_header = layout.text.split("\n", layout.header_line + 1)[-1]
-    return len(re.findall(r"(?m)^\r?$", after_header.rstrip("\r\n")))
+    after_header = _lines(layout.text)[layout.header_line + 1 :]
+    while after_header and not after_header[-1]:
+        after_header.pop()
+    return after_header.count("")
 
 
 def _problem_counts(con: duckdb.DuckDBPyConnection, kind: str, layout: _Layout, rows_read: int, result: FileResult) -> None:
@@ -383,7 +431,8 @@ def load_bytes(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, kind: 
                source_path: Path | None = None, secret: bytes | None = None) -> FileResult:
     """Load one export; on any fatal problem the database is exactly as before.
 
-    `secret` overrides the database's pseudonymisation key (the demo database uses a fixed one).
+    `secret` overrides the database's pseudonymisation key (the demo database uses a fixed one);
+    `source_path` names where the bytes came from and is never read again.
     """
     result = FileResult(file_name=name)
     try:
@@ -409,10 +458,10 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
 
     db.execute(con, "create_load_macros")
     with tempfile.TemporaryDirectory(prefix="sto-load-") as folder:
-        path = source_path
-        if path is None or text.encode("utf-8") != data:
-            path = Path(folder) / "export.csv"
-            path.write_text(text, encoding="utf-8", newline="")
+        # DuckDB reads a path as a glob ('export[1].csv' is 'export1.csv'): it only ever gets a name of ours,
+        # holding exactly the text of the bytes that were hashed.
+        path = Path(folder) / "export.csv"
+        path.write_text(text, encoding="utf-8", newline="")
         result.rows_read = _stage(con, name, path, layout)
     if not db.rows(con, "staged_data_row_count")[0][0]:
         raise FileRefused(f"{name}: het bestand heeft alleen een kopregel en geen leerlinggegevens.")
@@ -421,10 +470,10 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
     db.execute(con, "value_lookups", kind=layout.kind)
     if layout.kind == "vo":
         db.execute(con, "vo_normalise")
-        fatal = db.run(con, "vo_fatal_problems")
+        fatal = db.run(con, "vo_fatal_problems", latest_year=schoolyear.latest_loadable())
     else:
         db.execute(con, "followup_normalise", kind=layout.kind)
-        fatal = db.run(con, "followup_fatal_problems")
+        fatal = db.run(con, "followup_fatal_problems", latest_year=schoolyear.latest_loadable())
         if "sector" not in layout.fields:
             result.messages.append("Het bestand heeft geen sectorkolom: de sector komt uit de opleidingstabel van de regio "
                                    "(data/reference/programme_sectors.csv); zonder sector telt een inschrijving niet als technisch.")

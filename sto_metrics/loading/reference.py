@@ -6,6 +6,8 @@ hard-coded in the engine.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -28,13 +30,17 @@ REFERENCE_FILES = [
 
 def _stage(con: duckdb.DuckDBPyConnection) -> None:
     folder = reference_dir()
-    paths = {}
-    for file_name in REFERENCE_FILES:
-        path = folder / file_name
-        if not path.is_file():
-            raise UserError(f"Referentiebestand ontbreekt: {path}. Zet het terug of wijs STO_REFERENCE_DIR naar een map met alle referentiebestanden.")
-        paths[path.stem] = str(path)
-    db.execute(con, "stage_reference_files", **paths)
+    with tempfile.TemporaryDirectory(prefix="sto-ref-") as copies:
+        paths = {}
+        for file_name in REFERENCE_FILES:
+            path = folder / file_name
+            if not path.is_file():
+                raise UserError(f"Referentiebestand ontbreekt: {path}. Zet het terug of wijs STO_REFERENCE_DIR naar een map met alle referentiebestanden.")
+            # DuckDB reads a path as a glob ('regio[1]' is 'regio1'): it gets a copy under a name of ours.
+            copy = Path(copies) / file_name
+            shutil.copyfile(path, copy)
+            paths[path.stem] = str(copy)
+        db.execute(con, "stage_reference_files", **paths)
 
 
 def open_database(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:

@@ -14,8 +14,15 @@ WHERE s.school_id IN (SELECT DISTINCT school_id FROM vo_enrolment)
 ORDER BY name, s.school_id;
 
 -- name: data_version
--- A fingerprint of what is loaded: it changes with every load, replacement and removal.
-SELECT count(*), coalesce(max(load_id), 0), coalesce(sum(coalesce(replaced_by, 0)), 0), coalesce(sum(rows_loaded), 0)
+-- A fingerprint of what is loaded: every load's id (never reused), content hash and replacement (two equal
+-- fingerprints mean the same loads, hence the same rows), the reference tables the figures join and the school names.
+SELECT count(*), sha256(coalesce(string_agg(load_id || ':' || coalesce(content_hash, '') || ':' || coalesce(replaced_by, 0), ','
+                                            ORDER BY load_id), '')),
+       (SELECT coalesce(bit_xor(hash(r)), 0) FROM ref_profile r),
+       (SELECT coalesce(bit_xor(hash(r)), 0) FROM ref_mbo_sector r),
+       (SELECT coalesce(bit_xor(hash(r)), 0) FROM ref_ho_sector r),
+       (SELECT coalesce(bit_xor(hash(r)), 0) FROM ref_programme_sector r),
+       (SELECT coalesce(bit_xor(hash(s)), 0) FROM school s)
 FROM load_log;
 
 -- name: load_sources

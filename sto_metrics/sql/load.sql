@@ -196,6 +196,8 @@ SELECT row_nr, column_field, problem FROM (
     SELECT row_nr, 'pupil_key' AS column_field, 'leeg' AS problem FROM load_rows WHERE pupil_key IS NULL
     UNION ALL SELECT row_nr, 'school_year', CASE WHEN school_year_raw IS NULL THEN 'leeg' ELSE 'onbekend_schooljaar' END
         FROM load_rows WHERE school_year IS NULL
+    -- a typo like 2099-2100 would stretch every year axis and empty the headline
+    UNION ALL SELECT row_nr, 'school_year', 'toekomstig_schooljaar' FROM load_rows WHERE school_year > $latest_year
     UNION ALL SELECT row_nr, 'school', CASE WHEN school_raw IS NULL THEN 'leeg' ELSE 'onbekende_school' END
         FROM load_rows WHERE school_id IS NULL
     UNION ALL SELECT row_nr, 'education', CASE WHEN education_raw IS NULL THEN 'leeg' ELSE 'onbekend_onderwijstype' END
@@ -278,6 +280,8 @@ SELECT row_nr, column_field, problem FROM (
     SELECT row_nr, 'pupil_key' AS column_field, 'leeg' AS problem FROM load_rows WHERE pupil_key IS NULL
     UNION ALL SELECT row_nr, 'school_year', CASE WHEN school_year_raw IS NULL THEN 'leeg' ELSE 'onbekend_schooljaar' END
         FROM load_rows WHERE school_year IS NULL
+    -- a typo like 2099-2100 would stretch every year axis and empty the headline
+    UNION ALL SELECT row_nr, 'school_year', 'toekomstig_schooljaar' FROM load_rows WHERE school_year > $latest_year
     UNION ALL SELECT row_nr, 'institution', CASE WHEN school_raw IS NULL THEN 'leeg' ELSE 'onbekende_school' END
         FROM load_rows WHERE school_id IS NULL
 )
@@ -337,8 +341,8 @@ ORDER BY l.load_id;
 SELECT load_id, file_name, loaded_at FROM load_log WHERE content_hash = $content_hash ORDER BY load_id LIMIT 1;
 
 -- name: next_load_id
--- The id the next load gets.
-SELECT coalesce(max(load_id), 0) + 1 AS load_id FROM load_log;
+-- The id the next load gets: never one issued before (sql/schema.sql, load_id_seq).
+SELECT nextval('load_id_seq') AS load_id;
 
 -- name: replace_overlap_vo
 -- --replace: remove earlier rows of the same schools and school years.

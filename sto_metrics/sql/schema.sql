@@ -24,6 +24,12 @@ CREATE TABLE IF NOT EXISTS load_log (
     rows_read INTEGER, rows_loaded INTEGER, problems VARCHAR, loaded_at TIMESTAMP,
     replaced_by INTEGER
 );
+-- Load ids come from a sequence so that a removed load's id is never issued again (the dashboard's cache key
+-- relies on it); in a database made before the sequence existed it first moves past the highest id in the log.
+CREATE SEQUENCE IF NOT EXISTS load_id_seq;
+SELECT max(nextval('load_id_seq'))
+FROM range(greatest(0, (SELECT coalesce(max(load_id), 0) FROM load_log)
+                       - coalesce((SELECT last_value FROM duckdb_sequences() WHERE sequence_name = 'load_id_seq' AND database_name = current_database()), 0)));
 CREATE TABLE IF NOT EXISTS load_scope (load_id INTEGER, school_id VARCHAR, school_year INTEGER);
 CREATE TABLE IF NOT EXISTS ref_profile (
     code VARCHAR, name VARCHAR, level VARCHAR, technical BOOLEAN, is_dp BOOLEAN,
