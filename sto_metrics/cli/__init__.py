@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--db", required=True, help="het DuckDB-bestand (wordt aangemaakt als het nog niet bestaat)")
     load.add_argument("--kind", choices=["vo", "mbo", "ho"], help="soort bestand, als die niet uit de kolommen blijkt")
     load.add_argument("--replace", action="store_true", help="vervang eerdere ladingen van dezelfde school en hetzelfde schooljaar")
+    load.add_argument("--schooljaar", metavar="JJJJ-JJJJ", help="schooljaar van een DUO-bestand waarvan de naam het niet zegt (bijvoorbeeld 2024-2025)")
 
     for family in registry.families():  # one command per figure family; its options come from the declarations
         metric_commands.add_options(commands.add_parser(family, help=registry.FAMILY_HELP_NL[family]), family, FORMATS)

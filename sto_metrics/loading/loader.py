@@ -22,7 +22,7 @@ import pandas as pd
 
 from sto_metrics import db
 from sto_metrics.errors import UserError
-from sto_metrics.loading import pseudonym, reference
+from sto_metrics.loading import duo, pseudonym, reference
 
 DELIMITERS = [";", ",", "\t", "|"]
 DELIMITER_NAMES = {";": "puntkomma", ",": "komma", "\t": "tab", "|": "verticale streep"}
@@ -380,15 +380,21 @@ def _pupil_names_in_school_name(con: duckdb.DuckDBPyConnection, layout: _Layout)
 
 
 def load_bytes(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, kind: str | None = None, replace: bool = False,
-               source_path: Path | None = None, secret: bytes | None = None) -> FileResult:
+               source_path: Path | None = None, secret: bytes | None = None, school_year: int | None = None) -> FileResult:
     """Load one export; on any fatal problem the database is exactly as before.
 
     `secret` overrides the database's pseudonymisation key (the demo database uses a fixed one).
+    `school_year` (start year) is the year of a DUO file whose name does not say it.
     """
     result = FileResult(file_name=name)
     try:
-        _load(con, name, data, kind, replace, source_path, secret, result)
-    except FileRefused as refused:
+        duo_layout = duo.recognise(con, duo.head_text(data))  # DUO's public files: reference data with a loader of their own
+        if duo_layout is not None:
+            duo.load(con, name, decode_export(name, data), duo_layout, content_hash=hashlib.sha256(data).hexdigest(),
+                     school_year=school_year, result=result)
+        else:
+            _load(con, name, data, kind, replace, source_path, secret, result)
+    except (FileRefused, UserError) as refused:
         result.status = "geweigerd"
         result.messages = [str(refused)]
         result.rows_loaded = 0
@@ -484,7 +490,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def load_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, kind: str | None = None,
-               replace: bool = False, secret: bytes | None = None) -> list[FileResult]:
+               replace: bool = False, secret: bytes | None = None, school_year: int | None = None) -> list[FileResult]:
     """Load every file under paths, each in its own transaction."""
     results = []
     for path in expand_paths(paths):
@@ -493,14 +499,14 @@ def load_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, k
         except OSError:
             results.append(FileResult(file_name=str(path), messages=[f"{path}: het bestand kan niet worden gelezen (geen toegang?)."]))
             continue
-        results.append(load_bytes(con, path.name, data, kind=kind, replace=replace, source_path=path, secret=secret))
+        results.append(load_bytes(con, path.name, data, kind=kind, replace=replace, source_path=path, secret=secret, school_year=school_year))
     return results
 
 
 def load_upload(con: duckdb.DuckDBPyConnection, file_name: str, data: bytes, *, kind: str | None = None,
-                replace: bool = False) -> FileResult:
+                replace: bool = False, school_year: int | None = None) -> FileResult:
     """Load a file uploaded in the dashboard."""
-    return load_bytes(con, Path(file_name).name, data, kind=kind, replace=replace)
+    return load_bytes(con, Path(file_name).name, data, kind=kind, replace=replace, school_year=school_year)
 
 
 def list_loads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
