@@ -18,6 +18,7 @@ HANDLERS = {
     "load": "sto_metrics.cli.load:load",
     "ambitions": "sto_metrics.cli.ambitions:run",
     "report": "sto_metrics.cli.report:run",
+    "compare": "sto_metrics.cli.compare:run",
     **{family: "sto_metrics.cli.metric_commands:run" for family in registry.families()},  # one per figure family
 }
 
@@ -57,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     for family in registry.families():  # one command per figure family; its options come from the declarations
         metric_commands.add_options(commands.add_parser(family, help=registry.FAMILY_HELP_NL[family]), family, FORMATS)
+
+    compare_command = commands.add_parser("compare", help="regio tegenover landelijk, provincie en landsdeel (DUO)")
+    importlib.import_module("sto_metrics.cli.compare").add_options(compare_command, FORMATS)
 
     ambitions = commands.add_parser("ambitions", help="ambities tegenover gerealiseerde cijfers")
     ambitions.add_argument("--db", required=True, help="het DuckDB-bestand")
