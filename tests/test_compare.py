@@ -129,15 +129,18 @@ def _aliases(level: str) -> dict[str, str]:
     return found
 
 
-def _reference_vmbo(settings: MetricSettings) -> pd.DataFrame:
+TEST_FILES = [(DUO / "01.-leerlingen-vo-per-vestiging-naar-onderwijstype-2023.csv", "utf-8", 2023),
+              (DUO / "leerlingen-vo-per-vestiging-nieuw.csv", "cp1252", 2024)]
+
+
+def _reference_vmbo(settings: MetricSettings, files=TEST_FILES) -> pd.DataFrame:
     """Leerjaar-3 vmbo enrolments from the raw files, read with pandas (no database)."""
     profiles = pd.read_csv(REFERENCE / "profiles.csv", dtype=str).set_index("code")
     landsdelen = pd.read_csv(REFERENCE / "landsdelen.csv", dtype=str)
     landsdeel_of = {p.lower(): d for p, d in zip(landsdelen.province, landsdelen.landsdeel, strict=True)}
     vmbo, tl = _aliases("vmbo"), _aliases("vmbo_tl")
     out = []
-    for path, encoding, year in [(DUO / "01.-leerlingen-vo-per-vestiging-naar-onderwijstype-2023.csv", "utf-8", 2023),
-                                 (DUO / "leerlingen-vo-per-vestiging-nieuw.csv", "cp1252", 2024)]:
+    for path, encoding, year in files:
         frame = pd.read_csv(io.StringIO(path.read_bytes().decode(encoding)), sep=";", dtype=str, keep_default_na=False)
         for record in frame.to_dict("records"):
             if not record["ONDERWIJSTYPE VO EN LEER- OF VERBLIJFSJAAR"].upper().startswith("VMBO"):
@@ -184,3 +187,50 @@ def test_command_line_prints_the_declared_columns(con, tmp_path, capsys):
     with pytest.raises(SystemExit) as refused:
         main(["compare", "--db", path, "--area", "wereld"])
     assert refused.value.code == 2 and "ongeldige keuze" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------ the demo country
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from sto_metrics import db
+    from sto_metrics.demo import prebuilt
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    prebuilt.build(path)
+    connection = db.connect(path, read_only=True)
+    yield connection
+    connection.close()
+
+
+def test_the_demo_database_holds_the_synthetic_country(demo):
+    table = compare.compare(demo, "vmbo")
+    years = sorted(set(table.school_year))
+    assert years == [f"{y}-{y + 1}" for y in range(2017, 2026)]
+    for year in years:
+        areas = set(table[table.school_year == year].area)
+        assert areas == {"landelijk", "landsdeel", "provincie", "eigen-scholen", "regio"}
+    provinces = set(table[table.area == "provincie"].area_name)
+    assert len(provinces) == 12 and "Fryslân" in provinces
+    assert set(compare.compare(demo, "havo-vwo", areas=("landelijk",)).school_year) == {f"{y}-{y + 1}" for y in range(2017, 2026)}
+    assert set(compare.compare(demo, "vmbo-mbo", areas=("landelijk",)).school_year) == {f"{y}-{y + 1}" for y in range(2018, 2026)}
+
+
+def test_demo_vmbo_comparison_matches_the_pandas_reading(demo):
+    from sto_metrics.paths import DEMO_DIR
+
+    files = [(p, "utf-8", int(p.stem[-4:])) for p in sorted((DEMO_DIR / "duo").glob("01-leerlingen-*.csv"))]
+    expected = _reference_vmbo(MetricSettings(), files)
+    engine = compare.compare(demo, "vmbo", areas=("landelijk", "provincie", "landsdeel"))
+    engine = engine.sort_values(["school_year", "area", "area_name"]).reset_index(drop=True)
+    for column in compare.COUNT_BOUNDS:
+        assert engine[column].astype(int).tolist() == expected[column].tolist(), column
+
+
+def test_demo_export_check_finds_the_school_whose_count_is_off(demo):
+    flagged = compare.export_vs_duo(demo)
+    # the demo writes one vestiging-year with 45 enrolments more at DUO than in its export (sto_metrics/demo/duo.py)
+    assert flagged[["school_year", "school_id"]].values.tolist() == [["2025-2026", "31XB00"]]
+    row = flagged.iloc[0]
+    assert row.difference == row.export_pupils - row.duo_min < -5

@@ -34,7 +34,7 @@ REQUIRED = {
     "duo_leerlingen": ("brin", "vestiging", "education", "count"),
     "duo_examen": ("vestiging", "education", "programme_name", "count"),
     "duo_mbo_instroom": ("prior_vo", "crebo", "entrants_mbo"),
-    "duo_crebo": ("crebo", "sectorkamer"),
+    "duo_crebo": ("crebo", "dossier", "sectorkamer"),
 }
 FIELD_LABELS = {"brin": "instellingscode", "vestiging": "vestigingscode", "education": "onderwijstype", "count": "aantallen",
                 "programme_name": "opleidingsnaam", "prior_vo": "vooropleiding vo", "crebo": "opleidingscode",
