@@ -33,7 +33,14 @@ def duo_cells(con: duckdb.DuckDBPyConnection, level: str, settings: MetricSettin
     """DUO's counts for `level` per school year and vestiging (vmbo-mbo: per school year), with the province, as bounds."""
     if level not in LEVELS:
         raise ValueError(f"unknown comparison level {level!r}; known: {', '.join(LEVELS)}")
+    if not has_duo_tables(con):
+        return pd.DataFrame({column: pd.Series(dtype="object") for column in ["school_year", "school_id", "province", *COUNT_BOUNDS]})
     return db.run(con, _CELLS_QUERY[level], **(settings or MetricSettings()).as_params())
+
+
+def has_duo_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    """False for a database made before the national comparison existed (opened read-only, it cannot get them)."""
+    return bool(db.rows(con, "national_duo_tables_present")[0][0])
 
 
 def midpoint_share(frame: pd.DataFrame) -> pd.Series:
@@ -153,6 +160,8 @@ def export_vs_duo(con: duckdb.DuckDBPyConnection, *, max_pupils: int = 5, max_sh
     """Schools whose leerjaar-3 vmbo count in the exports differs from DUO's by more than `max_pupils` or by
     more than `max_share` of DUO's count (with bounds: the distance to the nearest bound). Columns school_year
     (label), school_id, export_pupils, duo_min, duo_max, difference (export minus DUO)."""
+    if not has_duo_tables(con):
+        return pd.DataFrame(columns=["school_year", "school_id", "export_pupils", "duo_min", "duo_max", "difference"])
     rows = db.run(con, "national_export_vs_duo")
     below = (rows["duo_min"] - rows["export_pupils"]).clip(lower=0)
     above = (rows["export_pupils"] - rows["duo_max"]).clip(lower=0)

@@ -83,3 +83,15 @@ FROM export x FULL JOIN duo d ON d.school_year = x.school_year AND d.school_id =
 WHERE coalesce(x.school_id, d.school_id) IN (SELECT school_id FROM own)
   AND coalesce(x.school_year, d.school_year) IN (SELECT DISTINCT school_year FROM duo_vo_pupils)
 ORDER BY 1, 2;
+
+-- name: national_region_province
+-- The province (and its landsdeel) holding most of DUO's leerjaar-3 enrolments at the region's own vestigingen.
+SELECT d.province, any_value(l.landsdeel) AS landsdeel
+FROM duo_vo_pupils d LEFT JOIN ref_landsdeel l ON l.province = norm_text(d.province)
+WHERE d.school_id IN (SELECT DISTINCT school_id FROM vo_enrolment) AND d.province IS NOT NULL
+GROUP BY d.province ORDER BY sum(d.count_max) DESC, d.province LIMIT 1;
+
+-- name: national_duo_tables_present
+-- Whether the database has the DUO tables (a database made before the comparison existed, opened read-only, has not).
+SELECT count(*) = 4 FROM duckdb_tables()
+WHERE NOT temporary AND table_name IN ('duo_vo_pupils', 'duo_exam_candidates', 'duo_mbo_entrants', 'duo_crebo_sector');
