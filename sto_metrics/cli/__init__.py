@@ -19,6 +19,7 @@ HANDLERS = {
     "ambitions": "sto_metrics.cli.ambitions:run",
     "report": "sto_metrics.cli.report:run",
     "compare": "sto_metrics.cli.compare:run",
+    "duo-download": "sto_metrics.national.download:run",
     **{family: "sto_metrics.cli.metric_commands:run" for family in registry.families()},  # one per figure family
 }
 
@@ -61,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare_command = commands.add_parser("compare", help="regio tegenover landelijk, provincie en landsdeel (DUO)")
     importlib.import_module("sto_metrics.cli.compare").add_options(compare_command, FORMATS)
+
+    duo_download = commands.add_parser("duo-download", help="haal de openbare DUO-bestanden op (internet nodig)")
+    duo_download.add_argument("--out", required=True, help="map om de bestanden in te schrijven")
+    duo_download.add_argument("--year", type=int, help="peiljaar van de bestanden (standaard vorig jaar)")
 
     ambitions = commands.add_parser("ambitions", help="ambities tegenover gerealiseerde cijfers")
     ambitions.add_argument("--db", required=True, help="het DuckDB-bestand")
