@@ -507,6 +507,11 @@ def report_content(con: duckdb.DuckDBPyConnection, school_id: str | None = None,
                 [_ambitions_block(con, scope, settings, targets)]),
         _methods_section(con, settings, rules, scope),
     ]
+    from sto_metrics.report.national import national_section  # local: that module builds on this one's content model
+
+    national = national_section(con, settings, rules, (first, last)) if scope.school_id is None else None
+    if national is not None:  # the region beside the Netherlands (DUO), before the methods
+        sections.insert(len(sections) - 1, national)
     title = f"Techniekonderwijs in cijfers: {scope.name}"
     subtitle = (f"Nulmeting en trends {period}. Gemaakt op {dt.date.today().strftime('%d-%m-%Y')} met de STO-monitor; "
                 "alle cijfers zijn afgeschermd voor kleine aantallen.")
