@@ -68,7 +68,7 @@ def _other_vestigingen(rng: np.random.Generator, n: int) -> list[dict]:
     for i in range(n):
         province = PROVINCES[i % len(PROVINCES)]
         found.append({
-            "brin": f"{60 + i // 26:02d}{chr(65 + i % 26)}Y", "name": f"Voorbeeldcollege {i + 1} (fictief)",
+            "brin": f"{60 + (i // 676) % 40:02d}{chr(65 + (i // 26) % 26)}{chr(65 + i % 26)}", "name": f"Voorbeeldcollege {i + 1} (fictief)",
             "place": f"PLAATS {i + 1}", "province": province,
             "size": rng.integers(60, 300, size=4) * (rng.random(4) < 0.8), "havo_vwo": int(rng.integers(0, 160)),
             "tech": float(np.clip(rng.normal(0.24 + 0.04 * (PROVINCES.index(province) % 3 - 1), 0.05), 0.05, 0.6)),

@@ -188,3 +188,9 @@ UPDATE load_log SET replaced_by = $load_id
 WHERE kind = $kind AND load_id <> $load_id AND replaced_by IS NULL
   AND load_id NOT IN (SELECT load_id FROM duo_vo_pupils UNION SELECT load_id FROM duo_exam_candidates
                       UNION SELECT load_id FROM duo_mbo_entrants UNION SELECT load_id FROM duo_crebo_sector);
+
+-- name: duo_read_floor
+-- The bare read of a DUO file, every cell as text and nothing else: the floor of bench/duo_load_bench.py.
+CREATE OR REPLACE TEMP TABLE duo_floor AS
+SELECT * FROM read_csv($path, delim=';', header=true, quote='"', escape='"', all_varchar=true);
+SELECT count(*) FROM duo_floor;
