@@ -70,10 +70,18 @@ def test_overzicht_cards_carry_the_national_share(make_app, region_database, nat
 
 
 def test_mijn_school_compares_the_school_with_its_province_and_the_country(make_app, region_database):
-    app = make_app(region_database[0], "pages/mijn_school.py", query={"school": "31XA00"})
-    assert not app.exception
-    names = {trace.get("name") for trace in chart_traces(app)}
-    assert {"School volgens DUO", "Provincie Noord-Holland (DUO)", "Landelijk (DUO)"} <= names
+    app = make_app(region_database[0], "pages/mijn_school.py", query={"school": "Vmbo 't Zaanhuis (31XA00)"})
+    assert not app.exception and app.selectbox(key="school").value == "31XA00"
+    con = db.connect(region_database[0].with_name("regio-origineel.duckdb"), read_only=True)
+    try:
+        expected = compare.school_context(con, "31XA00", "vmbo")
+    finally:
+        con.close()
+    traces = chart_traces(app)
+    for area, name in [("school", "School volgens DUO"), ("provincie", "Provincie Noord-Holland (DUO)"), ("landelijk", "Landelijk (DUO)")]:
+        line = named(traces, name)
+        shares = dict(zip(expected.loc[expected["area"] == area, "school_year"], expected.loc[expected["area"] == area, "share"], strict=True))
+        assert line["y"] == pytest.approx([shares[x] for x in line["x"]]), area
     assert any("school, provincie en land" in str(h.value) for h in app.subheader)
 
 
