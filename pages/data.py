@@ -29,7 +29,9 @@ if removed is not None:
 # --------------------------------------------------------------------------- upload
 st.subheader("Exports laden", anchor=False)
 st.caption("Leerlingexports van vo-scholen, mbo en ho (csv of xlsx). Namen, geboortedata, adressen en BSN worden niet opgeslagen; "
-           "leerlingnummers worden vervangen door een versleutelde code. Een bestand met fouten wordt helemaal niet geladen.")
+           "leerlingnummers worden vervangen door een versleutelde code. Een bestand met fouten wordt helemaal niet geladen. "
+           "Ook DUO's openbare bestanden (leerlingen per vestiging, examenkandidaten, instroom mbo, crebo en sectorkamer) worden "
+           "herkend, voor de vergelijking met het land; een nieuwer DUO-bestand van hetzelfde schooljaar vervangt het oudere.")
 upload_round = st.session_state.get(UPLOADER_ROUND, 0)
 files = st.file_uploader("Exportbestanden", type=["csv", "txt", "tsv", "xlsx"], accept_multiple_files=True,
                          key=f"data_upload_{upload_round}")

@@ -17,6 +17,7 @@ import pandas as pd
 
 from sto_metrics import db, published, schoolyear
 from sto_metrics.errors import UserError
+from sto_metrics.loading.duo import KIND_LABELS as DUO_KIND_LABELS
 from sto_metrics.metrics import calculations, catalog, registry
 from sto_metrics.presentation import formatting as fmt
 from sto_metrics.privacy import suppression
@@ -388,7 +389,8 @@ def _ambitions_block(con, scope: Scope, settings: MetricSettings, targets) -> Bl
     return block
 
 
-_KIND_LABELS = {"vo": "vo-inschrijvingen", "mbo": "mbo-inschrijvingen", "ho": "hbo/wo-inschrijvingen"}
+_KIND_LABELS = {"vo": "vo-inschrijvingen", "mbo": "mbo-inschrijvingen", "ho": "hbo/wo-inschrijvingen",
+                **{kind: f"{label} (openbaar)" for kind, label in DUO_KIND_LABELS.items()}}
 
 
 def _file_name(path: object) -> str:
