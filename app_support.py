@@ -387,7 +387,7 @@ def national(ctx: Context, level: str, school_id: str | None = None) -> National
     """DUO's comparison figures for `level` under the settings in force (for one school: school, its province, the country)."""
     table, note, areas = _cached_national(ctx.source.path, ctx.version, level, dataclasses.astuple(ctx.filters.settings), school_id)
     definition = registry.COMPARISONS[level].definition_nl(ctx.filters.settings)
-    return National(level, table, f"{note} Definitie landelijk: {definition}", areas)
+    return National(level, table, f"{note} {definition}", areas)
 
 
 def national_lines(ctx: Context, level: str, figure: go.Figure, *, key: str, years: Sequence[str], year_shift: int = 0) -> str | None:

@@ -313,7 +313,7 @@ COMPARISONS: dict[str, Comparison] = {
     for c in [
         Comparison(
             "vmbo", "Instroom techniek vmbo, regio tegenover landelijk (DUO)", "inflow_vmbo",
-            "DUO, leerlingen vo per vestiging naar onderwijstype (peildatum 1 oktober)",
+            "DUO, leerlingen vo per vestiging naar onderwijstype",
             "DUO telt inschrijvingen in leerjaar 3 per vestiging, niet gekoppelde leerlingen; kleine aantallen staan als '<5'.",
             lambda s: ("Landelijk: van de inschrijvingen in vmbo-leerjaar 3 met een bekend profiel (afdeling of opleiding), "
                        f"het aandeel met een technisch profiel. {_vmbo_technical_text(s)} {_BOUNDS_TEXT}"),

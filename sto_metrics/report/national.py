@@ -85,7 +85,7 @@ def _level_block(con: duckdb.DuckDBPyConnection, level: str, settings: MetricSet
             sentences.append(national_sentence(level, latest, _share(both.loc[latest].get("regio")), others, peildatum))
     chart = Chart("trend", f"{comparison.label_nl}", 0, tuple(series)) if out.rows else None
     return Block(comparison.label_nl, sentences, out, chart,
-                 [note, f"Definitie landelijk: {comparison.definition_nl(settings)}",
+                 [note, comparison.definition_nl(settings),
                   "Regio: het afgeschermde cijfer uit de eigen bestanden (zie de hoofdstukken Instroom en Doorstroom)."])
 
 
