@@ -234,3 +234,49 @@ def test_demo_export_check_finds_the_school_whose_count_is_off(demo):
     assert flagged[["school_year", "school_id"]].values.tolist() == [["2025-2026", "31XB00"]]
     row = flagged.iloc[0]
     assert row.difference == row.export_pupils - row.duo_min < -5
+
+
+def _reference_exams(settings: MetricSettings, paths: list[Path]) -> pd.DataFrame:
+    """havo/vwo exam candidates nationally from the raw exam files (pandas; a later file's years replace an earlier's)."""
+    profiles = pd.read_csv(REFERENCE / "profiles.csv", dtype=str).set_index("code")
+    aliases = _aliases("havo_vwo")
+    per_year: dict[int, list[tuple[int, int, bool]]] = {}
+    for path in paths:
+        frame = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
+        years = sorted({int(m) for m in frame.columns.str.extract(r"SCHOOLJAAR (\d{4})-")[0].dropna()})
+        found: dict[int, list] = {year: [] for year in years}
+        for record in frame.to_dict("records"):
+            kind = record["ONDERWIJSTYPE VO"].upper()
+            if not kind.startswith(("HAVO", "VWO")):
+                continue
+            text = record["OPLEIDINGSNAAM"].split("-", 1)[1].strip().lower().replace(" ", "").replace("&", "")
+            code = aliases.get(text)
+            if code is None:
+                continue
+            profile = profiles.loc[code]
+            technical = profile.contains_nt == "true" or (settings.havo_vwo_technical == "n" and profile.contains_n == "true")
+            for year in years:
+                total = _bounds(record[f"EXAMENKANDIDATEN SCHOOLJAAR {year}-{year + 1} - TOTAAL"])
+                men = _bounds(record[f"EXAMENKANDIDATEN SCHOOLJAAR {year}-{year + 1} - MAN"])
+                women = _bounds(record[f"EXAMENKANDIDATEN SCHOOLJAAR {year}-{year + 1} - VROUW"])
+                low, high = max(total[0], men[0] + women[0]), min(total[1], men[1] + women[1])
+                found[year].append((low, high, technical))
+        per_year.update(found)
+    rows = []
+    for year, cells in sorted(per_year.items()):
+        rows.append({"school_year": f"{year}-{year + 1}", "pupils_min": sum(c[0] for c in cells), "pupils_max": sum(c[1] for c in cells),
+                     "technical_min": sum(c[0] for c in cells if c[2]), "technical_max": sum(c[1] for c in cells if c[2])})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("settings", [MetricSettings(), MetricSettings(havo_vwo_technical="n")])
+def test_havo_vwo_comparison_matches_a_pandas_reading_of_the_exam_files(con, demo, settings):
+    from sto_metrics.paths import DEMO_DIR
+
+    for connection, paths in [(con, [DUO / "examenkandidaten-en-geslaagden-2019-2024.csv"]),
+                              (demo, sorted((DEMO_DIR / "duo").glob("examenkandidaten-*.csv")))]:
+        engine = compare.compare(connection, "havo-vwo", areas=("landelijk",), settings=settings).reset_index(drop=True)
+        expected = _reference_exams(settings, paths)
+        assert engine["school_year"].tolist() == expected["school_year"].tolist()
+        for column in compare.COUNT_BOUNDS:
+            assert engine[column].astype(int).tolist() == expected[column].tolist(), column

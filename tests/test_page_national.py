@@ -91,3 +91,20 @@ def test_data_page_lists_the_school_whose_export_differs_from_duo(make_app, regi
     check = next(frame.value for frame in app.dataframe if "Volgens DUO" in frame.value.columns)
     assert list(check["School"].str.extract(r"\((\w+)\)")[0]) == ["31XB00"]
     assert any("DUO tegenover de exports" in str(h.value) for h in app.subheader)
+
+
+def test_doorstroom_shows_duos_mbo_entrants_at_the_diploma_year_before(make_app, region_database):
+    con = db.connect(region_database[0].with_name("regio-origineel.duckdb"), read_only=True)
+    try:
+        entrants = compare.compare(con, "vmbo-mbo", areas=("landelijk",))
+    finally:
+        con.close()
+    app = make_app(region_database[0], "pages/doorstroom.py")
+    assert not app.exception
+    line = named(chart_traces(app), "Landelijk (DUO)")
+    # DUO counts entrants in the year they enter the mbo; the region's diploma year is the year before
+    by_diploma_year = {f"{int(y[:4]) - 1}-{int(y[:4])}": share for y, share in zip(entrants["school_year"], entrants["share"], strict=True)}
+    assert len(line["x"]) >= 5 and line["y"] == pytest.approx([by_diploma_year[x] for x in line["x"]])
+    assert "diplomajaar vóór het jaar van instroom" in captions(app)
+    app.segmented_control(key="doorstroom_niveau").set_value("havo-vwo").run()  # DUO has no havo/vwo -> ho file: no line
+    assert not app.exception and not any(t.get("name") == "Landelijk (DUO)" for t in chart_traces(app))
