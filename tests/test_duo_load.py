@@ -118,7 +118,9 @@ def test_an_exam_file_replaces_only_the_years_it_covers(con):
     (lambda t: t.replace('"12";"<5"', '"12";"veel"'), "regel 9, kolom 'LEER- OF VERBLIJFSJAAR 3 - VROUW'"),
     (lambda t: t.replace('"40CD";"00";"Noorderpoort Vmbo";"GRONINGEN";"Groningen";"VMBO GL lj 3-4";"Techniek"',
                          '"40CD";"";"Noorderpoort Vmbo";"GRONINGEN";"Groningen";"VMBO GL lj 3-4";"Techniek"'), "geen geldige vestigingscode (zoals 12AB00) op regel 9"),
-    (lambda t: t.replace('"Stedelijk Vmbo Noord"', '"Stedelijk Vmbo Noord'), "kon niet als CSV worden gelezen"),
+    (lambda t: t.replace('"Stedelijk Vmbo Noord"', '"Stedelijk Vmbo Noord', 1), "rond regel 7: het bestand kon niet als CSV worden gelezen"),
+    (lambda t: "\n".join(line + (';"extra"' if number == 4 else "") for number, line in enumerate(t.splitlines(), 1)),
+     "rond regel 4: het bestand kon niet als CSV worden gelezen"),
 ])
 def test_a_bad_file_is_refused_with_line_and_column_and_changes_nothing(con, change, expected):
     assert load(con, EXAMS).loaded

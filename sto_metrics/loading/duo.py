@@ -199,9 +199,12 @@ def load(con: duckdb.DuckDBPyConnection, name: str, text: str, layout: DuoLayout
         try:
             db.execute(con, "duo_stage_file", path=str(path), delim=layout.delimiter, skip=layout.header_line + 1,
                        columns={column: "VARCHAR" for column in layout.columns}, max_line=4 * MAX_LINE_CHARS)
-        except duckdb.Error:
-            raise UserError(f"{name}: het bestand kon niet als CSV worden gelezen (bijvoorbeeld een aanhalingsteken dat niet wordt "
-                            "gesloten of meer kolommen dan de kopregel). Controleer het DUO-bestand.") from None
+        except duckdb.Error as error:
+            # DuckDB's message quotes the raw line; keep only where it happened.
+            found = re.search(r"[Ll]ine:?\s*(\d+)", str(error))
+            where = f", rond regel {int(found.group(1))}" if found else ""  # DuckDB counts the file's lines, the skipped ones too
+            raise UserError(f"{name}{where}: het bestand kon niet als CSV worden gelezen (bijvoorbeeld een aanhalingsteken dat niet "
+                            "wordt gesloten of meer kolommen dan de kopregel). Controleer het DUO-bestand.") from None
     result.rows_read = db.rows(con, "duo_staged_row_count")[0][0]
     if not result.rows_read:
         raise UserError(f"{name}: het bestand heeft alleen een kopregel en geen gegevens.")
