@@ -90,9 +90,10 @@ def metrics_document() -> str:
               "`python -m sto_metrics compare` puts the region's own published figure beside the same figure counted from",
               "DUO's public files, for the Netherlands, each landsdeel and province, and the region's own vestigingen as DUO",
               "counts them. Columns `school_year,area,area_name,source,pupils_min,pupils_max,technical_min,technical_max,share`;",
-              "a `<5` cell counts 1 in the `_min` and 4 in the `_max` columns (so `(pupils_max - pupils_min) / 3` is the",
-              "number of such cells), `share` comes from the midpoints. DUO's figures are public aggregates and are not",
-              "suppressed; the region's row passes the privacy gate like every other figure.", ""]
+              "a `<5` cell counts 1 in the `_min` and 4 in the `_max` columns (for the pupil and mbo files `(pupils_max -",
+              "pupils_min) / 3` is the number of such cells; the exam file's totals narrow the bounds), `share` comes from",
+              "the midpoints. DUO's figures are public aggregates and are not suppressed; the region's row passes the",
+              "privacy gate like every other figure.", ""]
     for comparison in COMPARISONS.values():
         lines += _comparison_section(comparison)
     return "\n".join(lines).rstrip("\n") + "\n"
