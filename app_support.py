@@ -442,3 +442,66 @@ def no_data_notice(ctx: Context) -> bool:
 def user_error(error: UserError) -> None:
     """An engine error in front of a user: our own Dutch message, never a traceback."""
     st.error(str(error), icon=":material/error:")
+
+
+# ----------------------------------------------------------------------------- national comparison (DUO open data)
+
+
+@dataclass(frozen=True)
+class National:
+    """DUO's public figures for one comparison level: the comparison rows, the source note and the region's areas."""
+
+    level: str
+    table: pd.DataFrame
+    note: str
+    areas: dict  # {'provincie': name, 'landsdeel': name} of the region's own schools
+
+    @property
+    def loaded(self) -> bool:
+        return not self.table.empty
+
+
+@st.cache_data(max_entries=64, ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _cached_national(path: str, version: str, level: str, settings_key: tuple, school_id: str | None) -> tuple:
+    from sto_metrics.national import compare
+    from sto_metrics.national import presentation as national_view
+
+    with cursor(path) as cur:
+        settings = MetricSettings(*settings_key)
+        if school_id:
+            table = compare.school_context(cur, school_id, level, settings=settings)
+        else:  # DUO's side only: the region's own figure is on the page already, through the published gateway
+            table = compare.compare(cur, level, areas=("landelijk", "landsdeel", "provincie", "eigen-scholen"), settings=settings)
+        return table, national_view.source_note(compare.peildata(cur), level), national_view.region_areas(cur)
+
+
+def national(ctx: Context, level: str, school_id: str | None = None) -> National:
+    """DUO's comparison figures for `level` under the settings in force (for one school: school, its province, the country)."""
+    table, note, areas = _cached_national(ctx.source.path, ctx.version, level, dataclasses.astuple(ctx.filters.settings), school_id)
+    definition = registry.COMPARISONS[level].definition_nl(ctx.filters.settings)
+    return National(level, table, f"{note} {definition}", areas)
+
+
+def national_lines(ctx: Context, level: str, figure: go.Figure, *, key: str, years: Sequence[str], year_shift: int = 0) -> str | None:
+    """Let the user pick the national, landsdeel and province lines; draw them on `figure`; the note to show (None without DUO data)."""
+    from sto_metrics.national import presentation as national_view
+
+    found = national(ctx, level)
+    if not found.loaded:
+        return None
+    options = {"landelijk": "landelijk", **{area: f"{area} {name}" for area, name in found.areas.items()}}
+    chosen = st.pills("Vergelijk met (DUO)", options=list(options), format_func=options.get, default=["landelijk"],
+                      selection_mode="multi", key=f"{key}_vergelijk")
+    lines = national_view.select(national_view.shift_years(found.table, year_shift),
+                                 {area: found.areas.get(area) for area in (chosen or [])}, years=list(years))
+    national_view.add_reference_lines(figure, lines)
+    return found.note
+
+
+@st.cache_data(max_entries=16, ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def export_check(path: str, version: str) -> pd.DataFrame:
+    """Schools whose leerjaar-3 export count differs from DUO's (more than 5 pupils or 5%)."""
+    from sto_metrics.national import compare
+
+    with cursor(path) as cur:
+        return compare.export_vs_duo(cur)

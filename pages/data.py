@@ -3,8 +3,10 @@
 import streamlit as st
 
 import app_support as app
+from sto_metrics import schoolyear
 from sto_metrics.errors import UserError
 from sto_metrics.loading import loader
+from sto_metrics.national import presentation as national_view
 from sto_metrics.presentation import display_tables
 
 ctx = app.context()
@@ -27,19 +29,24 @@ if removed is not None:
 # --------------------------------------------------------------------------- upload
 st.subheader("Exports laden", anchor=False)
 st.caption("Leerlingexports van vo-scholen, mbo en ho (csv of xlsx). Namen, geboortedata, adressen en BSN worden niet opgeslagen; "
-           "leerlingnummers worden vervangen door een versleutelde code. Een bestand met fouten wordt helemaal niet geladen.")
+           "leerlingnummers worden vervangen door een versleutelde code. Een bestand met fouten wordt helemaal niet geladen. "
+           "Ook DUO's openbare bestanden (leerlingen per vestiging, examenkandidaten, instroom mbo, crebo en sectorkamer) worden "
+           "herkend, voor de vergelijking met het land; een nieuwer DUO-bestand van hetzelfde schooljaar vervangt het oudere.")
 upload_round = st.session_state.get(UPLOADER_ROUND, 0)
 files = st.file_uploader("Exportbestanden", type=["csv", "txt", "tsv", "xlsx"], accept_multiple_files=True,
                          key=f"data_upload_{upload_round}")
 kinds = {"": "herken automatisch", "vo": "vo (voortgezet onderwijs)", "mbo": "mbo", "ho": "ho (hbo en wo)"}
 kind = st.selectbox("Soort bestand", options=list(kinds), format_func=kinds.get, key="data_kind")
 replace = st.checkbox("Vervang eerdere gegevens van dezelfde school en hetzelfde schooljaar", key="data_replace")
+duo_year = st.text_input("Schooljaar van DUO-bestanden (alleen als de bestandsnaam het niet zegt)", key="data_duo_year",
+                         placeholder="bijvoorbeeld 2024-2025")
 if st.button("Laden", type="primary", disabled=not files, key="data_load", icon=":material/upload:"):
     results = []
     with app.cursor() as cur:
         for uploaded in files or []:
             try:
-                results.append(loader.load_upload(cur, uploaded.name, uploaded.getvalue(), kind=kind or None, replace=replace))
+                results.append(loader.load_upload(cur, uploaded.name, uploaded.getvalue(), kind=kind or None, replace=replace,
+                                                  school_year=schoolyear.parse(duo_year) if duo_year else None))
             except UserError as error:
                 results.append(loader.FileResult(file_name=uploaded.name, status="geweigerd", messages=[str(error)]))
     st.session_state[RESULTS_KEY] = results
@@ -91,6 +98,19 @@ else:
             st.session_state[REMOVED_KEY] = int(load_id)
             st.session_state.pop("data_remove_sure", None)
             st.rerun()
+
+# --------------------------------------------------------------------------- exports against DUO's public counts
+if (loads["kind"] == "duo_leerlingen").any() if not loads.empty else False:
+    st.subheader("DUO tegenover de exports", anchor=False)
+    st.caption("Per school en schooljaar: het aantal vmbo-leerlingen in leerjaar 3 in de export tegenover DUO's telling voor die vestiging "
+               "(openbare gegevens, peildatum 1 oktober). Een school staat hier als het verschil meer dan 5 leerlingen of meer dan 5% is: "
+               "een ontbrekende of dubbele export valt zo op. DUO telt inschrijvingen; '<5' telt als 1 tot 4.")
+    flagged = app.export_check(ctx.source.path, ctx.version)
+    if flagged.empty:
+        st.success("Alle scholen komen overeen met DUO (binnen 5 leerlingen of 5%).", icon=":material/check:")
+    else:
+        st.dataframe(national_view.check_display(flagged, dict(zip(ctx.schools["school_id"], ctx.schools["name"], strict=True))),
+                     hide_index=True, key="data_duo_check")
 
 if ctx.source.is_demo:
     st.subheader("Demodata herstellen", anchor=False)

@@ -4,6 +4,7 @@ import streamlit as st
 
 import app_support as app
 from sto_metrics.metrics import registry
+from sto_metrics.national import presentation as national_view
 from sto_metrics.presentation import charts, display_tables
 from sto_metrics.presentation import formatting as fmt
 
@@ -22,14 +23,18 @@ if not app.no_data_notice(ctx):
     # 1. Progression trend: behoud, instap and total.
     progression = ctx.table(progression_metric.name)
     series = progression["from_group"].map(fmt.FROM_GROUP_LABELS) if not progression.empty else None
+    trend_figure = charts.trend_figure(display_tables.share_chart_input(progression, numerator="technical", denominator="enrolled",
+                                                                        series=series), region_names=(fmt.FROM_GROUP_LABELS["totaal"],))
+    comparison = national_view.comparison_for(progression_metric.name)  # vmbo only: DUO counts mbo entrants by prior education
+    national_note = comparison and app.national_lines(ctx, comparison.level, trend_figure, key=f"doorstroom_{level}",
+                                                      years=list(progression["school_year"]), year_shift=comparison.regional_year_shift)
     app.figure_panel(
         f"doorstroom_trend_{level}", f"Doorstroom naar {follow} techniek ({region_name.lower()})",
-        charts.trend_figure(display_tables.share_chart_input(progression, numerator="technical", denominator="enrolled", series=series),
-                            region_names=(fmt.FROM_GROUP_LABELS["totaal"],)),
-        display_tables.progression_display(progression, level=level, region_name=region_name),
+        trend_figure, display_tables.progression_display(progression, level=level, region_name=region_name),
         definition=ctx.definition(progression_metric.name),
         notes=["Behoud: leerlingen uit een technisch profiel die in de techniek blijven. Instap: leerlingen uit een ander profiel "
-               "die alsnog voor techniek kiezen."],
+               "die alsnog voor techniek kiezen.",
+               *([f"{national_note} De landelijke lijn staat bij het diplomajaar vóór het jaar van instroom."] if national_note else [])],
         file_stem=f"doorstroom_{level}",
     )
 

@@ -25,11 +25,13 @@ if not app.no_data_notice(ctx):
     # 1. Trend of the region (or selection), with its interval band.
     region = ctx.table(inflow.name)
     region_input = display_tables.share_chart_input(region, numerator="technical", denominator="pupils", region_name=region_name)
+    trend_figure = charts.trend_figure(region_input, region_names=(region_name,))
+    national_note = app.national_lines(ctx, level, trend_figure, key=f"instroom_{level}", years=list(region["school_year"]))
     app.figure_panel(
         f"instroom_trend_{level}", f"Aandeel techniek per schooljaar ({app.LEVEL_OPTIONS[level]}, {region_name.lower()})",
-        charts.trend_figure(region_input, region_names=(region_name,)),
-        display_tables.inflow_display(region, region_name=region_name),
-        definition=definition, notes=[unknown_note], file_stem=f"instroom_{level}_{region_name.lower()}",
+        trend_figure, display_tables.inflow_display(region, region_name=region_name),
+        definition=definition, notes=[unknown_note, *([national_note] if national_note else [])],
+        file_stem=f"instroom_{level}_{region_name.lower()}",
     )
 
     # 2. The same per school: one small chart each, the region dashed for comparison.

@@ -7,6 +7,7 @@ import streamlit as st
 
 import app_support as app
 from sto_metrics.metrics import registry
+from sto_metrics.national import presentation as national_view
 from sto_metrics.presentation import charts, display_tables
 from sto_metrics.presentation import formatting as fmt
 
@@ -65,6 +66,25 @@ if not app.no_data_notice(ctx):
                                                                  region_name=region_name)),
             display_tables.figure_display(table, metric, region_name=region_name),
             definition=ctx.definition(metric.name), file_stem=f"{school_id}_{metric.name}",
+        )
+
+    # The school against its province and the country, from DUO's public files.
+    for metric in present:
+        comparison = national_view.comparison_for(metric.name)
+        national = app.national(ctx, comparison.level, school_id=school_id) if comparison and comparison.level != "vmbo-mbo" else None
+        if national is None or not national.loaded:
+            continue
+        own = tables[metric.name][tables[metric.name]["scope"] == school_id]
+        figure = charts.trend_figure(display_tables.share_chart_input(own, numerator=metric.numerator, denominator=metric.denominator),
+                                     region_names=())
+        national_view.add_reference_lines(figure, national_view.select(national.table, {"school": None, "provincie": None, "landelijk": None},
+                                                                        years=list(own["school_year"])))
+        app.figure_panel(
+            f"school_landelijk_{comparison.level}", f"{comparison.label_nl.split(',')[0]}: school, provincie en land",
+            figure, national_view.display(national.table), definition=national.note,
+            notes=["De doorgetrokken lijn komt uit de eigen bestanden (afgeschermd zoals overal); de gestippelde lijnen uit DUO's "
+                   "openbare bestanden (de school zoals DUO haar telt, haar provincie en heel Nederland)."],
+            file_stem=f"{school_id}_{comparison.level}_landelijk",
         )
 
     # Where this school's graduates go.

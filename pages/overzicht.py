@@ -4,6 +4,7 @@ import streamlit as st
 
 import app_support as app
 from sto_metrics.metrics import registry
+from sto_metrics.national import presentation as national_view
 from sto_metrics.presentation import display_tables
 from sto_metrics.presentation import formatting as fmt
 
@@ -47,6 +48,13 @@ if not app.no_data_notice(ctx):
             baseline = (f"T.o.v. {fmt.school_year(app.FIRST_STO_YEAR)} (start STO): {fmt.points(summary.change_baseline)}{margin}."
                         if summary.change_baseline is not None else f"Geen vergelijkbaar cijfer voor {fmt.school_year(app.FIRST_STO_YEAR)}.")
             st.caption(baseline)
+            comparison = national_view.comparison_for(metric.name)
+            if comparison:  # DUO's national figure of the same school year, with how its definition differs
+                national = app.national(ctx, comparison.level)
+                text = national_view.share_text(national.table, summary.year + comparison.regional_year_shift) if national.loaded else None
+                if text:
+                    st.caption(app.md_escape(f"{text[:1].upper()}{text[1:]} (DUO). {registry.COMPARISONS[comparison.level].difference_nl}"),
+                               help=national.note)
         rows.append(display_tables.headline_row(label, summary, app.FIRST_STO_YEAR))
 
     st.subheader("De cijfers achter de kaarten")

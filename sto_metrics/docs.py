@@ -6,7 +6,7 @@ tests/test_docs.py checks that both hold exactly this text.
 
 from __future__ import annotations
 
-from sto_metrics.metrics.registry import METRICS, Metric
+from sto_metrics.metrics.registry import COMPARISONS, METRICS, Comparison, Metric
 from sto_metrics.paths import REPO_DIR
 from sto_metrics.settings import MetricSettings
 
@@ -63,6 +63,21 @@ def _metric_section(metric: Metric) -> list[str]:
     return [*lines, ""]
 
 
+def _comparison_section(comparison: Comparison) -> list[str]:
+    lines = [f"### {comparison.label_nl}", "", f"`compare --level {comparison.level}` · source: {comparison.duo_file_nl}", ""]
+    lines += [comparison.definition_nl(MetricSettings()), ""]
+    for label, settings in SETTING_VARIANTS.items():
+        text = comparison.definition_nl(settings)
+        if text != comparison.definition_nl(MetricSettings()):
+            lines += [f"*With the setting \"{label}\":* {text}", ""]
+    lines.append(f"- Written beside every national figure: {comparison.difference_nl}")
+    lines.append(f"- The region's own row (`regio`, source `export`): `{comparison.regional_metric}`, published (suppressed) as above"
+                 + (f", its school year shifted by {comparison.regional_year_shift} to the year of entry." if comparison.regional_year_shift else "."))
+    lines.append(f"- Areas: {', '.join(comparison.areas)}.")
+    lines.append(f"- Dashboard: {', '.join(PAGE_NAMES.get(p, p) for p in comparison.pages)}.")
+    return [*lines, ""]
+
+
 def metrics_document() -> str:
     """docs/metrics.md: every declared figure with its definition, settings, columns and where it is shown."""
     lines = ["# The figures (generated from sto_metrics/metrics/registry.py: do not edit by hand)", "",
@@ -71,6 +86,16 @@ def metrics_document() -> str:
              "School years are written `2023-2024` and held as their start year; counts are distinct pupils on 1 October.", ""]
     for metric in METRICS.values():
         lines += _metric_section(metric)
+    lines += ["# National comparison (DUO open data)", "",
+              "`python -m sto_metrics compare` puts the region's own published figure beside the same figure counted from",
+              "DUO's public files, for the Netherlands, each landsdeel and province, and the region's own vestigingen as DUO",
+              "counts them. Columns `school_year,area,area_name,source,pupils_min,pupils_max,technical_min,technical_max,share`;",
+              "a `<5` cell counts 1 in the `_min` and 4 in the `_max` columns (for the pupil and mbo files `(pupils_max -",
+              "pupils_min) / 3` is the number of such cells; the exam file's totals narrow the bounds), `share` comes from",
+              "the midpoints. DUO's figures are public aggregates and are not suppressed; the region's row passes the",
+              "privacy gate like every other figure.", ""]
+    for comparison in COMPARISONS.values():
+        lines += _comparison_section(comparison)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

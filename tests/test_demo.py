@@ -191,7 +191,8 @@ def test_data_demo_is_the_default_output(regio):
 
 def test_layout_and_sizes(regio, manifest):
     kinds = Counter(entry["kind"] for entry in manifest["files"])
-    assert kinds == {"vo": 10, "mbo": 2, "ho": 2}
+    # the region's exports, and DUO's public files of a synthetic country around it (national comparison)
+    assert kinds == {"vo": 10, "mbo": 2, "ho": 2, "duo_leerlingen": 9, "duo_examen": 2, "duo_mbo_instroom": 8, "duo_crebo": 1}
     listed = {entry["path"] for entry in manifest["files"]}
     assert listed | {"MANIFEST.json"} == set(_files(regio))
     assert sum(len(b) for b in _files(regio).values()) < 15_000_000

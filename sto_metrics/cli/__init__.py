@@ -18,6 +18,8 @@ HANDLERS = {
     "load": "sto_metrics.cli.load:load",
     "ambitions": "sto_metrics.cli.ambitions:run",
     "report": "sto_metrics.cli.report:run",
+    "compare": "sto_metrics.cli.compare:run",
+    "duo-download": "sto_metrics.national.download:run",
     **{family: "sto_metrics.cli.metric_commands:run" for family in registry.families()},  # one per figure family
 }
 
@@ -53,9 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--db", required=True, help="het DuckDB-bestand (wordt aangemaakt als het nog niet bestaat)")
     load.add_argument("--kind", choices=["vo", "mbo", "ho"], help="soort bestand, als die niet uit de kolommen blijkt")
     load.add_argument("--replace", action="store_true", help="vervang eerdere ladingen van dezelfde school en hetzelfde schooljaar")
+    load.add_argument("--schooljaar", metavar="JJJJ-JJJJ", help="schooljaar van een DUO-bestand waarvan de naam het niet zegt (bijvoorbeeld 2024-2025)")
 
     for family in registry.families():  # one command per figure family; its options come from the declarations
         metric_commands.add_options(commands.add_parser(family, help=registry.FAMILY_HELP_NL[family]), family, FORMATS)
+
+    compare_command = commands.add_parser("compare", help="regio tegenover landelijk, provincie en landsdeel (DUO)")
+    importlib.import_module("sto_metrics.cli.compare").add_options(compare_command, FORMATS)
+
+    duo_download = commands.add_parser("duo-download", help="haal de openbare DUO-bestanden op (internet nodig)")
+    duo_download.add_argument("--out", required=True, help="map om de bestanden in te schrijven")
+    duo_download.add_argument("--year", type=int, help="peiljaar van de bestanden (standaard vorig jaar)")
 
     ambitions = commands.add_parser("ambitions", help="ambities tegenover gerealiseerde cijfers")
     ambitions.add_argument("--db", required=True, help="het DuckDB-bestand")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from sto_metrics import schoolyear
+from sto_metrics.errors import UserError
 from sto_metrics.loading import loader, reference
 
 
@@ -23,9 +25,12 @@ def format_result(result: loader.FileResult) -> str:
 def load(args: argparse.Namespace) -> int:
     """`load PATH... --db FILE [--kind] [--replace]`: exit 0 when every file loaded, 2 when one was refused."""
     loader.expand_paths(args.paths)  # a missing path stops before the database is created
+    school_year = schoolyear.parse(args.schooljaar) if getattr(args, "schooljaar", None) else None
+    if getattr(args, "schooljaar", None) and school_year is None:
+        raise UserError(f"--schooljaar {args.schooljaar}: schrijf een schooljaar als 2024-2025.")
     con = reference.open_database(args.db)
     try:
-        results = loader.load_paths(con, args.paths, kind=args.kind, replace=args.replace)
+        results = loader.load_paths(con, args.paths, kind=args.kind, replace=args.replace, school_year=school_year)
     finally:
         con.close()
     for result in results:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from sto_metrics.demo.common import MANIFEST_NAME, _format_year, _read_csv
+from sto_metrics.demo.duo import national_files
 from sto_metrics.demo.model import (
     BB,
     GL,
@@ -548,6 +549,8 @@ def _write_regio(out: Path, seed: int, pupils_per_year: int) -> dict:
         written.append(_follow_up_file("mbo", inst, names[inst], MBO_SHAPES[inst], mbo, i, years, keys))
     for i, inst in enumerate(REGIO_HBO + REGIO_WO):
         written.append(_follow_up_file("ho", inst, names[inst], HO_SHAPES[inst], ho, i, years, keys))
+
+    written += national_files(seed, vo_rows, school_ids, names, years)  # DUO-layout files of a synthetic country
 
     for file in written:
         path = out / file.path

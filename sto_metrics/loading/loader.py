@@ -22,7 +22,8 @@ import pandas as pd
 
 from sto_metrics import db, schoolyear
 from sto_metrics.errors import UserError
-from sto_metrics.loading import pseudonym, reference
+from sto_metrics.loading import duo, pseudonym, reference
+from sto_metrics.loading.lines import split_lines
 
 DELIMITERS = [";", ",", "\t", "|"]
 DELIMITER_NAMES = {";": "puntkomma", ",": "komma", "\t": "tab", "|": "verticale streep"}
@@ -223,20 +224,6 @@ def _excel_cell(value: object) -> str:
 # ---------------------------------------------------------------------------- layout
 
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-def _lines(text: str) -> list[str]:
-    """The text's lines as DuckDB's reader counts them (its `skip` and row numbers): only \\n, \\r\\n and \\r end a line.
-
-    str.splitlines() also breaks at \\x0c, \\u2028 and other characters, which would put the header one line off.
-    """
-    lines = _LINE_BREAK.split(text)
-    if lines[-1] == "":
-        lines.pop()  # a final line break ends the last line, it does not start another
-    return lines
-
-
 def _split(line: str, delimiter: str) -> list[str]:
     return next(csv.reader([line], delimiter=delimiter, quotechar='"'), [])
 
@@ -263,7 +250,7 @@ def _satisfies(kind: str, fields: dict[str, int]) -> list[str]:
 
 def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: str | None) -> _Layout:
     """Find delimiter, header line and kind; raises FileRefused with a precise Dutch message."""
-    lines = _lines(text)
+    lines = split_lines(text)
     all_aliases = {alias for by_kind in aliases.values() for alias in by_kind}
     best: tuple[int, int, str] | None = None  # (recognised headers, -line, delimiter)
     for line_index, line in enumerate(lines[:HEADER_SEARCH_LINES]):
@@ -317,13 +304,13 @@ def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: 
 def _data_line_numbers(layout: _Layout) -> list[int]:
     """1-based file line of each row DuckDB reads (it skips empty lines); built only when a message needs it."""
     if layout.line_numbers is None:
-        lines = _lines(layout.text)
+        lines = split_lines(layout.text)
         layout.line_numbers = [i + 1 for i in range(layout.header_line + 1, len(lines)) if lines[i] != ""]
     return layout.line_numbers
 
 
 def _check_line_lengths(name: str, layout: _Layout) -> None:
-    lengths = [len(line) for line in _lines(layout.text)] or [0]
+    lengths = [len(line) for line in split_lines(layout.text)] or [0]
     if max(lengths) > MAX_LINE_CHARS:
         number = next(i for i, n in enumerate(lengths, start=1) if n > MAX_LINE_CHARS)
         shown = f"{lengths[number - 1]:,}".replace(",", ".")
@@ -367,7 +354,7 @@ def _fatal_message(name: str, layout: _Layout, fatal: pd.DataFrame) -> str:
 
 
 def _mixed_delimiter_hint(layout: _Layout, fatal: pd.DataFrame) -> str:
-    lines = _lines(layout.text)
+    lines = split_lines(layout.text)
     line_numbers = _data_line_numbers(layout)
     for row_nr in fatal.row_nr.unique()[:20]:
         if row_nr - 1 < len(line_numbers):
@@ -380,7 +367,7 @@ def _mixed_delimiter_hint(layout: _Layout, fatal: pd.DataFrame) -> str:
 
 def _blank_line_count(layout: _Layout) -> int:
     """Empty lines after the header (DuckDB skips them without counting)."""
-    after_header = _lines(layout.text)[layout.header_line + 1 :]
+    after_header = split_lines(layout.text)[layout.header_line + 1 :]
     while after_header and not after_header[-1]:
         after_header.pop()
     return after_header.count("")
@@ -428,16 +415,22 @@ def _pupil_names_in_school_name(con: duckdb.DuckDBPyConnection, layout: _Layout)
 
 
 def load_bytes(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, kind: str | None = None, replace: bool = False,
-               source_path: Path | None = None, secret: bytes | None = None) -> FileResult:
+               source_path: Path | None = None, secret: bytes | None = None, school_year: int | None = None) -> FileResult:
     """Load one export; on any fatal problem the database is exactly as before.
 
     `secret` overrides the database's pseudonymisation key (the demo database uses a fixed one);
     `source_path` names where the bytes came from and is never read again.
+    `school_year` (start year) is the year of a DUO file whose name does not say it.
     """
     result = FileResult(file_name=name)
     try:
-        _load(con, name, data, kind, replace, source_path, secret, result)
-    except FileRefused as refused:
+        duo_layout = duo.recognise(con, duo.head_text(data))  # DUO's public files: reference data with a loader of their own
+        if duo_layout is not None:
+            duo.load(con, name, decode_export(name, data), duo_layout, content_hash=hashlib.sha256(data).hexdigest(),
+                     school_year=school_year, result=result)
+        else:
+            _load(con, name, data, kind, replace, source_path, secret, result)
+    except (FileRefused, UserError) as refused:
         result.status = "geweigerd"
         result.messages = [str(refused)]
         result.rows_loaded = 0
@@ -533,7 +526,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def load_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, kind: str | None = None,
-               replace: bool = False, secret: bytes | None = None) -> list[FileResult]:
+               replace: bool = False, secret: bytes | None = None, school_year: int | None = None) -> list[FileResult]:
     """Load every file under paths, each in its own transaction."""
     results = []
     for path in expand_paths(paths):
@@ -542,14 +535,14 @@ def load_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, k
         except OSError:
             results.append(FileResult(file_name=str(path), messages=[f"{path}: het bestand kan niet worden gelezen (geen toegang?)."]))
             continue
-        results.append(load_bytes(con, path.name, data, kind=kind, replace=replace, source_path=path, secret=secret))
+        results.append(load_bytes(con, path.name, data, kind=kind, replace=replace, source_path=path, secret=secret, school_year=school_year))
     return results
 
 
 def load_upload(con: duckdb.DuckDBPyConnection, file_name: str, data: bytes, *, kind: str | None = None,
-                replace: bool = False) -> FileResult:
+                replace: bool = False, school_year: int | None = None) -> FileResult:
     """Load a file uploaded in the dashboard."""
-    return load_bytes(con, Path(file_name).name, data, kind=kind, replace=replace)
+    return load_bytes(con, Path(file_name).name, data, kind=kind, replace=replace, school_year=school_year)
 
 
 def list_loads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -25,6 +25,8 @@ REFERENCE_FILES = [
     "value_aliases.csv",
     "column_aliases.csv",
     "programme_sectors.csv",
+    "landsdelen.csv",  # national comparison: province -> Techniekpact landsdeel
+    "duo_columns.csv",  # national comparison: the headers of DUO's public files
 ]
 
 

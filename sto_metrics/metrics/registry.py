@@ -278,6 +278,65 @@ FAMILY_HELP_NL = {
 }
 
 
+# --------------------------------------------------------------------------------------------
+# National comparison (`compare`): the region's own figure beside DUO's public counts
+# --------------------------------------------------------------------------------------------
+# Not a Metric: its national side is public aggregate data with bounds instead of exact counts, and its
+# regional side is a declared Metric above (published, suppressed). Declared here so that the command line,
+# the pages, the grant pack and docs/metrics.md read one text.
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One level of the national comparison."""
+
+    level: str  # 'vmbo' | 'havo-vwo' | 'vmbo-mbo' (the --level of `compare`)
+    label_nl: str
+    regional_metric: str  # the declared figure the region's own row comes from
+    duo_file_nl: str  # which DUO file the national side counts
+    difference_nl: str  # the definition difference, written beside every national figure
+    definition: Callable[[MetricSettings], str]
+    regional_year_shift: int = 0  # the region's school year + this = the comparison's school year
+    areas: tuple[str, ...] = ("landelijk", "landsdeel", "provincie", "eigen-scholen", "regio")
+    pages: tuple[str, ...] = ()
+
+    def definition_nl(self, settings: MetricSettings | None = None) -> str:
+        """The Dutch definition of the national figure under the settings in force."""
+        return self.definition(settings or MetricSettings())
+
+
+_BOUNDS_TEXT = ("Een cel '<5' telt als 1 tot 4 (de kolommen _min en _max); het aandeel komt uit de middens. "
+                "Waar DUO een totaal publiceert, telt dat totaal in plaats van man plus vrouw.")
+
+COMPARISONS: dict[str, Comparison] = {
+    c.level: c
+    for c in [
+        Comparison(
+            "vmbo", "Instroom techniek vmbo, regio tegenover landelijk (DUO)", "inflow_vmbo",
+            "DUO, leerlingen vo per vestiging naar onderwijstype",
+            "DUO telt inschrijvingen in leerjaar 3 per vestiging, niet gekoppelde leerlingen; kleine aantallen staan als '<5'.",
+            lambda s: ("Landelijk: van de inschrijvingen in vmbo-leerjaar 3 met een bekend profiel (afdeling of opleiding), "
+                       f"het aandeel met een technisch profiel. {_vmbo_technical_text(s)} {_BOUNDS_TEXT}"),
+            pages=("overzicht", "instroom", "mijn_school")),
+        Comparison(
+            "havo-vwo", "Techniekprofiel havo/vwo, regio tegenover landelijk (DUO)", "inflow_havo_vwo",
+            "DUO, examenkandidaten en geslaagden per vestiging en profiel",
+            "DUO telt examenkandidaten per profiel (het examenjaar), niet leerlingen in leerjaar 4.",
+            lambda s: ("Landelijk: van de havo- en vwo-examenkandidaten met een bekend profiel, het aandeel met een "
+                       f"technisch profiel. {_havo_vwo_technical_text(s)} {_BOUNDS_TEXT}"),
+            pages=("overzicht", "instroom", "mijn_school")),
+        Comparison(
+            "vmbo-mbo", "Doorstroom vmbo naar mbo techniek, regio tegenover landelijk (DUO)", "progression_vmbo",
+            "DUO, instromende mbo-studenten naar vooropleiding, met DUO's tabel crebo en sectorkamer",
+            "DUO telt instromers in het mbo naar vooropleiding vmbo, geen gevolgd cohort gediplomeerden; het schooljaar is dat van de instroom.",
+            lambda s: ("Landelijk: van de studenten die nieuw in het mbo instromen met vooropleiding vmbo, het aandeel in een "
+                       "technische opleiding (sectorkamer volgens DUO's crebotabel, technisch volgens de sectortabel van de regio). "
+                       f"{_BOUNDS_TEXT} Per provincie of landsdeel is er geen cijfer: DUO telt per mbo-instelling."),
+            regional_year_shift=1, areas=("landelijk", "regio"), pages=("overzicht", "doorstroom")),
+    ]
+}
+
+
 def get(name: str) -> Metric:
     """The declaration called `name`; a ValueError naming the known ones otherwise."""
     try:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from sto_metrics import db, published, schoolyear
 from sto_metrics.errors import UserError
+from sto_metrics.loading.duo import KIND_LABELS as DUO_KIND_LABELS
 from sto_metrics.metrics import calculations, catalog, registry
 from sto_metrics.presentation import formatting as fmt
 from sto_metrics.privacy import suppression
@@ -388,7 +389,8 @@ def _ambitions_block(con, scope: Scope, settings: MetricSettings, targets) -> Bl
     return block
 
 
-_KIND_LABELS = {"vo": "vo-inschrijvingen", "mbo": "mbo-inschrijvingen", "ho": "hbo/wo-inschrijvingen"}
+_KIND_LABELS = {"vo": "vo-inschrijvingen", "mbo": "mbo-inschrijvingen", "ho": "hbo/wo-inschrijvingen",
+                **{kind: f"{label} (openbaar)" for kind, label in DUO_KIND_LABELS.items()}}
 
 
 def _file_name(path: object) -> str:
@@ -507,6 +509,11 @@ def report_content(con: duckdb.DuckDBPyConnection, school_id: str | None = None,
                 [_ambitions_block(con, scope, settings, targets)]),
         _methods_section(con, settings, rules, scope),
     ]
+    from sto_metrics.report.national import national_section  # local: that module builds on this one's content model
+
+    national = national_section(con, settings, rules, (first, last)) if scope.school_id is None else None
+    if national is not None:  # the region beside the Netherlands (DUO), before the methods
+        sections.insert(len(sections) - 1, national)
     title = f"Techniekonderwijs in cijfers: {scope.name}"
     subtitle = (f"Nulmeting en trends {period}. Gemaakt op {dt.date.today().strftime('%d-%m-%Y')} met de STO-monitor; "
                 "alle cijfers zijn afgeschermd voor kleine aantallen.")

@@ -397,6 +397,10 @@ ORDER BY l.load_id DESC;
 DELETE FROM vo_enrolment WHERE load_id = $load_id;
 DELETE FROM mbo_enrolment WHERE load_id = $load_id;
 DELETE FROM ho_enrolment WHERE load_id = $load_id;
+DELETE FROM duo_vo_pupils WHERE load_id = $load_id;
+DELETE FROM duo_exam_candidates WHERE load_id = $load_id;
+DELETE FROM duo_mbo_entrants WHERE load_id = $load_id;
+DELETE FROM duo_crebo_sector WHERE load_id = $load_id;
 DELETE FROM load_scope WHERE load_id = $load_id;
 DELETE FROM load_log WHERE load_id = $load_id;
 

@@ -22,7 +22,15 @@ CREATE OR REPLACE TEMP TABLE ref_column_alias_src AS
     SELECT * FROM read_csv($column_aliases, header=true, all_varchar=true, delim=',', quote='"');
 CREATE OR REPLACE TEMP TABLE ref_programme_sector_src AS
     SELECT * FROM read_csv($programme_sectors, header=true, all_varchar=true, delim=',', quote='"');
+CREATE OR REPLACE TEMP TABLE ref_landsdeel_src AS
+    SELECT * FROM read_csv($landsdelen, header=true, all_varchar=true, delim=',', quote='"');
+CREATE OR REPLACE TEMP TABLE ref_duo_column_src AS
+    SELECT * FROM read_csv($duo_columns, header=true, all_varchar=true, delim=',', quote='"');
 
 -- name: column_alias_rows
 -- The staged column aliases in file order (the first alias of a header wins).
 SELECT kind, field, aliases FROM ref_column_alias_src;
+
+-- name: duo_column_alias_rows
+-- The staged DUO header aliases in file order: file kind, field and its '|'-separated aliases.
+SELECT kind, field, aliases FROM ref_duo_column_src;

@@ -40,6 +40,26 @@ CREATE TABLE IF NOT EXISTS ref_ho_sector (code VARCHAR, name VARCHAR, technical 
 CREATE TABLE IF NOT EXISTS ref_alias (domain VARCHAR, alias VARCHAR, value VARCHAR);
 -- The region's own crebo/CROHO-to-sector mapping, for exports without a sector column.
 CREATE TABLE IF NOT EXISTS ref_programme_sector (kind VARCHAR, programme_code VARCHAR, sector_code VARCHAR);
+-- DUO's public open data (national comparison; see docs/ARCHITECTURE.md). Counts carry bounds: a '<5'
+-- cell is stored as count_min 1, count_max 4; an exact count n as n, n.
+CREATE TABLE IF NOT EXISTS duo_vo_pupils (
+    load_id INTEGER, school_year INTEGER, school_id VARCHAR, school_name VARCHAR, place VARCHAR, province VARCHAR,
+    education_type VARCHAR, leerweg VARCHAR, leerjaar INTEGER, profile_code VARCHAR, gender VARCHAR,
+    count_min INTEGER, count_max INTEGER
+);
+CREATE TABLE IF NOT EXISTS duo_exam_candidates (
+    load_id INTEGER, school_year INTEGER, school_id VARCHAR, school_name VARCHAR, municipality VARCHAR,
+    education_type VARCHAR, profile_code VARCHAR, candidates_min INTEGER, candidates_max INTEGER,
+    passed_min INTEGER, passed_max INTEGER
+);
+CREATE TABLE IF NOT EXISTS duo_mbo_entrants (
+    load_id INTEGER, school_year INTEGER, prior_vo VARCHAR, prior_mbo VARCHAR, institution_id VARCHAR,
+    institution_name VARCHAR, crebo VARCHAR, programme_name VARCHAR, level INTEGER, route VARCHAR,
+    entrants_min INTEGER, entrants_max INTEGER
+);
+CREATE TABLE IF NOT EXISTS duo_crebo_sector (load_id INTEGER, crebo VARCHAR, sectorkamer VARCHAR);
+-- Province -> Techniekpact landsdeel (data/reference/landsdelen.csv), compared by norm_text.
+CREATE TABLE IF NOT EXISTS ref_landsdeel (province VARCHAR, landsdeel VARCHAR);
 -- Values are compared after this normalisation: lower case, commas/dots/underscores and runs of
 -- white space folded to one space.
 CREATE OR REPLACE MACRO norm_text(x) AS
@@ -102,3 +122,5 @@ INSERT INTO ref_programme_sector
     SELECT lower(trim(m.kind)), trim(m.programme_code), a.value
     FROM ref_programme_sector_src m
     JOIN ref_alias a ON a.domain = lower(trim(m.kind)) || '_sector' AND a.alias = norm_text(m.sector);
+DELETE FROM ref_landsdeel;
+INSERT INTO ref_landsdeel SELECT DISTINCT norm_text(province), trim(landsdeel) FROM ref_landsdeel_src WHERE trim(coalesce(province, '')) <> '';

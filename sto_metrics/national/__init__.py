@@ -1,0 +1,1 @@
+"""National comparison from DUO's public open data (docs/metrics.md, docs/command-line.md)."""
