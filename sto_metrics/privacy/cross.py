@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import sparse
 
 from sto_metrics import paths
-from sto_metrics.privacy import gauss
+from sto_metrics.privacy import gauss, intervals
 
 ALL = ""  # the 'all' value of a selection dimension (region, every leerweg, every gender)
 SELECTION = ("school_id", "leerweg", "gender")
@@ -42,6 +42,8 @@ class Measure:
 class CrossModel:
     class_columns: tuple[str, ...]
     measures: tuple[Measure, ...]
+    # The LP interval check (intervals.protect) after GaussSuppression; off where it costs minutes and most cells
+    interval_protection: bool = True
 
     @property
     def combinations(self) -> list[tuple[str, ...]]:
@@ -77,7 +79,7 @@ def destination_model(level: str) -> CrossModel:
             # the default setting's groups (ta/oa) before the alternative's: most views use the default
             weight = 4 * (group == "tot") + 2 * (group in ("ta", "oa")) + (measure in ("G", enrolled))
             measures.append(_m(f"{group}:{measure}", itertools.product(classes, destinations), published, weight))
-    return CrossModel(("profile_class", "destination"), tuple(measures))
+    return CrossModel(("profile_class", "destination"), tuple(measures), interval_protection=False)
 
 
 _TO = ("core", "extra", "other")
@@ -216,13 +218,29 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
         rows = np.flatnonzero(years == year)
         columns = np.flatnonzero(inner_years == year)
         block = matrix[rows][:, columns]
-        hidden[rows] = gauss.suppress(block, values[rows], publishable[rows], priorities[rows], min_count)
+        hidden[rows] = _protect_block(block, values[rows], publishable[rows], priorities[rows], min_count, model.interval_protection)
     _write_pattern(cache_key, hidden)
     return CrossTable(index, values.astype("int64"), hidden)
 
 
-# The pattern depends on the algorithm too: a change to this file or gauss.py starts a new cache.
-_ALGORITHM = hashlib.sha256(Path(__file__).read_bytes() + Path(gauss.__file__).read_bytes()).hexdigest()[:16]
+def _protect_block(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, priorities: np.ndarray,
+                   min_count: int, interval_protection: bool) -> np.ndarray:
+    """GaussSuppression, told every inner cell the published pattern implies is 0 (until that set stops growing), then
+    the interval check. With the implied zeros, no hidden count is fixed by the shown counts and x >= 0 alone."""
+    known_zero = np.zeros(matrix.shape[1], dtype=bool)
+    while True:
+        hidden = gauss.suppress(matrix, values, publishable, priorities, min_count, known_zero=known_zero)
+        implied = intervals.implied_zeros(matrix, values, publishable, hidden, min_count)
+        if not (implied & ~known_zero).any():
+            break
+        known_zero |= implied
+    if interval_protection:
+        hidden = intervals.protect(matrix, values, publishable, hidden, priorities, min_count, known_zero=known_zero)
+    return hidden
+
+
+# The pattern depends on the algorithm too: a change to this file, gauss.py or intervals.py starts a new cache.
+_ALGORITHM = hashlib.sha256(b"".join(Path(f).read_bytes() for f in (__file__, gauss.__file__, intervals.__file__))).hexdigest()[:16]
 
 
 def _pattern_file(cache_key: str) -> Path:

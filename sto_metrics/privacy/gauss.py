@@ -153,12 +153,13 @@ class _Echelon:
 
 
 def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, priority: np.ndarray,
-             min_count: int = 5) -> np.ndarray:
+             min_count: int = 5, known_zero: np.ndarray | None = None) -> np.ndarray:
     """Which cells to hide: primary (1 .. min_count-1, and zeros inside them) plus secondary cells by Gaussian elimination.
 
     matrix: cells x inner cells (0/1); values: the cells' exact counts; publishable: cells a view may show (the others
-    are never shown, but are protected when small); priority: higher is more important to show. Cells with the same
-    row are decided together. Returns a boolean array over the cells (True = hidden); never-publishable cells are True.
+    are never shown, but are protected when small); priority: higher is more important to show; known_zero: inner
+    cells the attacker knows to be 0 by other means (intervals.implied_zeros). Cells with the same row are decided
+    together. Returns a boolean array over the cells (True = hidden); never-publishable cells are True.
     """
     matrix = sparse.csr_matrix(matrix)
     values = np.asarray(values, dtype=np.int64)
@@ -168,10 +169,9 @@ def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndar
     hidden = ~publishable | primary
     # A shown 0 tells that each of its inner cells is 0: those are known, and drop out of every row (as in SSBtools).
     shown_zeros = np.flatnonzero(publishable & ~primary & (values == 0))
-    if len(shown_zeros):
-        known = np.unique(matrix[shown_zeros].indices)
-        keep = np.ones(matrix.shape[1], dtype=bool)
-        keep[known] = False
+    keep = np.ones(matrix.shape[1], dtype=bool) if known_zero is None else ~np.asarray(known_zero, dtype=bool)
+    keep[np.unique(matrix[shown_zeros].indices)] = False
+    if not keep.all():
         matrix = sparse.csr_matrix(matrix[:, np.flatnonzero(keep)])
     rows = [dict.fromkeys(matrix.indices[matrix.indptr[c]:matrix.indptr[c + 1]].tolist(), 1.0) for c in range(matrix.shape[0])]
     groups: dict[tuple, list[int]] = {}

@@ -1,0 +1,195 @@
+"""Interval protection: after GaussSuppression, no hidden small count may be pinned by bounds.
+
+GaussSuppression (gauss.py) makes sure no hidden count is a linear combination of shown ones. An attacker also
+knows bounds: every inner cell is 0 or more, a hidden cell written `<5` holds 0 to 4 and a hidden cell left empty
+holds 5 or more. With them a hidden count can still be pinned (three `<5` cells that must add up to 12 are 4
+each). This step is the attacker problem of sdcTable and tau-argus's audit, and the interval check SSBtools added
+to GaussSuppression (its `rangeMin`): for every hidden count of 1-4, minimise and maximise it over every
+non-negative table consistent with what is published. Where the range is narrower than `MIN_RANGE`, the shown
+cell with the lowest priority among those the LP's dual certificate uses is hidden too, and the count is checked
+again. Hiding only relaxes the attacker's problem, so a count found safe stays safe.
+
+The LPs are solved by HiGHS (highspy) on one model per school year, warm-started from the previous basis: many
+counts are proven safe at once by one LP that pushes all of them up (or down), only the rest get their own.
+"""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+from scipy import sparse
+
+MIN_RANGE = 1.0  # a hidden count must be able to differ by at least one pupil
+_DUAL_TOLERANCE = 1e-7
+_SHARED_ROUNDS = 4
+
+
+class _AttackerModel:
+    """The attacker's LP over inner cells: each distinct published row once, fixed when shown, within its bounds when
+    hidden (never-published cells add nothing); inner cells known to be 0 are fixed at 0."""
+
+    def __init__(self, matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray,
+                 hidden: np.ndarray, min_count: int, known_zero: np.ndarray | None = None) -> None:
+        self.values, self.min_count = values, min_count
+        groups: dict[tuple, list[int]] = {}
+        for cell in np.flatnonzero(publishable):
+            groups.setdefault(tuple(matrix.indices[matrix.indptr[cell]:matrix.indptr[cell + 1]]), []).append(int(cell))
+        self.cells_of_row = [cells for key, cells in groups.items() if key]
+        self.row_of = {cell: row for row, cells in enumerate(self.cells_of_row) for cell in cells}
+        self.shown_row = np.array([not hidden[cells].any() for cells in self.cells_of_row], dtype=bool)
+        rows = sparse.csr_matrix(matrix[[cells[0] for cells in self.cells_of_row]], dtype=float)
+        self.highs = highspy._core._Highs()  # the public Highs() prints a banner to stdout (csv output!)
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.setOptionValue("threads", 1)
+        self.highs.setOptionValue("presolve", "off")  # keeps the basis between solves: each new objective starts warm
+        self.highs.setOptionValue("solver", "simplex")
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = matrix.shape[1], rows.shape[0]
+        lp.col_cost_ = np.zeros(matrix.shape[1])
+        lp.col_lower_ = np.zeros(matrix.shape[1])
+        upper_bound = np.full(matrix.shape[1], highspy.kHighsInf)
+        if known_zero is not None:
+            upper_bound[np.asarray(known_zero, dtype=bool)] = 0.0
+        lp.col_upper_ = upper_bound
+        bounds = [self.bounds(row) for row in range(rows.shape[0])]
+        lp.row_lower_ = np.array([low for low, _ in bounds], dtype=float)
+        lp.row_upper_ = np.array([high for _, high in bounds], dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = rows.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = rows.indices.astype(np.int32)
+        lp.a_matrix_.value_ = rows.data
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = matrix.shape[1], rows.shape[0]
+        self.highs.passModel(lp)
+        self.cost_columns = np.zeros(0, dtype=np.int32)
+
+    def bounds(self, row: int) -> tuple[float, float]:
+        """What the attacker knows of a row: its value when shown, '<5' (0-4) or empty (5 or more) when hidden."""
+        value = float(self.values[self.cells_of_row[row][0]])
+        if self.shown_row[row]:
+            return value, value
+        return (0.0, self.min_count - 1.0) if value < self.min_count else (float(self.min_count), highspy.kHighsInf)
+
+    def hide(self, row: int) -> None:
+        self.shown_row[row] = False
+        self.highs.changeRowBounds(row, *self.bounds(row))
+
+    def optimum(self, weights: np.ndarray, maximise: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(inner cells, row duals) at the optimum of weights . x; (None, None) when unbounded."""
+        columns = np.flatnonzero(weights).astype(np.int32)
+        stale = np.setdiff1d(self.cost_columns, columns).astype(np.int32)
+        if len(stale):
+            self.highs.changeColsCost(len(stale), stale, np.zeros(len(stale)))
+        self.highs.changeColsCost(len(columns), columns, weights[columns].astype(float))
+        self.cost_columns = columns
+        self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+                return None, None
+            raise RuntimeError(f"interval check: HiGHS ended with {self.highs.modelStatusToString(status)}")
+        solution = self.highs.getSolution()
+        return np.asarray(solution.col_value), np.asarray(solution.row_dual)
+
+
+def protect(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, hidden: np.ndarray,
+            priority: np.ndarray, min_count: int = 5, known_zero: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
+    """`hidden` extended so that every hidden count of 1 to min_count-1 keeps a range of at least MIN_RANGE.
+
+    matrix: cells x inner cells (0/1) of one independent block; hidden: the pattern after GaussSuppression;
+    known_zero: inner cells the attacker knows are 0 (implied_zeros). Cells with the same row as a cell that gets
+    hidden are hidden with it (they show the same count).
+    """
+    matrix = sparse.csr_matrix(matrix, dtype=float)
+    values = np.asarray(values, dtype=np.int64)
+    hidden = np.array(hidden, dtype=bool)
+    publishable = np.asarray(publishable, dtype=bool)
+    targets = np.flatnonzero(hidden & (values >= 1) & (values < min_count))
+    if not len(targets):
+        return hidden
+    targets = _distinct_rows(matrix, targets)
+    model = _AttackerModel(matrix, values, publishable, hidden, min_count, known_zero)
+    row_priority = np.array([priority[cells].max() for cells in model.cells_of_row])
+    row_value = np.array([values[cells[0]] for cells in model.cells_of_row])
+    truth = values[targets].astype(float)
+    open_targets = _shared_rounds(model, matrix[targets], truth, np.random.default_rng(seed))
+    for target in targets[open_targets]:
+        row = matrix[target].toarray().ravel()
+        while True:
+            wide, duals = _range_side(model, row, float(values[target]))
+            if wide:
+                break
+            binding = np.flatnonzero((duals > _DUAL_TOLERANCE) & model.shown_row)
+            if not len(binding):
+                break  # pinned by hidden cells' bounds alone: hiding more cannot widen it
+            model.hide(min(binding, key=lambda r: (row_priority[r], row_value[r], r)))
+    for row, cells in enumerate(model.cells_of_row):
+        if not model.shown_row[row]:
+            hidden[cells] = True
+    return hidden
+
+
+def _distinct_rows(matrix: sparse.csr_matrix, cells: np.ndarray) -> np.ndarray:
+    seen: dict[tuple, int] = {}
+    for cell in cells:
+        seen.setdefault(tuple(matrix.indices[matrix.indptr[cell]:matrix.indptr[cell + 1]]), int(cell))
+    return np.array(sorted(seen.values()), dtype=np.int64)
+
+
+def _shared_rounds(model: _AttackerModel, target_rows: sparse.csr_matrix, truth: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Targets not yet proven safe, after a few LPs that push all open targets up or down at once."""
+    open_targets = np.ones(len(truth), dtype=bool)
+    for round_number in range(_SHARED_ROUNDS):
+        if not open_targets.any():
+            break
+        weights = np.asarray(target_rows[open_targets].T @ rng.uniform(0.5, 1.5, open_targets.sum())).ravel()
+        x, _ = model.optimum(weights, maximise=round_number % 2 == 0)
+        if x is None:
+            continue
+        reached = target_rows @ x
+        open_targets &= np.abs(reached - truth) < MIN_RANGE - 1e-9
+    return open_targets
+
+
+def _range_side(model: _AttackerModel, row: np.ndarray, truth: float) -> tuple[bool, np.ndarray | None]:
+    """(is the range wide enough, else the rows that pin it: those with a dual at either end)."""
+    high_x, high_duals = model.optimum(row, maximise=True)
+    if high_x is None or row @ high_x - truth >= MIN_RANGE - 1e-9:
+        return True, None
+    low_x, low_duals = model.optimum(row, maximise=False)
+    if (row @ high_x) - (row @ low_x) >= MIN_RANGE - 1e-9:
+        return True, None
+    return False, np.abs(high_duals) + np.abs(low_duals)
+
+
+def implied_zeros(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, hidden: np.ndarray,
+                  min_count: int = 5) -> np.ndarray:
+    """Inner cells that every table consistent with the publication has at 0 (a boolean array over inner cells).
+
+    A shown cell equal to a shown part of it says the rest is 0: no single shown cell is 0, yet the attacker knows
+    those inner cells, and GaussSuppression must be told (Langsrud 2024 on zeros). Found by LPs over x and a
+    helper y (0 <= y <= min(x, 1)): maximising the sum of y over the open cells shows at once every cell that can
+    be positive; what stays at 0 when nothing more can be shown is implied 0.
+    """
+    matrix = sparse.csr_matrix(matrix, dtype=float)
+    inner = matrix.shape[1]
+    attacker = _AttackerModel(matrix, np.asarray(values), np.asarray(publishable, dtype=bool), np.asarray(hidden, dtype=bool), min_count)
+    highs = attacker.highs
+    # y_j <= x_j as rows over (x, y); y in [0, 1]
+    highs.addVars(inner, np.zeros(inner), np.ones(inner))
+    rows = np.arange(inner, dtype=np.int32)
+    starts = np.arange(0, 2 * inner, 2, dtype=np.int32)
+    indices = np.column_stack([rows, rows + inner]).ravel().astype(np.int32)
+    coefficients = np.tile([-1.0, 1.0], inner)
+    highs.addRows(inner, np.full(inner, -highspy.kHighsInf), np.zeros(inner), len(indices), starts, indices, coefficients)
+    open_cells = np.ones(inner, dtype=bool)
+    while open_cells.any():
+        weights = np.zeros(2 * inner)
+        weights[inner:][open_cells] = 1.0
+        x, _ = attacker.optimum(weights, maximise=True)
+        positive = open_cells & (x[:inner] > 1e-7)
+        if not positive.any():
+            break
+        open_cells &= ~positive
+    return open_cells
