@@ -393,6 +393,8 @@ ORDER BY l.load_id DESC;
 DELETE FROM vo_enrolment WHERE load_id = $load_id;
 DELETE FROM mbo_enrolment WHERE load_id = $load_id;
 DELETE FROM ho_enrolment WHERE load_id = $load_id;
+DELETE FROM activity WHERE load_id = $load_id;
+DELETE FROM activity_participant WHERE load_id = $load_id;
 DELETE FROM load_scope WHERE load_id = $load_id;
 DELETE FROM load_log WHERE load_id = $load_id;
 

@@ -22,6 +22,8 @@ CREATE OR REPLACE TEMP TABLE ref_column_alias_src AS
     SELECT * FROM read_csv($column_aliases, header=true, all_varchar=true, delim=',', quote='"');
 CREATE OR REPLACE TEMP TABLE ref_programme_sector_src AS
     SELECT * FROM read_csv($programme_sectors, header=true, all_varchar=true, delim=',', quote='"');
+CREATE OR REPLACE TEMP TABLE ref_activity_type_src AS
+    SELECT * FROM read_csv($activity_types, header=true, all_varchar=true, delim=',', quote='"');
 
 -- name: column_alias_rows
 -- The staged column aliases in file order (the first alias of a header wins).

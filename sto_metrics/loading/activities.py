@@ -1,0 +1,149 @@
+"""Load the region's activities register and participant lists (docs/data-contract.md, activities).
+
+The loader recognises both by their headers and hands them here once the layout is known. As with the pupil
+exports: one read into a staging table, checks that refuse the whole file (Dutch message with file, line and
+column), one transaction. Participant keys are normalised and pseudonymised by the same SQL as pupil keys in
+the vo exports, so a key whose leading zeros Excel dropped still links; names and other identifying columns
+are never read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from sto_metrics import db
+from sto_metrics.loading import pseudonym
+
+KINDS = ("activiteiten", "deelnemerslijst")
+STAGED_FIELDS = ["activity_id", "name", "activity_type", "school_year", "activity_date", "school", "leerjaar", "participants",
+                 "girls", "pupil_key"]
+
+FATAL_LABELS = {
+    "leeg": "is leeg",
+    "onbekend_schooljaar": "heeft een onbekend schooljaarformaat (gebruik bijvoorbeeld 2023-2024)",
+    "onbekende_soort": "is een onbekende soort activiteit (voeg hem toe aan data/reference/activity_types.csv, of gebruik 'overig')",
+    "geen_aantal": "is geen aantal (een heel getal, 0 of meer)",
+    "meer_meisjes": "is groter dan het aantal deelnemers",
+    "ongeldig_leerjaar": "is geen geldig leerjaar of groep (1 tot en met 8)",
+    "geen_datum": "is geen datum (gebruik bijvoorbeeld 14-03-2024)",
+    "onbekende_activiteit": "noemt een activiteit die niet in het activiteitenregister staat (laad eerst het register)",
+}
+
+
+def load(con: duckdb.DuckDBPyConnection, name: str, data: bytes, layout, content_hash: str, *, replace: bool,
+         source_path: Path | None, secret: bytes | None, result) -> None:
+    """Load one register or participant list into `activity` / `activity_participant`; FileRefused changes nothing."""
+    from sto_metrics.loading import loader  # the loader imports this module
+
+    db.execute(con, "create_load_macros")
+    with tempfile.TemporaryDirectory(prefix="sto-load-") as folder:
+        path = source_path
+        if path is None or layout.text.encode("utf-8") != data:
+            path = Path(folder) / "activities.csv"
+            path.write_text(layout.text, encoding="utf-8", newline="")
+        _stage(con, name, path, layout, loader)
+    rows_read, data_rows, blank_rows, formula_cells = db.rows(con, "activity_staged_counts")[0]
+    result.rows_read = int(rows_read)
+    if not data_rows:
+        raise loader.FileRefused(f"{name}: het bestand heeft alleen een kopregel en geen gegevens.")
+    problems = {"lege_regel": loader._blank_line_count(layout) + int(blank_rows), "identificerende_kolom": len(layout.identifying),
+                "formule_in_cel": int(formula_cells)}
+    params = pseudonym.hmac_params(secret or pseudonym.database_secret(con))
+    register = layout.kind == "activiteiten"
+    if register:
+        db.execute(con, "activity_normalise")
+        fatal = db.run(con, "activity_fatal_problems")
+    else:
+        db.execute(con, "participant_normalise", **params)
+        fatal = db.run(con, "participant_fatal_problems")
+    if len(fatal):
+        raise loader.FileRefused(_fatal_message(name, layout, fatal, loader))
+    overlap = db.rows(con, "activity_overlap" if register else "participant_overlap")
+    if overlap and not replace:
+        load_id, file_name, activity_id, ids = overlap[0]
+        what = "activiteit" if register else "deelnemerslijst van activiteit"
+        more = f" en nog {ids - 1} andere" if ids > 1 else ""
+        raise loader.FileRefused(f"{name}: overlapt met lading {load_id} ('{file_name}'): {what} '{activity_id}'{more} is al geladen. "
+                                 "Gebruik 'vervangen' (--replace) om die eerdere gegevens te vervangen.")
+    if register:
+        _register_notices(con, layout, result, loader)
+    else:
+        _participant_problems(con, layout, problems, result, loader)
+    if layout.identifying:
+        result.messages.append(f"Kolommen met persoonsgegevens zijn niet opgeslagen: {', '.join(layout.identifying)}.")
+    if problems["lege_regel"]:
+        result.messages.append(f"{loader.PROBLEM_LABELS['lege_regel']}: {problems['lege_regel']}.")
+    if layout.ignored:
+        result.messages.append(f"Niet gebruikte kolommen: {', '.join(layout.ignored)}.")
+    result.problems = {kind: count for kind, count in problems.items() if count}
+
+    with db.transaction(con):
+        load_id = db.rows(con, "next_load_id")[0][0]
+        if overlap:
+            db.execute(con, "activity_replace_overlap" if register else "participant_replace_overlap", load_id=load_id)
+            result.messages.append(f"Vervangen: eerdere gegevens uit lading(en) {', '.join(str(o[0]) for o in overlap)} voor dezelfde activiteiten.")
+        db.execute(con, "activity_insert" if register else "participant_insert", load_id=load_id)
+        result.rows_loaded = int(db.rows(con, "activity_rows_of_load", load_id=load_id)[0][0])
+        db.execute(
+            con, "insert_load_log", load_id=load_id, file_name=name, content_hash=content_hash, kind=layout.kind,
+            rows_read=result.rows_read, rows_loaded=result.rows_loaded, problems=json.dumps(result.problems, sort_keys=True),
+        )
+    result.status = "geladen"
+    result.load_id = load_id
+
+
+def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout, loader) -> None:
+    field_of = {index: field_name for field_name, index in layout.fields.items() if field_name in STAGED_FIELDS}
+    columns = {field_of.get(i, f"c{i}"): "VARCHAR" for i in range(len(layout.headers))}
+    try:
+        db.execute(con, "stage_activity_file", path=str(path), delim=layout.delimiter, skip=layout.header_line + 1,
+                   columns=columns, max_line=4 * loader.MAX_LINE_CHARS)
+    except duckdb.Error as error:
+        found = re.search(r"[Ll]ine:?\s*(\d+)", str(error))  # DuckDB's message quotes the raw line; keep only where
+        where = f", rond regel {int(found.group(1)) + layout.header_line + 1}" if found else ""
+        raise loader.FileRefused(f"{name}{where}: het bestand kon niet als CSV worden gelezen (bijvoorbeeld een aanhalingsteken "
+                                 "dat niet wordt gesloten of meer kolommen dan de kopregel). Controleer het bestand.") from None
+
+
+def _column(layout, field_name: str, loader) -> str:
+    return layout.headers[layout.fields[field_name]] if field_name in layout.fields else loader.FIELD_LABELS[field_name]
+
+
+def _fatal_message(name: str, layout, fatal: pd.DataFrame, loader) -> str:
+    line_numbers = loader._data_line_numbers(layout)
+    parts = []
+    for (problem, column_field), group in fatal.groupby(["problem", "column_field"], sort=False):
+        lines = [line_numbers[r - 1] if r - 1 < len(line_numbers) else r for r in group.row_nr.head(5)]
+        more = f" en nog {len(group) - 5} regel(s)" if len(group) > 5 else ""
+        parts.append(f"kolom '{_column(layout, column_field, loader)}' {FATAL_LABELS[problem]} op regel {', '.join(map(str, lines))}{more}")
+    text = "; ".join(parts)
+    return f"{name}: het bestand is niet geladen. {text[:1].upper()}{text[1:]}. Verbeter het bestand en laad het opnieuw."
+
+
+def _register_notices(con, layout, result, loader) -> None:
+    count, first_row, codes = db.rows(con, "activity_school_notices")[0]
+    if count:
+        line = loader._data_line_numbers(layout)[int(first_row) - 1]
+        result.messages.append(f"{count} regel(s) noemen een schoolcode die geen bekende vo-vestiging is ({codes}); die activiteiten "
+                               f"tellen voor de regio, niet voor een school (de eerste op regel {line}, kolom '{_column(layout, 'school', loader)}').")
+
+
+def _participant_problems(con, layout, problems: dict, result, loader) -> None:
+    duplicate_n, duplicate_row, not_found_n, not_found_row = db.rows(con, "participant_row_problems")[0]
+    line_numbers = loader._data_line_numbers(layout)
+    column = _column(layout, "pupil_key", loader)
+    if duplicate_n:
+        problems["dubbele_leerling"] = int(duplicate_n)
+        result.messages.append(f"leerling dubbel op de lijst van dezelfde activiteit (één keer geteld): {duplicate_n} regel(s), "
+                               f"de eerste op regel {line_numbers[int(duplicate_row) - 1]}, kolom '{column}'.")
+    if not_found_n:
+        problems["deelnemer_niet_gevonden"] = int(not_found_n)
+        result.messages.append(f"{loader.PROBLEM_LABELS['deelnemer_niet_gevonden']}: {not_found_n} deelnemer(s), de eerste op regel "
+                               f"{line_numbers[int(not_found_row) - 1]}, kolom '{column}'. Laad de vo-gegevens van die leerlingen, "
+                               "of controleer het leerlingnummer.")
