@@ -178,3 +178,84 @@ FROM activity a WHERE a.activity_id IN (SELECT activity_id FROM participant_rows
 -- School codes in the register that are no known vo location (counted for the region), for a notice.
 SELECT count(*), min(row_nr), string_agg(DISTINCT school_code, ', ' ORDER BY school_code)
 FROM activity_rows WHERE school_code IS NOT NULL AND school_id IS NULL;
+
+-- name: reach_headcounts
+-- Reach from the register: per school year, school (NULL = the region: no vo school) and activity kind the number of
+-- activities, the head counts of participants and girls (an empty 'meisjes' counts 0) and the leerjaren reached
+-- (lowest to highest; a row without leerjaar means the whole school: 1 to 6).
+SELECT a.school_year::INTEGER AS school_year,
+       a.school_id,
+       a.activity_type,
+       coalesce(any_value(t.name), a.activity_type) AS activity_type_name,
+       count(DISTINCT a.activity_id)::BIGINT AS activities,
+       sum(a.participants)::BIGINT AS participants,
+       sum(coalesce(a.girls, 0))::BIGINT AS girls,
+       CASE WHEN bool_or(a.leerjaar IS NULL) THEN 1 ELSE least(min(a.leerjaar), 6) END AS leerjaar_from,
+       CASE WHEN bool_or(a.leerjaar IS NULL) THEN 6 ELSE least(max(a.leerjaar), 6) END AS leerjaar_to
+FROM activity a
+LEFT JOIN ref_activity_type t ON t.code = a.activity_type
+GROUP BY a.school_year, a.school_id, a.activity_type
+ORDER BY 1, 2, 3;
+
+-- name: enrolment_cells
+-- The inner cells of the enrolment beside reach: pupils per school year, school and leerjaar (the one chosen vo
+-- record per pupil and year, as in every metric), for the schools and years the register names.
+-- leerweg and gender are one value each: reach is not split or filtered by them.
+SELECT r.school_year::INTEGER AS school_year,
+       r.school_id,
+       '*' AS leerweg,
+       '*' AS gender,
+       CAST(least(r.leerjaar, 6) AS VARCHAR) AS leerjaar,
+       count(*)::BIGINT AS pupils
+FROM vo_enrolment r
+WHERE (r.school_id, r.school_year) IN (SELECT DISTINCT school_id, school_year FROM activity WHERE school_id IS NOT NULL)
+  AND r.leerjaar IS NOT NULL
+  AND is_chosen_vo_record(r.pupil_hash, r.school_year, r.leerjaar, r.school_id)
+GROUP BY ALL
+ORDER BY ALL;
+
+-- name: activity_effect_cells
+-- The inner cells of the choice after taking part: the inflow's pupils (vmbo leerjaar 3, the chosen record, per
+-- school year, school, leerweg, gender group and profile class), split into 'd' (on a participant list of an
+-- activity in an earlier school year) and 'n' (not). Only years after the first school year with participant lists.
+-- Summed over the group these are exactly the inflow's inner cells (the privacy layer relies on it).
+WITH listed AS (
+    SELECT DISTINCT p.pupil_hash, a.school_year
+    FROM activity_participant p
+    JOIN activity a USING (activity_id)
+),
+first_listed AS (
+    SELECT min(school_year) AS school_year FROM listed
+),
+candidate AS (
+    SELECT r.*
+    FROM vo_enrolment r
+    WHERE r.education_type = 'vmbo' AND r.leerjaar = 3
+      AND r.school_year > (SELECT school_year FROM first_listed)
+),
+vo_record AS (
+    SELECT c.*
+    FROM candidate c
+    WHERE is_chosen_vo_record(c.pupil_hash, c.school_year, c.leerjaar, c.school_id)
+)
+SELECT
+    r.school_year::INTEGER AS school_year,
+    r.school_id,
+    coalesce(r.leerweg, 'onbekend') AS leerweg,
+    CASE WHEN r.gender = 'V' THEN 'V' ELSE 'M' END AS gender,
+    CASE WHEN EXISTS (SELECT 1 FROM listed l WHERE l.pupil_hash = r.pupil_hash AND l.school_year < r.school_year)
+         THEN 'd' ELSE 'n' END AS grp,
+    profile_class(p.code, p.level, p.technical, p.is_dp, p.contains_nt, p.contains_n) AS profile_class,
+    count(*)::BIGINT AS pupils
+FROM vo_record r
+LEFT JOIN ref_profile p
+    ON p.code = r.profile_code
+   AND p.level IN ('vmbo', 'vmbo_tl')
+GROUP BY ALL
+ORDER BY ALL;
+
+-- name: participants_not_found
+-- Participants (distinct pupil keys on any list) that match no pupil in the vo data: for the data-quality report.
+SELECT count(DISTINCT p.pupil_hash) FILTER (p.pupil_hash NOT IN (SELECT pupil_hash FROM vo_enrolment)) AS not_found,
+       count(DISTINCT p.pupil_hash) AS listed
+FROM activity_participant p;
