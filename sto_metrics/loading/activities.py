@@ -135,15 +135,20 @@ def _register_notices(con, layout, result, loader) -> None:
 
 
 def _participant_problems(con, layout, problems: dict, result, loader) -> None:
-    duplicate_n, duplicate_row, not_found_n, not_found_row = db.rows(con, "participant_row_problems")[0]
+    duplicate_n, duplicate_row, not_found_n, not_found_row, vo_loaded = db.rows(con, "participant_row_problems")[0]
     line_numbers = loader._data_line_numbers(layout)
     column = _column(layout, "pupil_key", loader)
     if duplicate_n:
         problems["dubbele_leerling"] = int(duplicate_n)
         result.messages.append(f"leerling dubbel op de lijst van dezelfde activiteit (één keer geteld): {duplicate_n} regel(s), "
                                f"de eerste op regel {line_numbers[int(duplicate_row) - 1]}, kolom '{column}'.")
-    if not_found_n:
-        problems["deelnemer_niet_gevonden"] = int(not_found_n)
-        result.messages.append(f"{loader.PROBLEM_LABELS['deelnemer_niet_gevonden']}: {not_found_n} deelnemer(s), de eerste op regel "
-                               f"{line_numbers[int(not_found_row) - 1]}, kolom '{column}'. Laad de vo-gegevens van die leerlingen, "
-                               "of controleer het leerlingnummer.")
+    if not_found_n and vo_loaded:
+        # not a problem of the file (the vo data may come later): the data-quality report counts it at any time
+        result.messages.append(f"{not_found_n} deelnemer(s) (nog) niet gevonden in de geladen vo-gegevens, de eerste op regel "
+                               f"{line_numbers[int(not_found_row) - 1]}, kolom '{column}'. Zij tellen niet mee als leerling; "
+                               "laad de vo-gegevens van die leerlingen, of controleer het leerlingnummer.")
+
+
+def not_found_problems(con: duckdb.DuckDBPyConnection) -> list[dict[str, int]]:
+    """Per participant list, the participants that match no pupil in the vo data now (for the data-quality report)."""
+    return [{"deelnemer_niet_gevonden": int(n)} for _load_id, n in db.rows(con, "participants_not_found_by_load") if n]

@@ -65,13 +65,15 @@ def _inflow_measures(groups: tuple[str, ...], suffix: str, weight_offset: int, p
                m.published if published is None else published and m.published, m.weight + weight_offset) for m in INFLOW.measures]
 
 
-# Activity effect: inflow's pupils split into participants (d) and the others (n). The measures over both groups are
-# the inflow's own cells (same names): build() takes their pattern from the inflow table (shown_elsewhere), so a
-# group cell never gives back an inflow cell that the inflow hides, nor the other way round.
+# Activity effect: inflow's pupils split into participants (d), the others at schools that kept lists (n) and the
+# pupils of schools without lists (x, never shown). The measures over all three are the inflow's own cells (same
+# names): build() takes their pattern from the inflow table (shown_elsewhere), so a group cell never gives back an
+# inflow cell that the inflow hides, nor the other way round.
 ACTIVITY_EFFECT = CrossModel(("grp", "profile_class"), (
-    *_inflow_measures(("d", "n"), "", 10),
+    *_inflow_measures(("d", "n", "x"), "", 10),
     *_inflow_measures(("d",), "_d", 0),
     *_inflow_measures(("n",), "_n", 0),
+    *_inflow_measures(("x",), "_x", 0, published=False),
 ))
 
 ENROLMENT_YEARS = tuple(str(n) for n in range(1, 7))
