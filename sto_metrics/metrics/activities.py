@@ -127,9 +127,9 @@ def group_difference(table: pd.DataFrame) -> pd.DataFrame:
     Pass the suppressed table: the difference then only uses what is published.
     """
     keys = ["school_year", "scope", "scope_name"]
-    took_part = table[table["group"] == "deelnemers"].set_index(keys)
-    others = table[table["group"] == "niet-deelnemers"].set_index(keys)
-    both = took_part.join(others, lsuffix="_d", rsuffix="_n", how="inner")
+    took_part = table[table["group"] == "deelnemers"]
+    others = table[table["group"] == "niet-deelnemers"]
+    both = took_part.merge(others, on=keys, suffixes=("_d", "_n")).set_index(keys)
     difference, low, high = newcombe_difference(
         both["share_d"].astype("float64"), both["ci_low_d"].astype("float64"), both["ci_high_d"].astype("float64"),
         both["share_n"].astype("float64"), both["ci_low_n"].astype("float64"), both["ci_high_n"].astype("float64"))
