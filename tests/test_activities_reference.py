@@ -1,0 +1,125 @@
+"""reach and activity-effect on the demo region agree with an independent pandas reference; the gate keeps inflow's secrets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sto_metrics import db, published
+from sto_metrics.cli import main
+from sto_metrics.metrics import activities
+from sto_metrics.settings import MetricSettings, PopulationFilter
+
+
+@pytest.fixture(scope="module")
+def con(demo_database_path):
+    connection = db.connect(demo_database_path, read_only=True)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def chosen(con) -> pd.DataFrame:
+    """One vo record per pupil and year: highest leerjaar, then smallest school (docs/ARCHITECTURE.md), by sorting."""
+    vo = con.execute("SELECT * FROM vo_enrolment").df()
+    vo = vo.sort_values(["pupil_hash", "school_year", "leerjaar", "school_id"], ascending=[True, True, False, True], na_position="last")
+    return vo.drop_duplicates(["pupil_hash", "school_year"], keep="first")
+
+
+def _reference_reach(con, chosen: pd.DataFrame) -> pd.DataFrame:
+    activity = con.execute("SELECT * FROM activity").df()
+    rows = []
+    for (year, school, kind), group in activity.groupby(["school_year", activity["school_id"].fillna("regio"), "activity_type"]):
+        low, high = (1, 6) if group["leerjaar"].isna().any() else (min(int(group["leerjaar"].min()), 6), min(int(group["leerjaar"].max()), 6))
+        participants = int(group["participants"].sum())
+        enrolled = np.nan
+        if school != "regio":
+            records = chosen[(chosen.school_year == year) & (chosen.school_id == school)]
+            enrolled = float(records["leerjaar"].clip(upper=6).between(low, high).sum())
+        share = min(participants / enrolled, 1.0) if enrolled and not np.isnan(enrolled) else np.nan
+        rows.append({"school_year": f"{year}-{year + 1}", "scope": school, "activity_type": kind, "activities": group["activity_id"].nunique(),
+                     "participants": participants, "girls": int(group["girls"].fillna(0).sum()), "enrolled": enrolled, "reach_share": share})
+    return pd.DataFrame(rows).sort_values(["school_year", "scope", "activity_type"]).reset_index(drop=True)
+
+
+def test_reach_agrees_with_pandas(con, chosen):
+    engine = published.exact_table(con, "reach", by="school")
+    reference = _reference_reach(con, chosen)
+    assert len(engine) == len(reference) > 40
+    columns = ["school_year", "scope", "activity_type", "activities", "participants", "girls"]
+    assert engine[columns].values.tolist() == reference[columns].values.tolist()
+    np.testing.assert_allclose(engine["enrolled"].astype("float64"), reference["enrolled"], equal_nan=True)
+    np.testing.assert_allclose(engine["reach_share"], reference["reach_share"], equal_nan=True)
+    assert (engine.scope == "regio").sum() > 5 and engine.loc[engine.scope == "regio", "enrolled"].isna().all()
+
+
+def _reference_effect(con, chosen: pd.DataFrame, by: str, dp_technical: bool) -> pd.DataFrame:
+    participants = con.execute("SELECT DISTINCT p.pupil_hash, a.school_year, a.school_id FROM activity_participant p "
+                               "JOIN activity a USING (activity_id)").df()
+    listed = con.execute("SELECT DISTINCT school_id, school_year FROM activity WHERE activity_id IN "
+                         "(SELECT activity_id FROM activity_participant)").df()
+    profiles = con.execute("SELECT code, technical, is_dp FROM ref_profile WHERE level IN ('vmbo', 'vmbo_tl')").df()
+    lj3 = chosen[(chosen.education_type == "vmbo") & (chosen.leerjaar == 3) & (chosen.school_year > participants.school_year.min())]
+    lj3 = lj3.merge(profiles, left_on="profile_code", right_on="code", how="inner")  # known profile only
+    first_year = {school: year for school, year in listed.groupby("school_id", dropna=False)["school_year"].min().items()}
+    rows = []
+    for record in lj3.itertuples(index=False):
+        took_part = ((participants.pupil_hash == record.pupil_hash) & (participants.school_year < record.school_year)).any()
+        school_lists = first_year.get(record.school_id, 9999) < record.school_year
+        if not took_part and not school_lists:
+            continue
+        rows.append({"school_year": record.school_year, "scope": record.school_id if by == "school" else "regio",
+                     "group": "deelnemers" if took_part else "niet-deelnemers",
+                     "technical": bool(record.technical or (dp_technical and record.is_dp))})
+    frame = pd.DataFrame(rows)
+    return frame.groupby(["school_year", "scope", "group"]).agg(pupils=("technical", "size"), technical=("technical", "sum")).reset_index()
+
+
+@pytest.mark.parametrize(("by", "dp_technical"), [("regio", False), ("school", False), ("regio", True)])
+def test_activity_effect_agrees_with_pandas(con, chosen, by, dp_technical):
+    engine = published.exact_table(con, "activity_effect", by=by, settings=MetricSettings(dp_technical=dp_technical))
+    engine = engine[engine.pupils > 0]
+    reference = _reference_effect(con, chosen, by, dp_technical)
+    reference["school_year"] = reference["school_year"].map(lambda y: f"{y}-{y + 1}")
+    assert engine[["school_year", "scope", "group", "pupils", "technical"]].values.tolist() == reference.values.tolist()
+    assert len(engine) >= 10
+
+
+def test_demo_participants_chose_technology_more_often(con):
+    table = published.table(con, "activity_effect", by="regio")
+    difference = activities.group_difference(table)
+    assert len(difference) >= 5 and (difference.difference > 0).all()
+    assert (difference.diff_low > 0).sum() >= 3  # the demo's selection shows, with intervals
+
+
+POPULATIONS = [PopulationFilter(), PopulationFilter(genders=("V",)), PopulationFilter(genders=("M",)),
+               *(PopulationFilter(leerwegen=(lw,)) for lw in ("BB", "KB", "GL", "TL"))]
+
+
+def test_activity_effect_never_gives_back_a_hidden_inflow_count(con):
+    """Where the inflow hides a count, the groups' shown counts never add up to it (the third group, x, is never shown)."""
+    checked = 0
+    for population in POPULATIONS:
+        inflow = published.table(con, "inflow_vmbo", by="school", population=population).set_index(["school_year", "scope"])
+        exact = published.exact_table(con, "inflow_vmbo", by="school", population=population).set_index(["school_year", "scope"])
+        effect = published.table(con, "activity_effect", by="school", population=population)
+        exact_effect = published.exact_table(con, "activity_effect", by="school", population=population)
+        for (year, scope), groups in effect.groupby(["school_year", "scope"]):
+            for column in ("pupils", "technical"):
+                if isinstance(inflow.loc[(year, scope), column], int):
+                    continue
+                checked += 1
+                exact_groups = exact_effect[(exact_effect.school_year == year) & (exact_effect.scope == scope)]
+                both_shown = all(isinstance(v, int) for v in groups[column])
+                assert not (both_shown and int(exact_groups[column].sum()) == int(exact.loc[(year, scope), column])), (population, year, scope)
+    assert checked > 10
+
+
+def test_cli_columns(demo_database_path, capsys):
+    assert main(["reach", "--db", str(demo_database_path)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "school_year,scope,scope_name,activity_type,activities,participants,girls,enrolled,reach_share"
+    assert main(["activity-effect", "--db", str(demo_database_path), "--by", "school"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "school_year,scope,scope_name,group,pupils,technical,share,ci_low,ci_high" and len(lines) > 20
+    assert main(["reach", "--db", str(demo_database_path), "--geslacht", "V"]) == 2
