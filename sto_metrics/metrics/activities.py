@@ -27,9 +27,9 @@ CAVEAT_NL = (
 )
 
 
-def enrolment_range_measure(low: int, high: int) -> str:
-    """The enrolment cell of leerjaren low..high (privacy.cross.ENROLMENT)."""
-    return f"L{low}-{high}"
+def activity_type_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Activity kind code -> Dutch name (data/reference/activity_types.csv)."""
+    return dict(db.rows(con, "activity_type_names"))
 
 
 def reach(con: duckdb.DuckDBPyConnection, level: str = "vo", by: str = "school", split: str | None = None,

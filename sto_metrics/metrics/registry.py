@@ -263,7 +263,8 @@ METRICS: dict[str, Metric] = {
     for metric in [
         Metric("inflow_vmbo", level="vmbo", label_nl="Instroom techniek vmbo (leerjaar 3)", definition=_inflow_vmbo,
                subject_nl=_constant("het aandeel vmbo-leerlingen in leerjaar 3 met een technisch profiel"),
-               breakdowns=(GENDER, LEERWEG), report_breakdowns=(("geslacht", "V"),), **_INFLOW),
+               breakdowns=(GENDER, LEERWEG), report_breakdowns=(("geslacht", "V"),),
+               **{**_INFLOW, "pages": (*_INFLOW["pages"], "activiteiten")}),  # before/after chart of schools with activities
         Metric("inflow_havo_vwo", level="havo-vwo", label_nl="Instroom techniek havo/vwo (leerjaar 4)", definition=_inflow_havo_vwo,
                subject_nl=_constant("het aandeel havo/vwo-leerlingen in leerjaar 4 met een technisch profiel"),
                breakdowns=(GENDER, HAVO_VWO), **_INFLOW),

@@ -272,3 +272,7 @@ SELECT p.load_id, count(DISTINCT p.pupil_hash) FILTER (p.pupil_hash NOT IN (SELE
 FROM activity_participant p
 GROUP BY p.load_id
 ORDER BY p.load_id;
+
+-- name: activity_type_names
+-- The activity kinds with their Dutch names (reference table), for labels.
+SELECT code, name FROM ref_activity_type ORDER BY code;
