@@ -230,3 +230,37 @@ def test_activity_effect_published_hides_small_groups(con):
     table = published.table(con, "activity_effect", by="regio")
     assert table.pupils.tolist() == [6, 6] and table.technical.tolist() == ["<5", "<5"]
     assert table.share.isna().all()  # 6 pupils: below the share threshold of 10
+
+
+# ---------------------------------------------------------------------------- editing the register
+
+
+def test_register_edit_adds_a_visit_with_a_backup(con, tmp_path):
+    database = tmp_path / "regio.duckdb"
+    register = loading_activities.register(con)
+    assert register.loc[register.activiteit_id == "A4"].iloc[0].to_dict() == {
+        "activiteit_id": "A4", "naam": "Meeloopdag", "soort": "meeloopdag", "schooljaar": "2022-2023", "datum": "21-03-2023",
+        "school": "31XA00", "leerjaar": "1", "deelnemers": "2", "meisjes": "1"}
+    visit = {"activiteit_id": "B1", "naam": "Bedrijfsbezoek Verkade", "soort": "bedrijfsbezoek", "schooljaar": "2023-2024",
+             "datum": "", "school": "31XA00", "leerjaar": "3", "deelnemers": "24", "meisjes": "9"}
+    assert loading_activities.save_register(con, pd.concat([register, pd.DataFrame([visit])]), database) == []
+    assert con.execute("SELECT count(*), sum(participants) FROM activity").fetchall() == [(5, 48 + 14 + 3 + 2 + 24)]
+    assert con.execute("SELECT count(*) FROM activity_participant").fetchall() == [(7,)]  # the list still links
+    backup = pd.read_csv(loading_activities.backup_path(database), sep=";", dtype=str, keep_default_na=False)
+    assert backup.to_dict("records") == register.to_dict("records")
+    assert con.execute("SELECT replaced_by IS NOT NULL FROM load_log WHERE file_name = 'activiteiten.csv'").fetchall() == [(True,)]
+    reach = published.exact_table(con, "reach", by="school")
+    assert reach[reach.activity_type == "bedrijfsbezoek"][["school_year", "participants", "enrolled"]].values.tolist() == [["2023-2024", 24, 12]]
+
+
+def test_register_edit_refused_changes_nothing(con, tmp_path):
+    before = table_checksums(con)
+    register = loading_activities.register(con)
+    bad = register.copy()
+    bad.loc[bad.activiteit_id == "A3", "soort"] = "gokkast"
+    errors = loading_activities.save_register(con, bad, tmp_path / "regio.duckdb")
+    assert len(errors) == 1 and "onbekende soort" in errors[0] and "regel 4" in errors[0] and "eerste rij van de tabel" in errors[0]
+    without_listed = register[register.activiteit_id != "A2"]
+    errors = loading_activities.save_register(con, without_listed, tmp_path / "regio.duckdb")
+    assert len(errors) == 1 and "A2 heeft een deelnemerslijst" in errors[0]
+    assert table_checksums(con) == before

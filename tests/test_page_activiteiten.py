@@ -12,7 +12,7 @@ from sto_metrics.metrics import activities
 from sto_metrics.presentation import activities as shown
 from sto_metrics.presentation import formatting as fmt
 from sto_metrics.settings import PopulationFilter
-from tests.dashboard_fixtures import make_app, region_database  # noqa: F401  (fixtures)
+from tests.dashboard_fixtures import make_app, region_database, writable_database  # noqa: F401  (fixtures)
 
 PAGE = "pages/activiteiten.py"
 
@@ -93,3 +93,26 @@ def test_gender_filter_does_not_break_reach(make_app, database):  # noqa: F811
     _no_errors(app)
     assert _frame(app, "activiteiten_bereik_table")["Deelnemers"].str.len().gt(0).all()
     assert any("gelden niet voor het bereik" in c.value for c in app.caption)
+
+
+def test_adding_a_company_visit_in_the_editor(make_app, writable_database):  # noqa: F811
+    app = make_app(writable_database, PAGE)
+    visit = {"activiteit_id": "BB1", "naam": "Bedrijfsbezoek", "soort": "bedrijfsbezoek", "schooljaar": "2025-2026", "datum": "",
+             "school": "31XA00", "leerjaar": "2", "deelnemers": "31", "meisjes": "12"}
+    app.session_state["activiteiten_editor"] = {"edited_rows": {}, "added_rows": [visit], "deleted_rows": []}
+    app.button(key="activiteiten_save").click().run()
+    _no_errors(app)
+    assert any("Opgeslagen" in s.value for s in app.success)
+    assert "Bedrijfsbezoek" in app.segmented_control(key="activiteiten_soort").options  # the new kind is on the page
+    con = open_database(writable_database)
+    try:
+        assert con.execute("SELECT participants, girls FROM activity WHERE activity_id = 'BB1'").fetchall() == [(31, 12)]
+    finally:
+        con.close()
+
+
+def test_a_bad_edit_is_refused_in_dutch(make_app, writable_database):  # noqa: F811
+    app = make_app(writable_database, PAGE)
+    app.session_state["activiteiten_editor"] = {"edited_rows": {0: {"deelnemers": "veel"}}, "added_rows": [], "deleted_rows": []}
+    app.button(key="activiteiten_save").click().run()
+    assert any("Niet opgeslagen" in e.value and "geen aantal" in e.value for e in app.error)

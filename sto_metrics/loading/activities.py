@@ -9,9 +9,12 @@ are never read.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import duckdb
@@ -37,8 +40,11 @@ FATAL_LABELS = {
 
 
 def load(con: duckdb.DuckDBPyConnection, name: str, data: bytes, layout, content_hash: str, *, replace: bool,
-         source_path: Path | None, secret: bytes | None, result) -> None:
-    """Load one register or participant list into `activity` / `activity_participant`; FileRefused changes nothing."""
+         source_path: Path | None, secret: bytes | None, result, whole_register: bool = False) -> None:
+    """Load one register or participant list into `activity` / `activity_participant`; FileRefused changes nothing.
+
+    `whole_register`: the file is the complete register (saved from the dashboard): it replaces every earlier row.
+    """
     from sto_metrics.loading import loader  # the loader imports this module
 
     db.execute(con, "create_load_macros")
@@ -64,6 +70,11 @@ def load(con: duckdb.DuckDBPyConnection, name: str, data: bytes, layout, content
         fatal = db.run(con, "participant_fatal_problems")
     if len(fatal):
         raise loader.FileRefused(_fatal_message(name, layout, fatal, loader))
+    if whole_register:
+        orphaned = [row[0] for row in db.rows(con, "listed_activities_missing")]
+        if orphaned:
+            raise loader.FileRefused(f"{name}: activiteit {', '.join(orphaned)} heeft een deelnemerslijst en kan daarom niet weg. "
+                                     "Verwijder eerst die deelnemerslijst (pagina Data), of laat de activiteit staan.")
     overlap = db.rows(con, "activity_overlap" if register else "participant_overlap")
     if overlap and not replace:
         load_id, file_name, activity_id, ids = overlap[0]
@@ -85,7 +96,9 @@ def load(con: duckdb.DuckDBPyConnection, name: str, data: bytes, layout, content
 
     with db.transaction(con):
         load_id = db.rows(con, "next_load_id")[0][0]
-        if overlap:
+        if whole_register:
+            db.execute(con, "activity_replace_all", load_id=load_id)
+        elif overlap:
             db.execute(con, "activity_replace_overlap" if register else "participant_replace_overlap", load_id=load_id)
             result.messages.append(f"Vervangen: eerdere gegevens uit lading(en) {', '.join(str(o[0]) for o in overlap)} voor dezelfde activiteiten.")
         db.execute(con, "activity_insert" if register else "participant_insert", load_id=load_id)
@@ -152,3 +165,51 @@ def _participant_problems(con, layout, problems: dict, result, loader) -> None:
 def not_found_problems(con: duckdb.DuckDBPyConnection) -> list[dict[str, int]]:
     """Per participant list, the participants that match no pupil in the vo data now (for the data-quality report)."""
     return [{"deelnemer_niet_gevonden": int(n)} for _load_id, n in db.rows(con, "participants_not_found_by_load") if n]
+
+
+# ---------------------------------------------------------------------------- editing the register in the dashboard
+
+REGISTER_COLUMNS = ["activiteit_id", "naam", "soort", "schooljaar", "datum", "school", "leerjaar", "deelnemers", "meisjes"]
+EDITED_NAME = "activiteitenregister (bewerkt in het dashboard)"
+
+
+def register(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The stored register in its file columns (text), as the dashboard edits it."""
+    return db.run(con, "activity_register_rows").astype(str)
+
+
+def backup_path(database: str | Path) -> Path:
+    """Where saving from the dashboard keeps the previous register: beside the database."""
+    database = Path(database)
+    return database.with_name(f"{database.stem}.activiteiten.bak.csv")
+
+
+def save_register(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, database: str | Path) -> list[str]:
+    """Validate the edited register with the loader's own checks and store it in one transaction, replacing the whole
+    register; the previous one is written to backup_path() first. Returns Dutch errors (nothing changed then)."""
+    from sto_metrics.loading import loader, reference
+
+    edited = frame.reindex(columns=REGISTER_COLUMNS).fillna("").astype(str)
+    edited = edited[edited.apply(lambda row: any(v.strip() for v in row), axis=1)]
+    if edited.empty:
+        return ["Het register is leeg: er is niets opgeslagen. Een lading verwijder je op de pagina Data."]
+    text = edited.to_csv(sep=";", index=False, lineterminator="\n")
+    data = text.encode("utf-8")
+    result = loader.FileResult(file_name=EDITED_NAME)
+    try:
+        layout = loader.find_layout(EDITED_NAME, text, reference.column_aliases(con), "activiteiten")
+        _write_backup(register(con), backup_path(database))
+        load(con, EDITED_NAME, data, layout, hashlib.sha256(data).hexdigest() + f"-{time.time_ns()}", replace=True,
+             source_path=None, secret=None, result=result, whole_register=True)
+    except loader.FileRefused as refused:
+        return [str(refused).replace(f"{EDITED_NAME}: ", "") + " (Regel 2 is de eerste rij van de tabel.)"]
+    except OSError:
+        return [f"Opslaan mislukt: de reservekopie {backup_path(database)} kon niet worden geschreven. Er is niets gewijzigd."]
+    return []
+
+
+def _write_backup(previous: pd.DataFrame, path: Path) -> None:
+    """Written aside, then moved in place: a backup is whole or not there."""
+    temporary = path.with_name(f".{path.name}.nieuw")
+    previous.to_csv(temporary, sep=";", index=False, lineterminator="\n")
+    os.replace(temporary, path)

@@ -276,3 +276,25 @@ ORDER BY p.load_id;
 -- name: activity_type_names
 -- The activity kinds with their Dutch names (reference table), for labels.
 SELECT code, name FROM ref_activity_type ORDER BY code;
+
+-- name: activity_register_rows
+-- The register as stored, in the file's own columns (for editing in the dashboard and its backup).
+SELECT activity_id AS activiteit_id, name AS naam, activity_type AS soort,
+       school_year::VARCHAR || '-' || (school_year + 1)::VARCHAR AS schooljaar,
+       coalesce(strftime(activity_date, '%d-%m-%Y'), '') AS datum, coalesce(school_id, school_label, '') AS school,
+       coalesce(leerjaar::VARCHAR, '') AS leerjaar, participants::VARCHAR AS deelnemers, coalesce(girls::VARCHAR, '') AS meisjes
+FROM activity
+ORDER BY school_year, activity_id, school_id NULLS FIRST, school_label, leerjaar;
+
+-- name: listed_activities_missing
+-- Activities with a participant list that the new whole register no longer holds (saving it would orphan the list).
+SELECT DISTINCT activity_id FROM activity_participant
+WHERE activity_id NOT IN (SELECT activity_id FROM activity_rows)
+ORDER BY activity_id
+LIMIT 5;
+
+-- name: activity_replace_all
+-- Saving the whole register from the dashboard: every earlier register row goes; their loads are marked replaced.
+UPDATE load_log SET replaced_by = $load_id
+WHERE replaced_by IS NULL AND load_id IN (SELECT load_id FROM activity);
+DELETE FROM activity;
