@@ -123,3 +123,20 @@ def test_cli_columns(demo_database_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "school_year,scope,scope_name,group,pupils,technical,share,ci_low,ci_high" and len(lines) > 20
     assert main(["reach", "--db", str(demo_database_path), "--geslacht", "V"]) == 2
+
+
+def test_grant_pack_has_the_reach_table_and_the_comparison_with_its_caveat(con):
+    from sto_metrics.report import pack
+
+    report = pack.report_content(con)
+    section = next(s for s in report.sections if s.sheet == "Activiteiten")
+    reach_block, effect_block = section.blocks
+    reach = published.table(con, "reach", by="school")
+    assert len(reach_block.table.rows) == len(reach)
+    assert [row[4] for row in reach_block.table.rows] == list(reach["participants"])  # the published head counts, '<5' kept
+    effect = published.table(con, "activity_effect", by="regio")
+    took_part = effect[effect["group"] == "deelnemers"]
+    assert [row[2] for row in effect_block.table.rows] == pytest.approx(list(took_part["share"].astype(float)), nan_ok=True)
+    assert activities.CAVEAT_NL in effect_block.sentences
+    assert any("vaker voor een technisch profiel" in s for s in effect_block.sentences)
+    assert [s.sheet for s in report.sections].index("Activiteiten") == [s.sheet for s in report.sections].index("Ambities") - 1

@@ -132,12 +132,12 @@ def effect_display(table: pd.DataFrame, difference: pd.DataFrame) -> pd.DataFram
             "Niet-deelnemers techniek": fmt.percent(others["share"]) if others is not None else fmt.HIDDEN,
             "95%-interval niet-deelnemers": fmt.interval(others["ci_low"], others["ci_high"]) if others is not None else fmt.HIDDEN,
             "Verschil": (fmt.points(diff["difference"]) or fmt.HIDDEN) if diff is not None else fmt.HIDDEN,
-            "95%-interval verschil": _points_interval(diff) if diff is not None else fmt.HIDDEN,
+            "95%-interval verschil": points_interval(diff) if diff is not None else fmt.HIDDEN,
         })
     return pd.DataFrame(rows)
 
 
-def _points_interval(diff) -> str:
+def points_interval(diff) -> str:
     if fmt.is_missing(diff["diff_low"]) or fmt.is_missing(diff["diff_high"]):
         return fmt.HIDDEN
     return f"{fmt.number(diff['diff_low'] * 100, 1)} tot {fmt.number(diff['diff_high'] * 100, 1)} procentpunt"
@@ -150,7 +150,7 @@ def difference_sentence(difference: pd.DataFrame) -> str | None:
         return None
     latest = shown.sort_values("school_year", key=lambda s: s.map(schoolyear.start)).iloc[-1]
     return (f"In {latest['school_year']} kozen deelnemers {fmt.points(latest['difference'])} vaker voor een technisch profiel dan "
-            f"niet-deelnemers (95%-interval {_points_interval(latest)}).")
+            f"niet-deelnemers (95%-interval {points_interval(latest)}).")
 
 
 def start_years(reach: pd.DataFrame) -> dict[str, int]:
