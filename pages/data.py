@@ -27,7 +27,8 @@ if removed is not None:
 
 # --------------------------------------------------------------------------- upload
 st.subheader("Exports laden", anchor=False)
-st.caption("Leerlingexports van vo-scholen, mbo en ho (csv of xlsx). Namen, geboortedata, adressen en BSN worden niet opgeslagen; "
+st.caption("Leerlingexports van vo-scholen, mbo en ho (csv of xlsx), en het activiteitenregister en de deelnemerslijsten van de "
+           "regio (ze worden aan hun kolommen herkend). Namen, geboortedata, adressen en BSN worden niet opgeslagen; "
            "leerlingnummers worden vervangen door een versleutelde code. Een bestand met fouten wordt helemaal niet geladen.")
 upload_round = st.session_state.get(UPLOADER_ROUND, 0)
 files = st.file_uploader("Exportbestanden", type=["csv", "txt", "tsv", "xlsx"], accept_multiple_files=True,
