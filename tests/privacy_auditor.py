@@ -80,7 +80,7 @@ COMMANDS = ("inflow", "destinations", "progression", "retention", "activity-effe
 # activity-effect splits inflow's vmbo pupils by participation: it shares inflow's grid (dimension grp, see compute_atoms)
 FAMILY_OF = {"inflow": "inflow", "destinations": "destinations", "progression": "destinations", "retention": "retention",
              "activity-effect": "inflow"}
-ACTIVITY_GROUPS = ("d", "n", "x")  # participant / other pupil of a school with lists / pupil of a school without lists
+ACTIVITY_GROUPS = ("d", "n")  # on a participant list of an earlier school year / every other pupil
 COUNT_COLUMNS = {
     "activity-effect": ("pupils", "technical"),
     "inflow": ("pupils", "technical", "unknown_profile"),
@@ -301,9 +301,6 @@ def compute_atoms(db_path: str | Path) -> dict[tuple[str, str], pd.DataFrame]:
         has_activities = bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'activity_participant'").fetchall()[0][0])
         listed = con.execute("SELECT DISTINCT p.pupil_hash, a.school_year FROM activity_participant p JOIN activity a USING (activity_id)"
                              ).df() if has_activities else pd.DataFrame(columns=["pupil_hash", "school_year"])
-        listing = con.execute("SELECT a.school_id, min(a.school_year) AS first_year FROM activity a WHERE a.activity_id IN "
-                              "(SELECT activity_id FROM activity_participant) GROUP BY a.school_id"
-                              ).df() if has_activities else pd.DataFrame(columns=["school_id", "first_year"])
     finally:
         con.close()
     chosen = chosen.astype(object).where(chosen.notna(), None)
@@ -327,7 +324,7 @@ def compute_atoms(db_path: str | Path) -> dict[tuple[str, str], pd.DataFrame]:
         # inflow
         upper = of_level[of_level["leerjaar"] == (3 if level == "vmbo" else 4)]
         if level == "vmbo":
-            upper = upper.assign(grp=_activity_groups(upper, listed, listing))
+            upper = upper.assign(grp=_activity_groups(upper, listed))
             out[("inflow", level)] = grouped(upper, [*base, "class", "grp"])
         else:
             out[("inflow", level)] = grouped(upper, [*base, "class"])
@@ -455,23 +452,13 @@ class Grid:
         return m.ravel()
 
 
-def _activity_groups(records: pd.DataFrame, listed: pd.DataFrame, listing: pd.DataFrame) -> list[str]:
-    """Per leerjaar-3 record: 'd' when the pupil is on a list of an activity of an earlier school year, else 'n' when the
-    record's school (or the region, school NULL) has a list from an earlier year, else 'x' (activities.md)."""
-    first_listed: dict[str, list[int]] = defaultdict(list)
+def _activity_groups(records: pd.DataFrame, listed: pd.DataFrame) -> list[str]:
+    """Per leerjaar-3 record: 'd' when the pupil is on a list of an activity of an earlier school year, else 'n'."""
+    years_listed: dict[str, list[int]] = defaultdict(list)
     for pupil, year in zip(listed["pupil_hash"], listed["school_year"], strict=True):
-        first_listed[pupil].append(int(year))
-    first_of_school = {None if pd.isna(school) else school: int(year) for school, year in zip(listing["school_id"], listing["first_year"], strict=True)}
-    region_first = first_of_school.get(None)
-    groups = []
-    for pupil, year, school in zip(records["pupil_hash"], records["school_year"], records["school_id"], strict=True):
-        if any(y < year for y in first_listed.get(pupil, ())):
-            groups.append("d")
-        elif any(first is not None and first < year for first in (first_of_school.get(school), region_first)):
-            groups.append("n")
-        else:
-            groups.append("x")
-    return groups
+        years_listed[pupil].append(int(year))
+    return ["d" if any(y < year for y in years_listed.get(pupil, ())) else "n"
+            for pupil, year in zip(records["pupil_hash"], records["school_year"], strict=True)]
 
 
 def _technical_classes(view: View) -> set[str]:

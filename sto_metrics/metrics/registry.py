@@ -219,7 +219,8 @@ def _reach(settings: MetricSettings) -> str:
 def _activity_effect(settings: MetricSettings) -> str:
     return (
         "Keuze na deelname: de leerlingen in leerjaar 3 van het vmbo (dezelfde inschrijving als bij de instroom) met een bekend "
-        "profiel, verdeeld in deelnemers (op de deelnemerslijst van een activiteit in een eerder schooljaar) en niet-deelnemers, "
+        "profiel, verdeeld in deelnemers (op de deelnemerslijst van een activiteit in een eerder schooljaar) en niet-deelnemers "
+        "(alle andere leerlingen, ook op scholen die geen deelnemerslijsten bijhouden: vergelijk daarom binnen de school), "
         f"en per groep het aandeel met een technisch profiel. {_vmbo_technical_text(settings)} Een jaar verschijnt pas als er "
         "deelnemerslijsten van een eerder schooljaar zijn geladen; wie niet op een lijst staat, telt als niet-deelnemer. "
         f"{activities.CAVEAT_NL}"

@@ -59,21 +59,19 @@ INFLOW = CrossModel(("profile_class",), (
 
 
 
-def _inflow_measures(groups: tuple[str, ...], suffix: str, weight_offset: int, published: bool | None = None) -> list[Measure]:
+def _inflow_measures(groups: tuple[str, ...], suffix: str, weight_offset: int) -> list[Measure]:
     """INFLOW's measures over the inner cells of `groups` (class columns grp, profile_class), named with `suffix`."""
-    return [_m(f"{m.name}{suffix}", [(g, *member) for g in groups for member in m.members],
-               m.published if published is None else published and m.published, m.weight + weight_offset) for m in INFLOW.measures]
+    return [_m(f"{m.name}{suffix}", [(g, *member) for g in groups for member in m.members], m.published, m.weight + weight_offset)
+            for m in INFLOW.measures]
 
 
-# Activity effect: inflow's pupils split into participants (d), the others at schools that kept lists (n) and the
-# pupils of schools without lists (x, never shown). The measures over all three are the inflow's own cells (same
-# names): build() takes their pattern from the inflow table (shown_elsewhere), so a group cell never gives back an
-# inflow cell that the inflow hides, nor the other way round.
+# Activity effect: inflow's pupils split into participants (d) and the others (n). The measures over both are the
+# inflow's own cells (same names): build() takes their pattern from the inflow table (shown_elsewhere), so a group
+# cell never gives back an inflow cell that the inflow hides, nor the other way round.
 ACTIVITY_EFFECT = CrossModel(("grp", "profile_class"), (
-    *_inflow_measures(("d", "n", "x"), "", 10),
+    *_inflow_measures(("d", "n"), "", 10),
     *_inflow_measures(("d",), "_d", 0),
     *_inflow_measures(("n",), "_n", 0),
-    *_inflow_measures(("x",), "_x", 0, published=False),
 ))
 
 ENROLMENT_YEARS = tuple(str(n) for n in range(1, 7))
@@ -251,8 +249,21 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
         columns = np.flatnonzero(inner_years == year)
         block = matrix[rows][:, columns]
         hidden[rows] = gauss.suppress(block, values[rows], publishable[rows], priorities[rows], min_count)
+    if shown_elsewhere:
+        _keep_decisions_elsewhere(hidden, index, years, shown_elsewhere)
     _write_pattern(cache_key, hidden)
     return CrossTable(index, values.astype("int64"), hidden)
+
+
+def _keep_decisions_elsewhere(hidden: np.ndarray, index: dict[tuple, int], years: np.ndarray, shown_elsewhere: dict[tuple, bool]) -> None:
+    """Where GaussSuppression would not show a cell that the other table shows (it is public all the same), this table's
+    pattern for that year rests on a wrong premise: the year publishes none of its own cells (safe, at a loss)."""
+    fixed = {index[key]: shown for key, shown in shown_elsewhere.items() if key in index}
+    broken = {int(years[i]) for i, shown in fixed.items() if shown and hidden[i]}
+    for year in broken:
+        hidden[years == year] = True
+    for i, shown in fixed.items():
+        hidden[i] = not shown
 
 
 # The pattern depends on the algorithm too: a change to this file or gauss.py starts a new cache.

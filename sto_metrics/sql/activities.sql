@@ -218,22 +218,16 @@ ORDER BY ALL;
 -- name: activity_effect_cells
 -- The inner cells of the choice after taking part: the inflow's pupils (vmbo leerjaar 3, the chosen record, per
 -- school year, school, leerweg, gender group and profile class), split into 'd' (on a participant list of an
--- activity in an earlier school year), 'n' (not, at a school that kept lists: one of its activities, or a
--- region-wide one, has a list from an earlier year) and 'x' (not on a list, at a school without lists: not compared).
--- Only years after the first school year with participant lists.
+-- activity in an earlier school year) and 'n' (every other pupil). Only years after the first school year with
+-- participant lists. (A third group for schools without lists was tried: its cells are always 0 at the other
+-- schools, and such known zeros let a pupil count be worked back, which the secondary suppression does not see.)
 -- Summed over the group these are exactly the inflow's inner cells (the privacy layer relies on it).
 WITH listed AS (
     SELECT DISTINCT p.pupil_hash, a.school_year
     FROM activity_participant p
     JOIN activity a USING (activity_id)
 ),
-listing_school AS (
-    -- school NULL: a region-wide activity with a list, which makes every school's pupils comparable
-    SELECT a.school_id, min(a.school_year) AS first_year
-    FROM activity a
-    WHERE a.activity_id IN (SELECT activity_id FROM activity_participant)
-    GROUP BY a.school_id
-),
+
 first_listed AS (
     SELECT min(school_year) AS school_year FROM listed
 ),
@@ -253,10 +247,8 @@ SELECT
     r.school_id,
     coalesce(r.leerweg, 'onbekend') AS leerweg,
     CASE WHEN r.gender = 'V' THEN 'V' ELSE 'M' END AS gender,
-    CASE WHEN EXISTS (SELECT 1 FROM listed l WHERE l.pupil_hash = r.pupil_hash AND l.school_year < r.school_year) THEN 'd'
-         WHEN EXISTS (SELECT 1 FROM listing_school s
-                      WHERE (s.school_id = r.school_id OR s.school_id IS NULL) AND s.first_year < r.school_year) THEN 'n'
-         ELSE 'x' END AS grp,
+    CASE WHEN EXISTS (SELECT 1 FROM listed l WHERE l.pupil_hash = r.pupil_hash AND l.school_year < r.school_year)
+         THEN 'd' ELSE 'n' END AS grp,
     profile_class(p.code, p.level, p.technical, p.is_dp, p.contains_nt, p.contains_n) AS profile_class,
     count(*)::BIGINT AS pupils
 FROM vo_record r
