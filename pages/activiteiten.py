@@ -52,7 +52,10 @@ if not app.no_data_notice(ctx):
     st.info(activities.CAVEAT_NL, icon=":material/info:")
     by = st.segmented_control("Vergelijking", options=["school", "regio"], default="school", key="activiteiten_vergelijking",
                               format_func={"school": "binnen de school", "regio": "hele regio"}.get) or "school"
-    effect = ctx.table("activity_effect", by=by)
+    # Leerweg and gender do not apply: the groups would become too small to protect.
+    effect = ctx.table("activity_effect", by=by, population=PopulationFilter(school_ids=ctx.filters.school_ids))
+    if ctx.filters.leerwegen or ctx.filters.genders:
+        st.caption("Leerweg en geslacht in de zijbalk gelden niet voor deze vergelijking: de groepen worden dan te klein om af te schermen.")
     if effect.empty:
         st.info("Er zijn nog geen deelnemerslijsten van een eerder schooljaar: de vergelijking verschijnt zodra die er zijn.",
                 icon=":material/info:")

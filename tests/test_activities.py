@@ -212,8 +212,10 @@ def test_activity_effect_by_hand(con):
     assert table.share[0] == pytest.approx(4 / 6) and (table.ci_low[0], table.ci_high[0]) == pytest.approx((low, high))
     with_dp = published.exact_table(con, "activity_effect", by="school", settings=MetricSettings(dp_technical=True))
     assert with_dp[["scope", "group", "technical"]].values.tolist() == [["31XA00", "deelnemers", 4], ["31XA00", "niet-deelnemers", 2]]
-    girls = published.exact_table(con, "activity_effect", population=PopulationFilter(genders=("V",)))
-    assert girls[["group", "pupils", "technical"]].values.tolist() == [["deelnemers", 3, 2], ["niet-deelnemers", 3, 1]]  # 101, 103, 105 / 107, 109, 111
+    with pytest.raises(UserError, match="niet per leerweg of geslacht"):
+        published.exact_table(con, "activity_effect", population=PopulationFilter(genders=("V",)))
+    school = published.exact_table(con, "activity_effect", population=PopulationFilter(school_ids=("31XA00",)))
+    assert school[["scope", "pupils"]].values.tolist() == [["31XA00", 6], ["31XA00", 6]]
 
 
 def test_group_difference_newcombe(con):

@@ -94,12 +94,19 @@ def activity_effect(con: duckdb.DuckDBPyConnection, level: str = "vmbo", by: str
 
     One row per (school year, scope, group): `pupils` = pupils with a known profile, `technical` = with a technical
     profile (as inflow, under the settings in force), share with its Wilson interval. Sorted by school_year, scope, group.
+    The population filter selects schools only (UserError for a leerweg or gender).
     """
     if split is not None:
         raise ValueError("activity-effect has no split")
     calculations._check_by(by)
     settings = settings or MetricSettings()
     population = population or PopulationFilter()
+    if population.leerwegen or population.genders:
+        from sto_metrics.errors import UserError
+
+        # measured with tests/privacy_auditor.py: these splits let hidden counts of the groups be worked back
+        raise UserError("De vergelijking van deelnemers en niet-deelnemers is er per regio en per school, niet per leerweg of "
+                        "geslacht: zulke groepjes zijn te klein om kleine aantallen betrouwbaar af te schermen.")
     cells = activity_effect_counts(con)
     columns = [f"{g}|{c}" for g in GROUPS.values() for c in calculations.PROFILE_CLASSES]
     rows = calculations._selected(cells, by, None, population, ["grp", "profile_class"], columns)
