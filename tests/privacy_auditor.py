@@ -22,6 +22,9 @@ value >= 5 that are hidden, at region and at school level, per metric.
 Semantics coded here (the engine under test must match them; see AuditReport.assumptions):
 
 * one vo record per pupil and year: highest leerjaar (NULL lowest), then smallest school_id;
+* activity-effect: inflow's vmbo atoms carry a group (grp): 'd' when the pupil is on a participant list of an
+  activity in an earlier school year, else 'n'; its rows are sums over one group, in inflow's grid, so the two
+  are audited together (reach is not collected);
 * inflow: chosen record vmbo leerjaar 3 / havo or vwo leerjaar 4; destinations: chosen record
   in Y has a diploma, cohorts Y whose Y+1 has mbo or ho rows, destination ho > mbo > vo >
   niet_gevonden, technical if any enrolment at that level has a technical sector; retention:
