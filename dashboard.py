@@ -27,6 +27,7 @@ PAGES = {
         st.Page("pages/doorstroom.py", title="Doorstroom", url_path="doorstroom"),
         st.Page("pages/mijn_school.py", title="Mijn school", url_path="mijn-school"),
         st.Page("pages/ambities.py", title="Ambities", url_path="ambities"),
+        st.Page("pages/activiteiten.py", title="Activiteiten", url_path="activiteiten"),
     ],
     "Rapportage": [
         st.Page("pages/subsidieaanvraag.py", title="Subsidieaanvraag", url_path="subsidieaanvraag"),

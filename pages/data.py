@@ -5,6 +5,7 @@ import streamlit as st
 import app_support as app
 from sto_metrics import schoolyear
 from sto_metrics.errors import UserError
+from sto_metrics.loading import activities as loading_activities
 from sto_metrics.loading import loader
 from sto_metrics.national import presentation as national_view
 from sto_metrics.presentation import display_tables
@@ -28,7 +29,8 @@ if removed is not None:
 
 # --------------------------------------------------------------------------- upload
 st.subheader("Exports laden", anchor=False)
-st.caption("Leerlingexports van vo-scholen, mbo en ho (csv of xlsx). Namen, geboortedata, adressen en BSN worden niet opgeslagen; "
+st.caption("Leerlingexports van vo-scholen, mbo en ho (csv of xlsx), en het activiteitenregister en de deelnemerslijsten van de "
+           "regio (ze worden aan hun kolommen herkend). Namen, geboortedata, adressen en BSN worden niet opgeslagen; "
            "leerlingnummers worden vervangen door een versleutelde code. Een bestand met fouten wordt helemaal niet geladen. "
            "Ook DUO's openbare bestanden (leerlingen per vestiging, examenkandidaten, instroom mbo, crebo en sectorkamer) worden "
            "herkend, voor de vergelijking met het land; een nieuwer DUO-bestand van hetzelfde schooljaar vervangt het oudere.")
@@ -81,7 +83,9 @@ else:
     st.download_button("Overzicht downloaden (csv)", data=app.csv_bytes(display), file_name="geladen_bestanden.csv", mime="text/csv",
                        key="data_loads_csv", on_click="ignore", icon=":material/download:")
     st.markdown("**Datakwaliteit van alles wat geladen is**")
-    quality = display_tables.problems_display(display_tables.parse_problems(loads["problems"]), loader.PROBLEM_LABELS)
+    with app.cursor() as cur:  # participants are looked up in the vo data as it is now, whatever was loaded first
+        not_found = loading_activities.not_found_problems(cur)
+    quality = display_tables.problems_display(display_tables.parse_problems(loads["problems"]) + not_found, loader.PROBLEM_LABELS)
     if quality.empty:
         st.caption("Geen problemen gemeld.")
     else:

@@ -44,3 +44,13 @@ def share_with_interval(successes, trials) -> tuple[np.ndarray, np.ndarray, np.n
         share = np.where(n > 0, k / n, np.nan)
     low, high = wilson_arrays(k, n)
     return share, low, high
+
+
+def newcombe_difference(p1, low1, high1, p2, low2, high2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The difference p1 - p2 of two independent shares with its 95% interval from their Wilson intervals
+    (Newcombe 1998, method 10); arrays (difference, low, high), NaN where a share is missing."""
+    p1, low1, high1, p2, low2, high2 = (np.asarray(v, dtype="float64") for v in (p1, low1, high1, p2, low2, high2))
+    difference = p1 - p2
+    low = difference - np.sqrt((p1 - low1) ** 2 + (high2 - p2) ** 2)
+    high = difference + np.sqrt((high1 - p1) ** 2 + (p2 - low2) ** 2)
+    return difference, low, high

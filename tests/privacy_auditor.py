@@ -22,6 +22,9 @@ value >= 5 that are hidden, at region and at school level, per metric.
 Semantics coded here (the engine under test must match them; see AuditReport.assumptions):
 
 * one vo record per pupil and year: highest leerjaar (NULL lowest), then smallest school_id;
+* activity-effect: inflow's vmbo atoms carry a group (grp): 'd' when the pupil is on a participant list of an
+  activity in an earlier school year, else 'n'; its rows are sums over one group, in inflow's grid, so the two
+  are audited together (reach is not collected);
 * inflow: chosen record vmbo leerjaar 3 / havo or vwo leerjaar 4; destinations: chosen record
   in Y has a diploma, cohorts Y whose Y+1 has mbo or ho rows, destination ho > mbo > vo >
   niet_gevonden, technical if any enrolment at that level has a technical sector; retention:
@@ -76,15 +79,20 @@ VMBO_LEERWEGEN = ("BB", "KB", "GL", "TL")
 CLASSES = ("core", "extra", "other", "unknown")
 RETENTION_FROM = ("core", "extra")
 RETENTION_TO = ("core", "extra", "other")
-COMMANDS = ("inflow", "destinations", "progression", "retention")
-FAMILY_OF = {"inflow": "inflow", "destinations": "destinations", "progression": "destinations", "retention": "retention"}
+COMMANDS = ("inflow", "destinations", "progression", "retention", "activity-effect")
+# activity-effect splits inflow's vmbo pupils by participation: it shares inflow's grid (dimension grp, see compute_atoms)
+FAMILY_OF = {"inflow": "inflow", "destinations": "destinations", "progression": "destinations", "retention": "retention",
+             "activity-effect": "inflow"}
+ACTIVITY_GROUPS = ("d", "n")  # on a participant list of an earlier school year / every other pupil
 COUNT_COLUMNS = {
+    "activity-effect": ("pupils", "technical"),
     "inflow": ("pupils", "technical", "unknown_profile"),
     "destinations": ("graduates", *DESTS),
     "progression": ("enrolled", "technical"),
     "retention": ("pupils", "retained"),
 }
-SHARE_PARTS = {"inflow": ("technical", "pupils"), "progression": ("technical", "enrolled"), "retention": ("retained", "pupils")}
+SHARE_PARTS = {"inflow": ("technical", "pupils"), "progression": ("technical", "enrolled"), "retention": ("retained", "pupils"),
+               "activity-effect": ("technical", "pupils")}
 FROM_GROUPS = ("techniek", "overig", "totaal")
 ALL_COMBOS = ("school+geslacht", "leerweg+geslacht")
 Z95 = 1.959963984540054
@@ -112,7 +120,7 @@ class View:
 
     def argv(self, db_path: str | Path) -> list[str]:
         argv = [self.command, "--db", str(db_path), "--by", self.by, "--format", "csv"]
-        if self.command != "retention":
+        if self.command not in ("retention", "activity-effect"):
             argv += ["--level", self.level]
         if self.split:
             argv += ["--split", self.split]
@@ -130,6 +138,8 @@ class View:
 
     @property
     def metric(self) -> str:
+        if self.command == "activity-effect":
+            return "activity_effect"
         return f"{self.command}_{self.level.replace('-', '_')}"
 
     @property
@@ -291,6 +301,9 @@ def compute_atoms(db_path: str | Path) -> dict[tuple[str, str], pd.DataFrame]:
         next_years = {int(y) for (y,) in con.execute("SELECT DISTINCT school_year FROM mbo_enrolment UNION SELECT DISTINCT school_year FROM ho_enrolment").fetchall()}
         vo_years = {int(y) for (y,) in con.execute("SELECT DISTINCT school_year FROM vo_enrolment").fetchall()}
         vo_any = con.execute("SELECT DISTINCT pupil_hash, school_year FROM vo_enrolment").df()
+        has_activities = bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'activity_participant'").fetchall()[0][0])
+        listed = con.execute("SELECT DISTINCT p.pupil_hash, a.school_year FROM activity_participant p JOIN activity a USING (activity_id)"
+                             ).df() if has_activities else pd.DataFrame(columns=["pupil_hash", "school_year"])
     finally:
         con.close()
     chosen = chosen.astype(object).where(chosen.notna(), None)
@@ -313,7 +326,11 @@ def compute_atoms(db_path: str | Path) -> dict[tuple[str, str], pd.DataFrame]:
         of_level = chosen[chosen["education_type"].isin(types)]
         # inflow
         upper = of_level[of_level["leerjaar"] == (3 if level == "vmbo" else 4)]
-        out[("inflow", level)] = grouped(upper, [*base, "class"])
+        if level == "vmbo":
+            upper = upper.assign(grp=_activity_groups(upper, listed))
+            out[("inflow", level)] = grouped(upper, [*base, "class", "grp"])
+        else:
+            out[("inflow", level)] = grouped(upper, [*base, "class"])
         # destinations
         graduates = of_level[(of_level["diploma"] == True) & (of_level["school_year"] + 1).isin(next_years)].copy()  # noqa: E712
         keys = list(zip(graduates["pupil_hash"], graduates["school_year"] + 1, strict=True))
@@ -396,6 +413,8 @@ class Grid:
             dims.append(("class", list(CLASSES)))
             if family == "destinations":
                 dims.append(("dest", list(DESTS)))
+            if family == "inflow" and level == "vmbo":
+                dims.append(("grp", list(ACTIVITY_GROUPS)))
         self.dims = dims
         self.names = [n for n, _ in dims]
         self.index = [{v: i for i, v in enumerate(values)} for _, values in dims]
@@ -436,6 +455,15 @@ class Grid:
         return m.ravel()
 
 
+def _activity_groups(records: pd.DataFrame, listed: pd.DataFrame) -> list[str]:
+    """Per leerjaar-3 record: 'd' when the pupil is on a list of an activity of an earlier school year, else 'n'."""
+    years_listed: dict[str, list[int]] = defaultdict(list)
+    for pupil, year in zip(listed["pupil_hash"], listed["school_year"], strict=True):
+        years_listed[pupil].append(int(year))
+    return ["d" if any(y < year for y in years_listed.get(pupil, ())) else "n"
+            for pupil, year in zip(records["pupil_hash"], records["school_year"], strict=True)]
+
+
 def _technical_classes(view: View) -> set[str]:
     alternative = view.dp if view.level == "vmbo" else view.any_n
     return {"core", "extra"} if alternative else {"core"}
@@ -460,7 +488,11 @@ def _selections(view: View, row: dict, grid: Grid, gender: GenderSemantics) -> d
         base["leerweg"] = base.get("leerweg", set(grid.values("leerweg"))) & {value}
     technical = _technical_classes(view)
     out: dict[str, dict[str, set]] = {}
-    if view.command == "inflow":
+    if view.command == "activity-effect":
+        grp = {"deelnemers": "d", "niet-deelnemers": "n"}[row["group"]]
+        out["pupils"] = {**base, "grp": {grp}, "class": {"core", "extra", "other"}}
+        out["technical"] = {**base, "grp": {grp}, "class": technical}
+    elif view.command == "inflow":
         out["pupils"] = {**base, "class": {"core", "extra", "other"}}
         out["technical"] = {**base, "class": technical}
         out["unknown_profile"] = {**base, "class": {"unknown"}}
@@ -597,7 +629,7 @@ def plan_views(levels_schools: dict[str, list[str]], gender: GenderSemantics, *,
         alternative = ("--dp-technical",) if level == "vmbo" else ("--havo-vwo-technical", "n")
         for pop in population:
             for command in COMMANDS:
-                if command == "retention" and level != "vmbo":
+                if command in ("retention", "activity-effect") and level != "vmbo":
                     continue
                 settings = [(), alternative]
                 if command == "progression" and level == "vmbo":
@@ -618,6 +650,8 @@ def plan_views(levels_schools: dict[str, list[str]], gender: GenderSemantics, *,
 
 def _row_label(view: View, row: dict) -> str:
     extra = f" split={row['split']}" if view.split else ""
+    if row.get("group"):
+        extra += f" {row['group']}"
     if row.get("from_group"):
         extra += f" {row['from_group']}"
     return f"{row['school_year']} {row['scope']}{extra}"
@@ -733,6 +767,8 @@ def _build_cells(pub: Publication) -> tuple[dict[tuple[str, str], Grid], dict[tu
     # rows an output could have printed but did not: all their counts are 0, if that is how the command line behaves
     absent = []
     for view, _, _, _ in results:
+        if view.command == "activity-effect":
+            continue  # its years start with the participant lists; its rows are never left out
         fl = (view.family, view.level)
         scopes = ["regio"] if view.by == "regio" else sorted(s for s in schools[fl] if view.school in (None, s))
         for year in years[fl]:

@@ -269,3 +269,42 @@ def test_ambitions_and_grant_pages_in_the_browser(server, browser_page, tmp_path
     assert any(abs(number - latest_shown) < 1e-9 for number in numbers), "the report lacks the engine's latest vmbo inflow"
     assert "Methode" in workbook.sheetnames
     assert not foreign, f"verzoeken buiten de eigen server: {foreign[:5]}"
+
+
+def test_activities_page_in_the_browser(server, browser_page):
+    """Activiteiten as a fresh server's first request: the heat map and the comparison hold the engine's published shares."""
+    from sto_metrics import published
+    from sto_metrics.metrics import activities
+
+    base_url, database, _ = server
+    con = db.connect(database, read_only=True)
+    try:
+        reach = published.table(con, "reach", by="school")
+        effect = published.table(con, "activity_effect", by="school")
+    finally:
+        con.close()
+    carrousel = reach[(reach["activity_type"] == "techcarrousel") & (reach["scope"] != "regio")]
+    expected_cells = sorted(round(float(v), 6) for v in carrousel["reach_share"] if fmt.numeric(v) is not None)
+    page = browser_page
+    foreign: list[str] = []
+    page.on("request", lambda request: foreign.append(request.url) if not request.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
+
+    _open(page, f"{base_url}/activiteiten")
+    page.wait_for_selector(".js-plotly-plot")
+    _assert_no_errors(page)
+    page.get_by_text(activities.CAVEAT_NL[:60]).first.wait_for()
+    cells = page.evaluate("""() => {
+        for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+            for (const trace of plot.data || []) {
+                if (trace.type === 'heatmap') return trace.z.flat().filter(v => v !== null && v !== undefined);
+            }
+        }
+        return null;
+    }""")
+    assert cells is not None and sorted(round(float(v), 6) for v in cells) == expected_cells and len(cells) > 5
+    first = next(s for s in dict.fromkeys(effect["scope"]) if effect.loc[effect["scope"] == s, "share"].notna().any())  # the page's default
+    school = effect[effect["scope"] == first]
+    took_part = school[school["group"] == "deelnemers"]
+    assert _trace_values(page, "Deelnemers") == [None if fmt.numeric(v) is None else round(float(v), 6) for v in took_part["share"]]
+    _screenshot(page, "activiteiten")
+    assert not foreign, f"verzoeken buiten de eigen server: {foreign[:5]}"

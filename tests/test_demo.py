@@ -191,8 +191,9 @@ def test_data_demo_is_the_default_output(regio):
 
 def test_layout_and_sizes(regio, manifest):
     kinds = Counter(entry["kind"] for entry in manifest["files"])
-    # the region's exports, and DUO's public files of a synthetic country around it (national comparison)
-    assert kinds == {"vo": 10, "mbo": 2, "ho": 2, "duo_leerlingen": 9, "duo_examen": 2, "duo_mbo_instroom": 8, "duo_crebo": 1}
+    # the region's exports, its activities register and participant lists, and DUO's public files of a synthetic country
+    assert kinds == {"vo": 10, "mbo": 2, "ho": 2, "activiteiten": 1, "deelnemerslijst": 3,
+                     "duo_leerlingen": 9, "duo_examen": 2, "duo_mbo_instroom": 8, "duo_crebo": 1}
     listed = {entry["path"] for entry in manifest["files"]}
     assert listed | {"MANIFEST.json"} == set(_files(regio))
     assert sum(len(b) for b in _files(regio).values()) < 15_000_000
@@ -293,7 +294,8 @@ def test_manifest_problems_match_the_files(regio, manifest):
                     value = next(csv.reader([line], delimiter=entry["delimiter"]))[column]
                     if value and _norm_value(value) not in vocab:
                         unknown.append(n)
-        id_columns = [h for h in header if _norm_header(h) in identifying and vo_headers.get(_norm_header(h)) == "identifying"]
+        kind_headers = vo_headers if entry["kind"] == "vo" else _header_map(entry["kind"])
+        id_columns = [h for h in header if _norm_header(h) in identifying and kind_headers.get(_norm_header(h)) == "identifying"]
         found = {"lege_regel": blank, "dubbele_leerling": copies, "onbekend_profiel": unknown}
         for kind, where in found.items():
             recorded = by_file.get((entry["path"], kind))
@@ -307,7 +309,8 @@ def test_manifest_problems_match_the_files(regio, manifest):
             totals["identificerende_kolom"] += len(id_columns)
         assert entry["data_rows"] == len(rows)
     assert dict(totals) == manifest["problem_counts"]
-    assert manifest["problem_counts"] == {"onbekend_profiel": 3, "dubbele_leerling": 2, "lege_regel": 3, "identificerende_kolom": 3}
+    # the activities' participant lists add a pupil listed twice and a name column
+    assert manifest["problem_counts"] == {"onbekend_profiel": 3, "dubbele_leerling": 3, "lege_regel": 3, "identificerende_kolom": 4}
 
 
 def test_duplicates_are_same_pupil_same_year(vo_records):

@@ -22,6 +22,7 @@ PAGE_VISITS = {
     "instroom": ("instroom_niveau", ["vmbo", "havo-vwo"]),
     "doorstroom": ("doorstroom_niveau", ["vmbo", "havo-vwo"]),
     "mijn_school": None,
+    "activiteiten": None,
 }
 
 

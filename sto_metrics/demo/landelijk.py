@@ -26,7 +26,8 @@ def _canonical_headers() -> dict[str, dict[str, str]]:
     for row in _read_csv("column_aliases.csv"):
         first = row["aliases"].split("|")[0]
         for kind in out if row["kind"] == "*" else [row["kind"]]:
-            out[kind].setdefault(row["field"], first)
+            if kind in out:  # the exports' kinds only, not the activities register's
+                out[kind].setdefault(row["field"], first)
     return out
 
 

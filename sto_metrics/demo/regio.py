@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sto_metrics.demo import activities as demo_activities
 from sto_metrics.demo.common import MANIFEST_NAME, _format_year, _read_csv
 from sto_metrics.demo.duo import national_files
 from sto_metrics.demo.model import (
@@ -518,8 +519,8 @@ def _expected_inflow(vo_rows: dict[str, np.ndarray], unknown: set[int]) -> dict[
 
 
 def _write_regio(out: Path, seed: int, pupils_per_year: int) -> dict:
-    seeds = np.random.SeedSequence(seed).spawn(3)
-    rng_sim, rng_keys, rng_files = (np.random.default_rng(s) for s in seeds)
+    seeds = np.random.SeedSequence(seed).spawn(4)  # the first three streams do not depend on how many are spawned
+    rng_sim, rng_keys, rng_files, rng_activities = (np.random.default_rng(s) for s in seeds)
     names = _school_names()
     profile_names = _profile_names()
     world = _regio_world(pupils_per_year)
@@ -550,6 +551,9 @@ def _write_regio(out: Path, seed: int, pupils_per_year: int) -> dict:
     for i, inst in enumerate(REGIO_HBO + REGIO_WO):
         written.append(_follow_up_file("ho", inst, names[inst], HO_SHAPES[inst], ho, i, years, keys))
 
+    activity_written, activity_problems = demo_activities.activity_files(vo_rows, school_ids, keys, rng_activities, world.last_year)
+    written += [_Written(path, data, entry) for path, data, entry in activity_written]
+    problems.extend(activity_problems)
     written += national_files(seed, vo_rows, school_ids, names, years)  # DUO-layout files of a synthetic country
 
     for file in written:

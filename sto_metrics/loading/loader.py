@@ -22,7 +22,7 @@ import pandas as pd
 
 from sto_metrics import db, schoolyear
 from sto_metrics.errors import UserError
-from sto_metrics.loading import duo, pseudonym, reference
+from sto_metrics.loading import activities, duo, pseudonym, reference
 from sto_metrics.loading.lines import split_lines
 
 DELIMITERS = [";", ",", "\t", "|"]
@@ -41,11 +41,16 @@ REQUIRED_FIELDS = {
     "vo": ["pupil_key", "school_year", "school", "education", "leerjaar"],
     "mbo": ["pupil_key", "school_year", "institution"],
     "ho": ["pupil_key", "school_year", "institution"],
+    # the region's activities register and participant lists (loading/activities.py)
+    "activiteiten": ["activity_id", "activity_type", "school_year", "participants"],
+    "deelnemerslijst": ["activity_id", "pupil_key"],
 }
 OPTIONAL_FIELDS = {
     "vo": ["school_name", "profile", "gender", "diploma"],
     "mbo": ["institution_name", "programme_code", "programme_name", "level", "route", "sector"],
     "ho": ["institution_name", "programme_code", "programme_name", "ho_type", "sector"],
+    "activiteiten": ["name", "activity_date", "school", "leerjaar", "girls"],
+    "deelnemerslijst": [],
 }
 # The fields load_staged has a column for (sql/load.sql, stage_file); a file's other columns are not kept.
 STAGED_FIELDS = [
@@ -57,6 +62,8 @@ KIND_MARKERS = {
     "vo": {"leerjaar", "jaarlaag", "klas", "profiel", "profielcode", "vestigingsnummer", "onderwijstype"},
     "mbo": {"crebo", "crebocode", "kwalificatiecode", "sectorkamer", "sectorunitsbb", "bolbbl", "domein"},
     "ho": {"croho", "crohocode", "isat", "isatcode", "onderdeel", "crohosector", "crohoonderdeel", "hbowo"},
+    "activiteiten": {"soort", "deelnemers", "meisjes", "activiteit"},
+    "deelnemerslijst": {"activiteitid"},
 }
 
 FIELD_LABELS = {
@@ -79,6 +86,12 @@ FIELD_LABELS = {
     "route": "leerweg",
     "ho_type": "type",
     "sector": "sector",
+    "activity_id": "activiteit_id",
+    "name": "naam",
+    "activity_type": "soort",
+    "activity_date": "datum",
+    "participants": "deelnemers",
+    "girls": "meisjes",
 }
 
 PROBLEM_LABELS = {
@@ -91,6 +104,7 @@ PROBLEM_LABELS = {
     "onbekende_sector": "onbekende of lege sector (telt als niet-technisch)",
     "schoolnaam_afwijkend": "schoolnaam wijkt af van de bekende naam (bekende naam bewaard)",
     "formule_in_cel": "cel die als formule begint (als tekst bewaard)",
+    "deelnemer_niet_gevonden": "deelnemer niet gevonden in de vo-gegevens (telt niet mee als leerling)",
 }
 
 FATAL_LABELS = {
@@ -273,7 +287,7 @@ def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: 
     header_line, delimiter = -best[1], best[2]
     headers = [cell.strip() for cell in _split(lines[header_line], delimiter)]
 
-    candidates = [kind] if kind else ["vo", "mbo", "ho"]
+    candidates = [kind] if kind else list(REQUIRED_FIELDS)
     fits = {k: _field_map(headers, aliases[k]) for k in candidates}
     complete = [k for k in candidates if not _satisfies(k, fits[k])]
     normalised = {reference.normalise_header(h) for h in headers}
@@ -283,7 +297,9 @@ def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: 
     if len(complete) > 1:
         raise FileRefused(f"{name}: uit de kolommen blijkt niet of dit een vo-, mbo- of ho-bestand is. Geef de soort op (--kind vo, mbo of ho).")
     if not complete:
-        nearest = kind or max(candidates, key=lambda k: (len(fits[k]) + 2 * len(KIND_MARKERS[k] & normalised), k == "vo"))
+        # an activities file is only the nearest kind when it has an activity id column
+        pool = [k for k in candidates if k not in activities.KINDS or "activity_id" in fits[k]]
+        nearest = kind or max(pool, key=lambda k: (len(fits[k]) + 2 * len(KIND_MARKERS[k] & normalised), k == "vo"))
         missing = _satisfies(nearest, fits[nearest])
         accepted = {
             field_name: sorted(alias for alias, target in aliases[nearest].items() if target == field_name)
@@ -448,6 +464,9 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
     if earlier:
         load_id, file_name, loaded_at = earlier[0]
         raise FileRefused(f"{name}: dit bestand is al geladen (lading {load_id}, '{file_name}', {loaded_at:%d-%m-%Y %H:%M}). Er is niets gewijzigd.")
+    if layout.kind in activities.KINDS:  # the activities register and participant lists have their own tables
+        activities.load(con, name, data, layout, content_hash, replace=replace, source_path=source_path, secret=secret, result=result)
+        return
 
     db.execute(con, "create_load_macros")
     with tempfile.TemporaryDirectory(prefix="sto-load-") as folder:

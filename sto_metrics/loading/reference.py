@@ -27,6 +27,7 @@ REFERENCE_FILES = [
     "programme_sectors.csv",
     "landsdelen.csv",  # national comparison: province -> Techniekpact landsdeel
     "duo_columns.csv",  # national comparison: the headers of DUO's public files
+    "activity_types.csv",
 ]
 
 
@@ -60,10 +61,11 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def column_aliases(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
-    """Per file kind ('vo', 'mbo', 'ho'), a map from normalised header to canonical field."""
+    """Per file kind ('vo', 'mbo', 'ho', 'activiteiten', 'deelnemerslijst'), a map from normalised header to canonical field."""
     _stage(con)
     rows = db.rows(con, "column_alias_rows")
-    by_kind: dict[str, dict[str, str]] = {"vo": {}, "mbo": {}, "ho": {}}
+    # '*' rows apply to every kind the file names (vo, mbo, ho and the other kinds, such as the activities register).
+    by_kind: dict[str, dict[str, str]] = {kind: {} for kind in dict.fromkeys(["vo", "mbo", "ho", *(r[0] for r in rows if r[0] != "*")])}
     for kind, field, aliases in rows:
         for alias in aliases.split("|"):
             for target in by_kind if kind == "*" else [kind]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sto_metrics.metrics import calculations
+from sto_metrics.metrics import activities, calculations
 from sto_metrics.settings import MetricSettings
 
 REGION_SCOPE = "regio"
@@ -79,6 +79,8 @@ class Metric:
     column_labels_nl: dict[str, str] = field(default_factory=dict)  # Dutch headers of its count columns in tables
     theme: str = "instroom"  # the report chapter it belongs to: 'instroom', 'doorstroom' or 'bestemming'
     report_breakdowns: tuple[tuple[str, str], ...] = ()  # (breakdown, value) shown as a figure of its own in the report
+    headcount_columns: tuple[str, ...] = ()  # counts that are not pupil-linked (activity head counts): only 1-4 hidden
+    share_columns: tuple[str, ...] = ("share", "ci_low", "ci_high")  # shown only with their numerator and denominator
 
     def definition_nl(self, settings: MetricSettings | None = None) -> str:
         """The Dutch definition under the settings in force (default settings if none given)."""
@@ -203,6 +205,28 @@ def _cohort_flow(settings: MetricSettings) -> str:
     )
 
 
+def _reach(settings: MetricSettings) -> str:
+    return (
+        "Bereik van activiteiten: per schooljaar, school en soort activiteit het aantal activiteiten, de deelnemers en de meisjes "
+        "zoals de regio ze registreerde (koppen per klas of groep; wie aan twee activiteiten meedeed, telt twee keer). "
+        "Ingeschreven: de leerlingen van de school in de leerjaren die de activiteiten bereikten (van het laagste tot het hoogste "
+        "leerjaar; zonder leerjaar de hele school), op 1 oktober. Bereik = deelnemers gedeeld door ingeschreven, hoogstens 100%; "
+        "zijn er meer deelnemers dan ingeschreven leerlingen, dan staat het bereik op 100% en is dat gemarkeerd. Activiteiten zonder "
+        "vo-school (zoals een techniekweek op basisscholen) staan onder de regio, zonder ingeschreven leerlingen."
+    )
+
+
+def _activity_effect(settings: MetricSettings) -> str:
+    return (
+        "Keuze na deelname: de leerlingen in leerjaar 3 van het vmbo (dezelfde inschrijving als bij de instroom) met een bekend "
+        "profiel, verdeeld in deelnemers (op de deelnemerslijst van een activiteit in een eerder schooljaar) en niet-deelnemers "
+        "(alle andere leerlingen, ook op scholen die geen deelnemerslijsten bijhouden: vergelijk daarom binnen de school), "
+        f"en per groep het aandeel met een technisch profiel. {_vmbo_technical_text(settings)} Een jaar verschijnt pas als er "
+        "deelnemerslijsten van een eerder schooljaar zijn geladen; wie niet op een lijst staat, telt als niet-deelnemer. "
+        f"{activities.CAVEAT_NL}"
+    )
+
+
 def _progression_subject_vmbo(settings: MetricSettings) -> str:
     if settings.progression_denominator == "all_graduates":
         return "het aandeel vmbo-gediplomeerden{who} dat het jaar erna in een technische mbo-opleiding stond"
@@ -240,7 +264,8 @@ METRICS: dict[str, Metric] = {
     for metric in [
         Metric("inflow_vmbo", level="vmbo", label_nl="Instroom techniek vmbo (leerjaar 3)", definition=_inflow_vmbo,
                subject_nl=_constant("het aandeel vmbo-leerlingen in leerjaar 3 met een technisch profiel"),
-               breakdowns=(GENDER, LEERWEG), report_breakdowns=(("geslacht", "V"),), **_INFLOW),
+               breakdowns=(GENDER, LEERWEG), report_breakdowns=(("geslacht", "V"),),
+               **{**_INFLOW, "pages": (*_INFLOW["pages"], "activiteiten")}),  # before/after chart of schools with activities
         Metric("inflow_havo_vwo", level="havo-vwo", label_nl="Instroom techniek havo/vwo (leerjaar 4)", definition=_inflow_havo_vwo,
                subject_nl=_constant("het aandeel havo/vwo-leerlingen in leerjaar 4 met een technisch profiel"),
                breakdowns=(GENDER, HAVO_VWO), **_INFLOW),
@@ -265,6 +290,18 @@ METRICS: dict[str, Metric] = {
                unit="aantal", query="cohort_flow_cells", compute=None, cells="cohort_flow", columns=("source", "target", "pupils"),
                count_columns=("pupils",), definition=_cohort_flow, subject_nl=_constant("de cohortstroom"), scopes=("regio",),
                pages=("doorstroom",), in_report=False),
+        Metric("reach", family="reach", level="vo", label_nl="Bereik van activiteiten", unit="aantal", query="reach_headcounts",
+               compute=activities.reach, cells="enrolment", columns=tuple(activities.REACH_COLUMNS),
+               count_columns=("participants", "girls", "enrolled"), headcount_columns=("participants", "girls"),
+               numerator="participants", denominator="enrolled", share_columns=("reach_share",), definition=_reach,
+               subject_nl=_constant("het bereik van de activiteiten"), scopes=("school",), pages=("activiteiten",), theme="activiteiten", in_report=False,
+               column_labels_nl={"participants": "Deelnemers", "girls": "Meisjes", "enrolled": "Ingeschreven leerlingen"}),
+        Metric("activity_effect", family="activity-effect", level="vmbo", label_nl="Keuze voor techniek na deelname aan activiteiten",
+               unit="aandeel", query="activity_effect_cells", compute=activities.activity_effect, cells="activity_effect",
+               columns=tuple(activities.EFFECT_COLUMNS), count_columns=("pupils", "technical"), numerator="technical",
+               denominator="pupils", definition=_activity_effect, pages=("activiteiten",), theme="activiteiten", in_report=False,
+               column_labels_nl={"pupils": "Leerlingen met bekend profiel", "technical": "Met technisch profiel"},
+               subject_nl=_constant("het aandeel vmbo-leerlingen in leerjaar 3 met een technisch profiel, naar deelname aan activiteiten")),
     ]
 }
 LEVELS: tuple[str, ...] = ("vmbo", "havo-vwo")
@@ -275,6 +312,8 @@ FAMILY_HELP_NL = {
     "destinations": "bestemming van gediplomeerden",
     "progression": "doorstroom naar technisch mbo/ho",
     "retention": "profielbehoud techniek vmbo, leerjaar 3 naar 4",
+    "reach": "bereik van activiteiten per school, jaar en soort",
+    "activity-effect": "keuze voor techniek van deelnemers aan activiteiten en de anderen",
 }
 
 

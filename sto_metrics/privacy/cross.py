@@ -59,6 +59,30 @@ INFLOW = CrossModel(("profile_class",), (
     _m("U", ["unknown"], True, 1), _m("E", ["extra"], False), _m("O", ["other"], False), _m("Na", ["extra", "other"], False),
 ))
 
+
+
+def _inflow_measures(groups: tuple[str, ...], suffix: str, weight_offset: int) -> list[Measure]:
+    """INFLOW's measures over the inner cells of `groups` (class columns grp, profile_class), named with `suffix`."""
+    return [_m(f"{m.name}{suffix}", [(g, *member) for g in groups for member in m.members], m.published, m.weight + weight_offset)
+            for m in INFLOW.measures]
+
+
+# Activity effect: inflow's pupils split into participants (d) and the others (n). The measures over both are the
+# inflow's own cells (same names): build() takes their pattern from the inflow table (shown_elsewhere), so a group
+# cell never gives back an inflow cell that the inflow hides, nor the other way round.
+ACTIVITY_EFFECT = CrossModel(("grp", "profile_class"), (
+    *_inflow_measures(("d", "n"), "", 10),
+    *_inflow_measures(("d",), "_d", 0),
+    *_inflow_measures(("n",), "_n", 0),
+))
+
+ENROLMENT_YEARS = tuple(str(n) for n in range(1, 7))
+# Enrolment beside reach: a school's pupils in leerjaren low..high (each range one cell; singles matter most).
+ENROLMENT = CrossModel(("leerjaar",), tuple(
+    _m(f"L{low}-{high}", ENROLMENT_YEARS[low - 1:high], True, 6 - (high - low))
+    for low in range(1, 7) for high in range(low, 7)
+))
+
 DESTINATIONS = ("ho_techniek", "ho_overig", "mbo_techniek", "mbo_overig", "vo", "niet_gevonden")
 # from_group of destinations/progression under setting A (ta/oa) and B (tb/ob); 'ex' is their difference (never shown)
 ORIGIN_GROUPS = {
@@ -177,8 +201,12 @@ def _inner_cells(counts: pd.DataFrame, model: CrossModel) -> pd.DataFrame:
     return inner.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
-def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key: str | None = None) -> CrossTable:
+def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key: str | None = None,
+          shown_elsewhere: dict[tuple, bool] | None = None) -> CrossTable:
     """The protected table of inner cells `counts` (columns school_year, school_id, leerweg, gender, the class columns, pupils).
+
+    `shown_elsewhere` (cell key -> shown) fixes cells that another family's table already decided: a cell shown there is
+    public (decided first), a cell hidden there is never shown here.
 
     With `cache_key`, the hidden pattern is kept in the cache folder (paths.cache_dir()) and read back next time: the
     pattern depends only on the counts, so a command line run or a restarted dashboard need not compute it again.
@@ -208,6 +236,10 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
                            for s, lw, g, m in zip(cells["scope"], cells["leerweg_sel"], cells["gender_sel"], cells["_measure"], strict=True)])
     index = {(int(y), s, lw, g, measures[m].name): i for i, (y, s, lw, g, m) in enumerate(
         cells[cell_keys].itertuples(index=False, name=None))}
+    for key, shown in (shown_elsewhere or {}).items():
+        if key in index:
+            publishable[index[key]] = shown
+            priorities[index[key]] += 1_000_000 * shown
     cached = _read_pattern(cache_key, len(cells))
     if cached is not None:
         return CrossTable(index, values.astype("int64"), cached)
@@ -219,8 +251,21 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
         columns = np.flatnonzero(inner_years == year)
         block = matrix[rows][:, columns]
         hidden[rows] = _protect_block(block, values[rows], publishable[rows], priorities[rows], min_count, model.interval_protection)
+    if shown_elsewhere:
+        _keep_decisions_elsewhere(hidden, index, years, shown_elsewhere)
     _write_pattern(cache_key, hidden)
     return CrossTable(index, values.astype("int64"), hidden)
+
+
+def _keep_decisions_elsewhere(hidden: np.ndarray, index: dict[tuple, int], years: np.ndarray, shown_elsewhere: dict[tuple, bool]) -> None:
+    """Where GaussSuppression would not show a cell that the other table shows (it is public all the same), this table's
+    pattern for that year rests on a wrong premise: the year publishes none of its own cells (safe, at a loss)."""
+    fixed = {index[key]: shown for key, shown in shown_elsewhere.items() if key in index}
+    broken = {int(years[i]) for i, shown in fixed.items() if shown and hidden[i]}
+    for year in broken:
+        hidden[years == year] = True
+    for i, shown in fixed.items():
+        hidden[i] = not shown
 
 
 def _protect_block(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, priorities: np.ndarray,

@@ -132,12 +132,44 @@ def _retention_keys(cube: Cube):
     return lambda row, column: _cell_key(cube, row, measure[column])
 
 
+def _activity_effect_keys(cube: Cube):
+    technical = "Tb" if _alternative_setting(cube) else "Ta"
+    groups = {"deelnemers": "_d", "niet-deelnemers": "_n"}
+    measure = {"pupils": "P", "technical": technical}
+    return lambda row, column: _cell_key(cube, row, f"{measure[column]}{groups[row['group']]}")
+
+
+def _inflow_pattern(cube: Cube, rules: SuppressionRules) -> dict[tuple, bool]:
+    """The inflow table's decisions for the years of an activity-effect cube (its cells summed over the groups are inflow's)."""
+    keys = ["school_year", "school_id", "leerweg", "gender", "profile_class"]
+    inflow_counts = cube.counts.groupby(keys, as_index=False, dropna=False)["pupils"].sum()
+    inflow_cube = Cube("inflow", "vmbo", cube.settings, inflow_counts)
+    table = protected_table(inflow_cube, "inflow", rules)
+    return {key: not bool(table.hidden[i]) for key, i in table.index.items()}
+
+
+def _enrolment_keys(cube: Cube):
+    ranges = cube.cache.get("ranges", {})
+
+    def keys_for(row, column):
+        if column != "enrolled" or row["scope"] == "regio":
+            return None  # head counts are not pupil-linked: only primary suppression (Metric.headcount_columns)
+        low, high = ranges[(row["school_year"], row["scope"], row["activity_type"])]
+        return (schoolyear.start(row["school_year"]), row["scope"], cross.ALL, cross.ALL, f"L{low}-{high}")
+
+    return keys_for
+
+
 @dataclass(frozen=True)
 class TableModel:
-    """A family protected as one cross table (privacy.cross): its model by level, and how a row's column finds its cell."""
+    """A family protected as one cross table (privacy.cross): its model by level, and how a row's column finds its cell.
+
+    `shown_elsewhere` gives the decisions of another family's table that shares cells with this one.
+    """
 
     model: Callable[[Cube], cross.CrossModel]
     keys: Callable[[Cube], Callable[[dict, str], tuple]]
+    shown_elsewhere: Callable[[Cube, SuppressionRules], dict[tuple, bool]] | None = None
 
 
 # The registry names a cell model per figure (Metric.cells); figures that share one protect each other.
@@ -146,6 +178,8 @@ CROSS_MODELS: dict[str, TableModel] = {
     "destinations": TableModel(lambda cube: cross.destination_model(cube.level), _destination_keys),
     "retention": TableModel(lambda cube: cross.RETENTION, _retention_keys),
     "cohort_flow": TableModel(lambda cube: cross.flow_model(stages_known(cube.counts)), _flow_keys),
+    "activity_effect": TableModel(lambda cube: cross.ACTIVITY_EFFECT, _activity_effect_keys, _inflow_pattern),
+    "enrolment": TableModel(lambda cube: cross.ENROLMENT, _enrolment_keys),
 }
 
 
@@ -157,8 +191,10 @@ def protected_table(cube: Cube, cells: str, rules: SuppressionRules) -> cross.Cr
     """The family's whole protected table, computed once per content of its inner cells (any view, filter or setting)."""
     key = (cells, cube.level, _fingerprint(cube), rules)
     if key not in _TABLES:
-        _TABLES[key] = cross.build(cube.counts, CROSS_MODELS[cells].model(cube), rules.min_count,
-                                   cache_key=f"{cells}|{cube.level}|{rules.min_count}|{_fingerprint(cube)}")
+        table_model = CROSS_MODELS[cells]
+        shown_elsewhere = table_model.shown_elsewhere(cube, rules) if table_model.shown_elsewhere else None
+        _TABLES[key] = cross.build(cube.counts, table_model.model(cube), rules.min_count,
+                                   cache_key=f"{cells}|{cube.level}|{rules.min_count}|{_fingerprint(cube)}", shown_elsewhere=shown_elsewhere)
         while len(_TABLES) > _TABLE_CACHE_SIZE:
             _TABLES.popitem(last=False)
     _TABLES.move_to_end(key)
@@ -171,6 +207,8 @@ def _hidden_lookup(cube: Cube, metric, rules: SuppressionRules):
     keys_for = CROSS_MODELS[metric.cells].keys(cube)
 
     def is_hidden(row, column):
+        if column in metric.headcount_columns:
+            return 1 <= int(row[column]) < rules.min_count
         index = table.index.get(keys_for(row, column))
         return index is not None and bool(table.hidden[index])
 
@@ -199,16 +237,20 @@ def suppress(table: pd.DataFrame, rules: SuppressionRules | None = None) -> pd.D
     for column in count_columns:
         new_values = []
         for position, (row, value) in enumerate(zip(records, out[column], strict=True)):
-            if not is_hidden(row, column):
+            if pd.isna(value):  # not applicable (enrolment beside a region-wide activity): stays empty
+                shown[column][position] = False
+                new_values.append(None)
+            elif not is_hidden(row, column):
                 new_values.append(int(value))
             else:
                 shown[column][position] = False
                 new_values.append(rules.small_marker if int(value) < rules.min_count else None)
         out[column] = pd.Series(new_values, index=out.index, dtype="object")
-    if "share" in out.columns:
-        exact_denominator = table[metric.denominator].to_numpy()
+    share_columns = [c for c in metric.share_columns if c in out.columns]
+    if share_columns:
+        exact_denominator = table[metric.denominator].astype("float64").to_numpy()
         visible = shown[metric.numerator] & shown[metric.denominator] & (exact_denominator >= rules.min_share_denominator)
-        for column in SHARE_COLUMNS:
+        for column in share_columns:
             out[column] = out[column].astype("float64").where(visible, np.nan)
     out.attrs = {}
     return out

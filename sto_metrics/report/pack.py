@@ -455,6 +455,15 @@ def _methods_section(con, settings: MetricSettings, rules: suppression.Suppressi
     return section
 
 
+def _activities_sections(con, scope: Scope, years: tuple[int, int], settings: MetricSettings,
+                         rules: suppression.SuppressionRules) -> list[Section]:
+    """The Activiteiten chapter (report/activities.py), when an activities register is loaded."""
+    from sto_metrics.report import activities  # it builds on this module's content model
+
+    found = activities.section(con, scope, years, settings, rules)
+    return [found] if found else []
+
+
 def _report_metrics() -> list[registry.Metric]:
     """The declared figures in the report, by chapter and then in declaration order."""
     themes = ("instroom", "doorstroom", "bestemming")
@@ -505,6 +514,7 @@ def report_content(con: duckdb.DuckDBPyConnection, school_id: str | None = None,
                 "Van de gediplomeerden die doorstudeerden: het aandeel in een technische opleiding, per diplomajaar.", blocks["doorstroom"]),
         Section("Bestemming", "Bestemming van de gediplomeerden",
                 "Waar de gediplomeerden het schooljaar na hun diploma staan ingeschreven, per diplomajaar.", blocks["bestemming"]),
+        *_activities_sections(con, scope, (first, last), settings, rules),
         Section("Ambities", "Ambities", "De streefwaarden van de regio en de scholen naast de gerealiseerde cijfers.",
                 [_ambitions_block(con, scope, settings, targets)]),
         _methods_section(con, settings, rules, scope),

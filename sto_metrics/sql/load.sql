@@ -401,6 +401,8 @@ DELETE FROM duo_vo_pupils WHERE load_id = $load_id;
 DELETE FROM duo_exam_candidates WHERE load_id = $load_id;
 DELETE FROM duo_mbo_entrants WHERE load_id = $load_id;
 DELETE FROM duo_crebo_sector WHERE load_id = $load_id;
+DELETE FROM activity WHERE load_id = $load_id;
+DELETE FROM activity_participant WHERE load_id = $load_id;
 DELETE FROM load_scope WHERE load_id = $load_id;
 DELETE FROM load_log WHERE load_id = $load_id;
 

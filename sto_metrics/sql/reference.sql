@@ -26,6 +26,8 @@ CREATE OR REPLACE TEMP TABLE ref_landsdeel_src AS
     SELECT * FROM read_csv($landsdelen, header=true, all_varchar=true, delim=',', quote='"');
 CREATE OR REPLACE TEMP TABLE ref_duo_column_src AS
     SELECT * FROM read_csv($duo_columns, header=true, all_varchar=true, delim=',', quote='"');
+CREATE OR REPLACE TEMP TABLE ref_activity_type_src AS
+    SELECT * FROM read_csv($activity_types, header=true, all_varchar=true, delim=',', quote='"');
 
 -- name: column_alias_rows
 -- The staged column aliases in file order (the first alias of a header wins).

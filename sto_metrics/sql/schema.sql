@@ -31,6 +31,17 @@ SELECT max(nextval('load_id_seq'))
 FROM range(greatest(0, (SELECT coalesce(max(load_id), 0) FROM load_log)
                        - coalesce((SELECT last_value FROM duckdb_sequences() WHERE sequence_name = 'load_id_seq' AND database_name = current_database()), 0)));
 CREATE TABLE IF NOT EXISTS load_scope (load_id INTEGER, school_id VARCHAR, school_year INTEGER);
+-- The region's activities register (docs/data-contract.md): one row per activity per school or group; head counts.
+-- school_id NULL = no vo school (a primary school's week, a regional day); school_label keeps what the file said then.
+CREATE TABLE IF NOT EXISTS activity (
+    load_id INTEGER, activity_id VARCHAR, name VARCHAR, activity_type VARCHAR, school_year INTEGER,
+    activity_date DATE, school_id VARCHAR, school_label VARCHAR, leerjaar INTEGER,
+    participants INTEGER, girls INTEGER
+);
+-- Participant lists: which pupils (pseudonymised like vo_enrolment.pupil_hash) took part in an activity.
+CREATE TABLE IF NOT EXISTS activity_participant (load_id INTEGER, activity_id VARCHAR, pupil_hash VARCHAR);
+-- The activity kinds (data/reference/activity_types.csv): the region may add its own.
+CREATE TABLE IF NOT EXISTS ref_activity_type (code VARCHAR, name VARCHAR);
 CREATE TABLE IF NOT EXISTS ref_profile (
     code VARCHAR, name VARCHAR, level VARCHAR, technical BOOLEAN, is_dp BOOLEAN,
     contains_nt BOOLEAN, contains_n BOOLEAN
@@ -114,7 +125,12 @@ INSERT INTO ref_alias
     SELECT DISTINCT 'ho_sector', norm_text(unnest(string_split(aliases, '|') || [code, name])), code
     FROM ref_ho_sector_src
     UNION
-    SELECT DISTINCT domain, norm_text(coalesce(alias, '')), value FROM ref_value_alias_src;
+    SELECT DISTINCT domain, norm_text(coalesce(alias, '')), value FROM ref_value_alias_src
+    UNION
+    SELECT DISTINCT 'activity_type', norm_text(unnest(string_split(coalesce(aliases, ''), '|') || [code, name])), trim(code)
+    FROM ref_activity_type_src;
+DELETE FROM ref_activity_type;
+INSERT INTO ref_activity_type SELECT trim(code), trim(name) FROM ref_activity_type_src;
 INSERT OR REPLACE INTO school
     SELECT school_id, name, school_type, board FROM ref_school_src;
 DELETE FROM ref_programme_sector;
