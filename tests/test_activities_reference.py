@@ -83,8 +83,11 @@ def test_activity_effect_agrees_with_pandas(con, chosen, by, dp_technical):
 def test_demo_participants_chose_technology_more_often(con):
     table = published.table(con, "activity_effect", by="regio")
     difference = activities.group_difference(table)
-    assert len(difference) >= 5 and (difference.difference > 0).all()
-    assert (difference.diff_low > 0).sum() >= 3  # the demo's selection shows, with intervals
+    assert len(difference) >= 5
+    # a year whose group cells the privacy gate cannot show beside inflow's published cells shows no difference at all
+    shown = difference.dropna(subset=["difference"])
+    assert len(shown) >= 3 and (shown.difference > 0).all()
+    assert (shown.diff_low > 0).sum() >= 2  # the demo's selection shows, with intervals
 
 
 def test_activity_table_keeps_the_inflow_tables_decisions(con):

@@ -236,10 +236,12 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
                            for s, lw, g, m in zip(cells["scope"], cells["leerweg_sel"], cells["gender_sel"], cells["_measure"], strict=True)])
     index = {(int(y), s, lw, g, measures[m].name): i for i, (y, s, lw, g, m) in enumerate(
         cells[cell_keys].itertuples(index=False, name=None))}
+    public_already = np.zeros(len(cells), dtype=bool)  # shown by another table: hiding it here would protect nothing
     for key, shown in (shown_elsewhere or {}).items():
         if key in index:
             publishable[index[key]] = shown
             priorities[index[key]] += 1_000_000 * shown
+            public_already[index[key]] = shown
     cached = _read_pattern(cache_key, len(cells))
     if cached is not None:
         return CrossTable(index, values.astype("int64"), cached)
@@ -250,7 +252,8 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
         rows = np.flatnonzero(years == year)
         columns = np.flatnonzero(inner_years == year)
         block = matrix[rows][:, columns]
-        hidden[rows] = _protect_block(block, values[rows], publishable[rows], priorities[rows], min_count, model.interval_protection)
+        hidden[rows] = _protect_block(block, values[rows], publishable[rows], priorities[rows], min_count, model.interval_protection,
+                                      public_already[rows])
     if shown_elsewhere:
         _keep_decisions_elsewhere(hidden, index, years, shown_elsewhere)
     _write_pattern(cache_key, hidden)
@@ -269,7 +272,7 @@ def _keep_decisions_elsewhere(hidden: np.ndarray, index: dict[tuple, int], years
 
 
 def _protect_block(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, priorities: np.ndarray,
-                   min_count: int, interval_protection: bool) -> np.ndarray:
+                   min_count: int, interval_protection: bool, public_already: np.ndarray) -> np.ndarray:
     """GaussSuppression, told every inner cell the published pattern implies is 0 (until that set stops growing), then
     the interval check. With the implied zeros, no hidden count is fixed by the shown counts and x >= 0 alone."""
     known_zero = np.zeros(matrix.shape[1], dtype=bool)
@@ -280,7 +283,8 @@ def _protect_block(matrix: sparse.csr_matrix, values: np.ndarray, publishable: n
             break
         known_zero |= implied
     if interval_protection:
-        hidden = intervals.protect(matrix, values, publishable, hidden, priorities, min_count, known_zero=known_zero)
+        hidden = intervals.protect(matrix, values, publishable, hidden, priorities, min_count, known_zero=known_zero,
+                                   keep_shown=public_already)
     return hidden
 
 

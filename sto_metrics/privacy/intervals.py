@@ -93,12 +93,13 @@ class _AttackerModel:
 
 
 def protect(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, hidden: np.ndarray,
-            priority: np.ndarray, min_count: int = 5, known_zero: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
+            priority: np.ndarray, min_count: int = 5, known_zero: np.ndarray | None = None,
+            keep_shown: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
     """`hidden` extended so that every hidden count of 1 to min_count-1 keeps a range of at least MIN_RANGE.
 
     matrix: cells x inner cells (0/1) of one independent block; hidden: the pattern after GaussSuppression;
-    known_zero: inner cells the attacker knows are 0 (implied_zeros). Cells with the same row as a cell that gets
-    hidden are hidden with it (they show the same count).
+    known_zero: inner cells the attacker knows are 0 (implied_zeros); keep_shown: cells published elsewhere, never
+    hidden here. Cells with the same row as a cell that gets hidden are hidden with it (they show the same count).
     """
     matrix = sparse.csr_matrix(matrix, dtype=float)
     values = np.asarray(values, dtype=np.int64)
@@ -111,6 +112,9 @@ def protect(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarr
     model = _AttackerModel(matrix, values, publishable, hidden, min_count, known_zero)
     row_priority = np.array([priority[cells].max() for cells in model.cells_of_row])
     row_value = np.array([values[cells[0]] for cells in model.cells_of_row])
+    hideable = np.ones(len(model.cells_of_row), dtype=bool)
+    if keep_shown is not None:
+        hideable = np.array([not np.asarray(keep_shown)[cells].any() for cells in model.cells_of_row])
     truth = values[targets].astype(float)
     open_targets = _shared_rounds(model, matrix[targets], truth, np.random.default_rng(seed))
     for target in targets[open_targets]:
@@ -119,9 +123,9 @@ def protect(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarr
             wide, duals = _range_side(model, row, float(values[target]))
             if wide:
                 break
-            binding = np.flatnonzero((duals > _DUAL_TOLERANCE) & model.shown_row)
+            binding = np.flatnonzero((duals > _DUAL_TOLERANCE) & model.shown_row & hideable)
             if not len(binding):
-                break  # pinned by hidden cells' bounds alone: hiding more cannot widen it
+                break  # pinned by hidden cells' bounds and public cells alone: hiding more cannot widen it
             model.hide(min(binding, key=lambda r: (row_priority[r], row_value[r], r)))
     for row, cells in enumerate(model.cells_of_row):
         if not model.shown_row[row]:
