@@ -165,7 +165,7 @@ def flow_model(stages_known: tuple[bool, bool, bool]) -> CrossModel:
             raw.setdefault(f"raw:{source}>{target}", set()).add(path)
     for name, members in raw.items():
         measures[name] = Measure(name, frozenset(members), False, 0)
-    return CrossModel(("stage2", "stage3", "stage4"), tuple(measures.values()))
+    return CrossModel(("stage2", "stage3", "stage4"), tuple(measures.values()), interval_protection=False)
 
 
 def priority(scope: str, leerweg: str, gender: str, weight: int) -> int:

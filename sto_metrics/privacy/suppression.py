@@ -19,7 +19,7 @@ The rule (docs/domain.md, privacy)
    small count by linear algebra, or pin two of them at the end of their 0-4 range. Inner cells
    that the published pattern implies are 0 (a shown cell equal to a shown part of it) are known
    to GaussSuppression too, so the shown counts with 'no count is negative' determine nothing.
-   For inflow, retention and the cohort flow an LP interval check follows (privacy/intervals.py,
+   For inflow and retention an LP interval check follows (privacy/intervals.py,
    the attacker problem of sdcTable/tau-argus): every hidden count of 1 to 4 must be able to
    differ by at least one pupil given '<5' = 0-4 and 'empty' = 5 or more.
 3. How hidden cells are written. A hidden count below 5 (the primary ones, and a 0 hidden as a
