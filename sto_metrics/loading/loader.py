@@ -490,7 +490,7 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
     with db.transaction(con):
         load_id = db.rows(con, "next_load_id")[0][0]
         if overlap:
-            db.execute(con, f"replace_overlap_{layout.kind}")
+            db.execute(con, f"replace_overlap_{layout.kind}", load_id=load_id)
             db.execute(con, "replace_overlap_scope", load_id=load_id, kind=layout.kind)
             result.messages.append(f"Vervangen: eerdere gegevens uit lading(en) {', '.join(str(o[0]) for o in overlap)} voor dezelfde school en hetzelfde schooljaar.")
         db.execute(con, f"{layout.kind}_insert", load_id=load_id, **params)
@@ -550,7 +550,22 @@ def list_loads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return db.run(con, "list_loads")
 
 
-def remove_load(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
-    """Remove one load and all rows it brought, in one transaction."""
+def remove_load(con: duckdb.DuckDBPyConnection, load_id: int) -> list[str]:
+    """Remove one load and all rows it brought, in one transaction; what it replaced (--replace) comes back.
+
+    Returns Dutch notes for replaced data that was not kept (a database from before kept rows existed,
+    DUO's reference files), saying what to load again.
+    """
+    notes = []
     with db.transaction(con):
+        lost = db.rows(con, "loads_replaced_without_kept_rows", load_id=load_id)
         db.execute(con, "remove_load", load_id=load_id)
+        for replaced_id, file_name, holds_rows in lost:
+            if holds_rows:
+                notes.append(f"Lading {replaced_id} ('{file_name}') was deels door lading {load_id} vervangen; die gegevens zijn niet bewaard. "
+                             f"Verwijder lading {replaced_id} en laad '{file_name}' opnieuw om ze terug te krijgen.")
+            else:
+                db.execute(con, "forget_empty_load", load_id=replaced_id)
+                notes.append(f"Lading {replaced_id} ('{file_name}') was door lading {load_id} vervangen; die gegevens zijn niet bewaard. "
+                             f"Laad '{file_name}' opnieuw om ze terug te krijgen.")
+    return notes

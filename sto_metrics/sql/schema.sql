@@ -31,6 +31,12 @@ SELECT max(nextval('load_id_seq'))
 FROM range(greatest(0, (SELECT coalesce(max(load_id), 0) FROM load_log)
                        - coalesce((SELECT last_value FROM duckdb_sequences() WHERE sequence_name = 'load_id_seq' AND database_name = current_database()), 0)));
 CREATE TABLE IF NOT EXISTS load_scope (load_id INTEGER, school_id VARCHAR, school_year INTEGER);
+-- Rows and scope a --replace load took over, kept so that removing that load brings them back (replaced_by: the load
+-- that took them over); the dashboard never reads them.
+CREATE TABLE IF NOT EXISTS replaced_vo_enrolment AS SELECT *, NULL::INTEGER AS replaced_by FROM vo_enrolment WHERE false;
+CREATE TABLE IF NOT EXISTS replaced_mbo_enrolment AS SELECT *, NULL::INTEGER AS replaced_by FROM mbo_enrolment WHERE false;
+CREATE TABLE IF NOT EXISTS replaced_ho_enrolment AS SELECT *, NULL::INTEGER AS replaced_by FROM ho_enrolment WHERE false;
+CREATE TABLE IF NOT EXISTS replaced_load_scope AS SELECT *, NULL::INTEGER AS replaced_by FROM load_scope WHERE false;
 CREATE TABLE IF NOT EXISTS ref_profile (
     code VARCHAR, name VARCHAR, level VARCHAR, technical BOOLEAN, is_dp BOOLEAN,
     contains_nt BOOLEAN, contains_n BOOLEAN

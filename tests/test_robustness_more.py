@@ -1,0 +1,139 @@
+"""Defects 8 to 14 of issue 15 (an adversarial review), each kept fixed by a test that failed before the fix.
+
+Hostile files are generated here; races are driven by threads or subprocesses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sto_metrics.loading import loader, pseudonym
+from sto_metrics.loading.reference import open_database
+from tests.loader_support import MBO_HEADER, MBO_ROWS, VO_HEADER, VO_ROWS, csv_text, stored_rows, table_checksums
+
+REPO = Path(__file__).resolve().parent.parent
+SECRET = "test-geheim"
+
+
+@pytest.fixture(autouse=True)
+def _secret(monkeypatch, tmp_path):
+    monkeypatch.setenv(pseudonym.SECRET_ENV, SECRET)
+    monkeypatch.setenv(pseudonym.SECRET_DIR_ENV, str(tmp_path / "secrets"))
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = open_database(tmp_path / "regio.duckdb")
+    yield connection
+    connection.close()
+
+
+def vo_export(rows: list[list[str]] = VO_ROWS, **kwargs) -> bytes:
+    return csv_text(VO_HEADER, rows, **kwargs).encode("utf-8")
+
+
+def with_profile(rows: list[list[str]], profile: str) -> list[list[str]]:
+    """The rows with every pupil's profile set to one value: other figures, same pupils."""
+    return [[*row[:6], profile, *row[7:]] for row in rows]
+
+
+def in_year(rows: list[list[str]], year: str) -> list[list[str]]:
+    return [[row[0], year, *row[2:]] for row in rows]
+
+
+def replaced_by(con) -> list[tuple]:
+    return con.execute("SELECT load_id, replaced_by FROM load_log ORDER BY 1").fetchall()
+
+
+# ---------------------------------------------------------------- 8. removing a --replace load
+
+
+def test_removing_a_replacement_restores_what_it_replaced(con):
+    original = loader.load_bytes(con, "oktober.csv", vo_export())
+    assert original.loaded
+    before = table_checksums(con)
+    rows_before = stored_rows(con)
+    correction = loader.load_bytes(con, "correctie.csv", vo_export(with_profile(VO_ROWS[:10], "PIE")), replace=True)
+    assert correction.loaded and correction.rows_loaded == 10
+    assert replaced_by(con) == [(1, 2), (2, None)]
+
+    loader.remove_load(con, correction.load_id)
+    # The school year is back as the original file left it: its 12 rows, its scope, not 'vervangen door' anything.
+    assert stored_rows(con) == rows_before
+    assert replaced_by(con) == [(1, None)]
+    loads = loader.list_loads(con)
+    assert loads.schools.tolist() == ["31XA00"] and loads.first_year.tolist() == [2023]
+    assert table_checksums(con) == before
+    # The original is loaded, so loading it again is refused as such; the correction can be loaded again.
+    assert "al geladen" in loader.load_bytes(con, "oktober.csv", vo_export()).messages[0]
+    assert loader.load_bytes(con, "correctie.csv", vo_export(with_profile(VO_ROWS[:10], "PIE")), replace=True).loaded
+
+
+def test_removing_a_partial_replacement_restores_only_its_school_year(con):
+    two_years = VO_ROWS + in_year(VO_ROWS, "2022-2023")
+    assert loader.load_bytes(con, "twee-jaren.csv", vo_export(two_years)).loaded
+    rows_before = stored_rows(con)
+    correction = loader.load_bytes(con, "correctie-2023.csv", vo_export(with_profile(VO_ROWS, "PIE")), replace=True)
+    assert correction.loaded
+    assert con.execute("SELECT school_year, count(*), min(load_id) FROM vo_enrolment GROUP BY 1 ORDER BY 1").fetchall() == [
+        (2022, 12, 1), (2023, 12, 2)]
+    loader.remove_load(con, correction.load_id)
+    assert stored_rows(con) == rows_before
+    assert con.execute("SELECT DISTINCT load_id FROM vo_enrolment").fetchall() == [(1,)]
+    assert loader.list_loads(con).last_year.tolist() == [2023]
+    assert replaced_by(con) == [(1, None)]
+
+
+def test_a_chain_of_replacements_unwinds_in_any_order(con):
+    assert loader.load_bytes(con, "a.csv", vo_export()).loaded
+    rows_a = stored_rows(con)
+    assert loader.load_bytes(con, "b.csv", vo_export(with_profile(VO_ROWS, "PIE")), replace=True).loaded
+    assert loader.load_bytes(con, "c.csv", vo_export(with_profile(VO_ROWS, "BWI")), replace=True).loaded
+    rows_c = stored_rows(con)
+    assert replaced_by(con) == [(1, 2), (2, 3), (3, None)]
+    # Removing the middle one: c still holds the year, a is now replaced by c.
+    loader.remove_load(con, 2)
+    assert stored_rows(con) == rows_c
+    assert replaced_by(con) == [(1, 3), (3, None)]
+    loader.remove_load(con, 3)
+    assert stored_rows(con) == rows_a
+    assert replaced_by(con) == [(1, None)]
+    assert con.execute("SELECT count(*) FROM load_scope").fetchall() == [(1,)]
+
+
+def test_removing_a_replaced_load_takes_its_kept_rows_with_it(con):
+    assert loader.load_bytes(con, "a.csv", vo_export()).loaded
+    assert loader.load_bytes(con, "b.csv", vo_export(with_profile(VO_ROWS, "PIE")), replace=True).loaded
+    rows_b = stored_rows(con)
+    loader.remove_load(con, 1)
+    loader.remove_load(con, 2)  # nothing of a comes back: it was removed
+    assert stored_rows(con) == []
+    assert replaced_by(con) == []
+    assert rows_b and loader.load_bytes(con, "a.csv", vo_export()).loaded
+
+
+def test_removing_an_mbo_replacement_restores_the_mbo_rows(con):
+    assert loader.load_bytes(con, "mbo.csv", csv_text(MBO_HEADER, MBO_ROWS).encode()).loaded
+    rows_before = stored_rows(con, "mbo_enrolment")
+    corrected = [[*row[:7], "Economie"] for row in MBO_ROWS]
+    assert loader.load_bytes(con, "mbo-correctie.csv", csv_text(MBO_HEADER, corrected).encode(), replace=True).loaded
+    assert stored_rows(con, "mbo_enrolment") != rows_before
+    loader.remove_load(con, 2)
+    assert stored_rows(con, "mbo_enrolment") == rows_before
+    assert replaced_by(con) == [(1, None)]
+
+
+def test_replacement_from_before_kept_rows_existed_says_what_to_do(con):
+    assert loader.load_bytes(con, "oktober.csv", vo_export()).loaded
+    assert loader.load_bytes(con, "correctie.csv", vo_export(with_profile(VO_ROWS, "PIE")), replace=True).loaded
+    # As a database made by an earlier version: the replaced rows were deleted, nothing was kept.
+    for table in ("replaced_vo_enrolment", "replaced_load_scope"):
+        con.execute(f"DELETE FROM {table}")
+    notes = loader.remove_load(con, 2)
+    # The replaced load holds nothing any more: it goes too, so that its file can be loaded again.
+    assert replaced_by(con) == []
+    assert notes == ["Lading 1 ('oktober.csv') was door lading 2 vervangen; die gegevens zijn niet bewaard. "
+                     "Laad 'oktober.csv' opnieuw om ze terug te krijgen."]
+    assert loader.load_bytes(con, "oktober.csv", vo_export()).loaded
