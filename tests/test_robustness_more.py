@@ -137,3 +137,61 @@ def test_replacement_from_before_kept_rows_existed_says_what_to_do(con):
     assert notes == ["Lading 1 ('oktober.csv') was door lading 2 vervangen; die gegevens zijn niet bewaard. "
                      "Laad 'oktober.csv' opnieuw om ze terug te krijgen."]
     assert loader.load_bytes(con, "oktober.csv", vo_export()).loaded
+
+
+# ---------------------------------------------------------------- 9. quoted line breaks (RFC 4180)
+
+
+def with_note(rows: list[list[str]], notes: dict[int, str]) -> str:
+    """The export with an 'opmerking' column (not used by the loader); Excel quotes a cell with Alt+Enter line breaks."""
+    return csv_text([*VO_HEADER, "opmerking"], [[*row, notes.get(i, "")] for i, row in enumerate(rows)])
+
+
+def test_quoted_line_breaks_load_as_rfc_4180_says(con, tmp_path):
+    text = with_note(VO_ROWS, {0: "eerste regel\nAlt+Enter", 4: "a\r\n\r\nb", 11: "einde\n"})
+    assert text.count("\n") > len(VO_ROWS) + 3
+    result = loader.load_bytes(con, "met-enters.csv", text.encode())
+    assert result.loaded, result.messages
+    assert result.rows_read == 12 and result.rows_loaded == 12
+    assert "lege_regel" not in result.problems  # the empty line inside a quoted cell is no blank row
+    plain = open_database(tmp_path / "plain.duckdb")
+    try:
+        assert loader.load_bytes(plain, "zonder.csv", vo_export()).loaded
+        assert stored_rows(con) == stored_rows(plain)
+    finally:
+        plain.close()
+
+
+def test_line_numbers_stay_right_after_quoted_line_breaks(con):
+    rows = [list(row) for row in VO_ROWS]
+    rows[5][5] = "9"  # leerjaar 9: fatal, on the sixth pupil's line
+    text = "Export leerlingen\n" + with_note(rows, {1: "drie\nregels\nlang", 3: "twee\n\nmet lege"})
+    refused = loader.load_bytes(con, "fout.csv", text.encode())
+    assert not refused.loaded
+    lines = text.split("\n")
+    expected = next(i for i, line in enumerate(lines, start=1) if line.startswith(rows[5][0]))
+    assert expected == 12
+    assert f"op regel {expected}." in refused.messages[0]
+    # A blank line between pupils is still counted, one inside a cell is not.
+    ok = loader.load_bytes(con, "goed.csv", (with_note(VO_ROWS[:6], {1: "a\n\nb"}) + "\n" + csv_text(VO_HEADER, VO_ROWS[6:]).split("\n", 1)[1]).encode())
+    assert ok.loaded and ok.problems.get("lege_regel") == 1
+
+
+def test_a_broken_row_after_quoted_line_breaks_names_its_own_line(con):
+    text = with_note(VO_ROWS[:4], {0: "x\ny", 2: "p\nq\nr"}) + "100077;2023-2024;31XA00;x;VMBO-BB;3;BWI;M;;;x;y\n"
+    refused = loader.load_bytes(con, "kapot.csv", text.encode())
+    assert not refused.loaded
+    assert "kapot.csv, rond regel 9:" in refused.messages[0]
+    # the same without line breaks in cells: the line is counted from the top of the file, not twice past the header
+    plain = "Titel\n" + csv_text([*VO_HEADER, "opmerking"], [[*row, ""] for row in VO_ROWS[:4]]) + "100077;2023-2024;31XA00;x;VMBO-BB;3;BWI;M;;;x;y\n"
+    assert "kapot2.csv, rond regel 7:" in loader.load_bytes(con, "kapot2.csv", plain.encode()).messages[0]
+
+
+def test_a_quote_left_open_with_line_breaks_elsewhere_is_refused_at_its_line(con):
+    text = with_note(VO_ROWS[:4], {1: "x\ny"}) + '100077;2023-2024;31XA00;x;VMBO-BB;3;BWI;M;;"niet gesloten\n' + \
+        csv_text(VO_HEADER, VO_ROWS[4:]).split("\n", 1)[1]
+    before = table_checksums(con)
+    refused = loader.load_bytes(con, "open.csv", text.encode())
+    assert not refused.loaded
+    assert "open.csv, regel 7:" in refused.messages[0] and "aanhalingsteken" in refused.messages[0]
+    assert table_checksums(con) == before

@@ -23,7 +23,7 @@ import pandas as pd
 from sto_metrics import db, schoolyear
 from sto_metrics.errors import UserError
 from sto_metrics.loading import duo, pseudonym, reference
-from sto_metrics.loading.lines import split_lines
+from sto_metrics.loading.lines import UnclosedQuote, record_starts, split_lines
 
 DELIMITERS = [";", ",", "\t", "|"]
 DELIMITER_NAMES = {";": "puntkomma", ",": "komma", "\t": "tab", "|": "verticale streep"}
@@ -138,6 +138,7 @@ class _Layout:
     identifying: list[str]
     ignored: list[str]
     line_numbers: list[int] | None = None
+    row_starts: list[int] | None = None  # 0-based line of each row after the header, when quoted cells hold line breaks
 
 
 # ---------------------------------------------------------------------------- decoding
@@ -301,12 +302,31 @@ def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: 
 # ---------------------------------------------------------------------------- loading
 
 
+def _row_starts(layout: _Layout, lines: list[str]) -> Sequence[int]:
+    """0-based line where each row after the header starts (one per line unless quoted cells hold line breaks)."""
+    return layout.row_starts if layout.row_starts is not None else range(layout.header_line + 1, len(lines))
+
+
 def _data_line_numbers(layout: _Layout) -> list[int]:
     """1-based file line of each row DuckDB reads (it skips empty lines); built only when a message needs it."""
     if layout.line_numbers is None:
         lines = split_lines(layout.text)
-        layout.line_numbers = [i + 1 for i in range(layout.header_line + 1, len(lines)) if lines[i] != ""]
+        layout.line_numbers = [i + 1 for i in _row_starts(layout, lines) if lines[i] != ""]
     return layout.line_numbers
+
+
+def _find_rows(name: str, layout: _Layout) -> None:
+    """Where rows start when a quoted cell holds line breaks (an Excel cell with Alt+Enter, RFC 4180)."""
+    if '"' not in layout.text:
+        return
+    lines = split_lines(layout.text)
+    try:
+        starts = record_starts(lines, layout.delimiter, layout.header_line + 1)
+    except UnclosedQuote as open_quote:
+        raise FileRefused(f"{name}, regel {open_quote.line + 1}: een aanhalingsteken (\") wordt tot het einde van het bestand niet gesloten, "
+                          "dus het bestand kon niet als CSV worden gelezen. Controleer die regel in de export.") from None
+    if len(starts) < len(lines) - layout.header_line - 1:
+        layout.row_starts = starts
 
 
 def _check_line_lengths(name: str, layout: _Layout) -> None:
@@ -325,17 +345,26 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout: _Layou
     try:
         db.execute(
             con, "stage_file", path=str(path), delim=layout.delimiter, skip=layout.header_line + 1, columns=columns,
+            parallel=layout.row_starts is None,  # DuckDB's parallel reader cannot pad rows when cells hold line breaks
             max_line=4 * MAX_LINE_CHARS, brin_and_vestiging=layout.kind == "vo" and "school" not in layout.fields and "brin" in layout.fields,
         )
     except duckdb.Error as error:
         # DuckDB's message quotes the raw line; keep only where it happened.
         found = re.search(r"[Ll]ine:?\s*(\d+)", str(error))
-        where = f", rond regel {int(found.group(1)) + layout.header_line + 1}" if found else ""
+        where = f", rond regel {_file_line(layout, int(found.group(1)))}" if found else ""
         raise FileRefused(
             f"{name}{where}: het bestand kon niet als CSV worden gelezen (bijvoorbeeld een aanhalingsteken dat niet wordt gesloten "
             "of meer kolommen dan de kopregel). Controleer de export."
         ) from None
     return db.rows(con, "staged_row_count")[0][0]
+
+
+def _file_line(layout: _Layout, duckdb_line: int) -> int:
+    """The file line of DuckDB's error line, which counts rows from the top of the file (the skipped lines too)."""
+    lines = split_lines(layout.text)
+    starts = _row_starts(layout, lines)
+    index = duckdb_line - 1 - (layout.header_line + 1)
+    return starts[index] + 1 if 0 <= index < len(starts) else duckdb_line
 
 
 def _fatal_message(name: str, layout: _Layout, fatal: pd.DataFrame) -> str:
@@ -367,10 +396,11 @@ def _mixed_delimiter_hint(layout: _Layout, fatal: pd.DataFrame) -> str:
 
 def _blank_line_count(layout: _Layout) -> int:
     """Empty lines after the header (DuckDB skips them without counting)."""
-    after_header = split_lines(layout.text)[layout.header_line + 1 :]
-    while after_header and not after_header[-1]:
-        after_header.pop()
-    return after_header.count("")
+    lines = split_lines(layout.text)
+    empty = [lines[i] == "" for i in _row_starts(layout, lines)]  # an empty line inside a quoted cell is no row
+    while empty and empty[-1]:
+        empty.pop()
+    return sum(empty)
 
 
 def _problem_counts(con: duckdb.DuckDBPyConnection, kind: str, layout: _Layout, rows_read: int, result: FileResult) -> None:
@@ -444,6 +474,7 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
     layout = find_layout(name, text, reference.column_aliases(con), kind)
     result.kind = layout.kind
     _check_line_lengths(name, layout)
+    _find_rows(name, layout)
     earlier = db.rows(con, "load_with_hash", content_hash=content_hash)
     if earlier:
         load_id, file_name, loaded_at = earlier[0]

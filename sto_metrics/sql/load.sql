@@ -43,7 +43,7 @@ CREATE OR REPLACE TEMP TABLE load_staged AS
 WITH raw AS (
     SELECT row_number() OVER () AS row_nr, *, concat(*COLUMNS(*)) AS joined, [*COLUMNS(*)] AS cells
     FROM read_csv($path, delim=$delim, header=false, skip=$skip, quote='"', escape='"', null_padding=true,
-                  auto_detect=false, columns=$columns, max_line_size=$max_line)
+                  auto_detect=false, columns=$columns, max_line_size=$max_line, parallel=$parallel)
 ), every_field AS (
     -- by name: the fields the file lacks come from the empty row set, as NULL
     SELECT NULL::VARCHAR AS pupil_key,
