@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -88,8 +92,32 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         raise
 
 
+READ_FOLDER_PREFIX = "sto-duckdb-"
+
+
+@cache
+def read_folder() -> Path:
+    """The one folder the app's DuckDB may read files from: the loaders' copies go in it (a folder of each).
+
+    Private to this process (mode 0700) and removed when it exits.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=f"{READ_FOLDER_PREFIX}{os.getpid()}-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+def lock_down(con: duckdb.DuckDBPyConnection) -> None:
+    """No file outside read_folder(), no extension install or auto-load, no network, and no way to change that.
+
+    The settings belong to the database instance: a second connection to an open file finds them locked already.
+    """
+    if rows(con, "configuration_locked")[0][0]:
+        return
+    execute(con, "lock_down", folders=[f"{read_folder()}{os.sep}"])
+
+
 def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and if needed create) a database; a writable one gets the canonical schema.
+    """Open (and if needed create) a database, locked down (lock_down); a writable one gets the canonical schema.
 
     The reference tables are the loading layer's: sto_metrics.loading.reference.open_database
     opens a writable database with them refreshed from the region's CSVs.
@@ -97,4 +125,5 @@ def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> du
     con = duckdb.connect(str(db_path) if db_path else ":memory:", read_only=read_only)
     if not read_only:
         execute(con, "create_schema")
+    lock_down(con)
     return con

@@ -225,3 +225,63 @@ def test_a_formula_typed_in_an_ambition_note_is_neutralised_on_save(tmp_path):
     assert ambitions.save_targets(ambitions.read_targets(path), set(), path) == []
     with open(path, encoding="utf-8", newline="") as stored:
         assert [row["note"] for row in csv.DictReader(stored)] == saved
+
+
+# ---------------------------------------------------------------- 12. DuckDB locked down
+
+
+def _refused(connection, statement: str, params: list | None = None) -> bool:
+    import duckdb
+
+    try:
+        connection.execute(statement, params)
+    except (duckdb.PermissionException, duckdb.InvalidInputException):
+        return True
+    return False
+
+
+def test_the_apps_duckdb_connections_cannot_reach_files_extensions_or_settings(con, tmp_path):
+    from sto_metrics import db
+
+    outside = tmp_path / "buiten.csv"
+    outside.write_text("a;b\n1;2\n", encoding="utf-8")
+    assert loader.load_bytes(con, "vo.csv", vo_export()).loaded  # loading (which reads a copy of the file) still works
+    path = tmp_path / "regio.duckdb"
+    readonly_path = tmp_path / "alleen-lezen.duckdb"
+    open_database(readonly_path).close()
+    readonly = db.connect(readonly_path, read_only=True)
+    try:
+        for connection in (con, con.cursor(), db.connect(), readonly):
+            assert _refused(connection, "SELECT * FROM read_csv(?)", [str(outside)])
+            assert _refused(connection, "SELECT * FROM read_csv(?)", [str(path)])
+            assert _refused(connection, "SELECT * FROM read_text('/etc/passwd')")
+            assert _refused(connection, "ATTACH ? AS other", [str(tmp_path / "ander.duckdb")])
+            assert _refused(connection, "COPY (SELECT 1) TO ?", [str(tmp_path / "uit.csv")])
+            assert _refused(connection, "INSTALL httpfs")
+            assert _refused(connection, "SET enable_external_access = true")
+            assert _refused(connection, "SET allowed_directories = ['/']")
+            assert _refused(connection, "SET autoinstall_known_extensions = true")
+            assert connection.execute("SELECT current_setting('autoload_known_extensions')").fetchall() == [(False,)]
+    finally:
+        readonly.close()
+    assert not (tmp_path / "uit.csv").exists() and not (tmp_path / "ander.duckdb").exists()
+    # A second connection to the same open file (the dashboard's, the demo check's) opens without a configuration clash.
+    again = open_database(path)
+    try:
+        assert again.execute("SELECT count(*) FROM vo_enrolment").fetchall() == [(12,)]
+    finally:
+        again.close()
+
+
+def test_the_dashboards_shared_connection_is_locked_down(tmp_path, monkeypatch):
+    import app_support as app
+
+    path = tmp_path / "dashboard.duckdb"
+    open_database(path).close()
+    app._connection.clear()
+    try:
+        with app.cursor(str(path)) as cur:
+            assert _refused(cur, "SELECT * FROM read_text('/etc/hostname')")
+            assert _refused(cur, "SET enable_external_access = true")
+    finally:
+        app._connection.clear()

@@ -481,7 +481,7 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
         raise FileRefused(f"{name}: dit bestand is al geladen (lading {load_id}, '{file_name}', {loaded_at:%d-%m-%Y %H:%M}). Er is niets gewijzigd.")
 
     db.execute(con, "create_load_macros")
-    with tempfile.TemporaryDirectory(prefix="sto-load-") as folder:
+    with tempfile.TemporaryDirectory(prefix="sto-load-", dir=db.read_folder()) as folder:
         # DuckDB reads a path as a glob ('export[1].csv' is 'export1.csv'): it only ever gets a name of ours,
         # holding exactly the text of the bytes that were hashed.
         path = Path(folder) / "export.csv"

@@ -130,3 +130,15 @@ INSERT INTO ref_programme_sector
     JOIN ref_alias a ON a.domain = lower(trim(m.kind)) || '_sector' AND a.alias = norm_text(m.sector);
 DELETE FROM ref_landsdeel;
 INSERT INTO ref_landsdeel SELECT DISTINCT norm_text(province), trim(landsdeel) FROM ref_landsdeel_src WHERE trim(coalesce(province, '')) <> '';
+
+-- name: configuration_locked
+-- Whether this database instance is locked down already (by an earlier connection to the same file).
+SELECT current_setting('lock_configuration');
+
+-- name: lock_down
+-- The app reads files only from its own folder ($folders), installs and loads no extension, and cannot undo this.
+SET allowed_directories = $folders;
+SET enable_external_access = false;
+SET autoinstall_known_extensions = false;
+SET autoload_known_extensions = false;
+SET lock_configuration = true;
