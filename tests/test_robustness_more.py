@@ -285,3 +285,95 @@ def test_the_dashboards_shared_connection_is_locked_down(tmp_path, monkeypatch):
             assert _refused(cur, "SET enable_external_access = true")
     finally:
         app._connection.clear()
+
+
+# ---------------------------------------------------------------- 13. no plaintext copies after a crash; private files
+
+KILLED_DURING_LOAD = """
+import os, signal, sys
+from sto_metrics.loading import loader
+from sto_metrics.loading.reference import open_database
+
+def crash(*_args, **_kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)  # kill -9 while DuckDB reads the decoded copy
+
+loader._stage = crash
+con = open_database(sys.argv[1])
+loader.load_bytes(con, "vo.csv", open(sys.argv[2], "rb").read())
+"""
+
+
+def _python(tmp_path, *args: str, check: bool = True):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp"), "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=check)
+
+
+def test_a_decoded_copy_left_by_a_crash_is_removed_when_the_next_process_starts(tmp_path):
+    (tmp_path / "tmp").mkdir()
+    export = tmp_path / "vo.csv"
+    export.write_bytes(vo_export())
+    killed = _python(tmp_path, "-c", KILLED_DURING_LOAD, str(tmp_path / "regio.duckdb"), str(export), check=False)
+    assert killed.returncode == -9
+    left = [p for p in (tmp_path / "tmp").rglob("*") if p.is_file()]
+    assert left and any(VO_ROWS[0][0] in p.read_text(encoding="utf-8") for p in left)  # a raw pupil number, as the crash left it
+    # Any next process that opens a database (dashboard, command line) removes what a dead process left.
+    _python(tmp_path, "-m", "sto_metrics", "load", str(export), "--db", str(tmp_path / "regio.duckdb"))
+    assert [p for p in (tmp_path / "tmp").rglob("*") if p.is_file()] == []
+
+
+def test_a_live_processs_folder_is_left_alone(tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    from sto_metrics import db
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        live = tmp_path / "tmp" / f"{db.READ_FOLDER_PREFIX}{sleeper.pid}-abc"
+        live.mkdir()
+        (live / "bezig.csv").write_text("100001;2023-2024\n")
+        _python(tmp_path, "-c", "from sto_metrics import db; db.read_folder()")
+        assert (live / "bezig.csv").exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert os.getpid() != sleeper.pid
+
+
+def test_databases_and_the_ambitions_file_are_created_private(tmp_path):
+    import os
+    import stat
+
+    import pandas as pd
+
+    from sto_metrics.metrics import ambitions
+
+    old = os.umask(0o022)  # a usual default: new files readable by everyone
+    try:
+        con = open_database(tmp_path / "nieuw.duckdb")
+        assert loader.load_bytes(con, "vo.csv", vo_export()).loaded
+        con.close()
+        frame = pd.DataFrame([{"metric": "inflow_vmbo", "scope": "regio", "split": "", "baseline_year": "2020-2021", "baseline_value": "",
+                               "target_year": "2027-2028", "target_value": "30", "note": ""}], columns=ambitions.FILE_COLUMNS)
+        target = tmp_path / "ambities.csv"
+        assert ambitions.save_targets(frame, set(), target) == []
+        assert ambitions.save_targets(frame, set(), target) == []  # a second save makes the .bak
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "nieuw.duckdb").stat().st_mode) == 0o600
+    for name in ("ambities.csv", "ambities.csv.bak"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) & 0o037 == 0, name  # at most 0640
+    # The command line creates its database private too, whatever the umask it was started with.
+    export = tmp_path / "vo.csv"
+    export.write_bytes(vo_export())
+    (tmp_path / "tmp").mkdir()
+    _python(tmp_path, "-c", "import os, sys; os.umask(0o022); from sto_metrics.cli import main; sys.exit(main(sys.argv[1:]))",
+            "load", str(export), "--db", str(tmp_path / "cli.duckdb"))
+    assert stat.S_IMODE((tmp_path / "cli.duckdb").stat().st_mode) == 0o600

@@ -168,7 +168,9 @@ def save_targets(frame: pd.DataFrame, known_schools: set[str], path: str | Path 
     clean["note"] = clean["note"].str.strip().map(tabular.safe_text)
     temporary = path.with_name(f".{path.name}.nieuw")
     try:
-        with open(temporary, "w", encoding="utf-8", newline="") as out:
+        temporary.unlink(missing_ok=True)  # a left-over would keep its own mode
+        # 0640 whatever the umask: the region's own targets and notes
+        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640), "w", encoding="utf-8", newline="") as out:
             clean.to_csv(out, index=False, lineterminator="\n")
         if path.exists():
             shutil.copy2(path, path.with_name(path.name + ".bak"))
