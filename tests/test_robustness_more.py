@@ -178,12 +178,12 @@ def test_line_numbers_stay_right_after_quoted_line_breaks(con):
 
 
 def test_a_broken_row_after_quoted_line_breaks_names_its_own_line(con):
-    text = with_note(VO_ROWS[:4], {0: "x\ny", 2: "p\nq\nr"}) + "100077;2023-2024;31XA00;x;VMBO-BB;3;BWI;M;;;x;y\n"
+    text = with_note(VO_ROWS[:4], {0: "x\ny", 2: "p\nq\nr"}) + '100077;2023-2024;31XA00;"x"y;VMBO-BB;3;BWI;M;;\n'
     refused = loader.load_bytes(con, "kapot.csv", text.encode())
     assert not refused.loaded
     assert "kapot.csv, rond regel 9:" in refused.messages[0]
     # the same without line breaks in cells: the line is counted from the top of the file, not twice past the header
-    plain = "Titel\n" + csv_text([*VO_HEADER, "opmerking"], [[*row, ""] for row in VO_ROWS[:4]]) + "100077;2023-2024;31XA00;x;VMBO-BB;3;BWI;M;;;x;y\n"
+    plain = "Titel\n" + csv_text([*VO_HEADER, "opmerking"], [[*row, ""] for row in VO_ROWS[:4]]) + '100077;2023-2024;31XA00;"x"y;VMBO-BB;3;BWI;M;;\n'
     assert "kapot2.csv, rond regel 7:" in loader.load_bytes(con, "kapot2.csv", plain.encode()).messages[0]
 
 
@@ -377,3 +377,67 @@ def test_databases_and_the_ambitions_file_are_created_private(tmp_path):
     _python(tmp_path, "-c", "import os, sys; os.umask(0o022); from sto_metrics.cli import main; sys.exit(main(sys.argv[1:]))",
             "load", str(export), "--db", str(tmp_path / "cli.duckdb"))
     assert stat.S_IMODE((tmp_path / "cli.duckdb").stat().st_mode) == 0o600
+
+
+# ---------------------------------------------------------------- 10. wide files
+
+
+def test_thousands_of_trailing_empty_columns_load_as_a_narrow_table(con, tmp_path, monkeypatch):
+    from sto_metrics import db
+
+    widths = []
+    execute = db.execute
+
+    def watching(connection, query_name, **params):
+        if query_name == "stage_file":
+            widths.append(len(params["columns"]))
+        return execute(connection, query_name, **params)
+
+    monkeypatch.setattr(db, "execute", watching)
+    wide = csv_text(VO_HEADER + [""] * 3000, [row + [""] * 3000 for row in VO_ROWS]).encode()  # Excel's habit
+    result = loader.load_bytes(con, "breed.csv", wide)
+    assert result.loaded and result.rows_loaded == 12 and result.problems == {}
+    assert widths == [len(VO_HEADER)]  # DuckDB reads the 9 columns of the table, not 3,009 (work grows with the width)
+    plain = open_database(tmp_path / "smal.duckdb")
+    try:
+        assert loader.load_bytes(plain, "smal.csv", vo_export()).loaded
+        assert stored_rows(con) == stored_rows(plain)
+    finally:
+        plain.close()
+    # A row of only delimiters is still one blank row, counted as such, and the line numbers stay right.
+    rows = [row + [""] * 3000 for row in VO_ROWS]
+    rows[3] = [""] * (len(VO_HEADER) + 3000)
+    rows[5][5] = "9"
+    refused = loader.load_bytes(con, "breed-fout.csv", csv_text(VO_HEADER + [""] * 3000, rows).encode())
+    assert "op regel 7." in refused.messages[0]
+
+
+def test_a_stray_cell_right_of_the_table_is_named_by_line_and_column(con):
+    from openpyxl.utils import get_column_letter
+
+    rows = [row + [""] * 3000 for row in VO_ROWS]
+    rows[2][700] = "x"  # one stray value, far right, under no header
+    refused = loader.load_bytes(con, "verdwaald.csv", csv_text(VO_HEADER + [""] * 3000, rows).encode())
+    assert not refused.loaded
+    message = refused.messages[0]
+    assert message.startswith("verdwaald.csv, regel 4: ") and "aanhalingsteken" not in message
+    assert f"kolom 701 (in Excel {get_column_letter(701)})" in message and "kopregel heeft 9 kolommen" in message
+
+
+def test_a_stray_cell_right_of_a_workbooks_table_is_named_by_cell(con):
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(VO_HEADER)
+    for row in VO_ROWS:
+        sheet.append(row)
+    sheet.cell(row=5, column=700, value="opmerking")
+    data = io.BytesIO()
+    book.save(data)
+    refused = loader.load_bytes(con, "verdwaald.xlsx", data.getvalue())
+    assert not refused.loaded
+    assert refused.messages[0].startswith("verdwaald.xlsx, regel 5: ") and "kolom 700 (in Excel ZX)" in refused.messages[0]
+    assert "CSV" not in refused.messages[0]

@@ -273,6 +273,8 @@ def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: 
         )
     header_line, delimiter = -best[1], best[2]
     headers = [cell.strip() for cell in _split(lines[header_line], delimiter)]
+    while headers and not headers[-1]:
+        headers.pop()  # Excel's trailing empty columns: the table ends at its last named column
 
     candidates = [kind] if kind else ["vo", "mbo", "ho"]
     fits = {k: _field_map(headers, aliases[k]) for k in candidates}
@@ -349,6 +351,9 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout: _Layou
             max_line=4 * MAX_LINE_CHARS, brin_and_vestiging=layout.kind == "vo" and "school" not in layout.fields and "brin" in layout.fields,
         )
     except duckdb.Error as error:
+        stray = _cell_right_of_table(name, layout)
+        if stray:
+            raise stray from None
         # DuckDB's message quotes the raw line; keep only where it happened.
         found = re.search(r"[Ll]ine:?\s*(\d+)", str(error))
         where = f", rond regel {_file_line(layout, int(found.group(1)))}" if found else ""
@@ -357,6 +362,36 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout: _Layou
             "of meer kolommen dan de kopregel). Controleer de export."
         ) from None
     return db.rows(con, "staged_row_count")[0][0]
+
+
+def _cell_right_of_table(name: str, layout: _Layout) -> FileRefused | None:
+    """A value in a row beyond the header's last named column (a stray cell far right), by line and column."""
+    from openpyxl.utils import get_column_letter
+
+    lines = split_lines(layout.text)
+    first = layout.header_line + 1
+    reader = csv.reader(iter(lines[first:]), delimiter=layout.delimiter, quotechar='"')
+    consumed = 0
+    try:
+        for cells in reader:
+            line, consumed = first + consumed + 1, reader.line_num
+            beyond = next((i + 1 for i in range(len(layout.headers), len(cells)) if cells[i].strip()), None)
+            if beyond:
+                return FileRefused(
+                    f"{name}, regel {line}: kolom {beyond} (in Excel {get_column_letter(beyond)}) heeft een waarde, maar de kopregel heeft "
+                    f"{len(layout.headers)} kolommen. Verwijder wat rechts naast de tabel staat (of geef de kolom een kopnaam) en laad het bestand opnieuw.")
+    except csv.Error:
+        return None
+    return None
+
+
+def _narrow(layout: _Layout) -> str:
+    """The text without the delimiters that end its lines (Excel's trailing empty columns), so that DuckDB's
+    work does not grow with a width nobody filled; a line of only delimiters stays one blank row."""
+    delimiter = layout.delimiter
+    if layout.row_starts is not None or not re.search(f"{re.escape(delimiter)}(?:\r\n|\r|\n|$)", layout.text):
+        return layout.text  # nothing to trim, or line breaks inside quoted cells: read as it is
+    return "".join(f"{line.rstrip(delimiter) or line[:1]}\n" for line in split_lines(layout.text))
 
 
 def _file_line(layout: _Layout, duckdb_line: int) -> int:
@@ -483,9 +518,9 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
     db.execute(con, "create_load_macros")
     with tempfile.TemporaryDirectory(prefix="sto-load-", dir=db.read_folder()) as folder:
         # DuckDB reads a path as a glob ('export[1].csv' is 'export1.csv'): it only ever gets a name of ours,
-        # holding exactly the text of the bytes that were hashed.
+        # holding the text of the bytes that were hashed (without trailing empty columns).
         path = Path(folder) / "export.csv"
-        path.write_text(text, encoding="utf-8", newline="")
+        path.write_text(_narrow(layout), encoding="utf-8", newline="")
         result.rows_read = _stage(con, name, path, layout)
     if not db.rows(con, "staged_data_row_count")[0][0]:
         raise FileRefused(f"{name}: het bestand heeft alleen een kopregel en geen leerlinggegevens.")
