@@ -441,3 +441,43 @@ def test_a_stray_cell_right_of_a_workbooks_table_is_named_by_cell(con):
     assert not refused.loaded
     assert refused.messages[0].startswith("verdwaald.xlsx, regel 5: ") and "kolom 700 (in Excel ZX)" in refused.messages[0]
     assert "CSV" not in refused.messages[0]
+
+
+# ---------------------------------------------------------------- 14. smaller things users see: encodings
+
+
+def test_a_utf8_export_with_one_windows_1252_line_keeps_every_other_line_as_written(con):
+    rows = [list(row) for row in VO_ROWS]
+    rows[0][3] = "Vmbo 't Zaanhuis – locatie Één"  # UTF-8 in every line
+    lines = csv_text(VO_HEADER, rows).split("\n")
+    data = "\n".join(lines[:5]).encode("utf-8") + b"\n" + lines[5].replace("Zaanhuis", "Zaanhuis \u2018b\u2019").encode("cp1252") + b"\n" + \
+        "\n".join(lines[6:]).encode("utf-8")
+    text = loader.decode_export("gemengd.csv", data)
+    assert "Vmbo 't Zaanhuis – locatie Één" in text  # not 'â€“' and 'Ã‰Ã©n'
+    assert "Zaanhuis \u2018b\u2019" in text  # the one cp1252 line read as cp1252
+    # a file wholly in Windows-1252 reads as before
+    assert loader.decode_export("ansi.csv", "Één – €\n".encode("cp1252")) == "Één – €\n"
+
+
+def test_utf16_without_a_byte_order_mark_is_read(con):
+    text = csv_text(VO_HEADER, VO_ROWS)
+    for encoding in ("utf-16-le", "utf-16-be"):
+        assert loader.decode_export("unicode.txt", text.encode(encoding)) == text
+    result = loader.load_bytes(con, "unicode.txt", text.replace(";", "\t").encode("utf-16-le"))
+    assert result.loaded and result.rows_loaded == 12
+
+
+def test_a_nul_byte_anywhere_refuses_the_file_with_its_line(con):
+    rows = [list(row) for row in VO_ROWS] * 700  # well past the first 64 KB
+    rows = [[str(200000 + i), *row[1:]] for i, row in enumerate(rows)]
+    text = csv_text(VO_HEADER, rows)
+    assert len(text) > 2 * 65536
+    data = bytearray(text.encode("utf-8"))
+    at = data.index(b"\n", 100_000) + 3
+    data[at] = 0
+    before = table_checksums(con)
+    refused = loader.load_bytes(con, "nul.csv", bytes(data))
+    assert not refused.loaded
+    line = text[:at].count("\n") + 1
+    assert f"nul.csv, regel {line}: " in refused.messages[0] and "NUL" in refused.messages[0]
+    assert table_checksums(con) == before

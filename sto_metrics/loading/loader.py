@@ -8,6 +8,7 @@ message names the file, the line and the column, and never quotes a pupil's row.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -150,24 +151,49 @@ def decode_export(name: str, data: bytes) -> str:
         raise FileRefused(f"{name}: het bestand is leeg.")
     if data.startswith(b"PK\x03\x04"):
         return _xlsx_as_text(name, data)
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else _utf16_without_bom(data)
+    if encoding:
         try:
-            return data.decode("utf-16")
+            return data.decode(encoding)
         except UnicodeDecodeError:
             raise FileRefused(f"{name}: het bestand zegt UTF-16 te zijn maar is beschadigd. Sla het opnieuw op als CSV (UTF-8).") from None
     if b"\x00" in data[:65536]:
         raise FileRefused(f"{name}: dit is geen tekstbestand (CSV). Kies het exportbestand van de leerlingadministratie.")
+    if b"\x00" in data:
+        # past the first 64 KB: a broken export; DuckDB would read the cell up to it and carry on
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise FileRefused(f"{name}, regel {line}: de regel bevat een NUL-teken; het bestand is beschadigd of geen tekstbestand. Sla de export opnieuw op.")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    # Windows-1252 has the characters Latin-1 lacks (such as – ‘ ’ €); Latin-1 covers its five gaps.
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+    # UTF-8; a byte that is not UTF-8 (a line pasted from a Windows-1252 file) is read as Windows-1252 on its own,
+    # so the rest of the file is never turned into mojibake. A file wholly in Windows-1252 reads the same way.
+    return data.decode("utf-8", errors=_WINDOWS_1252_FALLBACK)
+
+
+def _windows_1252_bytes(error: UnicodeDecodeError) -> tuple[str, int]:
+    """Codec error handler: the bytes UTF-8 cannot read, as Windows-1252 (Latin-1 covers its five gaps)."""
+    bad = error.object[error.start : error.end]
+    return "".join(bytes([byte]).decode("cp1252", errors="ignore") or chr(byte) for byte in bad), error.end
+
+
+_WINDOWS_1252_FALLBACK = "sto-windows-1252"
+codecs.register_error(_WINDOWS_1252_FALLBACK, _windows_1252_bytes)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' for UTF-16 text without a byte order mark (mostly ASCII: every other byte zero)."""
+    head = data[:4096]
+    if len(head) < 8 or len(head) % 2:
+        head = head[: len(head) - len(head) % 2]
+    if len(head) < 8:
+        return None
+    even_zero, odd_zero = head[0::2].count(0), head[1::2].count(0)
+    half = len(head) // 2
+    if odd_zero >= 0.9 * half and even_zero <= 0.1 * half:
+        return "utf-16-le"
+    if even_zero >= 0.9 * half and odd_zero <= 0.1 * half:
+        return "utf-16-be"
+    return None
 
 
 def _xlsx_as_text(name: str, data: bytes) -> str:
