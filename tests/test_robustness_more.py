@@ -481,3 +481,29 @@ def test_a_nul_byte_anywhere_refuses_the_file_with_its_line(con):
     line = text[:at].count("\n") + 1
     assert f"nul.csv, regel {line}: " in refused.messages[0] and "NUL" in refused.messages[0]
     assert table_checksums(con) == before
+
+
+# ---------------------------------------------------------------- 14. smaller things users see: headers and file names
+
+
+def test_a_column_header_given_twice_refuses_the_file_naming_both_columns(con):
+    header = [*VO_HEADER, "Leerjaar"]
+    rows = [[*row, "1"] for row in VO_ROWS]  # which leerjaar is right? the loader cannot know
+    before = table_checksums(con)
+    refused = loader.load_bytes(con, "dubbel.csv", csv_text(header, rows).encode())
+    assert not refused.loaded
+    assert refused.messages[0] == ("dubbel.csv, regel 1: de kolom 'leerjaar' staat twee keer in de kopregel (kolom 6 en kolom 10). "
+                                   "Laat er één staan en laad het bestand opnieuw.")
+    assert table_checksums(con) == before
+    # An unused column twice is no problem: nothing is read from it.
+    extra = loader.load_bytes(con, "opmerking.csv", csv_text([*VO_HEADER, "opmerking", "opmerking"], [[*row, "a", "b"] for row in VO_ROWS]).encode())
+    assert extra.loaded
+
+
+def test_control_and_direction_characters_never_reach_a_stored_file_name(con):
+    evil = "\u202eexcod.csv"  # shows as 'vsc.docxe': right-to-left override
+    result = loader.load_bytes(con, evil + "\u200b\x07", vo_export())
+    assert result.loaded and result.file_name == "excod.csv"
+    assert loader.list_loads(con).file_name.tolist() == ["excod.csv"]
+    refused = loader.load_bytes(con, "\u2066kopie\u2069.csv", vo_export())
+    assert refused.file_name == "kopie.csv" and refused.messages[0].startswith("kopie.csv: dit bestand is al geladen (lading 1, 'excod.csv'")

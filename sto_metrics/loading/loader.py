@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -322,9 +323,19 @@ def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: 
         raise FileRefused(f"{name}, regel {header_line + 1}: verplichte kolom ontbreekt voor een {nearest}-bestand: {details}.")
     chosen = complete[0]
     fields = fits[chosen]
+    _refuse_used_header_twice(name, header_line, headers, fields)
     identifying = [h for h in headers if aliases[chosen].get(reference.normalise_header(h)) == "identifying"]
     ignored = [h for i, h in enumerate(headers) if h and i not in fields.values() and h not in identifying]
     return _Layout(text, delimiter, header_line, headers, chosen, fields, identifying, ignored)
+
+
+def _refuse_used_header_twice(name: str, header_line: int, headers: list[str], fields: dict[str, int]) -> None:
+    """A column the loader reads that the header names twice: which one is right cannot be known."""
+    for index in sorted(fields.values()):
+        same = [i for i, header in enumerate(headers) if reference.normalise_header(header) == reference.normalise_header(headers[index])]
+        if len(same) > 1:
+            raise FileRefused(f"{name}, regel {header_line + 1}: de kolom '{headers[index]}' staat twee keer in de kopregel "
+                              f"(kolom {same[0] + 1} en kolom {same[1] + 1}). Laat er één staan en laad het bestand opnieuw.")
 
 
 # ---------------------------------------------------------------------------- loading
@@ -513,6 +524,7 @@ def load_bytes(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, kind: 
     `source_path` names where the bytes came from and is never read again.
     `school_year` (start year) is the year of a DUO file whose name does not say it.
     """
+    name = plain_file_name(name)
     result = FileResult(file_name=name)
     try:
         duo_layout = duo.recognise(con, duo.head_text(data))  # DUO's public files: reference data with a loader of their own
@@ -527,6 +539,13 @@ def load_bytes(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, kind: 
         result.rows_loaded = 0
         result.load_id = None
     return result
+
+
+def plain_file_name(name: str) -> str:
+    """A file name without control, format (right-to-left override, zero width) or line-separator characters,
+    which would reorder or hide it wherever it is shown."""
+    kept = "".join(ch for ch in name if unicodedata.category(ch) not in {"Cc", "Cf", "Zl", "Zp"}).strip()
+    return kept or "bestand"
 
 
 def _load(con, name, data, kind, replace, source_path, secret, result: FileResult) -> None:
