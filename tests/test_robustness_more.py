@@ -507,3 +507,14 @@ def test_control_and_direction_characters_never_reach_a_stored_file_name(con):
     assert loader.list_loads(con).file_name.tolist() == ["excod.csv"]
     refused = loader.load_bytes(con, "\u2066kopie\u2069.csv", vo_export())
     assert refused.file_name == "kopie.csv" and refused.messages[0].startswith("kopie.csv: dit bestand is al geladen (lading 1, 'excod.csv'")
+
+
+def test_a_school_name_starting_with_a_tab_does_not_become_the_default_school(con):
+    from sto_metrics.metrics import catalog
+
+    other = [[str(300000 + i), row[1], "99ZZ00", "\t\u200bAaa \x0bSchool\u2028", *row[4:]] for i, row in enumerate(VO_ROWS)]
+    assert loader.load_bytes(con, "twee.csv", vo_export(VO_ROWS + other)).loaded
+    schools = catalog.schools(con)
+    # Stored without control and format characters, so it sorts by its letters (Mijn school opens on the first).
+    assert schools.name.tolist() == ["Aaa School", "Vmbo 't Zaanhuis"]
+    assert con.execute("SELECT name FROM school WHERE school_id = '99ZZ00'").fetchall() == [("Aaa School",)]

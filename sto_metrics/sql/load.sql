@@ -26,6 +26,10 @@ CREATE OR REPLACE TEMP MACRO school_year_start(x) AS (
                 THEN start_year END
     FROM years
 );
+-- A name as shown: control, format (zero width, direction) and line-separator characters become spaces, runs of
+-- spaces one, none at either end (a leading tab would otherwise sort a school first).
+CREATE OR REPLACE TEMP MACRO plain_name(x) AS
+    nullif(trim(regexp_replace(regexp_replace(x, '[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]', ' ', 'g'), '\s+', ' ', 'g')), '');
 -- '3', '3B', '4H', ' 5 V' all mean leerjaar 3, 4, 5.
 CREATE OR REPLACE TEMP MACRO leerjaar_number(x) AS TRY_CAST(regexp_extract(trim(x), '^(\d+)', 1) AS INTEGER);
 -- A school location: 'brin + vestiging' as one code '12AB00'; a bare BRIN means its main location 00.
@@ -72,14 +76,14 @@ WITH raw AS (
 SELECT row_nr,
        nullif(trim(pupil_key), '') AS pupil_key,
        nullif(trim(school_year), '') AS school_year,
-       nullif(trim(school_name), '') AS school_name,
+       plain_name(school_name) AS school_name,
        nullif(trim(education), '') AS education,
        nullif(trim(leerjaar), '') AS leerjaar,
        nullif(trim(profile), '') AS profile,
        nullif(trim(gender), '') AS gender,
        nullif(trim(diploma), '') AS diploma,
        nullif(trim(institution), '') AS institution,
-       nullif(trim(institution_name), '') AS institution_name,
+       plain_name(institution_name) AS institution_name,
        nullif(trim(programme_code), '') AS programme_code,
        nullif(trim(programme_name), '') AS programme_name,
        nullif(trim(level), '') AS level,
