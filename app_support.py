@@ -22,7 +22,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from sto_metrics import published, schoolyear
+from sto_metrics import db, published, schoolyear
 from sto_metrics.errors import UserError
 from sto_metrics.loading import reference
 from sto_metrics.metrics import catalog, registry
@@ -32,6 +32,7 @@ from sto_metrics.privacy import suppression
 from sto_metrics.settings import MetricSettings, PopulationFilter
 
 DB_ENV = "STO_DB"
+db.keep_files_private()  # the dashboard's databases, their WAL and ambities.csv are not for other users
 RULES = suppression.SuppressionRules()
 FIRST_STO_YEAR = 2020  # the first STO period started in school year 2020-2021
 CACHE_TTL_SECONDS = 3600

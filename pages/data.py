@@ -22,10 +22,13 @@ else:
 RESULTS_KEY = "data_results"
 UPLOADER_ROUND = "data_upload_round"
 REMOVED_KEY = "data_removed"
+REMOVED_NOTES_KEY = "data_removed_notes"  # replaced data that was not kept: what to load again
 
 removed = st.session_state.pop(REMOVED_KEY, None)
 if removed is not None:
     st.success(f"Lading {removed} is verwijderd.", icon=":material/delete:")
+for note in st.session_state.pop(REMOVED_NOTES_KEY, []):
+    st.warning(app.md_escape(note), icon=":material/warning:")  # quotes file names: never Markdown
 
 # --------------------------------------------------------------------------- upload
 st.subheader("Exports laden", anchor=False)
@@ -97,7 +100,7 @@ else:
         sure = st.checkbox("Ja, verwijder deze lading en alle leerlingregels die ermee kwamen", key="data_remove_sure")
         if st.button("Verwijderen", disabled=not sure, key="data_remove", icon=":material/delete:"):
             with app.cursor() as cur:
-                loader.remove_load(cur, int(load_id))
+                st.session_state[REMOVED_NOTES_KEY] = loader.remove_load(cur, int(load_id))
             st.session_state[RESULTS_KEY] = []
             st.session_state[REMOVED_KEY] = int(load_id)
             st.session_state.pop("data_remove_sure", None)

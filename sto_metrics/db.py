@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -88,13 +92,81 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         raise
 
 
+READ_FOLDER_PREFIX = "sto-duckdb-"
+# Temporary folders of versions before read_folder(), directly in the temporary directory.
+OLD_FOLDER_PREFIXES = ("sto-load-", "sto-ref-", "sto-duo-")
+OLD_FOLDER_AGE_SECONDS = 3600
+PRIVATE_UMASK = 0o027  # new files: nothing for others, no writing for the group (databases, their WAL, ambities.csv)
+
+
+@cache
+def read_folder() -> Path:
+    """The one folder the app's DuckDB may read files from: the loaders' copies go in it (a folder of each).
+
+    Private to this process (mode 0700) and removed when it exits; what a crashed process left is removed
+    when the next one starts (the copies hold raw pupil numbers and columns that are never stored).
+    """
+    remove_stale_folders()
+    folder = Path(tempfile.mkdtemp(prefix=f"{READ_FOLDER_PREFIX}{os.getpid()}-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+def remove_stale_folders() -> None:
+    """Remove this user's read folders of processes that no longer run (and old-style ones over an hour old)."""
+    import time
+
+    for folder in Path(tempfile.gettempdir()).glob("sto-*"):
+        try:
+            found = folder.lstat()
+        except OSError:
+            continue
+        if not folder.is_dir() or folder.is_symlink() or found.st_uid != os.getuid():
+            continue
+        pid = folder.name.removeprefix(READ_FOLDER_PREFIX).split("-")[0]
+        stale = (folder.name.startswith(READ_FOLDER_PREFIX) and pid.isdigit() and not _running(int(pid))) or (
+            folder.name.startswith(OLD_FOLDER_PREFIXES) and time.time() - found.st_mtime > OLD_FOLDER_AGE_SECONDS)
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def keep_files_private() -> None:
+    """For the entry points (command line, dashboard): files this process creates are not readable by others."""
+    current = os.umask(PRIVATE_UMASK)
+    os.umask(current | PRIVATE_UMASK)  # never loosen a stricter umask
+
+
+def lock_down(con: duckdb.DuckDBPyConnection) -> None:
+    """No file outside read_folder(), no extension install or auto-load, no network, and no way to change that.
+
+    The settings belong to the database instance: a second connection to an open file finds them locked already.
+    """
+    if rows(con, "configuration_locked")[0][0]:
+        return
+    execute(con, "lock_down", folders=[f"{read_folder()}{os.sep}"])
+
+
 def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and if needed create) a database; a writable one gets the canonical schema.
+    """Open (and if needed create) a database, locked down (lock_down); a writable one gets the canonical schema.
 
     The reference tables are the loading layer's: sto_metrics.loading.reference.open_database
     opens a writable database with them refreshed from the region's CSVs.
     """
+    new_file = bool(db_path) and not read_only and not Path(db_path).exists()
     con = duckdb.connect(str(db_path) if db_path else ":memory:", read_only=read_only)
     if not read_only:
         execute(con, "create_schema")
+    if new_file:
+        os.chmod(db_path, 0o600)  # pseudonymised pupil rows: for the one who made it, whatever the umask
+    lock_down(con)
     return con

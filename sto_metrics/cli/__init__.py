@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 
+from sto_metrics import db
 from sto_metrics.cli import metric_commands
 from sto_metrics.errors import EXIT_BAD_INPUT, EXIT_OTHER, UserError
 from sto_metrics.metrics import registry
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    db.keep_files_private()
     module_name, function_name = HANDLERS[args.command].split(":")
     try:
         handler = getattr(importlib.import_module(module_name), function_name)

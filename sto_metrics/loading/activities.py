@@ -48,11 +48,10 @@ def load(con: duckdb.DuckDBPyConnection, name: str, data: bytes, layout, content
     from sto_metrics.loading import loader  # the loader imports this module
 
     db.execute(con, "create_load_macros")
-    with tempfile.TemporaryDirectory(prefix="sto-load-") as folder:
-        path = source_path
-        if path is None or layout.text.encode("utf-8") != data:
-            path = Path(folder) / "activities.csv"
-            path.write_text(layout.text, encoding="utf-8", newline="")
+    # DuckDB reads only our own copy in the private read folder: a user's path may hold glob characters ([ ] * ?)
+    with tempfile.TemporaryDirectory(prefix="sto-load-", dir=db.read_folder()) as folder:
+        path = Path(folder) / "activities.csv"
+        path.write_text(layout.text, encoding="utf-8", newline="")
         _stage(con, name, path, layout, loader)
     rows_read, data_rows, blank_rows, formula_cells = db.rows(con, "activity_staged_counts")[0]
     result.rows_read = int(rows_read)

@@ -194,7 +194,7 @@ def load(con: duckdb.DuckDBPyConnection, name: str, text: str, layout: DuoLayout
         load_id, file_name, loaded_at = earlier[0]
         raise UserError(f"{name}: dit bestand is al geladen (lading {load_id}, '{file_name}', {loaded_at:%d-%m-%Y %H:%M}). Er is niets gewijzigd.")
     year = _school_year(name, school_year) if layout.kind in {"duo_leerlingen", "duo_mbo_instroom"} else None
-    with tempfile.TemporaryDirectory(prefix="sto-duo-") as folder:
+    with tempfile.TemporaryDirectory(prefix="sto-duo-", dir=db.read_folder()) as folder:
         path = Path(folder) / "duo.csv"
         path.write_text(text, encoding="utf-8", newline="")
         try:

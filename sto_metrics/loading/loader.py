@@ -8,11 +8,13 @@ message names the file, the line and the column, and never quotes a pupil's row.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
 import re
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,7 @@ import pandas as pd
 from sto_metrics import db, schoolyear
 from sto_metrics.errors import UserError
 from sto_metrics.loading import activities, duo, pseudonym, reference
-from sto_metrics.loading.lines import split_lines
+from sto_metrics.loading.lines import UnclosedQuote, record_starts, split_lines
 
 DELIMITERS = [";", ",", "\t", "|"]
 DELIMITER_NAMES = {";": "puntkomma", ",": "komma", "\t": "tab", "|": "verticale streep"}
@@ -152,6 +154,7 @@ class _Layout:
     identifying: list[str]
     ignored: list[str]
     line_numbers: list[int] | None = None
+    row_starts: list[int] | None = None  # 0-based line of each row after the header, when quoted cells hold line breaks
 
 
 # ---------------------------------------------------------------------------- decoding
@@ -163,24 +166,49 @@ def decode_export(name: str, data: bytes) -> str:
         raise FileRefused(f"{name}: het bestand is leeg.")
     if data.startswith(b"PK\x03\x04"):
         return _xlsx_as_text(name, data)
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else _utf16_without_bom(data)
+    if encoding:
         try:
-            return data.decode("utf-16")
+            return data.decode(encoding)
         except UnicodeDecodeError:
             raise FileRefused(f"{name}: het bestand zegt UTF-16 te zijn maar is beschadigd. Sla het opnieuw op als CSV (UTF-8).") from None
     if b"\x00" in data[:65536]:
         raise FileRefused(f"{name}: dit is geen tekstbestand (CSV). Kies het exportbestand van de leerlingadministratie.")
+    if b"\x00" in data:
+        # past the first 64 KB: a broken export; DuckDB would read the cell up to it and carry on
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise FileRefused(f"{name}, regel {line}: de regel bevat een NUL-teken; het bestand is beschadigd of geen tekstbestand. Sla de export opnieuw op.")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    # Windows-1252 has the characters Latin-1 lacks (such as – ‘ ’ €); Latin-1 covers its five gaps.
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+    # UTF-8; a byte that is not UTF-8 (a line pasted from a Windows-1252 file) is read as Windows-1252 on its own,
+    # so the rest of the file is never turned into mojibake. A file wholly in Windows-1252 reads the same way.
+    return data.decode("utf-8", errors=_WINDOWS_1252_FALLBACK)
+
+
+def _windows_1252_bytes(error: UnicodeDecodeError) -> tuple[str, int]:
+    """Codec error handler: the bytes UTF-8 cannot read, as Windows-1252 (Latin-1 covers its five gaps)."""
+    bad = error.object[error.start : error.end]
+    return "".join(bytes([byte]).decode("cp1252", errors="ignore") or chr(byte) for byte in bad), error.end
+
+
+_WINDOWS_1252_FALLBACK = "sto-windows-1252"
+codecs.register_error(_WINDOWS_1252_FALLBACK, _windows_1252_bytes)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' for UTF-16 text without a byte order mark (mostly ASCII: every other byte zero)."""
+    head = data[:4096]
+    if len(head) < 8 or len(head) % 2:
+        head = head[: len(head) - len(head) % 2]
+    if len(head) < 8:
+        return None
+    even_zero, odd_zero = head[0::2].count(0), head[1::2].count(0)
+    half = len(head) // 2
+    if odd_zero >= 0.9 * half and even_zero <= 0.1 * half:
+        return "utf-16-le"
+    if even_zero >= 0.9 * half and odd_zero <= 0.1 * half:
+        return "utf-16-be"
+    return None
 
 
 def _xlsx_as_text(name: str, data: bytes) -> str:
@@ -286,6 +314,8 @@ def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: 
         )
     header_line, delimiter = -best[1], best[2]
     headers = [cell.strip() for cell in _split(lines[header_line], delimiter)]
+    while headers and not headers[-1]:
+        headers.pop()  # Excel's trailing empty columns: the table ends at its last named column
 
     candidates = [kind] if kind else list(REQUIRED_FIELDS)
     fits = {k: _field_map(headers, aliases[k]) for k in candidates}
@@ -309,20 +339,49 @@ def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: 
         raise FileRefused(f"{name}, regel {header_line + 1}: verplichte kolom ontbreekt voor een {nearest}-bestand: {details}.")
     chosen = complete[0]
     fields = fits[chosen]
+    _refuse_used_header_twice(name, header_line, headers, fields)
     identifying = [h for h in headers if aliases[chosen].get(reference.normalise_header(h)) == "identifying"]
     ignored = [h for i, h in enumerate(headers) if h and i not in fields.values() and h not in identifying]
     return _Layout(text, delimiter, header_line, headers, chosen, fields, identifying, ignored)
 
 
+def _refuse_used_header_twice(name: str, header_line: int, headers: list[str], fields: dict[str, int]) -> None:
+    """A column the loader reads that the header names twice: which one is right cannot be known."""
+    for index in sorted(fields.values()):
+        same = [i for i, header in enumerate(headers) if reference.normalise_header(header) == reference.normalise_header(headers[index])]
+        if len(same) > 1:
+            raise FileRefused(f"{name}, regel {header_line + 1}: de kolom '{headers[index]}' staat twee keer in de kopregel "
+                              f"(kolom {same[0] + 1} en kolom {same[1] + 1}). Laat er één staan en laad het bestand opnieuw.")
+
+
 # ---------------------------------------------------------------------------- loading
+
+
+def _row_starts(layout: _Layout, lines: list[str]) -> Sequence[int]:
+    """0-based line where each row after the header starts (one per line unless quoted cells hold line breaks)."""
+    return layout.row_starts if layout.row_starts is not None else range(layout.header_line + 1, len(lines))
 
 
 def _data_line_numbers(layout: _Layout) -> list[int]:
     """1-based file line of each row DuckDB reads (it skips empty lines); built only when a message needs it."""
     if layout.line_numbers is None:
         lines = split_lines(layout.text)
-        layout.line_numbers = [i + 1 for i in range(layout.header_line + 1, len(lines)) if lines[i] != ""]
+        layout.line_numbers = [i + 1 for i in _row_starts(layout, lines) if lines[i] != ""]
     return layout.line_numbers
+
+
+def _find_rows(name: str, layout: _Layout) -> None:
+    """Where rows start when a quoted cell holds line breaks (an Excel cell with Alt+Enter, RFC 4180)."""
+    if '"' not in layout.text:
+        return
+    lines = split_lines(layout.text)
+    try:
+        starts = record_starts(lines, layout.delimiter, layout.header_line + 1)
+    except UnclosedQuote as open_quote:
+        raise FileRefused(f"{name}, regel {open_quote.line + 1}: een aanhalingsteken (\") wordt tot het einde van het bestand niet gesloten, "
+                          "dus het bestand kon niet als CSV worden gelezen. Controleer die regel in de export.") from None
+    if len(starts) < len(lines) - layout.header_line - 1:
+        layout.row_starts = starts
 
 
 def _check_line_lengths(name: str, layout: _Layout) -> None:
@@ -341,17 +400,59 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout: _Layou
     try:
         db.execute(
             con, "stage_file", path=str(path), delim=layout.delimiter, skip=layout.header_line + 1, columns=columns,
+            parallel=layout.row_starts is None,  # DuckDB's parallel reader cannot pad rows when cells hold line breaks
             max_line=4 * MAX_LINE_CHARS, brin_and_vestiging=layout.kind == "vo" and "school" not in layout.fields and "brin" in layout.fields,
         )
     except duckdb.Error as error:
+        stray = _cell_right_of_table(name, layout)
+        if stray:
+            raise stray from None
         # DuckDB's message quotes the raw line; keep only where it happened.
         found = re.search(r"[Ll]ine:?\s*(\d+)", str(error))
-        where = f", rond regel {int(found.group(1)) + layout.header_line + 1}" if found else ""
+        where = f", rond regel {_file_line(layout, int(found.group(1)))}" if found else ""
         raise FileRefused(
             f"{name}{where}: het bestand kon niet als CSV worden gelezen (bijvoorbeeld een aanhalingsteken dat niet wordt gesloten "
             "of meer kolommen dan de kopregel). Controleer de export."
         ) from None
     return db.rows(con, "staged_row_count")[0][0]
+
+
+def _cell_right_of_table(name: str, layout: _Layout) -> FileRefused | None:
+    """A value in a row beyond the header's last named column (a stray cell far right), by line and column."""
+    from openpyxl.utils import get_column_letter
+
+    lines = split_lines(layout.text)
+    first = layout.header_line + 1
+    reader = csv.reader(iter(lines[first:]), delimiter=layout.delimiter, quotechar='"')
+    consumed = 0
+    try:
+        for cells in reader:
+            line, consumed = first + consumed + 1, reader.line_num
+            beyond = next((i + 1 for i in range(len(layout.headers), len(cells)) if cells[i].strip()), None)
+            if beyond:
+                return FileRefused(
+                    f"{name}, regel {line}: kolom {beyond} (in Excel {get_column_letter(beyond)}) heeft een waarde, maar de kopregel heeft "
+                    f"{len(layout.headers)} kolommen. Verwijder wat rechts naast de tabel staat (of geef de kolom een kopnaam) en laad het bestand opnieuw.")
+    except csv.Error:
+        return None
+    return None
+
+
+def _narrow(layout: _Layout) -> str:
+    """The text without the delimiters that end its lines (Excel's trailing empty columns), so that DuckDB's
+    work does not grow with a width nobody filled; a line of only delimiters stays one blank row."""
+    delimiter = layout.delimiter
+    if layout.row_starts is not None or not re.search(f"{re.escape(delimiter)}(?:\r\n|\r|\n|$)", layout.text):
+        return layout.text  # nothing to trim, or line breaks inside quoted cells: read as it is
+    return "".join(f"{line.rstrip(delimiter) or line[:1]}\n" for line in split_lines(layout.text))
+
+
+def _file_line(layout: _Layout, duckdb_line: int) -> int:
+    """The file line of DuckDB's error line, which counts rows from the top of the file (the skipped lines too)."""
+    lines = split_lines(layout.text)
+    starts = _row_starts(layout, lines)
+    index = duckdb_line - 1 - (layout.header_line + 1)
+    return starts[index] + 1 if 0 <= index < len(starts) else duckdb_line
 
 
 def _fatal_message(name: str, layout: _Layout, fatal: pd.DataFrame) -> str:
@@ -383,10 +484,11 @@ def _mixed_delimiter_hint(layout: _Layout, fatal: pd.DataFrame) -> str:
 
 def _blank_line_count(layout: _Layout) -> int:
     """Empty lines after the header (DuckDB skips them without counting)."""
-    after_header = split_lines(layout.text)[layout.header_line + 1 :]
-    while after_header and not after_header[-1]:
-        after_header.pop()
-    return after_header.count("")
+    lines = split_lines(layout.text)
+    empty = [lines[i] == "" for i in _row_starts(layout, lines)]  # an empty line inside a quoted cell is no row
+    while empty and empty[-1]:
+        empty.pop()
+    return sum(empty)
 
 
 def _problem_counts(con: duckdb.DuckDBPyConnection, kind: str, layout: _Layout, rows_read: int, result: FileResult) -> None:
@@ -438,6 +540,7 @@ def load_bytes(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, kind: 
     `source_path` names where the bytes came from and is never read again.
     `school_year` (start year) is the year of a DUO file whose name does not say it.
     """
+    name = plain_file_name(name)
     result = FileResult(file_name=name)
     try:
         duo_layout = duo.recognise(con, duo.head_text(data))  # DUO's public files: reference data with a loader of their own
@@ -454,12 +557,20 @@ def load_bytes(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, kind: 
     return result
 
 
+def plain_file_name(name: str) -> str:
+    """A file name without control, format (right-to-left override, zero width) or line-separator characters,
+    which would reorder or hide it wherever it is shown."""
+    kept = "".join(ch for ch in name if unicodedata.category(ch) not in {"Cc", "Cf", "Zl", "Zp"}).strip()
+    return kept or "bestand"
+
+
 def _load(con, name, data, kind, replace, source_path, secret, result: FileResult) -> None:
     content_hash = hashlib.sha256(data).hexdigest()
     text = decode_export(name, data)
     layout = find_layout(name, text, reference.column_aliases(con), kind)
     result.kind = layout.kind
     _check_line_lengths(name, layout)
+    _find_rows(name, layout)
     earlier = db.rows(con, "load_with_hash", content_hash=content_hash)
     if earlier:
         load_id, file_name, loaded_at = earlier[0]
@@ -469,11 +580,11 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
         return
 
     db.execute(con, "create_load_macros")
-    with tempfile.TemporaryDirectory(prefix="sto-load-") as folder:
+    with tempfile.TemporaryDirectory(prefix="sto-load-", dir=db.read_folder()) as folder:
         # DuckDB reads a path as a glob ('export[1].csv' is 'export1.csv'): it only ever gets a name of ours,
-        # holding exactly the text of the bytes that were hashed.
+        # holding the text of the bytes that were hashed (without trailing empty columns).
         path = Path(folder) / "export.csv"
-        path.write_text(text, encoding="utf-8", newline="")
+        path.write_text(_narrow(layout), encoding="utf-8", newline="")
         result.rows_read = _stage(con, name, path, layout)
     if not db.rows(con, "staged_data_row_count")[0][0]:
         raise FileRefused(f"{name}: het bestand heeft alleen een kopregel en geen leerlinggegevens.")
@@ -509,7 +620,7 @@ def _load(con, name, data, kind, replace, source_path, secret, result: FileResul
     with db.transaction(con):
         load_id = db.rows(con, "next_load_id")[0][0]
         if overlap:
-            db.execute(con, f"replace_overlap_{layout.kind}")
+            db.execute(con, f"replace_overlap_{layout.kind}", load_id=load_id)
             db.execute(con, "replace_overlap_scope", load_id=load_id, kind=layout.kind)
             result.messages.append(f"Vervangen: eerdere gegevens uit lading(en) {', '.join(str(o[0]) for o in overlap)} voor dezelfde school en hetzelfde schooljaar.")
         db.execute(con, f"{layout.kind}_insert", load_id=load_id, **params)
@@ -569,7 +680,22 @@ def list_loads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return db.run(con, "list_loads")
 
 
-def remove_load(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
-    """Remove one load and all rows it brought, in one transaction."""
+def remove_load(con: duckdb.DuckDBPyConnection, load_id: int) -> list[str]:
+    """Remove one load and all rows it brought, in one transaction; what it replaced (--replace) comes back.
+
+    Returns Dutch notes for replaced data that was not kept (a database from before kept rows existed,
+    DUO's reference files), saying what to load again.
+    """
+    notes = []
     with db.transaction(con):
+        lost = db.rows(con, "loads_replaced_without_kept_rows", load_id=load_id)
         db.execute(con, "remove_load", load_id=load_id)
+        for replaced_id, file_name, holds_rows in lost:
+            if holds_rows:
+                notes.append(f"Lading {replaced_id} ('{file_name}') was deels door lading {load_id} vervangen; die gegevens zijn niet bewaard. "
+                             f"Verwijder lading {replaced_id} en laad '{file_name}' opnieuw om ze terug te krijgen.")
+            else:
+                db.execute(con, "forget_empty_load", load_id=replaced_id)
+                notes.append(f"Lading {replaced_id} ('{file_name}') was door lading {load_id} vervangen; die gegevens zijn niet bewaard. "
+                             f"Laad '{file_name}' opnieuw om ze terug te krijgen.")
+    return notes

@@ -33,7 +33,7 @@ REFERENCE_FILES = [
 
 def _stage(con: duckdb.DuckDBPyConnection) -> None:
     folder = reference_dir()
-    with tempfile.TemporaryDirectory(prefix="sto-ref-") as copies:
+    with tempfile.TemporaryDirectory(prefix="sto-ref-", dir=db.read_folder()) as copies:
         paths = {}
         for file_name in REFERENCE_FILES:
             path = folder / file_name

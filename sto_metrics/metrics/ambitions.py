@@ -35,6 +35,7 @@ from sto_metrics import published, schoolyear
 from sto_metrics.errors import UserError
 from sto_metrics.metrics import calculations, catalog, registry
 from sto_metrics.paths import DATA_DIR
+from sto_metrics.presentation import tabular
 from sto_metrics.settings import MetricSettings
 
 DEFAULT_TARGETS = DATA_DIR / "ambities.csv"
@@ -163,9 +164,13 @@ def save_targets(frame: pd.DataFrame, known_schools: set[str], path: str | Path 
     if errors:
         return errors
     clean = frame[FILE_COLUMNS].fillna("").astype(str)
+    # the region opens this file in Excel: a note typed as '=...' must stay text, as in every download
+    clean["note"] = clean["note"].str.strip().map(tabular.safe_text)
     temporary = path.with_name(f".{path.name}.nieuw")
     try:
-        with open(temporary, "w", encoding="utf-8", newline="") as out:
+        temporary.unlink(missing_ok=True)  # a left-over would keep its own mode
+        # 0640 whatever the umask: the region's own targets and notes
+        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640), "w", encoding="utf-8", newline="") as out:
             clean.to_csv(out, index=False, lineterminator="\n")
         if path.exists():
             shutil.copy2(path, path.with_name(path.name + ".bak"))

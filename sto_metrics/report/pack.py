@@ -393,11 +393,6 @@ _KIND_LABELS = {"vo": "vo-inschrijvingen", "mbo": "mbo-inschrijvingen", "ho": "h
                 **{kind: f"{label} (openbaar)" for kind, label in DUO_KIND_LABELS.items()}}
 
 
-def _file_name(path: object) -> str:
-    """Only the file name, never the folder it came from (which may name a person)."""
-    return str(path or "").replace("\\", "/").rsplit("/", 1)[-1]
-
-
 def _year_range(first: object, last: object) -> str:
     if fmt.is_missing(first):
         return fmt.HIDDEN
@@ -424,11 +419,12 @@ def _methods_section(con, settings: MetricSettings, rules: suppression.Suppressi
     ]
     section.blocks.append(Block("Instellingen in dit rapport", notes=setting_lines))
     sources = db.rows(con, "load_sources")
-    source_table = Table([Column("Bestand", "text", 40), Column("Soort", "text", 20), Column("Geladen op", "text", 16),
+    # Loads by number, never by file name: a folder or file name may name a person, and the pack goes outside.
+    source_table = Table([Column("Lading", "text", 12), Column("Soort", "text", 20), Column("Geladen op", "text", 16),
                           Column("Scholen of instellingen", "text", 36), Column("Schooljaren", "text", 24)])
-    for _, file_name, kind, loaded_at, schools, first, last in sources:
+    for load_id, _file_name, kind, loaded_at, schools, first, last in sources:
         loaded = loaded_at.strftime("%d-%m-%Y") if isinstance(loaded_at, dt.datetime | dt.date) else fmt.HIDDEN
-        source_table.rows.append([_file_name(file_name), _KIND_LABELS.get(str(kind), str(kind or fmt.HIDDEN)), loaded,
+        source_table.rows.append([f"lading {load_id}", _KIND_LABELS.get(str(kind), str(kind or fmt.HIDDEN)), loaded,
                                   str(schools or fmt.HIDDEN), _year_range(first, last)])
     school_table = Table([Column("Vestigingscode", "text", 14), Column("School", "text", 50)])
     known = calculations.school_names(con)
@@ -436,7 +432,7 @@ def _methods_section(con, settings: MetricSettings, rules: suppression.Suppressi
         if scope.school_id is None or school_id == scope.school_id:
             school_table.rows.append([school_id, known.get(school_id, school_id)])
     source_notes = ["Bron: de inschrijvingsbestanden (exports uit de leerlingadministratie, het mbo en het hbo/wo) die in de "
-                    "database zijn geladen; vervangen bestanden tellen niet mee."]
+                    "database zijn geladen; vervangen bestanden tellen niet mee. De ladingnummers zijn die van de pagina Data."]
     if not sources:
         source_notes.append("In deze database is geen laadlogboek aanwezig.")
     section.blocks.append(Block("Databronnen", table=source_table if sources else None, notes=source_notes))

@@ -1,8 +1,9 @@
 """Writers for the report content model: .xlsx (xlsxwriter, native charts), .html (self-contained), .docx (python-docx).
 
 All three write the same `report.Report`, cell for cell. Text that may come from users (school
-names, file names, notes) is made inert for spreadsheets (no cell starts with = + - @ tab or
-CR) and, in the HTML, escaped; the HTML loads nothing from anywhere (inline CSS, charts as
+names, notes) never runs in a spreadsheet: .xlsx cells are written as strings (write_string, shown as they
+read), and in chart names, the HTML and the .docx (text that may be pasted into Excel) nothing starts with
+= + - @ tab or CR; in the HTML it is escaped; the HTML loads nothing from anywhere (inline CSS, charts as
 data: PNGs, a Content-Security-Policy that forbids every other source).
 """
 
@@ -25,6 +26,12 @@ POINTS_FORMAT = '+0.0" pp";-0.0" pp";0.0" pp"'
 def inert(text: object) -> str:
     """Text that no spreadsheet will run as a formula (tabular.safe_text: a quote before a leading = + - @ tab CR)."""
     return tabular.safe_text(str(text))
+
+
+def _shown(text: object) -> str:
+    """Text for an xlsx string cell as it reads: write_string stores text that no spreadsheet runs as a formula,
+    so it needs no apostrophe in front (which Excel would show)."""
+    return str(text)
 
 
 def render(report, file_format: str) -> bytes:
@@ -98,11 +105,10 @@ def _text_width(section) -> float:
 
 def _merged_text(sheet, row: int, text: str, cell_format, span: int, width: float) -> int:
     """Wrapped text over columns 0..span-1; returns the next free row."""
-    text = inert(text)
+    text = _shown(text)
     if span > 1:
-        sheet.merge_range(row, 0, row, span - 1, text, cell_format)
-    else:
-        sheet.write_string(row, 0, text, cell_format)
+        sheet.merge_range(row, 0, row, span - 1, "", cell_format)  # merge_range would read '=...' as a formula
+    sheet.write_string(row, 0, text, cell_format)
     lines = max(1, sum(math.ceil(max(1, len(part)) / max(20.0, width * 1.1)) for part in text.split("\n")))
     sheet.set_row(row, 15 * lines + 2)
     return row + 1
@@ -119,15 +125,15 @@ def _xlsx_section(workbook, sheet, report, section, formats) -> None:
         sheet.set_column(index, index, column_widths.get(index, 14))
     width = sum(column_widths.get(index, 14) for index in range(span))
     row = 0
-    sheet.write_string(row, 0, inert(report.title if section.sheet == report.sections[0].sheet else section.title), formats["title"])
+    sheet.write_string(row, 0, _shown(report.title if section.sheet == report.sections[0].sheet else section.title), formats["title"])
     row += 1
     if section.sheet == report.sections[0].sheet:
         row = _merged_text(sheet, row, report.subtitle, formats["subtitle"], span, width)
-        sheet.write_string(row, 0, inert(section.title), formats["block"])
+        sheet.write_string(row, 0, _shown(section.title), formats["block"])
         row += 1
     row = _merged_text(sheet, row, section.intro, formats["subtitle"], span, width) + 1
     for block in section.blocks:
-        sheet.write_string(row, 0, inert(block.title), formats["block"])
+        sheet.write_string(row, 0, _shown(block.title), formats["block"])
         row += 1
         for sentence in block.sentences:
             row = _merged_text(sheet, row, sentence, formats["sentence"], span, width)
@@ -136,7 +142,7 @@ def _xlsx_section(workbook, sheet, report, section, formats) -> None:
         if block.table:
             header_row = row
             for index, column in enumerate(block.table.columns):
-                sheet.write_string(row, index, inert(column.header), formats["header"])
+                sheet.write_string(row, index, _shown(column.header), formats["header"])
             sheet.set_row(row, 32)
             row += 1
             first_data_row = row
@@ -163,11 +169,11 @@ def _xlsx_cell(sheet, row: int, column: int, value: object, kind: str, formats) 
     if kind in ("share", "points", "count") and _is_hidden(value):
         sheet.write_blank(row, column, None)
     elif kind == "count" and isinstance(value, str):
-        sheet.write_string(row, column, inert(value), formats["small"])
+        sheet.write_string(row, column, _shown(value), formats["small"])
     elif kind in ("share", "points", "count"):
         sheet.write_number(row, column, float(value) if kind != "count" else int(value), formats[kind])
     else:
-        sheet.write_string(row, column, inert(fmt.HIDDEN if _is_hidden(value) else value), formats["text"])
+        sheet.write_string(row, column, _shown(fmt.HIDDEN if _is_hidden(value) else value), formats["text"])
 
 
 _XLSX_COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7"]

@@ -26,6 +26,10 @@ CREATE OR REPLACE TEMP MACRO school_year_start(x) AS (
                 THEN start_year END
     FROM years
 );
+-- A name as shown: control, format (zero width, direction) and line-separator characters become spaces, runs of
+-- spaces one, none at either end (a leading tab would otherwise sort a school first).
+CREATE OR REPLACE TEMP MACRO plain_name(x) AS
+    nullif(trim(regexp_replace(regexp_replace(x, '[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]', ' ', 'g'), '\s+', ' ', 'g')), '');
 -- '3', '3B', '4H', ' 5 V' all mean leerjaar 3, 4, 5.
 CREATE OR REPLACE TEMP MACRO leerjaar_number(x) AS TRY_CAST(regexp_extract(trim(x), '^(\d+)', 1) AS INTEGER);
 -- A school location: 'brin + vestiging' as one code '12AB00'; a bare BRIN means its main location 00.
@@ -43,7 +47,7 @@ CREATE OR REPLACE TEMP TABLE load_staged AS
 WITH raw AS (
     SELECT row_number() OVER () AS row_nr, *, concat(*COLUMNS(*)) AS joined, [*COLUMNS(*)] AS cells
     FROM read_csv($path, delim=$delim, header=false, skip=$skip, quote='"', escape='"', null_padding=true,
-                  auto_detect=false, columns=$columns, max_line_size=$max_line)
+                  auto_detect=false, columns=$columns, max_line_size=$max_line, parallel=$parallel)
 ), every_field AS (
     -- by name: the fields the file lacks come from the empty row set, as NULL
     SELECT NULL::VARCHAR AS pupil_key,
@@ -72,14 +76,14 @@ WITH raw AS (
 SELECT row_nr,
        nullif(trim(pupil_key), '') AS pupil_key,
        nullif(trim(school_year), '') AS school_year,
-       nullif(trim(school_name), '') AS school_name,
+       plain_name(school_name) AS school_name,
        nullif(trim(education), '') AS education,
        nullif(trim(leerjaar), '') AS leerjaar,
        nullif(trim(profile), '') AS profile,
        nullif(trim(gender), '') AS gender,
        nullif(trim(diploma), '') AS diploma,
        nullif(trim(institution), '') AS institution,
-       nullif(trim(institution_name), '') AS institution_name,
+       plain_name(institution_name) AS institution_name,
        nullif(trim(programme_code), '') AS programme_code,
        nullif(trim(programme_name), '') AS programme_name,
        nullif(trim(level), '') AS level,
@@ -345,15 +349,21 @@ SELECT load_id, file_name, loaded_at FROM load_log WHERE content_hash = $content
 SELECT nextval('load_id_seq') AS load_id;
 
 -- name: replace_overlap_vo
--- --replace: remove earlier rows of the same schools and school years.
+-- --replace: move earlier rows of the same schools and school years aside (removing this load brings them back).
+INSERT INTO replaced_vo_enrolment BY NAME
+SELECT *, $load_id AS replaced_by FROM vo_enrolment WHERE (school_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
 DELETE FROM vo_enrolment WHERE (school_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
 
 -- name: replace_overlap_mbo
--- --replace: remove earlier mbo rows of the same institutions and school years.
+-- --replace: move earlier mbo rows of the same institutions and school years aside (removing this load brings them back).
+INSERT INTO replaced_mbo_enrolment BY NAME
+SELECT *, $load_id AS replaced_by FROM mbo_enrolment WHERE (institution_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
 DELETE FROM mbo_enrolment WHERE (institution_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
 
 -- name: replace_overlap_ho
--- --replace: remove earlier ho rows of the same institutions and school years.
+-- --replace: move earlier ho rows of the same institutions and school years aside (removing this load brings them back).
+INSERT INTO replaced_ho_enrolment BY NAME
+SELECT *, $load_id AS replaced_by FROM ho_enrolment WHERE (institution_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
 DELETE FROM ho_enrolment WHERE (institution_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
 
 -- name: replace_overlap_scope
@@ -362,6 +372,10 @@ UPDATE load_log SET replaced_by = $load_id
 WHERE kind = $kind AND load_id IN (
     SELECT ls.load_id FROM load_scope ls
     JOIN (SELECT DISTINCT school_id, school_year FROM load_rows) f USING (school_id, school_year));
+INSERT INTO replaced_load_scope BY NAME
+SELECT *, $load_id AS replaced_by FROM load_scope
+WHERE load_id IN (SELECT load_id FROM load_log WHERE kind = $kind)
+  AND (school_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
 DELETE FROM load_scope
 WHERE load_id IN (SELECT load_id FROM load_log WHERE kind = $kind)
   AND (school_id, school_year) IN (SELECT DISTINCT school_id, school_year FROM load_rows);
@@ -392,8 +406,46 @@ FROM load_log l LEFT JOIN load_scope ls USING (load_id)
 GROUP BY ALL
 ORDER BY l.load_id DESC;
 
+-- name: loads_replaced_without_kept_rows
+-- Loads this one replaced whose rows were not kept (a database from before replaced_* existed, or DUO's
+-- reference files), and whether they still hold any row.
+SELECT l.load_id, l.file_name,
+       EXISTS (SELECT 1 FROM vo_enrolment e WHERE e.load_id = l.load_id)
+       OR EXISTS (SELECT 1 FROM mbo_enrolment e WHERE e.load_id = l.load_id)
+       OR EXISTS (SELECT 1 FROM ho_enrolment e WHERE e.load_id = l.load_id)
+       OR EXISTS (SELECT 1 FROM duo_vo_pupils e WHERE e.load_id = l.load_id)
+       OR EXISTS (SELECT 1 FROM duo_exam_candidates e WHERE e.load_id = l.load_id)
+       OR EXISTS (SELECT 1 FROM duo_mbo_entrants e WHERE e.load_id = l.load_id)
+       OR EXISTS (SELECT 1 FROM duo_crebo_sector e WHERE e.load_id = l.load_id) AS holds_rows
+FROM load_log l
+WHERE l.replaced_by = $load_id
+  AND NOT EXISTS (SELECT 1 FROM replaced_load_scope k WHERE k.load_id = l.load_id AND k.replaced_by = $load_id)
+ORDER BY l.load_id;
+
 -- name: remove_load
--- Remove one load: its rows in every enrolment table, its scope and its log entry.
+-- Remove one load: its rows in every enrolment table (kept replaced ones too), its scope and its log entry; what it
+-- replaced comes back, except the pairs a later load replaced in turn: those now count as replaced by that load.
+UPDATE replaced_vo_enrolment r SET replaced_by = k.replaced_by FROM replaced_load_scope k
+WHERE r.replaced_by = $load_id AND k.load_id = $load_id AND k.school_id = r.school_id AND k.school_year = r.school_year;
+UPDATE replaced_mbo_enrolment r SET replaced_by = k.replaced_by FROM replaced_load_scope k
+WHERE r.replaced_by = $load_id AND k.load_id = $load_id AND k.school_id = r.institution_id AND k.school_year = r.school_year;
+UPDATE replaced_ho_enrolment r SET replaced_by = k.replaced_by FROM replaced_load_scope k
+WHERE r.replaced_by = $load_id AND k.load_id = $load_id AND k.school_id = r.institution_id AND k.school_year = r.school_year;
+UPDATE replaced_load_scope r SET replaced_by = (
+    SELECT k.replaced_by FROM replaced_load_scope k
+    WHERE k.load_id = $load_id AND k.school_id = r.school_id AND k.school_year = r.school_year)
+WHERE r.replaced_by = $load_id AND (r.school_id, r.school_year) IN (
+    SELECT school_id, school_year FROM replaced_load_scope WHERE load_id = $load_id);
+INSERT INTO vo_enrolment BY NAME SELECT * EXCLUDE (replaced_by) FROM replaced_vo_enrolment WHERE replaced_by = $load_id;
+INSERT INTO mbo_enrolment BY NAME SELECT * EXCLUDE (replaced_by) FROM replaced_mbo_enrolment WHERE replaced_by = $load_id;
+INSERT INTO ho_enrolment BY NAME SELECT * EXCLUDE (replaced_by) FROM replaced_ho_enrolment WHERE replaced_by = $load_id;
+INSERT INTO load_scope BY NAME SELECT * EXCLUDE (replaced_by) FROM replaced_load_scope WHERE replaced_by = $load_id;
+DELETE FROM replaced_vo_enrolment WHERE replaced_by = $load_id OR load_id = $load_id;
+DELETE FROM replaced_mbo_enrolment WHERE replaced_by = $load_id OR load_id = $load_id;
+DELETE FROM replaced_ho_enrolment WHERE replaced_by = $load_id OR load_id = $load_id;
+DELETE FROM replaced_load_scope WHERE replaced_by = $load_id OR load_id = $load_id;
+UPDATE load_log SET replaced_by = (SELECT max(k.replaced_by) FROM replaced_load_scope k WHERE k.load_id = load_log.load_id)
+WHERE replaced_by = $load_id;
 DELETE FROM vo_enrolment WHERE load_id = $load_id;
 DELETE FROM mbo_enrolment WHERE load_id = $load_id;
 DELETE FROM ho_enrolment WHERE load_id = $load_id;
@@ -403,6 +455,11 @@ DELETE FROM duo_mbo_entrants WHERE load_id = $load_id;
 DELETE FROM duo_crebo_sector WHERE load_id = $load_id;
 DELETE FROM activity WHERE load_id = $load_id;
 DELETE FROM activity_participant WHERE load_id = $load_id;
+DELETE FROM load_scope WHERE load_id = $load_id;
+DELETE FROM load_log WHERE load_id = $load_id;
+
+-- name: forget_empty_load
+-- A replaced load whose rows were not kept and that holds none: it goes, so that its file can be loaded again.
 DELETE FROM load_scope WHERE load_id = $load_id;
 DELETE FROM load_log WHERE load_id = $load_id;
 

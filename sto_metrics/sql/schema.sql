@@ -42,6 +42,12 @@ CREATE TABLE IF NOT EXISTS activity (
 CREATE TABLE IF NOT EXISTS activity_participant (load_id INTEGER, activity_id VARCHAR, pupil_hash VARCHAR);
 -- The activity kinds (data/reference/activity_types.csv): the region may add its own.
 CREATE TABLE IF NOT EXISTS ref_activity_type (code VARCHAR, name VARCHAR);
+-- Rows and scope a --replace load took over, kept so that removing that load brings them back (replaced_by: the load
+-- that took them over); the dashboard never reads them.
+CREATE TABLE IF NOT EXISTS replaced_vo_enrolment AS SELECT *, NULL::INTEGER AS replaced_by FROM vo_enrolment WHERE false;
+CREATE TABLE IF NOT EXISTS replaced_mbo_enrolment AS SELECT *, NULL::INTEGER AS replaced_by FROM mbo_enrolment WHERE false;
+CREATE TABLE IF NOT EXISTS replaced_ho_enrolment AS SELECT *, NULL::INTEGER AS replaced_by FROM ho_enrolment WHERE false;
+CREATE TABLE IF NOT EXISTS replaced_load_scope AS SELECT *, NULL::INTEGER AS replaced_by FROM load_scope WHERE false;
 CREATE TABLE IF NOT EXISTS ref_profile (
     code VARCHAR, name VARCHAR, level VARCHAR, technical BOOLEAN, is_dp BOOLEAN,
     contains_nt BOOLEAN, contains_n BOOLEAN
@@ -140,3 +146,15 @@ INSERT INTO ref_programme_sector
     JOIN ref_alias a ON a.domain = lower(trim(m.kind)) || '_sector' AND a.alias = norm_text(m.sector);
 DELETE FROM ref_landsdeel;
 INSERT INTO ref_landsdeel SELECT DISTINCT norm_text(province), trim(landsdeel) FROM ref_landsdeel_src WHERE trim(coalesce(province, '')) <> '';
+
+-- name: configuration_locked
+-- Whether this database instance is locked down already (by an earlier connection to the same file).
+SELECT current_setting('lock_configuration');
+
+-- name: lock_down
+-- The app reads files only from its own folder ($folders), installs and loads no extension, and cannot undo this.
+SET allowed_directories = $folders;
+SET enable_external_access = false;
+SET autoinstall_known_extensions = false;
+SET autoload_known_extensions = false;
+SET lock_configuration = true;
