@@ -75,6 +75,17 @@ if not app.no_data_notice(ctx):
             charts.trend_figure(shown.effect_chart_input(effect), region_names=()), shown.effect_display(effect, difference),
             definition=ctx.definition("activity_effect"), notes=[activities.CAVEAT_NL], file_stem=f"keuze_na_deelname_{by}",
         )
+        # From the comparison's published group counts only: no pupil count is shown here that the comparison does not show.
+        participation = activities.cohort_participation(effect, app.RULES.min_share_denominator)
+        participated = shown.participation_sentence(participation)
+        if participated:
+            st.markdown(app.md_escape(participated))
+        app.figure_panel(
+            "activiteiten_deelname", "Aandeel van leerjaar 3 dat eerder aan een activiteit meedeed",
+            charts.trend_figure(shown.participation_chart_input(participation), region_names=()),
+            shown.participation_display(participation), definition=ctx.definition("activity_effect"),
+            notes=[shown.PARTICIPATION_NOTE], file_stem=f"deelname_voor_leerjaar3_{by}",
+        )
 
     if not reach.empty:
         st.header("Voor en na de start van een activiteit", divider="gray")

@@ -234,6 +234,22 @@ def test_activity_effect_published_hides_small_groups(con):
     assert table.share.isna().all()  # 6 pupils: below the share threshold of 10
 
 
+def test_cohort_participation_by_hand(con):
+    # leerjaar 3 in 2023-2024: 12 pupils with a known profile, 6 on A2's list in 2022-2023 (999 is no pupil)
+    for table in (published.exact_table(con, "activity_effect", by="regio"), published.table(con, "activity_effect", by="regio")):
+        participation = activities.cohort_participation(table)
+        assert list(participation.columns) == activities.PARTICIPATION_COLUMNS
+        assert participation[["school_year", "scope", "pupils", "took_part"]].values.tolist() == [["2023-2024", "regio", 12, 6]]
+        assert type(participation.pupils[0]) is int and type(participation.took_part[0]) is int
+        assert participation.share[0] == pytest.approx(0.5)
+        assert (participation.ci_low[0], participation.ci_high[0]) == pytest.approx(wilson_interval(6, 12))
+    # under the share threshold (12 < 20) the share is empty; a hidden group count empties the row
+    assert math.isnan(activities.cohort_participation(published.exact_table(con, "activity_effect"), 20).share[0])
+    hidden = published.table(con, "activity_effect", by="regio").assign(pupils=["<5", 6])
+    participation = activities.cohort_participation(hidden)
+    assert participation.pupils[0] is None and participation.took_part[0] is None and math.isnan(participation.share[0])
+
+
 # ---------------------------------------------------------------------------- editing the register
 
 

@@ -128,7 +128,7 @@ def test_grant_pack_has_the_reach_table_and_the_comparison_with_its_caveat(con):
 
     report = pack.report_content(con)
     section = next(s for s in report.sections if s.sheet == "Activiteiten")
-    reach_block, effect_block = section.blocks
+    reach_block, effect_block, participation_block = section.blocks
     reach = published.table(con, "reach", by="school")
     assert len(reach_block.table.rows) == len(reach)
     assert [row[4] for row in reach_block.table.rows] == list(reach["participants"])  # the published head counts, '<5' kept
@@ -138,3 +138,29 @@ def test_grant_pack_has_the_reach_table_and_the_comparison_with_its_caveat(con):
     assert activities.CAVEAT_NL in effect_block.sentences
     assert any("vaker voor een technisch profiel" in s for s in effect_block.sentences)
     assert [s.sheet for s in report.sections].index("Activiteiten") == [s.sheet for s in report.sections].index("Ambities") - 1
+    participation = activities.cohort_participation(effect)
+    assert [row[1:4] for row in participation_block.table.rows] == [
+        [p, t, pytest.approx(s, nan_ok=True)] for p, t, s in zip(participation.pupils, participation.took_part, participation.share, strict=True)]
+    assert participation.share.notna().sum() >= 3 and participation_block.sentences[0].startswith("In 20")
+    assert "bekend profiel" in participation_block.notes[0]
+
+
+def test_cohort_participation_agrees_with_pandas(con, chosen):
+    """Share of the leerjaar-3 cohort (known profile) on a participant list of an earlier year, against the reference."""
+    reference = _reference_effect(con, chosen, "regio", False)
+    cohorts = reference.pivot_table(index="school_year", columns="group", values="pupils", fill_value=0, aggfunc="sum")
+    participation = activities.cohort_participation(published.exact_table(con, "activity_effect", by="regio"))
+    participation = participation[participation.pupils > 0]
+    assert participation.school_year.tolist() == [f"{y}-{y + 1}" for y in cohorts.index]
+    assert participation.took_part.tolist() == cohorts["deelnemers"].tolist()
+    assert participation.pupils.tolist() == (cohorts["deelnemers"] + cohorts["niet-deelnemers"]).tolist()
+    np.testing.assert_allclose(participation.share.astype(float), cohorts["deelnemers"] / cohorts.sum(axis=1))
+    # published: a share only where both groups' pupil counts are shown, and then the same as the exact one
+    shown = activities.cohort_participation(published.table(con, "activity_effect", by="regio"))
+    exact = participation.set_index("school_year")
+    for row in shown.itertuples(index=False):
+        if np.isnan(row.share):
+            continue
+        assert isinstance(row.pupils, int) and isinstance(row.took_part, int)
+        assert (row.pupils, row.took_part) == (exact.pupils[row.school_year], exact.took_part[row.school_year])
+        assert row.share == pytest.approx(exact.share[row.school_year])

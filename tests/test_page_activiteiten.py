@@ -17,6 +17,12 @@ from tests.dashboard_fixtures import make_app, region_database, writable_databas
 PAGE = "pages/activiteiten.py"
 
 
+def app_md(text: str) -> str:
+    import app_support
+
+    return app_support.md_escape(text)
+
+
 @pytest.fixture(scope="module")
 def database(region_database) -> Path:  # noqa: F811
     return region_database[0]
@@ -32,7 +38,7 @@ def _published(database: Path, metric: str, **options):
 
 # AppTest's dataframes carry no key: each table is known by a column only it has (the first such one).
 TABLE_COLUMNS = {"activiteiten_bereik_table": "Bereik", "activiteiten_effect_table": "95%-interval verschil",
-                 "activiteiten_voor_na_table": "Aandeel techniek"}
+                 "activiteiten_voor_na_table": "Aandeel techniek", "activiteiten_deelname_table": "Aandeel eerder meegedaan"}
 
 
 def _frame(app, key: str):
@@ -78,12 +84,32 @@ def test_comparison_within_school_with_caveat(make_app, database):  # noqa: F811
     assert any("vaker voor een technisch profiel" in m.value for m in app.markdown)
 
 
+def test_share_of_the_cohort_that_took_part_before(make_app, database):  # noqa: F811
+    app = make_app(database, PAGE)
+    school_id = app.selectbox(key="activiteiten_school").value
+    effect, _ = _published(database, "activity_effect", by="school")
+    participation = activities.cohort_participation(effect[effect["scope"] == school_id])
+    table = _frame(app, "activiteiten_deelname_table")
+    assert table.to_dict("records") == shown.participation_display(participation).to_dict("records")
+    app.segmented_control(key="activiteiten_vergelijking").set_value("regio").run()
+    _no_errors(app)
+    region, _ = _published(database, "activity_effect", by="regio")
+    participation = activities.cohort_participation(region)
+    table = _frame(app, "activiteiten_deelname_table")
+    assert table.to_dict("records") == shown.participation_display(participation).to_dict("records")
+    assert (table["Aandeel eerder meegedaan"] != fmt.HIDDEN).sum() >= 2
+    assert any(m.value == app_md(shown.participation_sentence(participation)) for m in app.markdown)
+    assert any("bekend profiel" in c.value for c in app.caption)
+
+
 def test_before_after_and_no_small_counts(make_app, database):  # noqa: F811
     app = make_app(database, PAGE)
     before_after = _frame(app, "activiteiten_voor_na_table")
     assert before_after["School"].str.contains("start 20").any() and before_after["School"].str.contains("geen activiteit").any()
     for frame in app.dataframe:
-        for column in {"Deelnemers", "Meisjes", "Ingeschreven leerlingen", "Leerlingen", "Technisch", "Niet-deelnemers"} & set(frame.value.columns):
+        counts = {"Deelnemers", "Meisjes", "Ingeschreven leerlingen", "Leerlingen", "Technisch", "Niet-deelnemers",
+                  "Leerlingen in leerjaar 3", "Eerder meegedaan"}
+        for column in counts & set(frame.value.columns):
             assert not set(frame.value[column].astype(str)) & {"1", "2", "3", "4"}, column
 
 

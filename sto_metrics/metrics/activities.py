@@ -141,3 +141,31 @@ def group_difference(table: pd.DataFrame) -> pd.DataFrame:
         both["share_d"].astype("float64"), both["ci_low_d"].astype("float64"), both["ci_high_d"].astype("float64"),
         both["share_n"].astype("float64"), both["ci_low_n"].astype("float64"), both["ci_high_n"].astype("float64"))
     return pd.DataFrame({"difference": difference, "diff_low": low, "diff_high": high}, index=both.index).reset_index()
+
+
+PARTICIPATION_COLUMNS = ["school_year", "scope", "scope_name", "pupils", "took_part", "share", "ci_low", "ci_high"]
+
+
+def cohort_participation(table: pd.DataFrame, min_denominator: int = 10) -> pd.DataFrame:
+    """Per school year and scope of an activity-effect table: of the pupils in vmbo leerjaar 3 with a known profile, how
+    many took part in an activity in an earlier school year, and that share with its Wilson interval.
+
+    Derived only from the table's `pupils` of both groups, so from the suppressed table it publishes nothing new: a count
+    hidden in either group leaves `pupils` or `took_part` None and the share empty, as does a cohort under `min_denominator`.
+    """
+    keys = ["school_year", "scope", "scope_name"]
+    took_part = table[table["group"] == "deelnemers"][[*keys, "pupils"]]
+    others = table[table["group"] == "niet-deelnemers"][[*keys, "pupils"]]
+    both = took_part.merge(others, on=keys, suffixes=("_d", "_n"))
+    rows = []
+    for row in both.itertuples(index=False):
+        shown = all(isinstance(v, (int, np.integer)) for v in (row.pupils_d, row.pupils_n))
+        pupils = int(row.pupils_d) + int(row.pupils_n) if shown else None
+        rows.append({"school_year": row.school_year, "scope": row.scope, "scope_name": row.scope_name, "pupils": pupils,
+                     "took_part": int(row.pupils_d) if shown else None})
+    # object columns: a count stays int and a hidden one None (a float column would turn them into 12.0 and NaN)
+    frame = pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype="object") for c in PARTICIPATION_COLUMNS[:5]})
+    trials = np.array([p if p is not None and p >= min_denominator else 0 for p in frame["pupils"]], dtype="float64")
+    successes = np.array([t if t is not None else 0 for t in frame["took_part"]], dtype="float64")
+    share, low, high = share_with_interval(successes, trials)
+    return frame.assign(share=share, ci_low=low, ci_high=high)[PARTICIPATION_COLUMNS]

@@ -211,3 +211,42 @@ def before_after_display(frame: pd.DataFrame) -> pd.DataFrame:
         "Aandeel techniek": [fmt.percent(v) for v in frame["share"]],
         "95%-interval": [fmt.interval(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)],
     })
+
+
+PARTICIPATION_SERIES = "Deed eerder mee"
+PARTICIPATION_NOTE = ("Telt de leerlingen in leerjaar 3 van het vmbo met een bekend profiel (dezelfde leerlingen als in de "
+                      "vergelijking hierboven) die op de deelnemerslijst stonden van een activiteit in een eerder schooljaar. "
+                      "Wie niet op een lijst staat, telt als niet meegedaan; scholen zonder deelnemerslijsten hebben dus een laag aandeel.")
+
+
+def participation_chart_input(frame: pd.DataFrame) -> pd.DataFrame:
+    """The cohort participation rows of one scope as trend_figure input (one series)."""
+    return pd.DataFrame({
+        "school_year": frame["school_year"].to_list(), "series": [PARTICIPATION_SERIES] * len(frame),
+        "share": frame["share"].to_list(), "ci_low": frame["ci_low"].to_list(), "ci_high": frame["ci_high"].to_list(),
+        "numerator": frame["took_part"].to_list(), "denominator": frame["pupils"].to_list(),
+    })
+
+
+def participation_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per school year and scope: the leerjaar-3 cohort, those who took part before, the share and its interval."""
+    return pd.DataFrame({
+        "Schooljaar": list(frame["school_year"]), "School": [str(v) for v in frame["scope_name"]],
+        "Leerlingen in leerjaar 3": [fmt.count(v) for v in frame["pupils"]],
+        "Eerder meegedaan": [fmt.count(v) for v in frame["took_part"]],
+        "Aandeel eerder meegedaan": [fmt.percent(v) for v in frame["share"]],
+        "95%-interval aandeel": [fmt.interval(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)],
+    })
+
+
+def participation_sentence(frame: pd.DataFrame, phrase: str = "") -> str | None:
+    """The latest shown cohort participation in words ('In 2024-2025 had 38,0% ...'), or None."""
+    shown = frame.dropna(subset=["share", "ci_low", "ci_high"])
+    if shown.empty:
+        return None
+    latest = shown.sort_values("school_year", key=lambda s: s.map(schoolyear.start)).iloc[-1]
+    where = f" {phrase}" if phrase else ""
+    return (f"In {fmt.school_year(latest['school_year'])} had {fmt.percent(latest['share'])} van de vmbo-leerlingen in leerjaar 3{where} "
+            f"(met een bekend profiel) in een eerder schooljaar aan een activiteit meegedaan "
+            f"({fmt.count(latest['took_part'])} van {fmt.count(latest['pupils'])}; 95%-interval "
+            f"{fmt.interval(latest['ci_low'], latest['ci_high'])}).")

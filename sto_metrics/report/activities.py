@@ -39,9 +39,12 @@ def _reach_block(con, scope, years, settings, rules) -> Block | None:
     return Block("Bereik van activiteiten", [sentence], table, None, notes)
 
 
-def _effect_block(con, scope, years, settings, rules) -> Block | None:
+def _effect_table(con, scope, years, settings, rules) -> pd.DataFrame:
     effect = _in_years(published.table(con, "activity_effect", by=scope.by, settings=settings, rules=rules), years)
-    effect = effect[effect["scope"] == scope.key]
+    return effect[effect["scope"] == scope.key]
+
+
+def _effect_block(effect: pd.DataFrame, scope, settings) -> Block | None:
     if effect.empty:
         return None
     difference = activities.group_difference(effect)
@@ -68,9 +71,29 @@ def _effect_block(con, scope, years, settings, rules) -> Block | None:
                  [registry.get("activity_effect").definition_nl(settings)])
 
 
+def _participation_block(effect: pd.DataFrame, scope, settings, rules) -> Block | None:
+    """The share of the leerjaar-3 cohort that took part before, from the comparison's published group counts only."""
+    participation = activities.cohort_participation(effect, rules.min_share_denominator)
+    if participation.empty:
+        return None
+    table = Table([YEAR, Column("Leerlingen in leerjaar 3", "count", 12), Column("Eerder meegedaan", "count", 12),
+                   Column("Aandeel eerder meegedaan", "share", 12), Column("95%-interval van", "share", 10),
+                   Column("95%-interval tot", "share", 10)])
+    for _, row in participation.sort_values("school_year", kind="stable").iterrows():
+        table.rows.append([fmt.school_year(row["school_year"]), _count(row["pupils"]), _count(row["took_part"]),
+                           _share(row["share"]), _share(row["ci_low"]), _share(row["ci_high"])])
+    chart = Chart("trend", f"Aandeel van leerjaar 3 dat eerder meedeed ({scope.name})", 0,
+                  (ChartSeries(shown.PARTICIPATION_SERIES, (0, len(table.rows)), 3, 4, 5),))
+    sentences = [s for s in [shown.participation_sentence(participation, scope.phrase)] if s]
+    return Block("Deelname vóór leerjaar 3", sentences, table, chart,
+                 [shown.PARTICIPATION_NOTE, registry.get("activity_effect").definition_nl(settings)])
+
+
 def section(con, scope, years: tuple[int, int], settings, rules) -> Section | None:
     """The chapter, or None when no activities register is loaded."""
-    blocks = [b for b in (_reach_block(con, scope, years, settings, rules), _effect_block(con, scope, years, settings, rules)) if b]
+    effect = _effect_table(con, scope, years, settings, rules)
+    blocks = [b for b in (_reach_block(con, scope, years, settings, rules), _effect_block(effect, scope, settings),
+                          _participation_block(effect, scope, settings, rules)) if b]
     if not blocks:
         return None
     return Section("Activiteiten", "Activiteiten: bereik en keuze na deelname",
