@@ -100,7 +100,7 @@ def _metric_calls():
 
     calls = []
     for metric in registry.METRICS.values():
-        if metric.compute is None:
+        if metric.compute is None or metric.family not in ref.FAMILIES:
             continue
         for by in metric.scopes:
             calls.append((f"{metric.name} {by}",

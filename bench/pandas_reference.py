@@ -17,6 +17,11 @@ DESTINATIONS = ["ho_techniek", "ho_overig", "mbo_techniek", "mbo_overig", "vo", 
 Z = 1.959963984540054
 
 
+# The enrolment figures this reference and the benchmark cover; the activity figures have their own pandas
+# reference in tests/test_activities_reference.py.
+FAMILIES = ("inflow", "destinations", "progression", "retention")
+
+
 def load(con) -> dict[str, pd.DataFrame]:
     """The canonical tables as DataFrames."""
     return {name: con.execute(f"SELECT * FROM {name}").df()

@@ -10,7 +10,13 @@ from sto_metrics import db, published
 from sto_metrics.metrics import registry
 from sto_metrics.settings import MetricSettings
 
-TABLE_METRICS = [m for m in registry.METRICS.values() if m.compute is not None]
+TABLE_METRICS = [m for m in registry.METRICS.values() if m.compute is not None and m.family in fast.FAMILIES]
+
+
+def test_every_enrolment_figure_has_a_benchmark_reference():
+    """A new figure over the enrolment tables joins the reference (activity figures: tests/test_activities_reference.py)."""
+    families = {m.family for m in registry.METRICS.values() if m.compute is not None}
+    assert families - set(fast.FAMILIES) == {"reach", "activity-effect"}
 
 
 @pytest.mark.parametrize("metric", TABLE_METRICS, ids=[m.name for m in TABLE_METRICS])
