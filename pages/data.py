@@ -42,7 +42,7 @@ duo_year = st.text_input("Schooljaar van DUO-bestanden (alleen als de bestandsna
                          placeholder="bijvoorbeeld 2024-2025")
 if st.button("Laden", type="primary", disabled=not files, key="data_load", icon=":material/upload:"):
     results = []
-    with app.cursor() as cur:
+    with app.writing() as cur:  # the database itself, briefly; the pages read this process's copy
         for uploaded in files or []:
             try:
                 results.append(loader.load_upload(cur, uploaded.name, uploaded.getvalue(), kind=kind or None, replace=replace,
@@ -92,7 +92,7 @@ else:
         load_id = st.selectbox("Lading", options=list(loads["load_id"]), format_func=lambda i: f"{i} – {names[i]}", key="data_remove_id")
         sure = st.checkbox("Ja, verwijder deze lading en alle leerlingregels die ermee kwamen", key="data_remove_sure")
         if st.button("Verwijderen", disabled=not sure, key="data_remove", icon=":material/delete:"):
-            with app.cursor() as cur:
+            with app.writing() as cur:
                 loader.remove_load(cur, int(load_id))
             st.session_state[RESULTS_KEY] = []
             st.session_state[REMOVED_KEY] = int(load_id)
