@@ -143,6 +143,7 @@ _BUILDING = threading.Lock()  # one snapshot build at a time in this process
 _WRITING = threading.Lock()  # one writer per process; DuckDB's file lock makes it one writer in all
 _BUSY_UNTIL: dict[str, float] = {}  # when the file was busy (a load from the shell): read the old copy until then
 _SNAPSHOT_TAG = ".lezen-"
+OPEN_COPIES = 4  # databases open at once (the demo, STO_DB, tests' own)
 WRITE_WAIT_SECONDS = 60  # a user at the Data page waits this long for a load from the shell
 
 
@@ -209,7 +210,13 @@ def _current(path: str) -> _Open:
     with _BUILDING:
         if path not in _OPEN:
             _remove_orphans(path)
-            _OPEN[path] = _open_snapshot(path, wait_seconds=access.COMMAND_LINE_WAIT_SECONDS)
+            fresh = _open_snapshot(path, wait_seconds=access.COMMAND_LINE_WAIT_SECONDS)
+            with _SWAP.swapping():
+                dropped = [_OPEN.pop(old) for old in list(_OPEN)[: max(0, len(_OPEN) - OPEN_COPIES + 1)]]
+                _OPEN[path] = fresh
+            for held in dropped:
+                held.con.close()
+                _remove_snapshot(held.snapshot)
         return _OPEN[path]
 
 
