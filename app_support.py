@@ -28,7 +28,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from sto_metrics import access, db, published, schoolyear
+from sto_metrics import access, db, published, roles, schoolyear
 from sto_metrics.errors import UserError
 from sto_metrics.loading import reference
 from sto_metrics.metrics import catalog, registry
@@ -311,6 +311,95 @@ def reset_demo_database() -> None:
     if not src.is_demo:
         raise UserError("Alleen de demodatabase kan worden hersteld.")
     prebuilt.build(Path(src.path), prebuilt.DEMO_DIR, swap=_swap_in)
+
+
+# ----------------------------------------------------------------------------- sign-in and roles (the one place roles are checked)
+
+
+LOCAL_ROLE = roles.Role(roles.MANAGER)  # sign-in off: one local user on a laptop, who may do everything
+ROLE_KEY = "_sto_role"
+ROLE_LABELS = {roles.MANAGER: "beheerder", roles.READER: "lezer", roles.SCHOOL: "schoolcoördinator"}
+
+
+def sign_in_configured() -> bool:
+    """True when .streamlit/secrets.toml has an [auth] section: then every page needs sign-in."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _provider() -> str | None:
+    """The provider name for st.login: None for a flat [auth], else the first [auth.<name>] section."""
+    auth = st.secrets["auth"]
+    named = [name for name, value in auth.items() if hasattr(value, "items")]
+    return None if "client_id" in auth or not named else named[0]
+
+
+def current_role() -> roles.Role | None:
+    """The role of whoever runs this session; None when signed in without a role (or not signed in)."""
+    if not sign_in_configured():
+        return LOCAL_ROLE
+    if not st.user.is_logged_in:
+        return None
+    return roles.role_for(st.user.get("email"), roles.read_roles())
+
+
+def role() -> roles.Role:
+    """The role gate() let through this run (pages ask this, never st.user)."""
+    found = st.session_state.get(ROLE_KEY)
+    return found if isinstance(found, roles.Role) else (current_role() or roles.Role(roles.READER))
+
+
+def gate() -> roles.Role:
+    """Let a user with a role through (and show who it is); anyone else gets the sign-in or 'geen toegang' page and the run stops.
+
+    Nothing from the database is drawn before this: no figure, no table, no school name.
+    """
+    if not sign_in_configured():
+        st.session_state[ROLE_KEY] = LOCAL_ROLE
+        st.sidebar.warning("Inloggen staat uit: iedereen die dit adres kan openen, ziet en wijzigt alles. Prima op je eigen "
+                           "computer; zet het aan voordat het dashboard op een server staat (README, 'Op een server').",
+                           icon=":material/lock_open:")
+        return LOCAL_ROLE
+    if not st.user.is_logged_in:
+        st.session_state.pop(ROLE_KEY, None)
+        st.navigation([st.Page(_sign_in_page, title="Inloggen", url_path="inloggen")], position="hidden").run()
+        st.stop()
+    found = current_role()
+    if found is None:
+        st.session_state.pop(ROLE_KEY, None)
+        st.navigation([st.Page(_no_access_page, title="Geen toegang", url_path="geen-toegang")], position="hidden").run()
+        st.stop()
+    st.session_state[ROLE_KEY] = found
+    with st.sidebar:
+        label = ROLE_LABELS[found.name] + (f" {found.school_id}" if found.school_id else "")
+        st.caption(f"Ingelogd als {md_escape(st.user.get('email') or '')} ({label}).")
+        if st.button("Uitloggen", key="uitloggen", icon=":material/logout:"):
+            st.logout()
+    return found
+
+
+def _sign_in_page() -> None:
+    st.title("Sterk Techniekonderwijs")
+    st.write("Dit dashboard toont cijfers over de leerlingen van de scholen in de regio. Log in met je account van school of bestuur.")
+    if st.button("Inloggen", type="primary", key="inloggen", icon=":material/login:"):
+        st.login(_provider())
+
+
+def _no_access_page() -> None:
+    st.title("Geen toegang")
+    st.write(f"Je bent ingelogd als {md_escape(st.user.get('email') or 'onbekend')}, maar dit adres staat niet in de lijst van wie "
+             "het dashboard mag gebruiken. Vraag de beheerder van het dashboard in je regio om je toe te voegen.")
+    if st.button("Uitloggen", key="uitloggen_geen_toegang", icon=":material/logout:"):
+        st.logout()
+
+
+def require_manager() -> None:
+    """Stop a page that only a beheerder may use (the menu hides it; a direct link ends here)."""
+    if not role().manages:
+        st.error("Deze pagina is alleen voor de beheerder van het dashboard.", icon=":material/block:")
+        st.stop()
 
 
 # ----------------------------------------------------------------------------- cached tables

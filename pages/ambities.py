@@ -98,28 +98,29 @@ if not app.no_data_notice(ctx):
                 file_stem=f"ambitie-{position + 1}",
             )
 
-with st.expander("Ambities bewerken", icon=":material/edit:"):
-    st.caption(f"Het ambitiebestand van de regio ({targets_path.name}). Waarden in procenten (27 of 27,5); schooljaren als 2020-2021; "
-               "een lege nulmetingswaarde wordt uit de gegevens berekend. Bij opslaan blijft de vorige versie bewaard als .bak.")
-    edited = st.data_editor(
-        targets, num_rows="dynamic", hide_index=True, key="ambities_editor",
-        column_config={
-            "metric": st.column_config.SelectboxColumn("Indicator", options=list(registry.ambition_metrics()), required=True),
-            "scope": st.column_config.TextColumn("Regio of school", help="'regio' of een vestigingscode zoals 31XA00"),
-            "split": st.column_config.TextColumn("Groep", help="leeg, geslacht=V, leerweg=BB, herkomst=techniek of herkomst=overig"),
-            "baseline_year": st.column_config.TextColumn("Nulmetingsjaar"),
-            "baseline_value": st.column_config.TextColumn("Nulmeting (%)"),
-            "target_year": st.column_config.TextColumn("Doeljaar"),
-            "target_value": st.column_config.TextColumn("Streefwaarde (%)"),
-            "note": st.column_config.TextColumn("Toelichting"),
-        },
-    )
-    if st.button("Ambities opslaan", key="ambities_save", icon=":material/save:"):
-        with app.cursor() as cur:
-            known = ambitions.known_schools(cur)
-        errors = ambitions.save_targets(pd.DataFrame(edited), known, targets_path)
-        if errors:
-            st.error("Niet opgeslagen; het bestand is ongewijzigd.\n\n" + "\n\n".join(app.md_escape(e) for e in errors), icon=":material/error:")
-        else:
-            evaluated.clear()
-            st.success("Opgeslagen. De vorige versie staat in " + app.md_escape(targets_path.name + ".bak") + ".", icon=":material/check:")
+if app.role().manages:  # editing is the beheerder's (sign-in and roles: app_support.gate)
+    with st.expander("Ambities bewerken", icon=":material/edit:"):
+        st.caption(f"Het ambitiebestand van de regio ({targets_path.name}). Waarden in procenten (27 of 27,5); schooljaren als 2020-2021; "
+                   "een lege nulmetingswaarde wordt uit de gegevens berekend. Bij opslaan blijft de vorige versie bewaard als .bak.")
+        edited = st.data_editor(
+            targets, num_rows="dynamic", hide_index=True, key="ambities_editor",
+            column_config={
+                "metric": st.column_config.SelectboxColumn("Indicator", options=list(registry.ambition_metrics()), required=True),
+                "scope": st.column_config.TextColumn("Regio of school", help="'regio' of een vestigingscode zoals 31XA00"),
+                "split": st.column_config.TextColumn("Groep", help="leeg, geslacht=V, leerweg=BB, herkomst=techniek of herkomst=overig"),
+                "baseline_year": st.column_config.TextColumn("Nulmetingsjaar"),
+                "baseline_value": st.column_config.TextColumn("Nulmeting (%)"),
+                "target_year": st.column_config.TextColumn("Doeljaar"),
+                "target_value": st.column_config.TextColumn("Streefwaarde (%)"),
+                "note": st.column_config.TextColumn("Toelichting"),
+            },
+        )
+        if st.button("Ambities opslaan", key="ambities_save", icon=":material/save:"):
+            with app.cursor() as cur:
+                known = ambitions.known_schools(cur)
+            errors = ambitions.save_targets(pd.DataFrame(edited), known, targets_path)
+            if errors:
+                st.error("Niet opgeslagen; het bestand is ongewijzigd.\n\n" + "\n\n".join(app.md_escape(e) for e in errors), icon=":material/error:")
+            else:
+                evaluated.clear()
+                st.success("Opgeslagen. De vorige versie staat in " + app.md_escape(targets_path.name + ".bak") + ".", icon=":material/check:")

@@ -9,6 +9,7 @@ from sto_metrics.loading import loader
 from sto_metrics.national import presentation as national_view
 from sto_metrics.presentation import display_tables
 
+app.require_manager()
 ctx = app.context()
 st.title("Data")
 if ctx.source.is_demo:
