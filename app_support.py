@@ -28,7 +28,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from sto_metrics import access, db, published, roles, schoolyear
+from sto_metrics import access, audit, db, published, roles, schoolyear
 from sto_metrics.errors import UserError
 from sto_metrics.loading import reference
 from sto_metrics.metrics import catalog, registry
@@ -311,6 +311,8 @@ def reset_demo_database() -> None:
     if not src.is_demo:
         raise UserError("Alleen de demodatabase kan worden hersteld.")
     prebuilt.build(Path(src.path), prebuilt.DEMO_DIR, swap=_swap_in)
+    with writing(src.path) as con:
+        audit.record(con, who(), audit.DEMO_RESET, Path(src.path).name)
 
 
 # ----------------------------------------------------------------------------- sign-in and roles (the one place roles are checked)
@@ -393,6 +395,13 @@ def _no_access_page() -> None:
              "het dashboard mag gebruiken. Vraag de beheerder van het dashboard in je regio om je toe te voegen.")
     if st.button("Uitloggen", key="uitloggen_geen_toegang", icon=":material/logout:"):
         st.logout()
+
+
+def who() -> str:
+    """Who acts, for the audit log: the signed-in address, or the local user when sign-in is off."""
+    if sign_in_configured() and st.user.is_logged_in:
+        return str(st.user.get("email") or "onbekend")
+    return "lokaal (inloggen uit)"
 
 
 def require_manager() -> None:

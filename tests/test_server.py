@@ -116,7 +116,7 @@ def test_command_line_load_waits_while_another_process_writes_then_loads(tmp_pat
 
 
 def test_load_from_the_shell_while_the_dashboard_is_open(make_app, writable_database, tmp_path):
-    page = make_app(writable_database, page="pages/data.py")
+    page = make_app(writable_database, page="pages/data.py", timeout=300)
     before = list(page.selectbox(key="data_remove_id").options)
     school_options = list(page.multiselect(key="scholen").options)
     assert "Nieuwe school (99ZZ00)" not in school_options
@@ -140,7 +140,7 @@ def test_load_from_the_shell_while_the_dashboard_is_open(make_app, writable_data
 
 
 def test_dashboard_keeps_showing_the_old_data_while_a_load_holds_the_file(make_app, writable_database, tmp_path):
-    page = make_app(writable_database, page="pages/data.py")
+    page = make_app(writable_database, page="pages/data.py", timeout=300)
     before = len(page.selectbox(key="data_remove_id").options)
     load = python("-m", "sto_metrics", "load", str(new_school_export(tmp_path)), "--db", str(writable_database))
     assert load.wait(WAIT) == 0, load.stderr.read()

@@ -35,7 +35,7 @@ def dashboard(region_database, roles_file, monkeypatch):
 
     def run(email: str | None, page: str | None = None, *, sign_in: bool = True):
         with navigation_pages_only():
-            app = AppTest.from_file(str(DASHBOARD), default_timeout=120)
+            app = AppTest.from_file(str(DASHBOARD), default_timeout=300)
             if sign_in:
                 app.secrets["auth"] = AUTH
             app.user = {"is_logged_in": email is not None, **({"email": email} if email else {})}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sto_metrics import access, schoolyear
+from sto_metrics import access, audit, schoolyear
 from sto_metrics.errors import UserError
 from sto_metrics.loading import loader
 
@@ -31,6 +31,7 @@ def load(args: argparse.Namespace) -> int:
     con = access.open_writable(args.db)  # waits, with a notice, while another process writes
     try:
         results = loader.load_paths(con, args.paths, kind=args.kind, replace=args.replace, school_year=school_year)
+        audit.record_loads(con, audit.command_line_user(), results, replace=args.replace)
     finally:
         con.close()
     for result in results:
