@@ -154,3 +154,17 @@ def test_dashboard_keeps_showing_the_old_data_while_a_load_holds_the_file(make_a
     time.sleep(access.RETRY_SECONDS)  # the dashboard tries the file again after this long
     page.run()
     assert len(page.selectbox(key="data_remove_id").options) == before + 1
+
+
+def test_backup_while_the_dashboard_is_open_is_a_working_database(make_app, writable_database, tmp_path):
+    page = make_app(writable_database, page="pages/data.py", timeout=300)
+    loads = len(page.selectbox(key="data_remove_id").options)
+    copy = tmp_path / "reserve.duckdb"
+    backup = python("-m", "sto_metrics", "backup", "--db", str(writable_database), "--out", str(copy))
+    out, err = backup.communicate(timeout=WAIT)
+    assert backup.returncode == 0, err
+    assert out.strip() == f"Reservekopie geschreven: {copy}"
+    assert load_ids(copy) == load_ids(writable_database) and len(load_ids(copy)) == loads
+    inflow = python("-m", "sto_metrics", "inflow", "--db", str(copy))
+    original = python("-m", "sto_metrics", "inflow", "--db", str(writable_database))
+    assert inflow.communicate(timeout=WAIT)[0] == original.communicate(timeout=WAIT)[0] != ""
