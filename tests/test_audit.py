@@ -22,6 +22,11 @@ def _secret(monkeypatch, tmp_path):
     monkeypatch.setenv(pseudonym.SECRET_DIR_ENV, str(tmp_path / "secrets"))
 
 
+def shown_log(app):
+    """The Data page's audit table (found by its columns: AppTest finds dataframes by position)."""
+    return next(frame.value for frame in app.dataframe if "Wie" in frame.value.columns and "Wat" in frame.value.columns)
+
+
 def audit_rows(database) -> list[tuple]:
     con = duckdb.connect(str(database), read_only=True)
     try:
@@ -47,13 +52,13 @@ def test_data_page_upload_and_removal_are_logged_and_shown(make_app, writable_da
     app.file_uploader[0].upload("nieuwe_school.csv", new_school_export(tmp_path).read_bytes(), "text/csv").run()
     app.button(key="data_load").click().run()
     assert not app.exception, [e.value for e in app.exception]
-    log = app.dataframe(key="data_audit_table").value
+    log = shown_log(app)
     assert list(log.iloc[0][["Wie", "Wat", "Bestand of onderwerp"]]) == ["lokaal (inloggen uit)", "geladen", "nieuwe_school.csv"]
     load_id = int(log.iloc[0]["Toelichting"].split(",")[0].removeprefix("lading "))
     app.selectbox(key="data_remove_id").set_value(load_id).run()
     app.checkbox(key="data_remove_sure").check().run()
     app.button(key="data_remove").click().run()
-    log = app.dataframe(key="data_audit_table").value
+    log = shown_log(app)
     assert list(log.iloc[0][["Wat", "Bestand of onderwerp", "Toelichting"]]) == ["verwijderd", "nieuwe_school.csv", f"lading {load_id}"]
     assert [row[1] for row in audit_rows(writable_database)] == ["geladen", "verwijderd"]
 
