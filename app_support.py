@@ -368,7 +368,11 @@ def gate() -> roles.Role:
         st.session_state.pop(ROLE_KEY, None)
         st.navigation([st.Page(_sign_in_page, title="Inloggen", url_path="inloggen")], position="hidden").run()
         st.stop()
-    found = current_role()
+    try:
+        found = current_role()
+    except UserError as error:  # a broken roles file: its line and column, and nobody in until it is fixed
+        user_error(error)
+        st.stop()
     if found is None:
         st.session_state.pop(ROLE_KEY, None)
         st.navigation([st.Page(_no_access_page, title="Geen toegang", url_path="geen-toegang")], position="hidden").run()

@@ -124,3 +124,10 @@ def test_without_auth_the_app_runs_for_one_local_user_and_says_sign_in_is_off(da
     app = dashboard(None, "pages/data.py", sign_in=False)
     assert app.title[0].value == "Data" and app.button(key="data_load")
     assert any(w.value.startswith("Inloggen staat uit") for w in app.sidebar.warning)
+
+
+def test_a_broken_roles_file_lets_nobody_in_and_names_the_line(dashboard, roles_file):
+    roles_file.write_text("wie,rol\nanna@regio.nl,baas\n", encoding="utf-8")
+    app = dashboard("anna@regio.nl")
+    assert [e.value for e in app.error] == ["rollen.csv, regel 2, kolom 2: 'baas' is geen rol; kies beheerder, lezer of school:VESTIGINGSCODE."]
+    assert not app.metric and not app.dataframe and not app.title
