@@ -69,8 +69,9 @@ async def one_session(browser, base_url: str, times: list[float]) -> int:
     for path in ("", "instroom", "doorstroom"):
         await timed(page, lambda path=path: page.goto(f"{base_url}/{path}"), times)
         errors += await page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
-    await timed(page, lambda: page.get_by_text("D&P telt als techniek (vmbo)").click(), times)
-    await timed(page, lambda: page.get_by_text("alle gediplomeerden").click(), times)
+    sidebar = page.get_by_test_id("stSidebarUserContent")
+    await timed(page, lambda: sidebar.get_by_text("D&P telt als techniek (vmbo)", exact=True).click(), times)
+    await timed(page, lambda: sidebar.get_by_text("alle gediplomeerden", exact=True).click(), times)
     errors += await page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
     await context.close()
     return errors
