@@ -8,10 +8,15 @@ Streamlit runs each session in its own thread).
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import glob
+import itertools
 import os
 import re
+import tempfile
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,8 +26,9 @@ import duckdb
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from sto_metrics import db, published, schoolyear
+from sto_metrics import access, audit, db, published, roles, schoolyear
 from sto_metrics.errors import UserError
 from sto_metrics.loading import reference
 from sto_metrics.metrics import catalog, registry
@@ -126,64 +132,175 @@ _SWAP = _SwapLock()
 
 @dataclass(frozen=True)
 class _Open:
-    """The shared connection and the identity of the file it opened."""
+    """This process's read-only copy of a database: its connection, its file and the source state it shows."""
 
     con: duckdb.DuckDBPyConnection
-    identity: tuple[int, int] | None
+    snapshot: Path
+    shown: tuple
 
 
-def _file_identity(path: str) -> tuple[int, int] | None:
+_OPEN: dict[str, _Open] = {}
+_BUILDING = threading.Lock()  # one snapshot build at a time in this process
+_WRITING = threading.Lock()  # one writer per process; DuckDB's file lock makes it one writer in all
+_BUSY_UNTIL: dict[str, float] = {}  # when the file was busy (a load from the shell): read the old copy until then
+_SNAPSHOT_TAG = ".lezen-"
+OPEN_COPIES = 4  # databases open at once (the demo, STO_DB, tests' own)
+WRITE_WAIT_SECONDS = 60  # a user at the Data page waits this long for a load from the shell
+
+
+def _snapshot_name(path: str) -> Path:
+    master = Path(path)
+    folder = master.parent if os.access(master.parent, os.W_OK) else Path(tempfile.gettempdir())
+    return folder / f".{master.name}{_SNAPSHOT_TAG}{os.getpid()}-{next(_SNAPSHOT_NUMBERS)}"
+
+
+_SNAPSHOT_NUMBERS = itertools.count(1)
+
+
+def _remove_snapshot(snapshot: Path) -> None:
+    for file in (snapshot, Path(str(snapshot) + access.WAL_SUFFIX)):
+        file.unlink(missing_ok=True)
+
+
+def _remove_orphans(path: str) -> None:
+    """Snapshots left by dashboard processes that were killed (their process id is gone)."""
+    master = Path(path)
+    for found in master.parent.glob(f".{glob.escape(master.name)}{_SNAPSHOT_TAG}*"):
+        pid = found.name.rsplit(_SNAPSHOT_TAG, 1)[1].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+            found.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
     try:
-        found = os.stat(path)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
     except OSError:
-        return None
-    return found.st_dev, found.st_ino
+        return True
+    return True
 
 
-# One configuration (writable) for every connection: DuckDB refuses a second one to the same file with another.
-@st.cache_resource(max_entries=4, show_spinner="Database openen…", on_release=lambda held: held.con.close())
-def _connection(path: str) -> _Open:
-    con = reference.open_database(path)
-    return _Open(con, _file_identity(path))
+def _open_snapshot(path: str, *, wait_seconds: float) -> _Open:
+    """Copy the database (creating it first if needed) and open the copy read-only, with fresh reference tables."""
+    if not Path(path).exists():
+        with writing(path) as con:  # STO_DB names a new file: create it with the schema
+            del con
+    snapshot = _snapshot_name(path)
+    try:
+        shown = access.copy(path, snapshot, wait_seconds=wait_seconds, on_busy=_busy_notice)
+        # The region's reference CSVs are re-read at every open (so edited ones take effect), in the private copy.
+        reference.open_database(snapshot).close()
+        con = db.connect(snapshot, read_only=True)
+    except BaseException:
+        _remove_snapshot(snapshot)
+        raise
+    return _Open(con, snapshot, shown)
+
+
+def _busy_notice(message: str) -> None:
+    """The wait for a busy database in front of the user who waits (no-op outside a page run)."""
+    if get_script_run_ctx() is not None:
+        st.toast(message, icon=":material/hourglass_top:")
+
+
+def _current(path: str) -> _Open:
+    held = _OPEN.get(path)
+    if held is not None:
+        return held
+    with _BUILDING:
+        if path not in _OPEN:
+            _remove_orphans(path)
+            fresh = _open_snapshot(path, wait_seconds=access.COMMAND_LINE_WAIT_SECONDS)
+            with _SWAP.swapping():
+                dropped = [_OPEN.pop(old) for old in list(_OPEN)[: max(0, len(_OPEN) - OPEN_COPIES + 1)]]
+                _OPEN[path] = fresh
+            for held in dropped:
+                held.con.close()
+                _remove_snapshot(held.snapshot)
+        return _OPEN[path]
+
+
+def _refresh(path: str) -> None:
+    """Take a new copy when the database changed, unless another thread is taking one or a writer holds the file."""
+    held = _OPEN.get(path)
+    if held is None or held.shown == access.state(path) or time.monotonic() < _BUSY_UNTIL.get(path, 0):
+        return
+    if not _BUILDING.acquire(blocking=False):
+        return  # another session is copying: this one reads the old copy meanwhile
+    try:
+        held = _OPEN.get(path)
+        if held is None or held.shown == access.state(path):
+            return
+        try:
+            fresh = _open_snapshot(path, wait_seconds=0)
+        except UserError:  # busy: a load from the shell is running; show what was there before
+            _BUSY_UNTIL[path] = time.monotonic() + access.RETRY_SECONDS
+            return
+        with _SWAP.swapping():
+            old = _OPEN.get(path)
+            _OPEN[path] = fresh
+        if old is not None:
+            old.con.close()
+            _remove_snapshot(old.snapshot)
+    finally:
+        _BUILDING.release()
 
 
 @contextmanager
 def cursor(path: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A fresh cursor on the shared connection, closed after use; never one on a file that was replaced."""
+    """A fresh read-only cursor on this process's copy of the database, the newest copy when the file changed."""
     path = path or source().path
-    with _SWAP.reading():
-        held = _connection(path)
-        # Another program may have replaced the file: reopen, unless this thread already reads the old one.
-        current = held.identity == _file_identity(path) or _SWAP.depth() > 1
-        if current:
+    nested = _SWAP.depth() > 0  # a thread that already reads one copy keeps reading it
+    while True:
+        if not nested:  # built outside the read lock: a copy being dropped waits for readers
+            _current(path)
+            _refresh(path)
+        with _SWAP.reading():
+            held = _current(path) if nested else _OPEN.get(path)
+            if held is None:
+                continue  # dropped meanwhile (close_connection): open again
             cur = held.con.cursor()
             try:
                 yield cur
             finally:
                 cur.close()
             return
-    with _SWAP.swapping():
-        if _connection(path).identity != _file_identity(path):
-            _connection.clear()
-    with cursor(path) as cur:
-        yield cur
+
+
+@contextmanager
+def writing(path: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived writable connection to the database itself; waits (with a Dutch notice) while another process writes.
+
+    Sessions of this process write one at a time, so two uploads of one file never both pass the duplicate check.
+    """
+    path = path or source().path
+    with _WRITING:
+        con = access.open_writable(path, wait_seconds=WRITE_WAIT_SECONDS, on_busy=_busy_notice)
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def close_connection() -> None:
-    """Drop the cached connections and every cached table, once running queries are done."""
-    with _SWAP.swapping():
-        _connection.clear()
+    """Drop the open copies and every cached table, once running queries are done."""
+    with _BUILDING, _SWAP.swapping():
+        for held in _OPEN.values():
+            held.con.close()
+            _remove_snapshot(held.snapshot)
+        _OPEN.clear()
+        _BUSY_UNTIL.clear()
     _cached_table.clear()
     _options.clear()
 
 
+atexit.register(lambda: [_remove_snapshot(held.snapshot) for held in list(_OPEN.values())])
+
+
 def _swap_in(built: Path, target: Path) -> None:
-    """Put a finished database in place for every session at once: running queries end on the old file,
-    new ones wait, then all open the new file."""
-    with _SWAP.swapping():
-        # Closed before the move: DuckDB would hand a new connection the open (deleted) file, and its
-        # last checkpoint must not land in the new file's write-ahead log.
-        _connection.clear()
+    """Put a finished database in place: sessions read their copy meanwhile, the next cursor copies the new file."""
+    with _WRITING:
         os.replace(built, target)
 
 
@@ -195,6 +312,108 @@ def reset_demo_database() -> None:
     if not src.is_demo:
         raise UserError("Alleen de demodatabase kan worden hersteld.")
     prebuilt.build(Path(src.path), prebuilt.DEMO_DIR, swap=_swap_in)
+    with writing(src.path) as con:
+        audit.record(con, who(), audit.DEMO_RESET, Path(src.path).name)
+
+
+# ----------------------------------------------------------------------------- sign-in and roles (the one place roles are checked)
+
+
+LOCAL_ROLE = roles.Role(roles.MANAGER)  # sign-in off: one local user on a laptop, who may do everything
+ROLE_KEY = "_sto_role"
+ROLE_LABELS = {roles.MANAGER: "beheerder", roles.READER: "lezer", roles.SCHOOL: "schoolcoördinator"}
+
+
+def sign_in_configured() -> bool:
+    """True when .streamlit/secrets.toml has an [auth] section: then every page needs sign-in."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _provider() -> str | None:
+    """The provider name for st.login: None for a flat [auth], else the first [auth.<name>] section."""
+    auth = st.secrets["auth"]
+    named = [name for name, value in auth.items() if hasattr(value, "items")]
+    return None if "client_id" in auth or not named else named[0]
+
+
+def current_role() -> roles.Role | None:
+    """The role of whoever runs this session; None when signed in without a role (or not signed in)."""
+    if not sign_in_configured():
+        return LOCAL_ROLE
+    if not st.user.is_logged_in:
+        return None
+    return roles.role_for(st.user.get("email"), roles.read_roles())
+
+
+def role() -> roles.Role:
+    """The role gate() let through this run (pages ask this, never st.user)."""
+    found = st.session_state.get(ROLE_KEY)
+    return found if isinstance(found, roles.Role) else (current_role() or roles.Role(roles.READER))
+
+
+def gate() -> roles.Role:
+    """Let a user with a role through (and show who it is); anyone else gets the sign-in or 'geen toegang' page and the run stops.
+
+    Nothing from the database is drawn before this: no figure, no table, no school name.
+    """
+    if not sign_in_configured():
+        st.session_state[ROLE_KEY] = LOCAL_ROLE
+        st.sidebar.warning("Inloggen staat uit: iedereen die dit adres kan openen, ziet en wijzigt alles. Prima op je eigen "
+                           "computer; zet het aan voordat het dashboard op een server staat (README, 'Op een server').",
+                           icon=":material/lock_open:")
+        return LOCAL_ROLE
+    if not st.user.is_logged_in:
+        st.session_state.pop(ROLE_KEY, None)
+        st.navigation([st.Page(_sign_in_page, title="Inloggen", url_path="inloggen")], position="hidden").run()
+        st.stop()
+    try:
+        found = current_role()
+    except UserError as error:  # a broken roles file: its line and column, and nobody in until it is fixed
+        user_error(error)
+        st.stop()
+    if found is None:
+        st.session_state.pop(ROLE_KEY, None)
+        st.navigation([st.Page(_no_access_page, title="Geen toegang", url_path="geen-toegang")], position="hidden").run()
+        st.stop()
+    st.session_state[ROLE_KEY] = found
+    with st.sidebar:
+        label = ROLE_LABELS[found.name] + (f" {found.school_id}" if found.school_id else "")
+        st.caption(f"Ingelogd als {md_escape(st.user.get('email') or '')} ({label}).")
+        if st.button("Uitloggen", key="uitloggen", icon=":material/logout:"):
+            st.logout()
+    return found
+
+
+def _sign_in_page() -> None:
+    st.title("Sterk Techniekonderwijs")
+    st.write("Dit dashboard toont cijfers over de leerlingen van de scholen in de regio. Log in met je account van school of bestuur.")
+    if st.button("Inloggen", type="primary", key="inloggen", icon=":material/login:"):
+        st.login(_provider())
+
+
+def _no_access_page() -> None:
+    st.title("Geen toegang")
+    st.write(f"Je bent ingelogd als {md_escape(st.user.get('email') or 'onbekend')}, maar dit adres staat niet in de lijst van wie "
+             "het dashboard mag gebruiken. Vraag de beheerder van het dashboard in je regio om je toe te voegen.")
+    if st.button("Uitloggen", key="uitloggen_geen_toegang", icon=":material/logout:"):
+        st.logout()
+
+
+def who() -> str:
+    """Who acts, for the audit log: the signed-in address, or the local user when sign-in is off."""
+    if sign_in_configured() and st.user.is_logged_in:
+        return str(st.user.get("email") or "onbekend")
+    return "lokaal (inloggen uit)"
+
+
+def require_manager() -> None:
+    """Stop a page that only a beheerder may use (the menu hides it; a direct link ends here)."""
+    if not role().manages:
+        st.error("Deze pagina is alleen voor de beheerder van het dashboard.", icon=":material/block:")
+        st.stop()
 
 
 # ----------------------------------------------------------------------------- cached tables

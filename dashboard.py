@@ -37,6 +37,9 @@ PAGES = {
     ],
 }
 
+role = app.gate()  # sign-in and roles: stops here for anyone without a role
+if not role.manages:
+    PAGES.pop("Beheer")
 page = st.navigation(PAGES)
 try:
     ctx = app.sidebar()

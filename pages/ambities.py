@@ -1,12 +1,14 @@
 """Ambities: the region's targets against the realised figures, with a traffic-light status and editing."""
 
 import dataclasses
+import hashlib
 import io
 
 import pandas as pd
 import streamlit as st
 
 import app_support as app
+from sto_metrics import audit
 from sto_metrics.errors import UserError
 from sto_metrics.metrics import ambitions, registry
 from sto_metrics.presentation import charts
@@ -22,6 +24,25 @@ def evaluated(path: str, version: str, targets_csv: str, settings_key: tuple) ->
     targets = pd.read_csv(io.StringIO(targets_csv), dtype=str, keep_default_na=False)
     with app.cursor(path) as cur:
         return ambitions.evaluate_with_series(cur, targets, MetricSettings(*settings_key))
+
+
+def file_digest(path) -> str:
+    """The ambitions file's content hash ('' when it does not exist)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
+def changed_rows(before: pd.DataFrame, after: pd.DataFrame) -> str:
+    """For the audit log: which ambitions (indicator, school or region, group) a save added, changed or removed."""
+    def rows(table: pd.DataFrame) -> set[tuple]:
+        return set(table.astype(str).itertuples(index=False, name=None))
+
+    def names(found: set[tuple], columns: list[str]) -> str:
+        keys = sorted({" ".join(part for part in (row[columns.index(c)] for c in ("metric", "scope", "split")) if part) for row in found})
+        return ", ".join(keys[:10]) + (" …" if len(keys) > 10 else "")
+
+    columns = list(after.columns)
+    old, new = rows(before[columns]), rows(after)
+    return f"nieuw of gewijzigd: {names(new - old, columns) or 'geen'}; verwijderd of gewijzigd: {names(old - new, columns) or 'geen'}"
 
 
 def split_label(split: str) -> str:
@@ -98,28 +119,39 @@ if not app.no_data_notice(ctx):
                 file_stem=f"ambitie-{position + 1}",
             )
 
-with st.expander("Ambities bewerken", icon=":material/edit:"):
-    st.caption(f"Het ambitiebestand van de regio ({targets_path.name}). Waarden in procenten (27 of 27,5); schooljaren als 2020-2021; "
-               "een lege nulmetingswaarde wordt uit de gegevens berekend. Bij opslaan blijft de vorige versie bewaard als .bak.")
-    edited = st.data_editor(
-        targets, num_rows="dynamic", hide_index=True, key="ambities_editor",
-        column_config={
-            "metric": st.column_config.SelectboxColumn("Indicator", options=list(registry.ambition_metrics()), required=True),
-            "scope": st.column_config.TextColumn("Regio of school", help="'regio' of een vestigingscode zoals 31XA00"),
-            "split": st.column_config.TextColumn("Groep", help="leeg, geslacht=V, leerweg=BB, herkomst=techniek of herkomst=overig"),
-            "baseline_year": st.column_config.TextColumn("Nulmetingsjaar"),
-            "baseline_value": st.column_config.TextColumn("Nulmeting (%)"),
-            "target_year": st.column_config.TextColumn("Doeljaar"),
-            "target_value": st.column_config.TextColumn("Streefwaarde (%)"),
-            "note": st.column_config.TextColumn("Toelichting"),
-        },
-    )
-    if st.button("Ambities opslaan", key="ambities_save", icon=":material/save:"):
-        with app.cursor() as cur:
-            known = ambitions.known_schools(cur)
-        errors = ambitions.save_targets(pd.DataFrame(edited), known, targets_path)
-        if errors:
-            st.error("Niet opgeslagen; het bestand is ongewijzigd.\n\n" + "\n\n".join(app.md_escape(e) for e in errors), icon=":material/error:")
-        else:
-            evaluated.clear()
-            st.success("Opgeslagen. De vorige versie staat in " + app.md_escape(targets_path.name + ".bak") + ".", icon=":material/check:")
+if app.role().manages:  # editing is the beheerder's (sign-in and roles: app_support.gate)
+    with st.expander("Ambities bewerken", icon=":material/edit:"):
+        st.caption(f"Het ambitiebestand van de regio ({targets_path.name}). Waarden in procenten (27 of 27,5); schooljaren als 2020-2021; "
+                   "een lege nulmetingswaarde wordt uit de gegevens berekend. Bij opslaan blijft de vorige versie bewaard als .bak.")
+        edited = st.data_editor(
+            targets, num_rows="dynamic", hide_index=True, key="ambities_editor",
+            column_config={
+                "metric": st.column_config.SelectboxColumn("Indicator", options=list(registry.ambition_metrics()), required=True),
+                "scope": st.column_config.TextColumn("Regio of school", help="'regio' of een vestigingscode zoals 31XA00"),
+                "split": st.column_config.TextColumn("Groep", help="leeg, geslacht=V, leerweg=BB, herkomst=techniek of herkomst=overig"),
+                "baseline_year": st.column_config.TextColumn("Nulmetingsjaar"),
+                "baseline_value": st.column_config.TextColumn("Nulmeting (%)"),
+                "target_year": st.column_config.TextColumn("Doeljaar"),
+                "target_value": st.column_config.TextColumn("Streefwaarde (%)"),
+                "note": st.column_config.TextColumn("Toelichting"),
+            },
+        )
+        # The file as this session began editing it: a save over someone else's newer save is refused, never silent.
+        basis = st.session_state.setdefault("ambities_basis", file_digest(targets_path))
+        if st.button("Ambities opslaan", key="ambities_save", icon=":material/save:"):
+            with app.cursor() as cur:
+                known = ambitions.known_schools(cur)
+            if file_digest(targets_path) != basis:
+                errors = ["Iemand anders heeft de ambities intussen opgeslagen. Niets opgeslagen: herlaad de pagina om de nieuwe versie te zien "
+                          "en breng je wijziging daarin opnieuw aan."]
+                st.session_state.pop("ambities_basis", None)
+            else:
+                errors = ambitions.save_targets(pd.DataFrame(edited), known, targets_path)
+            if errors:
+                st.error("Niet opgeslagen; het bestand is ongewijzigd.\n\n" + "\n\n".join(app.md_escape(e) for e in errors), icon=":material/error:")
+            else:
+                st.session_state["ambities_basis"] = file_digest(targets_path)
+                with app.writing() as con:
+                    audit.record(con, app.who(), audit.AMBITIONS, targets_path.name, changed_rows(targets, pd.DataFrame(edited)))
+                evaluated.clear()
+                st.success("Opgeslagen. De vorige versie staat in " + app.md_escape(targets_path.name + ".bak") + ".", icon=":material/check:")

@@ -3,13 +3,14 @@
 import streamlit as st
 
 import app_support as app
-from sto_metrics import schoolyear
+from sto_metrics import audit, schoolyear
 from sto_metrics.errors import UserError
 from sto_metrics.loading import activities as loading_activities
 from sto_metrics.loading import loader
 from sto_metrics.national import presentation as national_view
 from sto_metrics.presentation import display_tables
 
+app.require_manager()
 ctx = app.context()
 st.title("Data")
 if ctx.source.is_demo:
@@ -47,13 +48,14 @@ duo_year = st.text_input("Schooljaar van DUO-bestanden (alleen als de bestandsna
                          placeholder="bijvoorbeeld 2024-2025")
 if st.button("Laden", type="primary", disabled=not files, key="data_load", icon=":material/upload:"):
     results = []
-    with app.cursor() as cur:
+    with app.writing() as cur:  # the database itself, briefly; the pages read this process's copy
         for uploaded in files or []:
             try:
                 results.append(loader.load_upload(cur, uploaded.name, uploaded.getvalue(), kind=kind or None, replace=replace,
                                                   school_year=schoolyear.parse(duo_year) if duo_year else None))
             except UserError as error:
                 results.append(loader.FileResult(file_name=uploaded.name, status="geweigerd", messages=[str(error)]))
+        audit.record_loads(cur, app.who(), results, replace=replace)
     st.session_state[RESULTS_KEY] = results
     st.session_state[UPLOADER_ROUND] = upload_round + 1  # a fresh, empty uploader
     st.rerun()  # the sidebar and every page pick up the new data version
@@ -99,12 +101,24 @@ else:
         load_id = st.selectbox("Lading", options=list(loads["load_id"]), format_func=lambda i: f"{i} – {names[i]}", key="data_remove_id")
         sure = st.checkbox("Ja, verwijder deze lading en alle leerlingregels die ermee kwamen", key="data_remove_sure")
         if st.button("Verwijderen", disabled=not sure, key="data_remove", icon=":material/delete:"):
-            with app.cursor() as cur:
+            with app.writing() as cur:
                 st.session_state[REMOVED_NOTES_KEY] = loader.remove_load(cur, int(load_id))
+                audit.record(cur, app.who(), audit.REMOVED, names[load_id], f"lading {int(load_id)}")
             st.session_state[RESULTS_KEY] = []
             st.session_state[REMOVED_KEY] = int(load_id)
             st.session_state.pop("data_remove_sure", None)
             st.rerun()
+
+# --------------------------------------------------------------------------- audit log (beheerders only: this page is theirs)
+st.subheader("Logboek", anchor=False)
+st.caption("Wie wat geladen, vervangen of verwijderd heeft, de ambities heeft gewijzigd of de demo heeft hersteld, en wanneer "
+           "(ook ladingen vanaf de opdrachtregel). De nieuwste bovenaan.")
+with app.cursor() as cur:
+    log = audit.recent(cur)
+if log.empty:
+    st.caption("Nog niets vastgelegd.")
+else:
+    st.dataframe(log, hide_index=True, key="data_audit_table")
 
 # --------------------------------------------------------------------------- exports against DUO's public counts
 if (loads["kind"] == "duo_leerlingen").any() if not loads.empty else False:

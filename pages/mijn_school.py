@@ -17,7 +17,8 @@ st.caption("Eén school naast de hele regio. De keuze van scholen in de zijbalk 
 
 if not app.no_data_notice(ctx):
     school_ids = list(ctx.schools["school_id"])
-    default = ctx.filters.school_ids[0] if ctx.filters.school_ids else school_ids[0]
+    own = app.role().school_id  # a school coordinator starts at their own school
+    default = ctx.filters.school_ids[0] if ctx.filters.school_ids else own if own in school_ids else school_ids[0]
     school_id = st.selectbox("School", options=school_ids, index=school_ids.index(default), format_func=lambda s: f"{ctx.school_name(s)} ({s})",
                              key="school", bind="query-params")
     school_name = ctx.school_name(school_id)

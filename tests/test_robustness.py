@@ -98,14 +98,15 @@ def test_demo_reset_is_atomic_for_sessions_reading_at_the_same_time(tmp_path, mo
     monkeypatch.setattr(prebuilt, "DEMO_DIR", exports)
     monkeypatch.setattr(prebuilt, "default_path", lambda: target)
     app._demo_database.clear()
-    app._connection.clear()
+    app.close_connection()
     path = app.source().path
     assert path == str(target)
 
     with app.cursor() as cur:
         demo_loads = cur.execute("SELECT count(*) FROM load_log").fetchall()[0][0]
-        own_school = [[*row[:2], "99ZZ00", *row[3:]] for row in VO_ROWS]
-        extra = loader.load_bytes(cur, "eigen.csv", vo_export(own_school))  # a user's own load, which the reset takes away
+    own_school = [[*row[:2], "99ZZ00", *row[3:]] for row in VO_ROWS]
+    with app.writing() as con:  # the pages read a copy; writes go to the database itself
+        extra = loader.load_bytes(con, "eigen.csv", vo_export(own_school))  # a user's own load, which the reset takes away
         assert extra.loaded
 
     errors: list[BaseException] = []
@@ -143,13 +144,14 @@ def test_demo_reset_is_atomic_for_sessions_reading_at_the_same_time(tmp_path, mo
         assert app.source().path == str(target)  # and the app can still find its database
         with app.cursor() as cur:
             assert cur.execute("SELECT count(*) FROM load_log").fetchall()[0][0] == demo_loads
-            assert loader.load_bytes(cur, "eigen.csv", vo_export(own_school)).loaded
+        with app.writing() as con:
+            assert loader.load_bytes(con, "eigen.csv", vo_export(own_school)).loaded
         # Another program (the command line) replaces the file: the next cursor opens the new file.
         prebuilt.build(target, exports)
         with app.cursor() as cur:
             assert cur.execute("SELECT count(*) FROM load_log").fetchall()[0][0] == demo_loads
     finally:
-        app._connection.clear()
+        app.close_connection()
         app._demo_database.clear()
 
 

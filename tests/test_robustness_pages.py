@@ -147,14 +147,14 @@ def test_demo_reset_button_gives_back_the_demo_and_every_page_keeps_working(tmp_
     monkeypatch.setattr(prebuilt, "DEMO_DIR", exports)
     monkeypatch.setattr(prebuilt, "default_path", lambda: target)
     app._demo_database.clear()
-    app._connection.clear()
+    app.close_connection()
     try:
         with navigation_pages_only():
             page = AppTest.from_file(str(DASHBOARD), default_timeout=120)
             page.run()
             page.switch_page("pages/data.py").run()
             demo_loads = len(page.selectbox(key="data_remove_id").options)
-            with app.cursor() as cur:  # a user's own load (another session)
+            with app.writing() as cur:  # a user's own load (another session)
                 assert loader.load_bytes(cur, "eigen.csv", hostile_export()).loaded
             page.run()
             assert len(page.selectbox(key="data_remove_id").options) == demo_loads + 1
@@ -165,5 +165,5 @@ def test_demo_reset_button_gives_back_the_demo_and_every_page_keeps_working(tmp_
             other.run()
             assert not other.exception and not other.error, [e.value for e in other.exception]
     finally:
-        app._connection.clear()
+        app.close_connection()
         app._demo_database.clear()

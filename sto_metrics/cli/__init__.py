@@ -19,6 +19,7 @@ HANDLERS = {
     "load": "sto_metrics.cli.load:load",
     "ambitions": "sto_metrics.cli.ambitions:run",
     "report": "sto_metrics.cli.report:run",
+    "backup": "sto_metrics.cli.backup:run",
     "compare": "sto_metrics.cli.compare:run",
     "duo-download": "sto_metrics.national.download:run",
     **{family: "sto_metrics.cli.metric_commands:run" for family in registry.families()},  # one per figure family
@@ -77,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--db", required=True, help="het DuckDB-bestand")
     report.add_argument("--out", required=True, help="uitvoerbestand: .xlsx, .html of .docx")
     report.add_argument("--school", help="alleen deze school (vestigingscode, bijvoorbeeld 12AB00)")
+
+    backup = commands.add_parser("backup", help="reservekopie van de database (ook terwijl het dashboard draait)")
+    backup.add_argument("--db", required=True, help="het DuckDB-bestand")
+    backup.add_argument("--out", required=True, help="het bestand voor de kopie")
     return parser
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from sto_metrics import schoolyear
+from sto_metrics import access, audit, schoolyear
 from sto_metrics.errors import UserError
-from sto_metrics.loading import loader, reference
+from sto_metrics.loading import loader
 
 
 def format_result(result: loader.FileResult) -> str:
@@ -28,9 +28,10 @@ def load(args: argparse.Namespace) -> int:
     school_year = schoolyear.parse(args.schooljaar) if getattr(args, "schooljaar", None) else None
     if getattr(args, "schooljaar", None) and school_year is None:
         raise UserError(f"--schooljaar {args.schooljaar}: schrijf een schooljaar als 2024-2025.")
-    con = reference.open_database(args.db)
+    con = access.open_writable(args.db)  # waits, with a notice, while another process writes
     try:
         results = loader.load_paths(con, args.paths, kind=args.kind, replace=args.replace, school_year=school_year)
+        audit.record_loads(con, audit.command_line_user(), results, replace=args.replace)
     finally:
         con.close()
     for result in results:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from sto_metrics import db, published
+from sto_metrics import access, db, published
 from sto_metrics.errors import UserError
 from sto_metrics.metrics import registry
 from sto_metrics.presentation import tabular
@@ -52,7 +52,7 @@ def open_database(path: str) -> duckdb.DuckDBPyConnection:
     if not file.is_file():
         raise UserError(f"De database '{path}' bestaat niet. Laad eerst gegevens met: python -m sto_metrics load MAP --db {path}")
     try:
-        con = db.connect(file, read_only=True)
+        con = access.open_read_only(file)  # waits, with a notice, while a load writes
         db.rows(con, "database_check")
     except duckdb.Error:
         raise UserError(f"'{path}' is geen database van dit programma (of is beschadigd). Maak hem opnieuw met: python -m sto_metrics load") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sto_metrics import db
+from sto_metrics import access
 from sto_metrics.errors import UserError
 from sto_metrics.report import pack
 
@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.db}: de database bestaat niet. Laad eerst gegevens met 'python -m sto_metrics load'.")
     if not out.parent.exists():
         raise UserError(f"{out.parent}: deze map bestaat niet.")
-    con = db.connect(args.db, read_only=True)
+    con = access.open_read_only(args.db)  # waits, with a notice, while a load writes
     try:
         data = pack.build_report(con, report_format, school_id=getattr(args, "school", None))
     finally:

@@ -77,6 +77,8 @@ CREATE TABLE IF NOT EXISTS duo_mbo_entrants (
 CREATE TABLE IF NOT EXISTS duo_crebo_sector (load_id INTEGER, crebo VARCHAR, sectorkamer VARCHAR);
 -- Province -> Techniekpact landsdeel (data/reference/landsdelen.csv), compared by norm_text.
 CREATE TABLE IF NOT EXISTS ref_landsdeel (province VARCHAR, landsdeel VARCHAR);
+-- Who changed what, when (loads, replacements, removals, ambitions, demo resets); shown to beheerders.
+CREATE TABLE IF NOT EXISTS audit_log (logged_at TIMESTAMP, who VARCHAR, action VARCHAR, subject VARCHAR, detail VARCHAR);
 -- Values are compared after this normalisation: lower case, commas/dots/underscores and runs of
 -- white space folded to one space.
 CREATE OR REPLACE MACRO norm_text(x) AS

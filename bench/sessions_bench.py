@@ -1,0 +1,126 @@
+"""Many users at once: N browser sessions against one `streamlit run`, each opening Overzicht, Instroom and
+Doorstroom and changing two sidebar settings (issue 13).
+
+    python bench/sessions_bench.py [--sessions 1,5,10,20] [--db regio.duckdb]
+
+For each N it prints the median and p90 of the time from a click (or page open) until the app is idle
+again, as every session saw it, plus the count of errors shown. The server and the browser bind to
+127.0.0.1 only; every wait is bounded. Needs Debian's chromium and playwright (requirements-dev.txt).
+No timing is asserted anywhere in the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+APP_IDLE = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
+STEP_TIMEOUT_MS = 600_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(database: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "STO_DB": str(database), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+                                "--server.port", str(port), "--server.address", "127.0.0.1"],
+                               cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit("streamlit werd niet gezond binnen 120 s")
+
+
+async def timed(page, action, times: list[float]) -> None:
+    start = time.perf_counter()
+    await action()
+    await page.wait_for_timeout(100)  # the click reaches the server before the idle check
+    await page.wait_for_selector(APP_IDLE, timeout=STEP_TIMEOUT_MS)
+    times.append(time.perf_counter() - start)
+
+
+async def one_session(browser, base_url: str, times: list[float]) -> int:
+    """Open three pages and change two settings; returns the number of errors the session saw."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL")
+    page = await context.new_page()
+    errors = 0
+    for path in ("", "instroom", "doorstroom"):
+        await timed(page, lambda path=path: page.goto(f"{base_url}/{path}"), times)
+        errors += await page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
+    sidebar = page.get_by_test_id("stSidebarUserContent")
+    await timed(page, lambda: sidebar.get_by_text("D&P telt als techniek (vmbo)", exact=True).click(), times)
+    await timed(page, lambda: sidebar.get_by_text("alle gediplomeerden", exact=True).click(), times)
+    errors += await page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
+    await context.close()
+    return errors
+
+
+async def round_of(base_url: str, sessions: int) -> tuple[list[float], int]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        times: list[float] = []
+        errors = await asyncio.gather(*(one_session(browser, base_url, times) for _ in range(sessions)))
+        await browser.close()
+    return times, sum(errors)
+
+
+def p90(values: list[float]) -> float:
+    return statistics.quantiles(values, n=10)[-1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", default="1,5,10,20", help="comma-separated session counts")
+    parser.add_argument("--db", help="a region database (default: a fresh demo region, 600 pupils a year)")
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO))
+    with tempfile.TemporaryDirectory(prefix="sto-sessions-") as folder:
+        if args.db:
+            database = Path(args.db)
+        else:
+            from tests.dashboard_fixtures import build_region_database
+
+            database, _ = build_region_database(Path(folder))
+        port = free_port()
+        server = start_server(database, port)
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            asyncio.run(round_of(base_url, 1))  # warm: the caches hold every figure the rounds ask for
+            print(f"{'sessies':>8} {'stappen':>8} {'mediaan s':>10} {'p90 s':>8} {'fouten':>7}")
+            for sessions in (int(n) for n in args.sessions.split(",")):
+                times, errors = asyncio.run(round_of(base_url, sessions))
+                print(f"{sessions:>8} {len(times):>8} {statistics.median(times):>10.2f} {p90(times):>8.2f} {errors:>7}")
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+if __name__ == "__main__":
+    main()

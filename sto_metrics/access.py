@@ -1,0 +1,104 @@
+"""One database file shared by the dashboard and the command line (docs/ARCHITECTURE.md, "One file, many processes").
+
+DuckDB lets one process write a file, and then no other process may open it, not even read-only;
+read-only opens from several processes work only while nobody writes. So every writer opens the
+file briefly and retries while another holds it; readers that live long (the dashboard) read
+their own copy of the file (a snapshot, taken under a read-only open, so never half-written).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+from sto_metrics import db
+from sto_metrics.errors import UserError
+
+RETRY_SECONDS = 5
+BUSY_MESSAGE = f"De database is even bezet, opnieuw over {RETRY_SECONDS} s."
+COMMAND_LINE_WAIT_SECONDS = 30 * 60  # a load of a whole region takes minutes; a shell waits that long
+WAL_SUFFIX = ".wal"
+
+_T = TypeVar("_T")
+
+
+def is_busy(error: BaseException) -> bool:
+    """True when DuckDB refused to open a file because another connection holds it."""
+    text = str(error)
+    return isinstance(error, duckdb.Error) and (
+        "Could not set lock" in text or "Conflicting lock" in text or "different configuration" in text)
+
+
+def stderr_notice(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def retrying(open_: Callable[[], _T], path: str | Path, *, wait_seconds: float = COMMAND_LINE_WAIT_SECONDS,
+             on_busy: Callable[[str], None] = stderr_notice, sleep: Callable[[float], None] = time.sleep) -> _T:
+    """open_() once the file is free: while another process holds it, say so and try again every RETRY_SECONDS."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return open_()
+        except duckdb.Error as error:
+            if not is_busy(error):
+                raise
+            if time.monotonic() + RETRY_SECONDS > deadline:
+                raise UserError(f"De database {path} is bezet: een ander programma schrijft erin (bijvoorbeeld een lading). "
+                                "Probeer het straks opnieuw; er is niets gewijzigd.") from None
+            on_busy(BUSY_MESSAGE)
+            sleep(RETRY_SECONDS)
+
+
+def open_writable(path: str | Path, **retry) -> duckdb.DuckDBPyConnection:
+    """A writable connection with the schema and fresh reference tables, once no other process holds the file."""
+    from sto_metrics.loading import reference
+
+    return retrying(lambda: reference.open_database(path), path, **retry)
+
+
+def open_read_only(path: str | Path, **retry) -> duckdb.DuckDBPyConnection:
+    """A read-only connection, once no process writes the file."""
+    return retrying(lambda: db.connect(path, read_only=True), path, **retry)
+
+
+def state(path: str | Path) -> tuple:
+    """What changes whenever a process writes the file (or replaces it): identity, size and time of it and its log."""
+    found = []
+    for file in (Path(path), Path(str(path) + WAL_SUFFIX)):
+        try:
+            info = os.stat(file)
+        except OSError:
+            found.append(None)
+            continue
+        found.append((info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns))
+    return tuple(found)
+
+
+def copy(path: str | Path, target: str | Path, **retry) -> tuple:
+    """Copy the database to target, consistent: no process can write while the copy holds a read-only open.
+
+    Returns the state() of the source that the copy shows.
+    """
+    source, target = Path(path), Path(target)
+    con = open_read_only(source, **retry)
+    try:
+        shown = state(source)
+        partial = target.with_name(target.name + ".deel")
+        shutil.copyfile(source, partial)
+        log = Path(str(source) + WAL_SUFFIX)
+        target_log = Path(str(target) + WAL_SUFFIX)
+        target_log.unlink(missing_ok=True)
+        if log.exists():  # a writer that stopped before its checkpoint: its log is part of the data
+            shutil.copyfile(log, target_log)
+        os.replace(partial, target)
+    finally:
+        con.close()
+    return shown
