@@ -222,13 +222,11 @@ def _current(path: str) -> _Open:
 
 
 def _refresh(path: str) -> None:
-    """Take a new copy when the database changed, unless another thread is taking one or a writer holds the file."""
+    """Take a new copy when the database changed (after a copy another thread is taking), unless a writer holds the file."""
     held = _OPEN.get(path)
     if held is None or held.shown == access.state(path) or time.monotonic() < _BUSY_UNTIL.get(path, 0):
         return
-    if not _BUILDING.acquire(blocking=False):
-        return  # another session is copying: this one reads the old copy meanwhile
-    try:
+    with _BUILDING:  # another session may be copying: wait for it, so a session always reads what it wrote itself
         held = _OPEN.get(path)
         if held is None or held.shown == access.state(path):
             return
@@ -243,8 +241,6 @@ def _refresh(path: str) -> None:
         if old is not None:
             old.con.close()
             _remove_snapshot(old.snapshot)
-    finally:
-        _BUILDING.release()
 
 
 @contextmanager
@@ -281,6 +277,7 @@ def writing(path: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
             yield con
         finally:
             con.close()
+            _BUSY_UNTIL.pop(path, None)  # free now: this session's next read copies what it wrote
 
 
 def close_connection() -> None:
