@@ -37,11 +37,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(database: Path, port: int) -> subprocess.Popen:
+def start_server(database: Path, port: int, log: Path | None = None) -> subprocess.Popen:
     env = {**os.environ, "STO_DB": str(database), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    output = log.open("w") if log else subprocess.DEVNULL
     process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
                                 "--server.port", str(port), "--server.address", "127.0.0.1"],
-                               cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
