@@ -59,6 +59,16 @@ def per_school_view(by: str, population: PopulationFilter | None) -> bool:
     return by == "school" or bool(population and population.school_ids)
 
 
+def refusal(metric: str, *, by: str = "regio", population: PopulationFilter | None = None, per_school: bool | None = None) -> str | None:
+    """The Dutch reason a view of a declared figure is not published (pages show it instead), or None."""
+    try:
+        check_population(population, cells=registry.get(metric).cells,
+                         per_school=per_school_view(by, population) if per_school is None else per_school)
+    except UserError as refused:
+        return str(refused)
+    return None
+
+
 def table(con: duckdb.DuckDBPyConnection, metric: str, *, by: str = "regio", split: str | None = None,
           settings: MetricSettings | None = None, population: PopulationFilter | None = None,
           rules: suppression.SuppressionRules | None = None) -> pd.DataFrame:
