@@ -36,7 +36,6 @@ class Measure:
     members: frozenset[tuple[str, ...]]
     published: bool
     weight: int  # among cells of one scope and split, higher is more important to show
-    per_school: bool = True  # False: the measure's cells exist for the region only (school views refuse it)
 
 
 @dataclass(frozen=True)
@@ -53,8 +52,8 @@ class CrossModel:
         return sorted({member for measure in self.measures for member in measure.members})
 
 
-def _m(name: str, members, published: bool, weight: int = 0, per_school: bool = True) -> Measure:
-    return Measure(name, frozenset(tuple(m) if isinstance(m, tuple) else (m,) for m in members), published, weight, per_school)
+def _m(name: str, members, published: bool, weight: int = 0) -> Measure:
+    return Measure(name, frozenset(tuple(m) if isinstance(m, tuple) else (m,) for m in members), published, weight)
 
 
 INFLOW = CrossModel(("profile_class",), (
@@ -230,9 +229,6 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
             "gender_sel": ALL if all_gender else inner["gender"],
         }))
     links = pd.concat(copies, ignore_index=True).merge(member_frame, on="_class")
-    regional = np.flatnonzero([not m.per_school for m in model.measures])
-    if len(regional):
-        links = links[(links["scope"] == ALL) | ~links["_measure"].isin(regional)]
     cell_keys = ["school_year", "scope", "leerweg_sel", "gender_sel", "_measure"]
     links["_cell"] = links.groupby(cell_keys, sort=True).ngroup()
     cells = links.drop_duplicates("_cell").sort_values("_cell")[["_cell", *cell_keys]]
