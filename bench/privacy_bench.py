@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sto_metrics import db, published
-from sto_metrics.metrics import calculations
+from sto_metrics.metrics import calculations, catalog
 from sto_metrics.privacy import cross
 
 FAMILIES = [
@@ -27,7 +27,16 @@ FAMILIES = [
     ("destinations+progression", "havo-vwo", lambda con: calculations.destination_counts(con, "havo-vwo"),
      lambda c: cross.destination_model("havo-vwo")),
     ("retention", "vmbo", calculations.retention_counts, lambda counts: cross.RETENTION),
+    # one start year of the cohort flow (each start year is its own table): the last with all four stages
+    ("cohort flow (1 start year)", "vmbo", lambda con: calculations.cohort_flow_counts(con, _flow_start(con)),
+     lambda counts: cross.flow_model(calculations.stages_known(counts))),
 ]
+GOAL = {"regio": 0.03, "school": 0.18}  # issue 10: hidden share of unsplit cells with 5 or more pupils
+
+
+def _flow_start(con) -> int:
+    years = [int(y) for y in catalog.school_years(con)]
+    return max((y for y in years if y + 3 in years), default=years[0])
 
 
 def information_loss(table: cross.CrossTable, model: cross.CrossModel) -> dict[str, tuple[int, int]]:
@@ -64,9 +73,13 @@ def main() -> int:
         started = time.perf_counter()
         table = cross.build(counts, model)  # no cache: the full cost
         protect_seconds = time.perf_counter() - started
-        loss = ", ".join(f"{level_name} {hidden}/{total} = {hidden / total:.1%}" for level_name, (hidden, total) in information_loss(table, model).items())
+        loss = ", ".join(f"{level_name} {hidden}/{total} = {hidden / total:.1%}"
+                         + ("*" if level_name.endswith("unsplit") and hidden / total > GOAL[level_name.split()[0]] else "")
+                         for level_name, (hidden, total) in information_loss(table, model).items())
         print(f"{family:26} {level:9} cells {len(table.values):7d}  raw {raw_seconds:6.2f} s  protect {protect_seconds:7.2f} s "
               f"({protect_seconds / max(raw_seconds, 1e-9):5.1f}x raw)  hidden of >=5: {loss}")
+    print(f"* above the goal (unsplit cells: regio <= {GOAL['regio']:.0%}, school <= {GOAL['school']:.0%} hidden); "
+          "destinations and the cohort flow have no school x leerweg/gender cells (refused)")
     started = time.perf_counter()
     published.exact_table(con, "inflow_vmbo", by="school", split="geslacht")
     print(f"a --raw inflow per school by geslacht: {time.perf_counter() - started:.2f} s")

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import app_support as app
+from sto_metrics import published
 from sto_metrics.metrics import registry
 from sto_metrics.national import presentation as national_view
 from sto_metrics.presentation import charts, display_tables
@@ -33,7 +34,11 @@ if not app.no_data_notice(ctx):
         table = pd.concat([region, schools[schools["scope"] == school_id]], ignore_index=True)
         return display_tables.headline_rows(table, metric)
 
-    shares = [metric for metric in registry.on_page("mijn_school") if metric.unit == "aandeel"]
+    # Figures a school has only for all its pupils (destinations, progression) are left out under a leerweg or gender.
+    refused = {m.name: published.refusal(m.name, by="school", population=population) for m in registry.on_page("mijn_school")}
+    if any(refused.values()):
+        st.caption(next(reason for reason in refused.values() if reason))
+    shares = [metric for metric in registry.on_page("mijn_school") if metric.unit == "aandeel" and not refused[metric.name]]
     tables = {metric.name: school_and_region(metric) for metric in shares}
     present = [metric for metric in shares if (tables[metric.name]["scope"] == school_id).any()]
     if not present:
@@ -90,7 +95,7 @@ if not app.no_data_notice(ctx):
 
     # Where this school's graduates go.
     for metric in registry.on_page("mijn_school"):
-        if metric.unit != "aantal":
+        if metric.unit != "aantal" or refused[metric.name]:
             continue
         destinations = display_tables.headline_rows(ctx.table(metric.name, by="school", population=population), metric)
         destinations = destinations[destinations["scope"] == school_id]

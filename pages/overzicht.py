@@ -3,6 +3,7 @@
 import streamlit as st
 
 import app_support as app
+from sto_metrics import published
 from sto_metrics.metrics import registry
 from sto_metrics.national import presentation as national_view
 from sto_metrics.presentation import display_tables
@@ -19,15 +20,16 @@ if not app.no_data_notice(ctx):
     rows = []
     columns = [column for _ in range(0, len(cards), 2) for column in st.columns(2, gap="medium")]
     for column, metric in zip(columns, cards, strict=False):
-        table = display_tables.headline_rows(ctx.table(metric.name, all_years=True), metric)
-        summary = display_tables.headline(table, years=ctx.filters.years, baseline_year=app.FIRST_STO_YEAR,
-                                          numerator=metric.numerator, denominator=metric.denominator)
+        refused = published.refusal(metric.name, population=ctx.filters.population)
+        table = None if refused else display_tables.headline_rows(ctx.table(metric.name, all_years=True), metric)
+        summary = None if refused else display_tables.headline(table, years=ctx.filters.years, baseline_year=app.FIRST_STO_YEAR,
+                                                              numerator=metric.numerator, denominator=metric.denominator)
         label = metric.label_nl
         definition = ctx.definition(metric.name)
         with column, st.container(border=True, key=f"card_{metric.name}"):
             if summary is None:
                 st.metric(label, fmt.HIDDEN, help=definition)
-                st.caption("Nog geen cijfers voor deze selectie.")
+                st.caption(refused or "Nog geen cijfers voor deze selectie.")
                 rows.append(display_tables.headline_row(label, None, app.FIRST_STO_YEAR))
                 continue
             st.metric(

@@ -342,3 +342,17 @@ def test_mijn_school_has_a_retention_card(make_app, database):
     shown = card(app, registry.get("retention_vmbo").label_nl)
     latest = schools[schools["scope"] == school_id].iloc[-1]
     assert shown.value == fmt.percent(latest["share"])
+
+
+def test_doorstroom_with_a_school_and_a_leerweg_gives_the_reason(make_app, database):
+    """Per school, destinations, progression and the cohort flow exist for all pupils only: the page says why, draws nothing."""
+    school_id = engine(database, "inflow", "vmbo", by="school")["scope"].iloc[0]
+    app = make_app(database, "pages/doorstroom.py", query={"leerweg": "KB"})
+    app.multiselect(key="scholen").set_value([school_id]).run()
+    assert_no_errors(app)
+    reasons = [info.value for info in app.info]
+    assert len(reasons) == 2 and all("Per school zijn bestemming, doorstroom en cohortstroom" in r for r in reasons)
+    assert len(app.dataframe) == 0
+    app.selectbox(key="leerweg").set_value("").run()  # the school alone: every figure again
+    assert_no_errors(app)
+    assert not app.info and len(app.dataframe) == 3

@@ -1,7 +1,7 @@
 """The independent privacy auditor (tests/privacy_auditor.py) on the command line's output.
 
 * On two generated regions no hidden count of 1-4 may be determined by everything the command line
-  prints together (xfail until the suppression rewrite of issue 10 lands).
+  prints together (minutes each).
 * The auditor itself is checked on tiny hand-built databases: with a naive publisher (exact counts,
   only 1-4 written as '<5') it finds the obvious leaks; on a database without small counts it finds
   nothing.
@@ -35,7 +35,6 @@ def _assert_nothing_determined(report: auditor.AuditReport) -> None:
                              + "\n  ".join(f"[{d.how}] = {d.value}: {d.cell}" for d in report.determined[:10]))
 
 
-@pytest.mark.xfail(strict=False, raises=AssertionError, reason="privacy rewrite in progress (issue 10)")
 def test_demo_region_reveals_no_small_count(demo_database_path):
     _assert_nothing_determined(auditor.audit(demo_database_path, max_determined=25, certificates=0, label_span=False, **REGION_VIEWS))
 
@@ -50,7 +49,6 @@ def generated_region(tmp_path_factory) -> Path:
     return folder / "region.duckdb"
 
 
-@pytest.mark.xfail(strict=False, raises=AssertionError, reason="privacy rewrite in progress (issue 10)")
 def test_generated_region_reveals_no_small_count(generated_region):
     _assert_nothing_determined(auditor.audit(generated_region, max_determined=25, certificates=0, label_span=False, **REGION_VIEWS))
 

@@ -21,3 +21,25 @@ def test_no_small_counts_and_no_small_share_denominators(metrics_synthetic_db):
             table = suppression.suppress(calculations.progression(con, level, by))
             shown = table[table["share"].notna()]
             assert all(isinstance(v, int) and v >= 10 for v in shown["enrolled"])
+
+
+def test_destinations_per_school_with_a_filter_are_refused(metrics_synthetic_db, capsys):
+    """A school's destination cells exist for all its pupils only: a school view with a leerweg or gender is refused
+    (Dutch, exit 2), the region with a filter and a school without one are published, and the gate never shows a cell
+    the protected table does not hold."""
+    from sto_metrics import cli
+    from sto_metrics.settings import PopulationFilter
+
+    path = str(metrics_synthetic_db)
+    for argv in (["destinations", "--by", "school", "--geslacht", "V"], ["progression", "--school", "31XA00", "--leerweg", "BB"]):
+        assert cli.main([*argv, "--db", path]) == 2
+        assert "Per school zijn bestemming, doorstroom en cohortstroom" in capsys.readouterr().err
+    assert cli.main(["destinations", "--geslacht", "V", "--db", path]) == 0
+    assert cli.main(["destinations", "--by", "school", "--db", path]) == 0
+    capsys.readouterr()
+    con = db.connect(metrics_synthetic_db, read_only=True)
+    exact = calculations.destinations(con, "vmbo", "school", population=PopulationFilter(genders=("V",)))
+    assert (exact["graduates"] >= 5).any()
+    hidden = suppression.suppress(exact)  # called past published.table: every count hidden, none shown
+    for column in ("graduates", *calculations.DESTINATIONS):
+        assert all(value in ("<5", None) for value in hidden[column]), column

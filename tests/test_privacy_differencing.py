@@ -10,6 +10,8 @@ group), and progression vs destinations (same pupils).
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import csv
 import io
 import itertools
@@ -28,8 +30,10 @@ SETTING_FLAGS = {
 
 
 def _cli_rows(capsys, argv):
-    assert cli.main(argv) == 0
-    return list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(argv) == 0
+    return list(csv.DictReader(io.StringIO(out.getvalue())))
 
 
 class Attacker:
@@ -190,12 +194,12 @@ def _truth(path, level):
     return truth
 
 
-@pytest.mark.parametrize("level", calculations.LEVELS)
-@pytest.mark.xfail(strict=False, reason="issue 10: interval (0-4) disclosure is not yet closed by the one-table protection; "
-                   "tests/privacy_auditor.py measures it")
-def test_no_hidden_cell_is_recoverable_from_all_outputs(capsys, metrics_synthetic_db, level):
+@pytest.fixture(scope="module", params=calculations.LEVELS)
+def attack(request, metrics_synthetic_db):
+    """(level, every cell the attacker pins down, the cells it saw hidden, the truth), once per level."""
+    level = request.param
     attacker = Attacker()
-    inflow_rows = _collect(capsys, metrics_synthetic_db, attacker, level)
+    inflow_rows = _collect(None, metrics_synthetic_db, attacker, level)
     assert attacker.hidden, "the synthetic region should have suppressed cells"
     _relations(attacker, inflow_rows, level)
     truth = _truth(metrics_synthetic_db, level)
@@ -205,7 +209,20 @@ def test_no_hidden_cell_is_recoverable_from_all_outputs(capsys, metrics_syntheti
     recovered = attacker.attack()
     for key, value in recovered.items():
         assert truth.get(key, value) == value, f"attack inconsistent at {key}"
-    leaked_hidden = {k: v for k, v in recovered.items() if k in attacker.hidden}
+    return level, recovered, attacker.hidden
+
+
+def test_no_small_count_is_recoverable_from_all_outputs(attack):
+    _, recovered, _ = attack
     leaked_small = {k: v for k, v in recovered.items() if 1 <= v <= 4}
     assert not leaked_small, f"small groups recovered: {len(leaked_small)} {list(leaked_small.items())[:5]}"
+
+
+@pytest.mark.xfail(strict=False, reason="asks more than the rule (counts of 1-4): hidden cells of 5 or more can be worked "
+                   "out (complements), and hidden zeros too, e.g. a small group's ho or vo count of 0 when the school's "
+                   "totaal row shows 0 there (about half of the recovered zeros); the rest are open (issue 10)")
+def test_no_hidden_cell_is_recoverable_from_all_outputs(attack):
+    _, recovered, hidden = attack
+    leaked_hidden = {k: v for k, v in recovered.items() if k in hidden}
+    print("recovered hidden:", sorted(collections.Counter((k[0], v == 0, v >= 5) for k, v in leaked_hidden.items()).items()))
     assert not leaked_hidden, f"hidden cells recovered: {len(leaked_hidden)} {list(leaked_hidden.items())[:5]}"

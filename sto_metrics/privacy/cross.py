@@ -42,8 +42,10 @@ class Measure:
 class CrossModel:
     class_columns: tuple[str, ...]
     measures: tuple[Measure, ...]
-    # The LP interval check (intervals.protect) after GaussSuppression; off where it costs minutes and most cells
+    # The LP interval check (intervals.protect) after GaussSuppression
     interval_protection: bool = True
+    # Does a school's scope combine with one leerweg or gender group? Without, those cells do not exist (views refuse them).
+    school_filters: bool = True
 
     @property
     def combinations(self) -> list[tuple[str, ...]]:
@@ -103,7 +105,8 @@ def destination_model(level: str) -> CrossModel:
             # the default setting's groups (ta/oa) before the alternative's: most views use the default
             weight = 4 * (group == "tot") + 2 * (group in ("ta", "oa")) + (measure in ("G", enrolled))
             measures.append(_m(f"{group}:{measure}", itertools.product(classes, destinations), published, weight))
-    return CrossModel(("profile_class", "destination"), tuple(measures), interval_protection=False)
+    # A school's cells with a leerweg or gender group were mostly 1-4 (minutes to protect, most cells hidden): not published
+    return CrossModel(("profile_class", "destination"), tuple(measures), school_filters=False)
 
 
 _TO = ("core", "extra", "other")
@@ -165,7 +168,7 @@ def flow_model(stages_known: tuple[bool, bool, bool]) -> CrossModel:
             raw.setdefault(f"raw:{source}>{target}", set()).add(path)
     for name, members in raw.items():
         measures[name] = Measure(name, frozenset(members), False, 0)
-    return CrossModel(("stage2", "stage3", "stage4"), tuple(measures.values()), interval_protection=False)
+    return CrossModel(("stage2", "stage3", "stage4"), tuple(measures.values()), school_filters=False)
 
 
 def priority(scope: str, leerweg: str, gender: str, weight: int) -> int:
@@ -218,6 +221,8 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
     inner["_inner"] = np.arange(len(inner))
     copies = []
     for all_school, all_leerweg, all_gender in itertools.product((True, False), repeat=3):
+        if not (all_school or model.school_filters or (all_leerweg and all_gender)):
+            continue
         copies.append(pd.DataFrame({
             "_inner": inner["_inner"], "school_year": inner["school_year"], "_class": inner["_class"],
             "scope": ALL if all_school else inner["school_id"], "leerweg_sel": ALL if all_leerweg else inner["leerweg"],
@@ -253,7 +258,7 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
         columns = np.flatnonzero(inner_years == year)
         block = matrix[rows][:, columns]
         hidden[rows] = _protect_block(block, values[rows], publishable[rows], priorities[rows], min_count, model.interval_protection,
-                                      public_already[rows])
+                                      public_already[rows], inner["pupils"].to_numpy()[columns])
     if shown_elsewhere:
         _keep_decisions_elsewhere(hidden, index, years, shown_elsewhere)
     _write_pattern(cache_key, hidden)
@@ -272,13 +277,13 @@ def _keep_decisions_elsewhere(hidden: np.ndarray, index: dict[tuple, int], years
 
 
 def _protect_block(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, priorities: np.ndarray,
-                   min_count: int, interval_protection: bool, public_already: np.ndarray) -> np.ndarray:
+                   min_count: int, interval_protection: bool, public_already: np.ndarray, inner_values: np.ndarray) -> np.ndarray:
     """GaussSuppression, told every inner cell the published pattern implies is 0 (until that set stops growing), then
     the interval check. With the implied zeros, no hidden count is fixed by the shown counts and x >= 0 alone."""
     known_zero = np.zeros(matrix.shape[1], dtype=bool)
     while True:
         hidden = gauss.suppress(matrix, values, publishable, priorities, min_count, known_zero=known_zero)
-        implied = intervals.implied_zeros(matrix, values, publishable, hidden, min_count)
+        implied = intervals.implied_zeros(matrix, values, publishable, hidden, min_count, known_zero, inner_values)
         if not (implied & ~known_zero).any():
             break
         known_zero |= implied

@@ -21,12 +21,13 @@ from scipy import sparse
 
 MIN_RANGE = 1.0  # a hidden count must be able to differ by at least one pupil
 _DUAL_TOLERANCE = 1e-7
-_SHARED_ROUNDS = 4
+_SHARED_ROUNDS = 16
 
 
 class _AttackerModel:
     """The attacker's LP over inner cells: each distinct published row once, fixed when shown, within its bounds when
-    hidden (never-published cells add nothing); inner cells known to be 0 are fixed at 0."""
+    hidden (never-published cells add nothing). Inner cells known to be 0 (given, or inside a shown 0) are left out of
+    the LP: on fine tables most inner cells are 0, and the LP shrinks to the others."""
 
     def __init__(self, matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray,
                  hidden: np.ndarray, min_count: int, known_zero: np.ndarray | None = None) -> None:
@@ -37,20 +38,25 @@ class _AttackerModel:
         self.cells_of_row = [cells for key, cells in groups.items() if key]
         self.row_of = {cell: row for row, cells in enumerate(self.cells_of_row) for cell in cells}
         self.shown_row = np.array([not hidden[cells].any() for cells in self.cells_of_row], dtype=bool)
-        rows = sparse.csr_matrix(matrix[[cells[0] for cells in self.cells_of_row]], dtype=float)
+        zero = np.zeros(matrix.shape[1], dtype=bool) if known_zero is None else np.array(known_zero, dtype=bool)
+        shown_zero = np.flatnonzero(publishable & ~np.asarray(hidden, dtype=bool) & (np.asarray(values) == 0))
+        zero[np.unique(matrix[shown_zero].indices)] = True
+        self.width = matrix.shape[1]
+        self.columns = np.flatnonzero(~zero)  # the LP's columns: inner cells not known to be 0
+        self.column_of = np.full(self.width, -1, dtype=np.int64)
+        self.column_of[self.columns] = np.arange(len(self.columns))
+        rows = sparse.csr_matrix(matrix[[cells[0] for cells in self.cells_of_row]][:, self.columns], dtype=float)
         self.highs = highspy._core._Highs()  # the public Highs() prints a banner to stdout (csv output!)
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("threads", 1)
         self.highs.setOptionValue("presolve", "off")  # keeps the basis between solves: each new objective starts warm
         self.highs.setOptionValue("solver", "simplex")
         lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = matrix.shape[1], rows.shape[0]
-        lp.col_cost_ = np.zeros(matrix.shape[1])
-        lp.col_lower_ = np.zeros(matrix.shape[1])
-        upper_bound = np.full(matrix.shape[1], highspy.kHighsInf)
-        if known_zero is not None:
-            upper_bound[np.asarray(known_zero, dtype=bool)] = 0.0
-        lp.col_upper_ = upper_bound
+        n = len(self.columns)
+        lp.num_col_, lp.num_row_ = n, rows.shape[0]
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = np.zeros(n)
+        lp.col_upper_ = np.full(n, highspy.kHighsInf)
         bounds = [self.bounds(row) for row in range(rows.shape[0])]
         lp.row_lower_ = np.array([low for low, _ in bounds], dtype=float)
         lp.row_upper_ = np.array([high for _, high in bounds], dtype=float)
@@ -58,7 +64,7 @@ class _AttackerModel:
         lp.a_matrix_.start_ = rows.indptr.astype(np.int32)
         lp.a_matrix_.index_ = rows.indices.astype(np.int32)
         lp.a_matrix_.value_ = rows.data
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = matrix.shape[1], rows.shape[0]
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, rows.shape[0]
         self.highs.passModel(lp)
         self.cost_columns = np.zeros(0, dtype=np.int32)
 
@@ -73,13 +79,19 @@ class _AttackerModel:
         self.shown_row[row] = False
         self.highs.changeRowBounds(row, *self.bounds(row))
 
-    def optimum(self, weights: np.ndarray, maximise: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """(inner cells, row duals) at the optimum of weights . x; (None, None) when unbounded."""
+    def optimum(self, weights: np.ndarray, maximise: bool, own_columns: bool = False) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(inner cells, row duals) at the optimum of weights . x; (None, None) when unbounded.
+
+        `weights` is over every inner cell (known zeros add nothing), or with own_columns over the LP's columns (added ones
+        too); x is over every inner cell, then the added columns."""
+        weights = np.asarray(weights, dtype=float)
+        if not own_columns:
+            weights = weights[self.columns]
         columns = np.flatnonzero(weights).astype(np.int32)
         stale = np.setdiff1d(self.cost_columns, columns).astype(np.int32)
         if len(stale):
             self.highs.changeColsCost(len(stale), stale, np.zeros(len(stale)))
-        self.highs.changeColsCost(len(columns), columns, weights[columns].astype(float))
+        self.highs.changeColsCost(len(columns), columns, weights[columns])
         self.cost_columns = columns
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
         self.highs.run()
@@ -89,7 +101,10 @@ class _AttackerModel:
                 return None, None
             raise RuntimeError(f"interval check: HiGHS ended with {self.highs.modelStatusToString(status)}")
         solution = self.highs.getSolution()
-        return np.asarray(solution.col_value), np.asarray(solution.row_dual)
+        values = np.asarray(solution.col_value)
+        x = np.zeros(self.width)
+        x[self.columns] = values[:len(self.columns)]
+        return np.concatenate([x, values[len(self.columns):]]), np.asarray(solution.row_dual)
 
 
 def protect(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, hidden: np.ndarray,
@@ -142,58 +157,73 @@ def _distinct_rows(matrix: sparse.csr_matrix, cells: np.ndarray) -> np.ndarray:
 
 def _shared_rounds(model: _AttackerModel, target_rows: sparse.csr_matrix, truth: np.ndarray,
                    rng: np.random.Generator) -> np.ndarray:
-    """Targets not yet proven safe, after a few LPs that push all open targets up or down at once."""
+    """Targets not yet proven safe, after LPs that push all open targets at once (up, down, then each a random way),
+    until two rounds in a row prove none."""
     open_targets = np.ones(len(truth), dtype=bool)
+    idle = 0
     for round_number in range(_SHARED_ROUNDS):
-        if not open_targets.any():
+        if not open_targets.any() or idle == 2:
             break
-        weights = np.asarray(target_rows[open_targets].T @ rng.uniform(0.5, 1.5, open_targets.sum())).ravel()
-        x, _ = model.optimum(weights, maximise=round_number % 2 == 0)
+        signs = np.ones(open_targets.sum()) if round_number < 2 else rng.choice([-1.0, 1.0], open_targets.sum())
+        weights = np.asarray(target_rows[open_targets].T @ (signs * rng.uniform(0.5, 1.5, open_targets.sum()))).ravel()
+        x, _ = model.optimum(weights, maximise=round_number % 2 == 1)  # down first (see _range_side)
         if x is None:
             continue
-        reached = target_rows @ x
-        open_targets &= np.abs(reached - truth) < MIN_RANGE - 1e-9
+        reached = target_rows @ x[:target_rows.shape[1]]
+        still = open_targets & (np.abs(reached - truth) < MIN_RANGE - 1e-9)
+        idle = idle + 1 if still.sum() == open_targets.sum() else 0
+        open_targets = still
     return open_targets
 
 
 def _range_side(model: _AttackerModel, row: np.ndarray, truth: float) -> tuple[bool, np.ndarray | None]:
-    """(is the range wide enough, else the rows that pin it: those with a dual at either end)."""
-    high_x, high_duals = model.optimum(row, maximise=True)
-    if high_x is None or row @ high_x - truth >= MIN_RANGE - 1e-9:
-        return True, None
+    """(is the range wide enough, else the rows that pin it: those with a dual at either end).
+
+    Downwards first: a hidden count of 1-4 always has room below within '<5', while a 4 has none above."""
     low_x, low_duals = model.optimum(row, maximise=False)
-    if (row @ high_x) - (row @ low_x) >= MIN_RANGE - 1e-9:
+    if truth - row @ low_x[:len(row)] >= MIN_RANGE - 1e-9:
+        return True, None
+    high_x, high_duals = model.optimum(row, maximise=True)
+    if high_x is None or (row @ high_x[:len(row)]) - (row @ low_x[:len(row)]) >= MIN_RANGE - 1e-9:
         return True, None
     return False, np.abs(high_duals) + np.abs(low_duals)
 
 
 def implied_zeros(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, hidden: np.ndarray,
-                  min_count: int = 5) -> np.ndarray:
+                  min_count: int = 5, known_zero: np.ndarray | None = None, inner_values: np.ndarray | None = None) -> np.ndarray:
     """Inner cells that every table consistent with the publication has at 0 (a boolean array over inner cells).
 
     A shown cell equal to a shown part of it says the rest is 0: no single shown cell is 0, yet the attacker knows
     those inner cells, and GaussSuppression must be told (Langsrud 2024 on zeros). Found by LPs over x and a
     helper y (0 <= y <= min(x, 1)): maximising the sum of y over the open cells shows at once every cell that can
-    be positive; what stays at 0 when nothing more can be shown is implied 0.
+    be positive; what stays at 0 when nothing more can be shown is implied 0. The true table is consistent, so an
+    inner cell that truly holds pupils (`inner_values` > 0) is never implied 0 and needs no helper.
     """
     matrix = sparse.csr_matrix(matrix, dtype=float)
-    inner = matrix.shape[1]
-    attacker = _AttackerModel(matrix, np.asarray(values), np.asarray(publishable, dtype=bool), np.asarray(hidden, dtype=bool), min_count)
-    highs = attacker.highs
-    # y_j <= x_j as rows over (x, y); y in [0, 1]
-    highs.addVars(inner, np.zeros(inner), np.ones(inner))
-    rows = np.arange(inner, dtype=np.int32)
-    starts = np.arange(0, 2 * inner, 2, dtype=np.int32)
-    indices = np.column_stack([rows, rows + inner]).ravel().astype(np.int32)
-    coefficients = np.tile([-1.0, 1.0], inner)
-    highs.addRows(inner, np.full(inner, -highspy.kHighsInf), np.zeros(inner), len(indices), starts, indices, coefficients)
-    open_cells = np.ones(inner, dtype=bool)
+    attacker = _AttackerModel(matrix, np.asarray(values), np.asarray(publishable, dtype=bool), np.asarray(hidden, dtype=bool),
+                              min_count, known_zero)
+    implied = np.ones(attacker.width, dtype=bool)
+    implied[attacker.columns] = False
+    candidates = np.arange(len(attacker.columns))  # LP columns that may be implied 0
+    if inner_values is not None:
+        candidates = candidates[np.asarray(inner_values)[attacker.columns] == 0]
+    if not len(candidates):
+        return implied
+    highs, n, k = attacker.highs, len(attacker.columns), len(candidates)
+    # y_c <= x_c as rows over (x, y); y in [0, 1]
+    highs.addVars(k, np.zeros(k), np.ones(k))
+    starts = np.arange(0, 2 * k, 2, dtype=np.int32)
+    indices = np.column_stack([candidates, n + np.arange(k)]).ravel().astype(np.int32)
+    coefficients = np.tile([-1.0, 1.0], k)
+    highs.addRows(k, np.full(k, -highspy.kHighsInf), np.zeros(k), len(indices), starts, indices, coefficients)
+    open_cells = np.ones(k, dtype=bool)
     while open_cells.any():
-        weights = np.zeros(2 * inner)
-        weights[inner:][open_cells] = 1.0
-        x, _ = attacker.optimum(weights, maximise=True)
-        positive = open_cells & (x[:inner] > 1e-7)
+        weights = np.zeros(n + k)
+        weights[n:][open_cells] = 1.0
+        x, _ = attacker.optimum(weights, maximise=True, own_columns=True)
+        positive = open_cells & (x[attacker.width:] > 1e-7)
         if not positive.any():
             break
         open_cells &= ~positive
-    return open_cells
+    implied[attacker.columns[candidates[open_cells]]] = True
+    return implied

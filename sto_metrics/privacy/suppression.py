@@ -183,6 +183,9 @@ CROSS_MODELS: dict[str, TableModel] = {
 }
 
 
+# Cell models whose tables hold a school's cells only for all leerwegen and genders (CrossModel.school_filters False)
+REGION_ONLY_FILTERS = ("destinations", "cohort_flow")
+
 _TABLES: OrderedDict[tuple, cross.CrossTable] = OrderedDict()
 _TABLE_CACHE_SIZE = 32
 
@@ -210,7 +213,9 @@ def _hidden_lookup(cube: Cube, metric, rules: SuppressionRules):
         if column in metric.headcount_columns:
             return 1 <= int(row[column]) < rules.min_count
         index = table.index.get(keys_for(row, column))
-        return index is not None and bool(table.hidden[index])
+        if index is None:  # a cell the table does not hold is never shown (a school with a filter, where refused)
+            return metric.cells in REGION_ONLY_FILTERS
+        return bool(table.hidden[index])
 
     return is_hidden
 
