@@ -216,6 +216,16 @@ def _reach(settings: MetricSettings) -> str:
     )
 
 
+def _reach_pupils(settings: MetricSettings) -> str:
+    return (
+        "Bereikte leerlingen: per schooljaar en school het aantal verschillende leerlingen op de deelnemerslijst van een "
+        "activiteit in dat schooljaar (wie aan twee activiteiten meedeed of twee keer op een lijst staat, telt één keer), "
+        "geteld bij de eigen vo-school van de leerling in dat jaar (de inschrijving op 1 oktober); de regio is de som van de "
+        "scholen. Alleen waar deelnemerslijsten zijn geladen; basisschoolleerlingen en deelnemers die niet in de vo-gegevens "
+        "van dat jaar voorkomen, tellen niet mee. Dit aantal wordt samen met de keuze na deelname afgeschermd."
+    )
+
+
 def _activity_effect(settings: MetricSettings) -> str:
     return (
         "Keuze na deelname: de leerlingen in leerjaar 3 van het vmbo (dezelfde inschrijving als bij de instroom) met een bekend "
@@ -296,8 +306,13 @@ METRICS: dict[str, Metric] = {
                numerator="participants", denominator="enrolled", share_columns=("reach_share",), definition=_reach,
                subject_nl=_constant("het bereik van de activiteiten"), scopes=("school",), pages=("activiteiten",), theme="activiteiten", in_report=False,
                column_labels_nl={"participants": "Deelnemers", "girls": "Meisjes", "enrolled": "Ingeschreven leerlingen"}),
+        Metric("reach_pupils", family="reach-pupils", level="vo", label_nl="Bereikte leerlingen (deelnemerslijsten)", unit="aantal",
+               query="activity_cells", compute=activities.reach_pupils, cells="activity_effect",
+               columns=tuple(activities.REACHED_COLUMNS), count_columns=("pupils_reached",), share_columns=(),
+               definition=_reach_pupils, subject_nl=_constant("het aantal bereikte leerlingen"), pages=("activiteiten",),
+               theme="activiteiten", in_report=False, column_labels_nl={"pupils_reached": "Bereikte leerlingen"}),
         Metric("activity_effect", family="activity-effect", level="vmbo", label_nl="Keuze voor techniek na deelname aan activiteiten",
-               unit="aandeel", query="activity_effect_cells", compute=activities.activity_effect, cells="activity_effect",
+               unit="aandeel", query="activity_cells", compute=activities.activity_effect, cells="activity_effect",
                columns=tuple(activities.EFFECT_COLUMNS), count_columns=("pupils", "technical"), numerator="technical",
                denominator="pupils", definition=_activity_effect, pages=("activiteiten",), theme="activiteiten", in_report=False,
                column_labels_nl={"pupils": "Leerlingen met bekend profiel", "technical": "Met technisch profiel"},
@@ -313,6 +328,7 @@ FAMILY_HELP_NL = {
     "progression": "doorstroom naar technisch mbo/ho",
     "retention": "profielbehoud techniek vmbo, leerjaar 3 naar 4",
     "reach": "bereik van activiteiten per school, jaar en soort",
+    "reach-pupils": "bereikte leerlingen per school en jaar (deelnemerslijsten)",
     "activity-effect": "keuze voor techniek van deelnemers aan activiteiten en de anderen",
 }
 

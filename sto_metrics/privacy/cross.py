@@ -36,6 +36,7 @@ class Measure:
     members: frozenset[tuple[str, ...]]
     published: bool
     weight: int  # among cells of one scope and split, higher is more important to show
+    region_only: bool = False  # a cell of the whole region only (all leerwegen, all pupils): no school, leerweg or gender copy
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class CrossModel:
     measures: tuple[Measure, ...]
     # The LP interval check (intervals.protect) after GaussSuppression; off where it costs minutes and most cells
     interval_protection: bool = True
+    # A leerweg value for groups outside the grid: they hold only the classes starting with it, other groups never do
+    outside: str | None = None
 
     @property
     def combinations(self) -> list[tuple[str, ...]]:
@@ -67,105 +70,54 @@ def _inflow_measures(groups: tuple[str, ...], suffix: str, weight_offset: int) -
             for m in INFLOW.measures]
 
 
-# Activity effect: inflow's pupils split into participants (d) and the others (n). The measures over both are the
-# inflow's own cells (same names): build() takes their pattern from the inflow table (shown_elsewhere), so a group
-# cell never gives back an inflow cell that the inflow hides, nor the other way round.
-ACTIVITY_EFFECT = CrossModel(("grp", "profile_class"), (
-    *_inflow_measures(("d", "n"), "", 10),
-    *_inflow_measures(("d",), "_d", 0),
-    *_inflow_measures(("n",), "_n", 0),
-))
-
-ENROLMENT_YEARS = tuple(str(n) for n in range(1, 7))
-# Enrolment beside reach: a school's pupils in leerjaren low..high (each range one cell; singles matter most).
-ENROLMENT = CrossModel(("leerjaar",), tuple(
-    _m(f"L{low}-{high}", ENROLMENT_YEARS[low - 1:high], True, 6 - (high - low))
-    for low in range(1, 7) for high in range(low, 7)
-))
-
-DESTINATIONS = ("ho_techniek", "ho_overig", "mbo_techniek", "mbo_overig", "vo", "niet_gevonden")
-# from_group of destinations/progression under setting A (ta/oa) and B (tb/ob); 'ex' is their difference (never shown)
-ORIGIN_GROUPS = {
-    "tot": ("core", "extra", "other", "unknown"), "ta": ("core",), "oa": ("extra", "other", "unknown"),
-    "tb": ("core", "extra"), "ob": ("other", "unknown"), "ex": ("extra",),
-}
-DESTINATION_MEASURES = {"G": DESTINATIONS, **{d: (d,) for d in DESTINATIONS}, "Emb": ("mbo_techniek", "mbo_overig"),
-                        "Eho": ("ho_techniek", "ho_overig")}
+# The activity figures, one table per block year Y (sql activity_cells): activity effect splits the inflow's pupils into
+# participants (d) and the others (n); the measures over both are the inflow's own cells (same names), whose pattern
+# build() takes from the inflow table (shown_elsewhere), so a group cell never gives back an inflow cell that the inflow
+# hides, nor the other way round. reach-pupils of year Y-1 (R:school, R) lives in the same block: the leerjaar-3 pupils
+# carry the school where they were reached in Y-1 ('-': not reached then), and the reached pupils outside that grid are
+# one class per school, so a reached count and a participants' count are sums over the same inner cells.
+NOT_REACHED = "-"
+EARLIER_ONLY = "D-"
 
 
-def destination_model(level: str) -> CrossModel:
-    """Destinations and progression share one table; progression's denominator is Emb (vmbo) or Eho (havo/vwo)."""
-    enrolled = "Emb" if level == "vmbo" else "Eho"
-    measures = []
-    for group, classes in ORIGIN_GROUPS.items():
-        for measure, destinations in DESTINATION_MEASURES.items():
-            published = group != "ex" and (measure not in ("Emb", "Eho") or measure == enrolled)
-            # the default setting's groups (ta/oa) before the alternative's: most views use the default
-            weight = 4 * (group == "tot") + 2 * (group in ("ta", "oa")) + (measure in ("G", enrolled))
-            measures.append(_m(f"{group}:{measure}", itertools.product(classes, destinations), published, weight))
-    return CrossModel(("profile_class", "destination"), tuple(measures), interval_protection=False)
+def _grp_members(groups: tuple[str, ...], members, reached: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """(grp, profile_class, reached) of `groups` and inflow classes `members`; only participants were reached in Y-1."""
+    return [(g, *member, r) for g in groups for member in members for r in (reached if g == "d" else (NOT_REACHED,))]
 
 
-_TO = ("core", "extra", "other")
-RETENTION = CrossModel(("class_from", "class_to"), (
-    _m("Pa", [("core", t) for t in _TO], True, 2), _m("Ra", [("core", "core")], True, 1),
-    _m("Pb", [(f, t) for f in ("core", "extra") for t in _TO], True, 2),
-    _m("Rb", [(f, t) for f in ("core", "extra") for t in ("core", "extra")], True, 1),
-    _m("La", [("core", "extra"), ("core", "other")], False), _m("Lb", [("core", "other"), ("extra", "other")], False),
-    _m("X", [("extra", t) for t in _TO], False), _m("D", [("core", "extra"), ("extra", "core"), ("extra", "extra")], False),
-))
+def activity_model(schools: tuple[str, ...]) -> CrossModel:
+    """The activity table over the schools where pupils were reached (any block year of the counts)."""
+    reached = (NOT_REACHED, *schools)
+
+    def inflow_measures(groups: tuple[str, ...], suffix: str, weight_offset: int) -> list[Measure]:
+        return [_m(f"{m.name}{suffix}", _grp_members(groups, m.members, reached), m.published, m.weight + weight_offset)
+                for m in INFLOW.measures]
+
+    outside = {school: (NOT_REACHED, NOT_REACHED, school) for school in schools}
+    in_grid = {school: _grp_members(("d",), INFLOW.combinations, (school,)) for school in schools}
+    reach = [Measure(f"R:{s}", frozenset([*in_grid[s], outside[s]]), True, 2, region_only=True) for s in schools]
+    # reached, and not in leerjaar 3 of the vmbo a year later (left, stayed down, havo/vwo): never shown, protected
+    gone = [Measure(f"X:{s}", frozenset([outside[s]]), False, 0, region_only=True) for s in schools]
+    total = [Measure("R", frozenset(m for s in schools for m in (*in_grid[s], outside[s])), True, 3, region_only=True),
+             Measure("X", frozenset(outside.values()), False, 0, region_only=True)] if schools else []
+    # participants not reached the year before (listed earlier only): 0 in the first year, which everyone can tell
+    earlier = [Measure(EARLIER_ONLY, frozenset(_grp_members(("d",), INFLOW.combinations, (NOT_REACHED,))), False, 0, region_only=True)]
+    return CrossModel(("grp", "profile_class", "reached"), (
+        *inflow_measures(("d", "n"), "", 10),
+        *inflow_measures(("d",), "_d", 0),
+        *inflow_measures(("n",), "_n", 0),
+        *reach, *gone, *total, *earlier,
+    ), outside=NOT_REACHED)
 
 
-FLOW_DESTINATIONS = DESTINATIONS
-_CLASSES = ("core", "extra", "rest")
-
-
-def flow_node(stage_value: str, technical: tuple[str, ...]) -> str:
-    """The Sankey node of a raw stage value ('lj3_extra', 'diploma_core', 'mbo_overig', ...) under a setting."""
-    for prefix in ("lj3", "diploma"):
-        for kind in _CLASSES:
-            if stage_value == f"{prefix}_{kind}":
-                return f"{prefix}_{'techniek' if kind in technical else 'overig'}"
-    return stage_value
-
-
-def flow_paths(stages_known: tuple[bool, bool, bool]) -> list[tuple[str, str, str]]:
-    """Every path (stage 2, 3, 4) a pupil can take when those stages have data ('' for a stage without data)."""
-    second = [*(f"lj3_{k}" for k in _CLASSES), "lj3_elders"] if stages_known[0] else [""]
-    third = [*(f"diploma_{k}" for k in _CLASSES), "geen_diploma"] if stages_known[1] else [""]
-    paths = []
-    for s2, s3 in itertools.product(second, third):
-        fourth = FLOW_DESTINATIONS if stages_known[2] and s3.startswith("diploma_") else ("",)
-        paths += [(s2, s3, s4) for s4 in fourth]
-    return paths
-
-
-def flow_model(stages_known: tuple[bool, bool, bool]) -> CrossModel:
-    """The cohort flow's nodes and links under both settings (shown), and per raw class (never shown, protected)."""
-    paths = flow_paths(stages_known)
-    measures: dict[str, Measure] = {}
-    settings = {"A": ("core",), "B": ("core", "extra")}
-    for setting, technical in settings.items():
-        named: dict[str, set] = {}
-        for path in paths:
-            chain = ["start", *(flow_node(v, technical) for v in path if v)]
-            for node in chain:
-                named.setdefault(f"{setting}:{node}", set()).add(path)
-            for source, target in itertools.pairwise(chain):
-                named.setdefault(f"{setting}:{source}>{target}", set()).add(path)
-        for name, members in named.items():
-            weight = 2 * (setting == "A") + (">" not in name)
-            measures[name] = Measure(name, frozenset(members), True, weight)
-    raw: dict[str, set] = {}
-    for path in paths:
-        chain = [v for v in path if v]
-        for value in chain:
-            raw.setdefault(f"raw:{value}", set()).add(path)
-        for source, target in itertools.pairwise(chain):
-            raw.setdefault(f"raw:{source}>{target}", set()).add(path)
-    for name, members in raw.items():
-        measures[name] = Measure(name, frozenset(members), False, 0)
-    return CrossModel(("stage2", "stage3", "stage4"), tuple(measures.values()), interval_protection=False)
+def activity_public_facts(counts: pd.DataFrame) -> dict[tuple, bool]:
+    """Cells of the activity table that anyone can tell without being shown them, as shown (cell key -> True): in the
+    first block year every participant was on a list the year before (the table starts then), so EARLIER_ONLY is 0."""
+    if counts.empty:
+        return {}
+    first = int(counts["school_year"].min())
+    earlier = counts[(counts["school_year"] == first) & (counts["grp"] == "d") & (counts["reached"] == NOT_REACHED)]
+    return {} if earlier["pupils"].sum() else {(first, ALL, ALL, ALL, EARLIER_ONLY): True}
 
 
 def priority(scope: str, leerweg: str, gender: str, weight: int) -> int:
@@ -198,6 +150,9 @@ def _inner_cells(counts: pd.DataFrame, model: CrossModel) -> pd.DataFrame:
     keys = ["school_year", *SELECTION, "_class"]
     inner = inner.merge(coded.groupby(keys, as_index=False)["pupils"].sum(), on=keys, how="left")
     inner["pupils"] = inner["pupils"].fillna(0).astype("int64")
+    if model.outside is not None:  # a pupil outside the grid has no class of it, nor one inside it the other's
+        outside_class = {number for combo, number in classes.items() if combo[0] == model.outside}
+        inner = inner[(inner["leerweg"] == model.outside) == inner["_class"].isin(outside_class)]
     return inner.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
@@ -224,6 +179,10 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
             "gender_sel": ALL if all_gender else inner["gender"],
         }))
     links = pd.concat(copies, ignore_index=True).merge(member_frame, on="_class")
+    region_only = np.array([m.region_only for m in model.measures])
+    if region_only.any():
+        whole = (links["scope"] == ALL) & (links["leerweg_sel"] == ALL) & (links["gender_sel"] == ALL)
+        links = links[whole.to_numpy() | ~region_only[links["_measure"].to_numpy()]]
     cell_keys = ["school_year", "scope", "leerweg_sel", "gender_sel", "_measure"]
     links["_cell"] = links.groupby(cell_keys, sort=True).ngroup()
     cells = links.drop_duplicates("_cell").sort_values("_cell")[["_cell", *cell_keys]]
