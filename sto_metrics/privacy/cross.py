@@ -64,12 +64,6 @@ INFLOW = CrossModel(("profile_class",), (
 
 
 
-def _inflow_measures(groups: tuple[str, ...], suffix: str, weight_offset: int) -> list[Measure]:
-    """INFLOW's measures over the inner cells of `groups` (class columns grp, profile_class), named with `suffix`."""
-    return [_m(f"{m.name}{suffix}", [(g, *member) for g in groups for member in m.members], m.published, m.weight + weight_offset)
-            for m in INFLOW.measures]
-
-
 # The activity figures, one table per block year Y (sql activity_cells): activity effect splits the inflow's pupils into
 # participants (d) and the others (n); the measures over both are the inflow's own cells (same names), whose pattern
 # build() takes from the inflow table (shown_elsewhere), so a group cell never gives back an inflow cell that the inflow
@@ -118,6 +112,98 @@ def activity_public_facts(counts: pd.DataFrame) -> dict[tuple, bool]:
     first = int(counts["school_year"].min())
     earlier = counts[(counts["school_year"] == first) & (counts["grp"] == "d") & (counts["reached"] == NOT_REACHED)]
     return {} if earlier["pupils"].sum() else {(first, ALL, ALL, ALL, EARLIER_ONLY): True}
+
+
+ENROLMENT_YEARS = tuple(str(n) for n in range(1, 7))
+# Enrolment beside reach: a school's pupils in leerjaren low..high (each range one cell; singles matter most).
+ENROLMENT = CrossModel(("leerjaar",), tuple(
+    _m(f"L{low}-{high}", ENROLMENT_YEARS[low - 1:high], True, 6 - (high - low))
+    for low in range(1, 7) for high in range(low, 7)
+))
+
+DESTINATIONS = ("ho_techniek", "ho_overig", "mbo_techniek", "mbo_overig", "vo", "niet_gevonden")
+# from_group of destinations/progression under setting A (ta/oa) and B (tb/ob); 'ex' is their difference (never shown)
+ORIGIN_GROUPS = {
+    "tot": ("core", "extra", "other", "unknown"), "ta": ("core",), "oa": ("extra", "other", "unknown"),
+    "tb": ("core", "extra"), "ob": ("other", "unknown"), "ex": ("extra",),
+}
+DESTINATION_MEASURES = {"G": DESTINATIONS, **{d: (d,) for d in DESTINATIONS}, "Emb": ("mbo_techniek", "mbo_overig"),
+                        "Eho": ("ho_techniek", "ho_overig")}
+
+
+def destination_model(level: str) -> CrossModel:
+    """Destinations and progression share one table; progression's denominator is Emb (vmbo) or Eho (havo/vwo)."""
+    enrolled = "Emb" if level == "vmbo" else "Eho"
+    measures = []
+    for group, classes in ORIGIN_GROUPS.items():
+        for measure, destinations in DESTINATION_MEASURES.items():
+            published = group != "ex" and (measure not in ("Emb", "Eho") or measure == enrolled)
+            # the default setting's groups (ta/oa) before the alternative's: most views use the default
+            weight = 4 * (group == "tot") + 2 * (group in ("ta", "oa")) + (measure in ("G", enrolled))
+            measures.append(_m(f"{group}:{measure}", itertools.product(classes, destinations), published, weight))
+    return CrossModel(("profile_class", "destination"), tuple(measures), interval_protection=False)
+
+
+_TO = ("core", "extra", "other")
+RETENTION = CrossModel(("class_from", "class_to"), (
+    _m("Pa", [("core", t) for t in _TO], True, 2), _m("Ra", [("core", "core")], True, 1),
+    _m("Pb", [(f, t) for f in ("core", "extra") for t in _TO], True, 2),
+    _m("Rb", [(f, t) for f in ("core", "extra") for t in ("core", "extra")], True, 1),
+    _m("La", [("core", "extra"), ("core", "other")], False), _m("Lb", [("core", "other"), ("extra", "other")], False),
+    _m("X", [("extra", t) for t in _TO], False), _m("D", [("core", "extra"), ("extra", "core"), ("extra", "extra")], False),
+))
+
+
+FLOW_DESTINATIONS = DESTINATIONS
+_CLASSES = ("core", "extra", "rest")
+
+
+def flow_node(stage_value: str, technical: tuple[str, ...]) -> str:
+    """The Sankey node of a raw stage value ('lj3_extra', 'diploma_core', 'mbo_overig', ...) under a setting."""
+    for prefix in ("lj3", "diploma"):
+        for kind in _CLASSES:
+            if stage_value == f"{prefix}_{kind}":
+                return f"{prefix}_{'techniek' if kind in technical else 'overig'}"
+    return stage_value
+
+
+def flow_paths(stages_known: tuple[bool, bool, bool]) -> list[tuple[str, str, str]]:
+    """Every path (stage 2, 3, 4) a pupil can take when those stages have data ('' for a stage without data)."""
+    second = [*(f"lj3_{k}" for k in _CLASSES), "lj3_elders"] if stages_known[0] else [""]
+    third = [*(f"diploma_{k}" for k in _CLASSES), "geen_diploma"] if stages_known[1] else [""]
+    paths = []
+    for s2, s3 in itertools.product(second, third):
+        fourth = FLOW_DESTINATIONS if stages_known[2] and s3.startswith("diploma_") else ("",)
+        paths += [(s2, s3, s4) for s4 in fourth]
+    return paths
+
+
+def flow_model(stages_known: tuple[bool, bool, bool]) -> CrossModel:
+    """The cohort flow's nodes and links under both settings (shown), and per raw class (never shown, protected)."""
+    paths = flow_paths(stages_known)
+    measures: dict[str, Measure] = {}
+    settings = {"A": ("core",), "B": ("core", "extra")}
+    for setting, technical in settings.items():
+        named: dict[str, set] = {}
+        for path in paths:
+            chain = ["start", *(flow_node(v, technical) for v in path if v)]
+            for node in chain:
+                named.setdefault(f"{setting}:{node}", set()).add(path)
+            for source, target in itertools.pairwise(chain):
+                named.setdefault(f"{setting}:{source}>{target}", set()).add(path)
+        for name, members in named.items():
+            weight = 2 * (setting == "A") + (">" not in name)
+            measures[name] = Measure(name, frozenset(members), True, weight)
+    raw: dict[str, set] = {}
+    for path in paths:
+        chain = [v for v in path if v]
+        for value in chain:
+            raw.setdefault(f"raw:{value}", set()).add(path)
+        for source, target in itertools.pairwise(chain):
+            raw.setdefault(f"raw:{source}>{target}", set()).add(path)
+    for name, members in raw.items():
+        measures[name] = Measure(name, frozenset(members), False, 0)
+    return CrossModel(("stage2", "stage3", "stage4"), tuple(measures.values()), interval_protection=False)
 
 
 def priority(scope: str, leerweg: str, gender: str, weight: int) -> int:
