@@ -98,7 +98,7 @@ def test_activity_table_keeps_the_inflow_tables_decisions(con):
 
     rules = suppression.SuppressionRules()
     inflow = suppression.protected_table(Cube("inflow", "vmbo", MetricSettings(), inflow_counts(con, "vmbo")), "inflow", rules)
-    cube = Cube("activity-effect", "vmbo", MetricSettings(), activities.activity_effect_counts(con))
+    cube = Cube("activity-effect", "vmbo", MetricSettings(), activities.activity_counts(con))
     effect = suppression.protected_table(cube, "activity_effect", rules)
     years = set(cube.counts["school_year"])
     checked = 0
@@ -143,6 +143,44 @@ def test_grant_pack_has_the_reach_table_and_the_comparison_with_its_caveat(con):
         [p, t, pytest.approx(s, nan_ok=True)] for p, t, s in zip(participation.pupils, participation.took_part, participation.share, strict=True)]
     assert participation.share.notna().sum() >= 3 and participation_block.sentences[0].startswith("In 20")
     assert "bekend profiel" in participation_block.notes[0]
+
+
+@pytest.mark.parametrize("by", ["school", "regio"])
+def test_reach_pupils_agrees_with_pandas(con, chosen, by):
+    listed = con.execute("SELECT DISTINCT p.pupil_hash, a.school_year FROM activity_participant p JOIN activity a USING (activity_id)").df()
+    reached = listed.merge(chosen[chosen.leerjaar.notna()], on=["pupil_hash", "school_year"], how="inner")
+    reached["scope"] = reached["school_id"] if by == "school" else "regio"
+    reference = reached.groupby(["school_year", "scope"]).size().reset_index(name="pupils_reached")
+    reference["school_year"] = reference["school_year"].map(lambda y: f"{y}-{y + 1}")
+    engine = published.exact_table(con, "reach_pupils", by=by)
+    assert engine[["school_year", "scope", "pupils_reached"]].values.tolist() == reference.values.tolist()
+    assert len(engine) >= (18 if by == "school" else 6)
+    suppressed = published.table(con, "reach_pupils", by=by)
+    assert not set(suppressed.pupils_reached.astype(str)) & {"1", "2", "3", "4"}
+    shown = suppressed[suppressed.pupils_reached.map(lambda v: isinstance(v, int))]
+    assert len(shown) >= len(suppressed) // 2  # the demo's reach is large: most of it is shown
+
+
+def test_reach_pupils_share_the_comparisons_table(con, chosen):
+    """Reached in school year Y and the leerjaar-3 cohort of Y+1 are cells of one protected table: the pupils reached
+    at a school and the participants of that school's cohort a year later are sums over the same inner cells."""
+    from sto_metrics.metrics.calculations import Cube
+    from sto_metrics.privacy import suppression
+
+    cells = activities.activity_counts(con)
+    table = suppression.protected_table(Cube("activity-effect", "vmbo", MetricSettings(), cells), "activity_effect",
+                                        suppression.SuppressionRules())
+    exact = published.exact_table(con, "reach_pupils", by="school")
+    for row in exact.itertuples(index=False):
+        year = int(row.school_year[:4]) + 1
+        assert table.values[table.index[(year, "", "", "", f"R:{row.scope}")]] == row.pupils_reached
+    # outside the leerjaar-3 grid: the pupils reached in 2020-2021 who are not in vmbo leerjaar 3 a year later (by pandas)
+    listed = con.execute("SELECT DISTINCT p.pupil_hash FROM activity_participant p JOIN activity a USING (activity_id) "
+                         "WHERE a.school_year = 2020").df()
+    reached = chosen[(chosen.school_year == 2020) & chosen.leerjaar.notna() & chosen.pupil_hash.isin(listed.pupil_hash)]
+    later = chosen[(chosen.school_year == 2021) & (chosen.education_type == "vmbo") & (chosen.leerjaar == 3)]
+    expected = int((~reached.pupil_hash.isin(later.pupil_hash)).sum())
+    assert table.values[table.index[(2021, "", "", "", "X")]] == expected > 0
 
 
 def test_cohort_participation_agrees_with_pandas(con, chosen):
