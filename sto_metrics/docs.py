@@ -54,6 +54,8 @@ def _metric_section(metric: Metric) -> list[str]:
         lines.append(f"- Share: `{metric.numerator}` / `{metric.denominator}`, with a 95% Wilson interval (`ci_low`, `ci_high`).")
     lines.append(f"- Counts: {', '.join(f'`{c}`' for c in metric.count_columns)} (suppressed as described in [domain.md](domain.md)).")
     lines.append(f"- Scopes: {', '.join(metric.scopes)}.")
+    if metric.privacy_note:
+        lines.append(f"- Privacy: {metric.privacy_note}")
     if metric.breakdowns:
         parts = [f"{b.name} ({', '.join(f'{v} = {label}' for v, label in b.values.items())})" for b in metric.breakdowns]
         lines.append(f"- Breakdowns: {'; '.join(parts)}.")

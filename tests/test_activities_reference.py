@@ -128,7 +128,9 @@ def test_grant_pack_has_the_reach_table_and_the_comparison_with_its_caveat(con):
 
     report = pack.report_content(con)
     section = next(s for s in report.sections if s.sheet == "Activiteiten")
-    reach_block, effect_block, participation_block = section.blocks
+    reach_block, reached_block, effect_block, participation_block = section.blocks
+    reached = published.table(con, "reach_pupils", by="regio")
+    assert [row[1] for row in reached_block.table.rows] == list(reached["pupils_reached"]) and len(reached) >= 3
     reach = published.table(con, "reach", by="school")
     assert len(reach_block.table.rows) == len(reach)
     assert [row[4] for row in reach_block.table.rows] == list(reach["participants"])  # the published head counts, '<5' kept

@@ -81,6 +81,7 @@ class Metric:
     report_breakdowns: tuple[tuple[str, str], ...] = ()  # (breakdown, value) shown as a figure of its own in the report
     headcount_columns: tuple[str, ...] = ()  # counts that are not pupil-linked (activity head counts): only 1-4 hidden
     share_columns: tuple[str, ...] = ("share", "ci_low", "ci_high")  # shown only with their numerator and denominator
+    privacy_note: str = ""  # why its cell model is what it is (English, docs/metrics.md), where that is not obvious
 
     def definition_nl(self, settings: MetricSettings | None = None) -> str:
         """The Dutch definition under the settings in force (default settings if none given)."""
@@ -310,12 +311,22 @@ METRICS: dict[str, Metric] = {
                query="activity_cells", compute=activities.reach_pupils, cells="activity_effect",
                columns=tuple(activities.REACHED_COLUMNS), count_columns=("pupils_reached",), share_columns=(),
                definition=_reach_pupils, subject_nl=_constant("het aantal bereikte leerlingen"), pages=("activiteiten",),
-               theme="activiteiten", in_report=False, column_labels_nl={"pupils_reached": "Bereikte leerlingen"}),
+               theme="activiteiten", in_report=False, column_labels_nl={"pupils_reached": "Bereikte leerlingen"},
+               privacy_note=(
+                   "one protected table with `activity_effect` (cell model `activity_effect`): the pupils reached in school year Y are mostly the participants of `activity_effect`'s leerjaar-3 cohort "
+                   "of Y+1 (activities are mostly in leerjaar 2). Two tables protected apart would let the difference "
+                   "(reached minus participants: the reached pupils not in leerjaar 3 a year later) give a hidden count "
+                   "back, so the reached count of Y is a cell of the comparison's table of Y+1 (`R:school`, `R`), over "
+                   "inner cells that also carry where each leerjaar-3 participant was reached; the reached pupils outside "
+                   "leerjaar 3 a year later are a class of their own (`X`, never shown, protected), and one suppression "
+                   "pattern covers both figures. See docs/ARCHITECTURE.md, 'Activities'.")),
         Metric("activity_effect", family="activity-effect", level="vmbo", label_nl="Keuze voor techniek na deelname aan activiteiten",
                unit="aandeel", query="activity_cells", compute=activities.activity_effect, cells="activity_effect",
                columns=tuple(activities.EFFECT_COLUMNS), count_columns=("pupils", "technical"), numerator="technical",
                denominator="pupils", definition=_activity_effect, pages=("activiteiten",), theme="activiteiten", in_report=False,
                column_labels_nl={"pupils": "Leerlingen met bekend profiel", "technical": "Met technisch profiel"},
+               privacy_note=("one protected table with `reach_pupils` (see there), whose inflow cells keep the inflow "
+                             "table's decisions."),
                subject_nl=_constant("het aandeel vmbo-leerlingen in leerjaar 3 met een technisch profiel, naar deelname aan activiteiten")),
     ]
 }
