@@ -239,6 +239,10 @@ def _inner_cells(counts: pd.DataFrame, model: CrossModel) -> pd.DataFrame:
     if model.outside is not None:  # a pupil outside the grid has no class of it, nor one inside it the other's
         outside_class = {number for combo, number in classes.items() if combo[0] == model.outside}
         inner = inner[(inner["leerweg"] == model.outside) == inner["_class"].isin(outside_class)]
+        # reached at another school than the group's: only where pupils moved (saying the rest is 0 only adds safety)
+        reached_at = {number: combo[-1] for combo, number in classes.items()}
+        elsewhere = inner["_class"].map(reached_at)
+        inner = inner[elsewhere.isin([model.outside]) | (elsewhere == inner["school_id"]) | (inner["pupils"] > 0)]
     return inner.sort_values(keys, kind="stable").reset_index(drop=True)
 
 

@@ -185,6 +185,7 @@ class TableModel:
     model: Callable[[Cube], cross.CrossModel]
     keys: Callable[[Cube], Callable[[dict, str], tuple]]
     shown_elsewhere: Callable[[Cube, SuppressionRules], dict[tuple, bool]] | None = None
+    level: str | None = None  # the level its table is built at whatever the figure's (None: the figure's)
 
 
 # The registry names a cell model per figure (Metric.cells); figures that share one protect each other.
@@ -193,7 +194,8 @@ CROSS_MODELS: dict[str, TableModel] = {
     "destinations": TableModel(lambda cube: cross.destination_model(cube.level), _destination_keys),
     "retention": TableModel(lambda cube: cross.RETENTION, _retention_keys),
     "cohort_flow": TableModel(lambda cube: cross.flow_model(stages_known(cube.counts)), _flow_keys),
-    "activity_effect": TableModel(_activity_model, _activity_effect_keys, _activity_shown_elsewhere),
+    # activity-effect (vmbo) and reach-pupils (vo) share one table
+    "activity_effect": TableModel(_activity_model, _activity_effect_keys, _activity_shown_elsewhere, level="vmbo"),
     "enrolment": TableModel(lambda cube: cross.ENROLMENT, _enrolment_keys),
 }
 
@@ -204,12 +206,13 @@ _TABLE_CACHE_SIZE = 32
 
 def protected_table(cube: Cube, cells: str, rules: SuppressionRules) -> cross.CrossTable:
     """The family's whole protected table, computed once per content of its inner cells (any view, filter or setting)."""
-    key = (cells, cube.level, _fingerprint(cube), rules)
+    table_model = CROSS_MODELS[cells]
+    level = table_model.level or cube.level
+    key = (cells, level, _fingerprint(cube), rules)
     if key not in _TABLES:
-        table_model = CROSS_MODELS[cells]
         shown_elsewhere = table_model.shown_elsewhere(cube, rules) if table_model.shown_elsewhere else None
         _TABLES[key] = cross.build(cube.counts, table_model.model(cube), rules.min_count,
-                                   cache_key=f"{cells}|{cube.level}|{rules.min_count}|{_fingerprint(cube)}", shown_elsewhere=shown_elsewhere)
+                                   cache_key=f"{cells}|{level}|{rules.min_count}|{_fingerprint(cube)}", shown_elsewhere=shown_elsewhere)
         while len(_TABLES) > _TABLE_CACHE_SIZE:
             _TABLES.popitem(last=False)
     _TABLES.move_to_end(key)
