@@ -297,23 +297,35 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
     hidden = np.zeros(len(cells), dtype=bool)
     years = cells["school_year"].to_numpy()
     inner_years = inner["school_year"].to_numpy()
-    for year in np.unique(years):  # school years share no inner cell: each is its own problem
+    def protect_year(year, may_show: np.ndarray) -> None:
         rows = np.flatnonzero(years == year)
-        columns = np.flatnonzero(inner_years == year)
-        block = matrix[rows][:, columns]
-        hidden[rows] = _protect_block(block, values[rows], publishable[rows], priorities[rows], min_count, model.interval_protection,
+        block = matrix[rows][:, np.flatnonzero(inner_years == year)]
+        hidden[rows] = _protect_block(block, values[rows], may_show[rows], priorities[rows], min_count, model.interval_protection,
                                       public_already[rows])
+
+    for year in np.unique(years):  # school years share no inner cell: each is its own problem
+        protect_year(year, publishable)
     if shown_elsewhere:
+        # a year that cannot keep the other table's decisions tries again with only its region-only cells beside them
+        region_only = np.array([measures[m].region_only for m in cells["_measure"]])
+        if region_only.any():
+            for year in _broken_years(hidden, index, years, shown_elsewhere):
+                protect_year(year, publishable & (public_already | region_only))
         _keep_decisions_elsewhere(hidden, index, years, shown_elsewhere)
     _write_pattern(cache_key, hidden)
     return CrossTable(index, values.astype("int64"), hidden)
+
+
+def _broken_years(hidden: np.ndarray, index: dict[tuple, int], years: np.ndarray, shown_elsewhere: dict[tuple, bool]) -> set[int]:
+    """The years whose pattern hides a cell that the other table shows."""
+    return {int(years[index[key]]) for key, shown in shown_elsewhere.items() if shown and key in index and hidden[index[key]]}
 
 
 def _keep_decisions_elsewhere(hidden: np.ndarray, index: dict[tuple, int], years: np.ndarray, shown_elsewhere: dict[tuple, bool]) -> None:
     """Where GaussSuppression would not show a cell that the other table shows (it is public all the same), this table's
     pattern for that year rests on a wrong premise: the year publishes none of its own cells (safe, at a loss)."""
     fixed = {index[key]: shown for key, shown in shown_elsewhere.items() if key in index}
-    broken = {int(years[i]) for i, shown in fixed.items() if shown and hidden[i]}
+    broken = _broken_years(hidden, index, years, shown_elsewhere)
     for year in broken:
         hidden[years == year] = True
     for i, shown in fixed.items():
