@@ -121,6 +121,11 @@ def test_cli_columns(demo_database_path, capsys):
     assert lines[0] == "school_year,scope,scope_name,group,pupils,technical,share,ci_low,ci_high" and len(lines) > 20
     assert main(["reach", "--db", str(demo_database_path), "--geslacht", "V"]) == 2
     assert main(["activity-effect", "--db", str(demo_database_path), "--leerweg", "BB"]) == 2
+    assert main(["reach-pupils", "--db", str(demo_database_path), "--school", "31XB00"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "school_year,scope,scope_name,pupils_reached" and lines[1] == "2020-2021,31XB00,Techniekcollege Wormerveer,164"
+    assert main(["reach-pupils", "--db", str(demo_database_path), "--geslacht", "V"]) == 2
+    assert "niet per leerweg of geslacht" in capsys.readouterr().err
 
 
 def test_grant_pack_has_the_reach_table_and_the_comparison_with_its_caveat(con):
