@@ -1,6 +1,7 @@
-"""Activities: whom the region reached (`reach`) and whether participants chose technology more often (`activity_effect`).
+"""Activities: whom the region reached (`reach`: head counts; `reach_pupils`: distinct pupils on participant lists) and
+whether participants chose technology more often (`activity_effect`).
 
-Both return exact tables with the command line's columns (docs/command-line.md) and carry their inner cells in
+All three return exact tables with the command line's columns (docs/command-line.md) and carry their inner cells in
 `frame.attrs["sto_cube"]`, like every figure in `calculations`, so that `privacy.suppress` can protect them.
 """
 
@@ -89,14 +90,6 @@ def activity_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     group ('d'/'n'; '-' for reached pupils outside leerjaar 3), profile class and reached (school reached the year
     before, '-' for none). sql `activity_cells`."""
     return db.run(con, "activity_cells")
-
-
-def activity_effect_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The leerjaar-3 part of the inner cells: inflow's pupils per school year, school, leerweg, gender group, group and
-    profile class (summed over reached)."""
-    cells = activity_counts(con)
-    return _leerjaar3(cells).drop(columns="reached").groupby(
-        ["school_year", "school_id", "leerweg", "gender", "grp", "profile_class"], as_index=False)["pupils"].sum()
 
 
 def _leerjaar3(cells: pd.DataFrame) -> pd.DataFrame:
