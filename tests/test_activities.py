@@ -280,6 +280,32 @@ def test_reach_pupils_and_the_comparison_protect_each_other(con):
     assert reached in (8, None) and took_part in (6, None) and (reached is None or took_part is None)
 
 
+def test_reach_pupils_counts_a_pupil_who_moved_at_the_school_where_reached(tmp_path):
+    # 150 is in leerjaar 2 at 31XA00 in 2022-2023 (on A2's list) and in leerjaar 3 at 31XB00 a year later
+    from sto_metrics.metrics.calculations import Cube
+    from sto_metrics.privacy import suppression
+
+    connection = open_database(tmp_path / "verhuisd.duckdb")
+    moved = [["000150", "2022-2023", "31XA00", "VMBO-KB", "2", "", "V"], ["000150", "2023-2024", "31XB00", "VMBO-KB", "3", "BWI", "V"]]
+    assert _load(connection, csv_text(VO_HEADER, [*VO_ROWS, *moved]), "vo.csv").loaded
+    assert _load(connection, csv_text(REGISTER_HEADER, REGISTER_ROWS), "activiteiten.csv").loaded
+    listed = [*PARTICIPANT_ROWS, ["A2", "150", ""]]
+    assert _load(connection, csv_text(["activiteit_id", "leerlingnummer", "naam"], listed), "deelnemers.csv").loaded
+    reached = published.exact_table(connection, "reach_pupils", by="school")
+    assert reached[["scope", "pupils_reached"]].values.tolist() == [["31XA00", 7]]
+    effect = published.exact_table(connection, "activity_effect", by="school")
+    assert effect[effect.group == "deelnemers"][["scope", "pupils"]].values.tolist() == [["31XA00", 6], ["31XB00", 1]]
+    # in the protected table the mover is one inner cell, in 31XB00's leerjaar-3 group, reached at 31XA00
+    cells = activities.activity_counts(connection)
+    assert cells[cells.reached == "31XA00"].groupby("school_id").pupils.sum().to_dict() == {"31XA00": 6, "31XB00": 1}
+    table = suppression.protected_table(Cube("activity-effect", "vmbo", MetricSettings(), cells), "activity_effect",
+                                        suppression.SuppressionRules())
+    assert table.values[table.index[(2023, "", "", "", "R:31XA00")]] == 7
+    assert (2023, "", "", "", "X") not in table.index  # every reached pupil is in leerjaar 3 a year later: no outside cell
+    assert table.hidden[table.index[(2023, "31XB00", "", "", "P_d")]]  # the 1 participant at 31XB00
+    connection.close()
+
+
 # ---------------------------------------------------------------------------- editing the register
 
 
