@@ -46,6 +46,14 @@ if not app.no_data_notice(ctx):
             definition=ctx.definition("reach"), notes=["Opgeteld over de regels waarvan de aantallen getoond worden (geen <5)."],
             file_stem="meisjes_bereikt",
         )
+        reached = ctx.table("reach_pupils", by="school", population=PopulationFilter(school_ids=ctx.filters.school_ids))
+        if not reached.empty:
+            app.figure_panel(
+                "activiteiten_leerlingen", "Bereikte leerlingen (deelnemerslijsten)", shown.reached_figure(reached),
+                shown.reached_display(reached), definition=ctx.definition("reach_pupils"),
+                notes=["Alleen waar scholen deelnemerslijsten bijhouden; wie aan meer activiteiten meedeed, telt één keer."],
+                file_stem="bereikte_leerlingen",
+            )
         with st.expander("Alle activiteiten (tabel)"):
             st.dataframe(shown.reach_display(reach, kind_labels), hide_index=True, key="activiteiten_alle")
 

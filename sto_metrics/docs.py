@@ -58,6 +58,8 @@ def _metric_section(metric: Metric) -> list[str]:
     if metric.cells in suppression.REGION_ONLY_FILTERS:
         lines.append("- Population filters: per school for all pupils only; a school view with `--leerweg` or `--geslacht` is "
                      "refused (too few pupils to protect), the region has every leerweg and gender.")
+    if metric.privacy_note:
+        lines.append(f"- Privacy: {metric.privacy_note}")
     if metric.breakdowns:
         parts = [f"{b.name} ({', '.join(f'{v} = {label}' for v, label in b.values.items())})" for b in metric.breakdowns]
         lines.append(f"- Breakdowns: {'; '.join(parts)}.")

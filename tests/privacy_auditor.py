@@ -24,7 +24,12 @@ Semantics coded here (the engine under test must match them; see AuditReport.ass
 * one vo record per pupil and year: highest leerjaar (NULL lowest), then smallest school_id;
 * activity-effect: inflow's vmbo atoms carry a group (grp): 'd' when the pupil is on a participant list of an
   activity in an earlier school year, else 'n'; its rows are sums over one group, in inflow's grid, so the two
-  are audited together (reach is not collected);
+  are audited together (reach's head counts are not collected);
+* reach-pupils: the pupils on a participant list of an activity in school year Y with a vo record that year, at the
+  school of their chosen record (`reached`); they are atoms of inflow's vmbo grid of Y+1, where the leerjaar-3
+  pupils carry the school where they were reached in Y ('-' for none) and the reached pupils who are not in vmbo
+  leerjaar 3 in Y+1 are atoms of class 'outside' (school = where reached, no leerweg or gender), so reach-pupils,
+  activity-effect and inflow are audited together (a reach-pupils row of Y is a cell of block Y+1);
 * inflow: chosen record vmbo leerjaar 3 / havo or vwo leerjaar 4; destinations: chosen record
   in Y has a diploma, cohorts Y whose Y+1 has mbo or ho rows, destination ho > mbo > vo >
   niet_gevonden, technical if any enrolment at that level has a technical sector; retention:
@@ -79,13 +84,15 @@ VMBO_LEERWEGEN = ("BB", "KB", "GL", "TL")
 CLASSES = ("core", "extra", "other", "unknown")
 RETENTION_FROM = ("core", "extra")
 RETENTION_TO = ("core", "extra", "other")
-COMMANDS = ("inflow", "destinations", "progression", "retention", "activity-effect")
+COMMANDS = ("inflow", "destinations", "progression", "retention", "activity-effect", "reach-pupils")
+VMBO_ONLY = ("retention", "activity-effect", "reach-pupils")  # commands without --level (vmbo's grids)
 # activity-effect splits inflow's vmbo pupils by participation: it shares inflow's grid (dimension grp, see compute_atoms)
 FAMILY_OF = {"inflow": "inflow", "destinations": "destinations", "progression": "destinations", "retention": "retention",
-             "activity-effect": "inflow"}
+             "activity-effect": "inflow", "reach-pupils": "inflow"}
 ACTIVITY_GROUPS = ("d", "n")  # on a participant list of an earlier school year / every other pupil
 COUNT_COLUMNS = {
     "activity-effect": ("pupils", "technical"),
+    "reach-pupils": ("pupils_reached",),
     "inflow": ("pupils", "technical", "unknown_profile"),
     "destinations": ("graduates", *DESTS),
     "progression": ("enrolled", "technical"),
@@ -120,7 +127,7 @@ class View:
 
     def argv(self, db_path: str | Path) -> list[str]:
         argv = [self.command, "--db", str(db_path), "--by", self.by, "--format", "csv"]
-        if self.command not in ("retention", "activity-effect"):
+        if self.command not in VMBO_ONLY:
             argv += ["--level", self.level]
         if self.split:
             argv += ["--split", self.split]
@@ -138,8 +145,8 @@ class View:
 
     @property
     def metric(self) -> str:
-        if self.command == "activity-effect":
-            return "activity_effect"
+        if self.command in ("activity-effect", "reach-pupils"):
+            return self.command.replace("-", "_")
         return f"{self.command}_{self.level.replace('-', '_')}"
 
     @property
@@ -328,7 +335,14 @@ def compute_atoms(db_path: str | Path) -> dict[tuple[str, str], pd.DataFrame]:
         upper = of_level[of_level["leerjaar"] == (3 if level == "vmbo" else 4)]
         if level == "vmbo":
             upper = upper.assign(grp=_activity_groups(upper, listed))
-            out[("inflow", level)] = grouped(upper, [*base, "class", "grp"])
+            reached = _reached_schools(chosen, listed)
+            upper = upper.assign(reached=[reached.get((p, y - 1), NOT_REACHED) for p, y in zip(upper["pupil_hash"], upper["school_year"], strict=True)])
+            in_grid = set(zip(upper["pupil_hash"], upper["school_year"], strict=True))
+            outside = pd.DataFrame([{"pupil_hash": p, "school_year": y + 1, "school_id": s, "leerweg": None, "attr_leerweg": None,
+                                     "gender": None, "class": "outside", "grp": "n", "reached": s}
+                                    for (p, y), s in reached.items() if (p, y + 1) not in in_grid],
+                                   columns=["pupil_hash", "school_year", "school_id", "leerweg", "attr_leerweg", "gender", "class", "grp", "reached"])
+            out[("inflow", level)] = grouped(pd.concat([upper, outside], ignore_index=True), [*base, "class", "grp", "reached"])
         else:
             out[("inflow", level)] = grouped(upper, [*base, "class"])
         # destinations
@@ -409,12 +423,13 @@ class Grid:
         dims: list[tuple[str, list]] = [("school", sorted(schools)), ("leerweg", lw), ("gender", gender_values)]
         if family == "retention":
             dims += [("class_from", list(RETENTION_FROM)), ("class_to", list(RETENTION_TO))]
+        elif family == "inflow" and level == "vmbo":
+            reached = sorted(set(atoms["reached"] if len(atoms) else []) - {NOT_REACHED})  # a printed school has pupils
+            dims += [("class", [*CLASSES, "outside"]), ("grp", list(ACTIVITY_GROUPS)), ("reached", [*reached, NOT_REACHED])]
         else:
             dims.append(("class", list(CLASSES)))
             if family == "destinations":
                 dims.append(("dest", list(DESTS)))
-            if family == "inflow" and level == "vmbo":
-                dims.append(("grp", list(ACTIVITY_GROUPS)))
         self.dims = dims
         self.names = [n for n, _ in dims]
         self.index = [{v: i for i, v in enumerate(values)} for _, values in dims]
@@ -455,6 +470,17 @@ class Grid:
         return m.ravel()
 
 
+NOT_REACHED = "-"
+
+
+def _reached_schools(chosen: pd.DataFrame, listed: pd.DataFrame) -> dict[tuple[str, int], str]:
+    """(pupil, school year) -> the school of the pupil's chosen record (with a leerjaar) that year, for listed pupils."""
+    school_of = {(p, int(y)): s for p, y, s, lj in zip(chosen["pupil_hash"], chosen["school_year"], chosen["school_id"], chosen["leerjaar"], strict=True)
+                 if lj is not None}
+    return {(p, int(y)): school_of[(p, int(y))] for p, y in zip(listed["pupil_hash"], listed["school_year"], strict=True)
+            if (p, int(y)) in school_of}
+
+
 def _activity_groups(records: pd.DataFrame, listed: pd.DataFrame) -> list[str]:
     """Per leerjaar-3 record: 'd' when the pupil is on a list of an activity of an earlier school year, else 'n'."""
     years_listed: dict[str, list[int]] = defaultdict(list)
@@ -471,6 +497,9 @@ def _technical_classes(view: View) -> set[str]:
 
 def _selections(view: View, row: dict, grid: Grid, gender: GenderSemantics) -> dict[str, dict[str, set]]:
     """Per count column of one printed row, the product selection of atoms it is the sum of."""
+    if view.command == "reach-pupils":  # counted at the school where reached (not a leerjaar-3 school), a year earlier
+        where = set(grid.values("reached")) - {NOT_REACHED} if row["scope"] == "regio" else {row["scope"]}
+        return {"pupils_reached": {"reached": where}}
     base: dict[str, set] = {}
     genders = grid.values("gender")
     if view.school is not None:
@@ -609,13 +638,14 @@ class AuditReport:
 
 
 def plan_views(levels_schools: dict[str, list[str]], gender: GenderSemantics, *, singles: Iterable[str] = ("school", "leerweg", "geslacht"),
-               combos: Iterable[str] = ALL_COMBOS, school_views_with_school_filter: bool = True) -> list[View]:
+               combos: Iterable[str] = ALL_COMBOS, school_views_with_school_filter: bool = True,
+               commands: Iterable[str] = COMMANDS, levels: Iterable[str] = LEVELS) -> list[View]:
     """Every command x level x --by x --split x setting, for no filter, for each value of the single
     filters named in `singles` and for the combinations in `combos` ('school+geslacht', 'leerweg+geslacht').
     --leerweg is a vmbo filter: havo/vwo views never get it."""
     views = []
-    singles, combos = set(singles), set(combos)
-    for level in LEVELS:
+    singles, combos, commands = set(singles), set(combos), [c for c in COMMANDS if c in set(commands)]
+    for level in [lv for lv in LEVELS if lv in set(levels)]:
         schools = levels_schools.get(level, [])
         leerwegen = VMBO_LEERWEGEN if level == "vmbo" else ()
         population: list[dict] = [{}]
@@ -628,10 +658,10 @@ def plan_views(levels_schools: dict[str, list[str]], gender: GenderSemantics, *,
             population += [{"leerweg": lw, "geslacht": g} for lw in leerwegen for g in gender.filter_values]
         alternative = ("--dp-technical",) if level == "vmbo" else ("--havo-vwo-technical", "n")
         for pop in population:
-            for command in COMMANDS:
-                if command in ("retention", "activity-effect") and level != "vmbo":
+            for command in commands:
+                if command in VMBO_ONLY and level != "vmbo":
                     continue
-                settings = [(), alternative]
+                settings = [()] if command == "reach-pupils" else [(), alternative]
                 if command == "progression" and level == "vmbo":
                     settings += [("--over-all-graduates",), (*alternative, "--over-all-graduates")]
                 splits = [None, "geslacht", "leerweg"] if command == "inflow" else [None]
@@ -671,7 +701,8 @@ class Publication:
 
 def collect(db_path: str | Path, *, singles: Iterable[str] = ("school", "leerweg", "geslacht"), combos: Iterable[str] = ALL_COMBOS,
             school_views_with_school_filter: bool = True, workers: int | None = None, runner: Runner = run_cli,
-            progress: Callable[[str], None] | None = None) -> Publication:
+            progress: Callable[[str], None] | None = None, commands: Iterable[str] = COMMANDS,
+            levels: Iterable[str] = LEVELS) -> Publication:
     """Run the command line over the views of plan_views (no filter first: it tells the school lists)."""
     say = progress or (lambda _m: None)
     workers = workers or min(2, os.cpu_count() or 1)
@@ -681,7 +712,8 @@ def collect(db_path: str | Path, *, singles: Iterable[str] = ("school", "leerweg
     gender = detect_gender_semantics(db_path, runner)
     seconds["truth"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    unfiltered = plan_views({}, gender, singles=(), combos=())
+    commands, levels = tuple(commands), tuple(levels)
+    unfiltered = plan_views({}, gender, singles=(), combos=(), commands=commands, levels=levels)
     results = run_views(db_path, unfiltered, workers, runner)
     levels_schools: dict[str, set] = defaultdict(set)
     for view, code, rows, _ in results:
@@ -691,7 +723,7 @@ def collect(db_path: str | Path, *, singles: Iterable[str] = ("school", "leerweg
         if len(frame):
             levels_schools[level] |= set(frame["school"])
     planned = plan_views({lv: sorted(s) for lv, s in levels_schools.items()}, gender, singles=singles, combos=combos,
-                         school_views_with_school_filter=school_views_with_school_filter)
+                         school_views_with_school_filter=school_views_with_school_filter, commands=commands, levels=levels)
     filtered = [v for v in planned if v.filtered]
     say(f"gender semantics {gender.name}; {len(unfiltered)} unfiltered and {len(filtered)} filtered views on {workers} worker(s)")
     results += run_views(db_path, filtered, workers, runner)
@@ -706,10 +738,11 @@ def collect(db_path: str | Path, *, singles: Iterable[str] = ("school", "leerweg
 def audit(db_path: str | Path, *, singles: Iterable[str] = ("school", "leerweg", "geslacht"), combos: Iterable[str] = ALL_COMBOS,
           school_views_with_school_filter: bool = True, workers: int | None = None, runner: Runner = run_cli,
           max_determined: int | None = None, certificates: int = 3, label_span: bool = True,
-          progress: Callable[[str], None] | None = None) -> AuditReport:
+          progress: Callable[[str], None] | None = None, commands: Iterable[str] = COMMANDS,
+          levels: Iterable[str] = LEVELS) -> AuditReport:
     """Collect everything the command line publishes for the database and audit it (see the module docstring)."""
     publication = collect(db_path, singles=singles, combos=combos, school_views_with_school_filter=school_views_with_school_filter,
-                          workers=workers, runner=runner, progress=progress)
+                          workers=workers, runner=runner, progress=progress, commands=commands, levels=levels)
     return analyse(publication, max_determined=max_determined, certificates=certificates, label_span=label_span, progress=progress)
 
 
@@ -727,7 +760,7 @@ def _build_cells(pub: Publication) -> tuple[dict[tuple[str, str], Grid], dict[tu
 
     def observe(view: View, row: dict, absent: bool = False) -> None:
         grid = grids[(view.family, view.level)]
-        year = int(row["school_year"][:4])
+        year = int(row["school_year"][:4]) + (view.command == "reach-pupils")  # reached in Y: block Y+1
         block = cells[(view.family, view.level, year)]
         keys = {}
         for column, selection in _selections(view, row, grid, gender).items():
@@ -767,8 +800,8 @@ def _build_cells(pub: Publication) -> tuple[dict[tuple[str, str], Grid], dict[tu
     # rows an output could have printed but did not: all their counts are 0, if that is how the command line behaves
     absent = []
     for view, _, _, _ in results:
-        if view.command == "activity-effect":
-            continue  # its years start with the participant lists; its rows are never left out
+        if view.command in ("activity-effect", "reach-pupils"):
+            continue  # their years start with the participant lists; rows without pupils are left out
         fl = (view.family, view.level)
         scopes = ["regio"] if view.by == "regio" else sorted(s for s in schools[fl] if view.school in (None, s))
         for year in years[fl]:

@@ -250,6 +250,62 @@ def test_cohort_participation_by_hand(con):
     assert participation.pupils[0] is None and participation.took_part[0] is None and math.isnan(participation.share[0])
 
 
+# ---------------------------------------------------------------------------- distinct pupils reached, by hand
+
+
+def test_reach_pupils_by_hand(con):
+    # A2 (2022-2023): 101-106 are pupils of 31XA00 that year ('101' is '000101', 102 listed twice counts once); 999 is none
+    for by, scope in (("school", "31XA00"), ("regio", "regio")):
+        table = published.exact_table(con, "reach_pupils", by=by)
+        assert list(table.columns) == activities.REACHED_COLUMNS
+        assert table[["school_year", "scope", "pupils_reached"]].values.tolist() == [["2022-2023", scope, 6]]
+    # all six are the participants of leerjaar 3 a year later: nothing to hide beside the comparison's 6
+    assert published.table(con, "reach_pupils", by="school").pupils_reached.tolist() == [6]
+    assert published.table(con, "reach_pupils", by="regio").pupils_reached.tolist() == [6]
+    assert published.table(con, "reach_pupils", population=PopulationFilter(school_ids=("31XA00",))).scope.tolist() == ["31XA00"]
+    with pytest.raises(UserError, match="niet per leerweg of geslacht"):
+        published.table(con, "reach_pupils", population=PopulationFilter(genders=("V",)))
+
+
+def test_reach_pupils_and_the_comparison_protect_each_other(con):
+    # A4 (leerjaar 1, 2022-2023) lists 201, 202 and 101 again: 8 distinct pupils reached, 2 of whom are not in leerjaar 3
+    # in 2023-2024. Beside the comparison's 6 participants that would give those 2 away (8 - 6): one of the two is hidden.
+    rows = [["A4", "201", ""], ["A4", "202", ""], ["A4", "0101", ""]]
+    assert _load(con, csv_text(["activiteit_id", "leerlingnummer", "naam"], rows), "deelnemers_a4.csv").loaded
+    assert published.exact_table(con, "reach_pupils", by="regio").pupils_reached.tolist() == [8]
+    effect = published.exact_table(con, "activity_effect", by="regio")
+    assert effect[["group", "pupils"]].values.tolist() == [["deelnemers", 6], ["niet-deelnemers", 6]]
+    reached = published.table(con, "reach_pupils", by="regio").pupils_reached[0]
+    took_part = published.table(con, "activity_effect", by="regio").pupils[0]
+    assert reached in (8, None) and took_part in (6, None) and (reached is None or took_part is None)
+
+
+def test_reach_pupils_counts_a_pupil_who_moved_at_the_school_where_reached(tmp_path):
+    # 150 is in leerjaar 2 at 31XA00 in 2022-2023 (on A2's list) and in leerjaar 3 at 31XB00 a year later
+    from sto_metrics.metrics.calculations import Cube
+    from sto_metrics.privacy import suppression
+
+    connection = open_database(tmp_path / "verhuisd.duckdb")
+    moved = [["000150", "2022-2023", "31XA00", "VMBO-KB", "2", "", "V"], ["000150", "2023-2024", "31XB00", "VMBO-KB", "3", "BWI", "V"]]
+    assert _load(connection, csv_text(VO_HEADER, [*VO_ROWS, *moved]), "vo.csv").loaded
+    assert _load(connection, csv_text(REGISTER_HEADER, REGISTER_ROWS), "activiteiten.csv").loaded
+    listed = [*PARTICIPANT_ROWS, ["A2", "150", ""]]
+    assert _load(connection, csv_text(["activiteit_id", "leerlingnummer", "naam"], listed), "deelnemers.csv").loaded
+    reached = published.exact_table(connection, "reach_pupils", by="school")
+    assert reached[["scope", "pupils_reached"]].values.tolist() == [["31XA00", 7]]
+    effect = published.exact_table(connection, "activity_effect", by="school")
+    assert effect[effect.group == "deelnemers"][["scope", "pupils"]].values.tolist() == [["31XA00", 6], ["31XB00", 1]]
+    # in the protected table the mover is one inner cell, in 31XB00's leerjaar-3 group, reached at 31XA00
+    cells = activities.activity_counts(connection)
+    assert cells[cells.reached == "31XA00"].groupby("school_id").pupils.sum().to_dict() == {"31XA00": 6, "31XB00": 1}
+    table = suppression.protected_table(Cube("activity-effect", "vmbo", MetricSettings(), cells), "activity_effect",
+                                        suppression.SuppressionRules())
+    assert table.values[table.index[(2023, "", "", "", "R:31XA00")]] == 7
+    assert (2023, "", "", "", "X") not in table.index  # every reached pupil is in leerjaar 3 a year later: no outside cell
+    assert table.hidden[table.index[(2023, "31XB00", "", "", "P_d")]]  # the 1 participant at 31XB00
+    connection.close()
+
+
 # ---------------------------------------------------------------------------- editing the register
 
 

@@ -98,7 +98,7 @@ def test_activity_table_keeps_the_inflow_tables_decisions(con):
 
     rules = suppression.SuppressionRules()
     inflow = suppression.protected_table(Cube("inflow", "vmbo", MetricSettings(), inflow_counts(con, "vmbo")), "inflow", rules)
-    cube = Cube("activity-effect", "vmbo", MetricSettings(), activities.activity_effect_counts(con))
+    cube = Cube("activity-effect", "vmbo", MetricSettings(), activities.activity_counts(con))
     effect = suppression.protected_table(cube, "activity_effect", rules)
     years = set(cube.counts["school_year"])
     checked = 0
@@ -121,6 +121,11 @@ def test_cli_columns(demo_database_path, capsys):
     assert lines[0] == "school_year,scope,scope_name,group,pupils,technical,share,ci_low,ci_high" and len(lines) > 20
     assert main(["reach", "--db", str(demo_database_path), "--geslacht", "V"]) == 2
     assert main(["activity-effect", "--db", str(demo_database_path), "--leerweg", "BB"]) == 2
+    assert main(["reach-pupils", "--db", str(demo_database_path), "--school", "31XB00"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "school_year,scope,scope_name,pupils_reached" and lines[1] == "2020-2021,31XB00,Techniekcollege Wormerveer,164"
+    assert main(["reach-pupils", "--db", str(demo_database_path), "--geslacht", "V"]) == 2
+    assert "niet per leerweg of geslacht" in capsys.readouterr().err
 
 
 def test_grant_pack_has_the_reach_table_and_the_comparison_with_its_caveat(con):
@@ -128,7 +133,9 @@ def test_grant_pack_has_the_reach_table_and_the_comparison_with_its_caveat(con):
 
     report = pack.report_content(con)
     section = next(s for s in report.sections if s.sheet == "Activiteiten")
-    reach_block, effect_block, participation_block = section.blocks
+    reach_block, reached_block, effect_block, participation_block = section.blocks
+    reached = published.table(con, "reach_pupils", by="regio")
+    assert [row[1] for row in reached_block.table.rows] == list(reached["pupils_reached"]) and len(reached) >= 3
     reach = published.table(con, "reach", by="school")
     assert len(reach_block.table.rows) == len(reach)
     assert [row[4] for row in reach_block.table.rows] == list(reach["participants"])  # the published head counts, '<5' kept
@@ -143,6 +150,44 @@ def test_grant_pack_has_the_reach_table_and_the_comparison_with_its_caveat(con):
         [p, t, pytest.approx(s, nan_ok=True)] for p, t, s in zip(participation.pupils, participation.took_part, participation.share, strict=True)]
     assert participation.share.notna().sum() >= 3 and participation_block.sentences[0].startswith("In 20")
     assert "bekend profiel" in participation_block.notes[0]
+
+
+@pytest.mark.parametrize("by", ["school", "regio"])
+def test_reach_pupils_agrees_with_pandas(con, chosen, by):
+    listed = con.execute("SELECT DISTINCT p.pupil_hash, a.school_year FROM activity_participant p JOIN activity a USING (activity_id)").df()
+    reached = listed.merge(chosen[chosen.leerjaar.notna()], on=["pupil_hash", "school_year"], how="inner")
+    reached["scope"] = reached["school_id"] if by == "school" else "regio"
+    reference = reached.groupby(["school_year", "scope"]).size().reset_index(name="pupils_reached")
+    reference["school_year"] = reference["school_year"].map(lambda y: f"{y}-{y + 1}")
+    engine = published.exact_table(con, "reach_pupils", by=by)
+    assert engine[["school_year", "scope", "pupils_reached"]].values.tolist() == reference.values.tolist()
+    assert len(engine) >= (18 if by == "school" else 6)
+    suppressed = published.table(con, "reach_pupils", by=by)
+    assert not set(suppressed.pupils_reached.astype(str)) & {"1", "2", "3", "4"}
+    # the demo's reached counts are large: all are shown, also in the two years whose comparison shows no group count
+    assert suppressed.pupils_reached.tolist() == engine.pupils_reached.tolist()
+
+
+def test_reach_pupils_share_the_comparisons_table(con, chosen):
+    """Reached in school year Y and the leerjaar-3 cohort of Y+1 are cells of one protected table: the pupils reached
+    at a school and the participants of that school's cohort a year later are sums over the same inner cells."""
+    from sto_metrics.metrics.calculations import Cube
+    from sto_metrics.privacy import suppression
+
+    cells = activities.activity_counts(con)
+    table = suppression.protected_table(Cube("activity-effect", "vmbo", MetricSettings(), cells), "activity_effect",
+                                        suppression.SuppressionRules())
+    exact = published.exact_table(con, "reach_pupils", by="school")
+    for row in exact.itertuples(index=False):
+        year = int(row.school_year[:4]) + 1
+        assert table.values[table.index[(year, "", "", "", f"R:{row.scope}")]] == row.pupils_reached
+    # outside the leerjaar-3 grid: the pupils reached in 2020-2021 who are not in vmbo leerjaar 3 a year later (by pandas)
+    listed = con.execute("SELECT DISTINCT p.pupil_hash FROM activity_participant p JOIN activity a USING (activity_id) "
+                         "WHERE a.school_year = 2020").df()
+    reached = chosen[(chosen.school_year == 2020) & chosen.leerjaar.notna() & chosen.pupil_hash.isin(listed.pupil_hash)]
+    later = chosen[(chosen.school_year == 2021) & (chosen.education_type == "vmbo") & (chosen.leerjaar == 3)]
+    expected = int((~reached.pupil_hash.isin(later.pupil_hash)).sum())
+    assert table.values[table.index[(2021, "", "", "", "X")]] == expected > 0
 
 
 def test_cohort_participation_agrees_with_pandas(con, chosen):

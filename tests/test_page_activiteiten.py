@@ -38,7 +38,8 @@ def _published(database: Path, metric: str, **options):
 
 # AppTest's dataframes carry no key: each table is known by a column only it has (the first such one).
 TABLE_COLUMNS = {"activiteiten_bereik_table": "Bereik", "activiteiten_effect_table": "95%-interval verschil",
-                 "activiteiten_voor_na_table": "Aandeel techniek", "activiteiten_deelname_table": "Aandeel eerder meegedaan"}
+                 "activiteiten_voor_na_table": "Aandeel techniek", "activiteiten_deelname_table": "Aandeel eerder meegedaan",
+                 "activiteiten_leerlingen_table": "Bereikte leerlingen"}
 
 
 def _frame(app, key: str):
@@ -84,6 +85,14 @@ def test_comparison_within_school_with_caveat(make_app, database):  # noqa: F811
     assert any("vaker voor een technisch profiel" in m.value for m in app.markdown)
 
 
+def test_distinct_pupils_reached_as_published(make_app, database):  # noqa: F811
+    app = make_app(database, PAGE)
+    reached, _ = _published(database, "reach_pupils", by="school", population=PopulationFilter())
+    table = _frame(app, "activiteiten_leerlingen_table")
+    assert table.to_dict("records") == shown.reached_display(reached).to_dict("records")
+    assert len(table) >= 3 and table["Bereikte leerlingen"].str.match(r"^[0-9.]+$").any()
+
+
 def test_share_of_the_cohort_that_took_part_before(make_app, database):  # noqa: F811
     app = make_app(database, PAGE)
     school_id = app.selectbox(key="activiteiten_school").value
@@ -108,7 +117,7 @@ def test_before_after_and_no_small_counts(make_app, database):  # noqa: F811
     assert before_after["School"].str.contains("start 20").any() and before_after["School"].str.contains("geen activiteit").any()
     for frame in app.dataframe:
         counts = {"Deelnemers", "Meisjes", "Ingeschreven leerlingen", "Leerlingen", "Technisch", "Niet-deelnemers",
-                  "Leerlingen in leerjaar 3", "Eerder meegedaan"}
+                  "Leerlingen in leerjaar 3", "Eerder meegedaan", "Bereikte leerlingen"}
         for column in counts & set(frame.value.columns):
             assert not set(frame.value[column].astype(str)) & {"1", "2", "3", "4"}, column
 

@@ -1,6 +1,7 @@
-"""Activities: whom the region reached (`reach`) and whether participants chose technology more often (`activity_effect`).
+"""Activities: whom the region reached (`reach`: head counts; `reach_pupils`: distinct pupils on participant lists) and
+whether participants chose technology more often (`activity_effect`).
 
-Both return exact tables with the command line's columns (docs/command-line.md) and carry their inner cells in
+All three return exact tables with the command line's columns (docs/command-line.md) and carry their inner cells in
 `frame.attrs["sto_cube"]`, like every figure in `calculations`, so that `privacy.suppress` can protect them.
 """
 
@@ -13,6 +14,7 @@ import pandas as pd
 from sto_metrics import db
 from sto_metrics.metrics import calculations
 from sto_metrics.metrics.calculations import Cube
+from sto_metrics.privacy import cross
 from sto_metrics.settings import MetricSettings, PopulationFilter
 from sto_metrics.stats import newcombe_difference, share_with_interval
 
@@ -83,9 +85,15 @@ def _check_population(population: PopulationFilter) -> None:
                         "geslacht (meisjes staan in een eigen kolom). Kies alleen scholen.")
 
 
-def activity_effect_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The inner cells: inflow's pupils per school year, school, leerweg, gender group, group ('d'/'n') and profile class."""
-    return db.run(con, "activity_effect_cells")
+def activity_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The inner cells of both activity figures (one protected table): per block year, school, leerweg, gender group,
+    group ('d'/'n'; '-' for reached pupils outside leerjaar 3), profile class and reached (school reached the year
+    before, '-' for none). sql `activity_cells`."""
+    return db.run(con, "activity_cells")
+
+
+def _leerjaar3(cells: pd.DataFrame) -> pd.DataFrame:
+    return cells[cells["grp"] != cross.NOT_REACHED]
 
 
 def activity_effect(con: duckdb.DuckDBPyConnection, level: str = "vmbo", by: str = "regio", split: str | None = None,
@@ -107,9 +115,9 @@ def activity_effect(con: duckdb.DuckDBPyConnection, level: str = "vmbo", by: str
         # measured with tests/privacy_auditor.py: these splits let hidden counts of the groups be worked back
         raise UserError("De vergelijking van deelnemers en niet-deelnemers is er per regio en per school, niet per leerweg of "
                         "geslacht: zulke groepjes zijn te klein om kleine aantallen betrouwbaar af te schermen.")
-    cells = activity_effect_counts(con)
+    cells = activity_counts(con)
     columns = [f"{g}|{c}" for g in GROUPS.values() for c in calculations.PROFILE_CLASSES]
-    rows = calculations._selected(cells, by, None, population, ["grp", "profile_class"], columns)
+    rows = calculations._selected(_leerjaar3(cells), by, None, population, ["grp", "profile_class"], columns)
     alternative = settings.dp_technical
     parts = []
     for group, code in GROUPS.items():
@@ -124,6 +132,39 @@ def activity_effect(con: duckdb.DuckDBPyConnection, level: str = "vmbo", by: str
     frame = frame.sort_values(["school_year", "scope", "_group_key"], kind="stable")
     table = calculations._int_columns(frame[EFFECT_COLUMNS].reset_index(drop=True), ["pupils", "technical"])
     table.attrs["sto_cube"] = Cube("activity-effect", level, settings, cells, population=population)
+    return table
+
+
+REACHED_COLUMNS = ["school_year", "scope", "scope_name", "pupils_reached"]
+
+
+def reach_pupils(con: duckdb.DuckDBPyConnection, level: str = "vo", by: str = "school", split: str | None = None,
+                 settings: MetricSettings | None = None, population: PopulationFilter | None = None) -> pd.DataFrame:
+    """Distinct pupils reached per school year and scope, exact (docs/command-line.md `reach-pupils`).
+
+    `pupils_reached` = distinct pupils on a participant list of an activity that school year, counted once at their own
+    vo school that year (the chosen record); the region's row is the sum of its schools. Pupils on a list without a vo
+    record that year (primary pupils, keys that match no pupil) are not counted. The population filter selects schools
+    and school years only. The counts come from the activity table's inner cells (block year = school year + 1).
+    """
+    if split is not None:
+        raise ValueError("reach-pupils has no split")
+    calculations._check_by(by)
+    settings = settings or MetricSettings()
+    population = population or PopulationFilter()
+    if population.leerwegen or population.genders:
+        from sto_metrics.errors import UserError
+
+        raise UserError("De bereikte leerlingen zijn er per regio en per school, niet per leerweg of geslacht: ze worden samen "
+                        "met de keuze na deelname afgeschermd, en die is niet uit te splitsen. Kies alleen scholen.")
+    cells = activity_counts(con)
+    reached = cells[cells["reached"] != cross.NOT_REACHED]
+    reached = reached.assign(school_year=reached["school_year"] - 1, school_id=reached["reached"])
+    rows = calculations._selected(reached.assign(_all="ja"), by, None, population, ["_all"], ["ja"])
+    frame = calculations._scope_columns(rows.rename(columns={"ja": "pupils_reached"}), calculations.school_names(con))
+    frame = frame.sort_values(["school_year", "scope"], kind="stable")
+    table = calculations._int_columns(frame[REACHED_COLUMNS].reset_index(drop=True), ["pupils_reached"])
+    table.attrs["sto_cube"] = Cube("reach-pupils", level, settings, cells, population=population)
     return table
 
 

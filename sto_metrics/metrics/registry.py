@@ -81,6 +81,7 @@ class Metric:
     report_breakdowns: tuple[tuple[str, str], ...] = ()  # (breakdown, value) shown as a figure of its own in the report
     headcount_columns: tuple[str, ...] = ()  # counts that are not pupil-linked (activity head counts): only 1-4 hidden
     share_columns: tuple[str, ...] = ("share", "ci_low", "ci_high")  # shown only with their numerator and denominator
+    privacy_note: str = ""  # why its cell model is what it is (English, docs/metrics.md), where that is not obvious
 
     def definition_nl(self, settings: MetricSettings | None = None) -> str:
         """The Dutch definition under the settings in force (default settings if none given)."""
@@ -216,6 +217,16 @@ def _reach(settings: MetricSettings) -> str:
     )
 
 
+def _reach_pupils(settings: MetricSettings) -> str:
+    return (
+        "Bereikte leerlingen: per schooljaar en school het aantal verschillende leerlingen op de deelnemerslijst van een "
+        "activiteit in dat schooljaar (wie aan twee activiteiten meedeed of twee keer op een lijst staat, telt één keer), "
+        "geteld bij de eigen vo-school van de leerling in dat jaar (de inschrijving op 1 oktober); de regio is de som van de "
+        "scholen. Alleen waar deelnemerslijsten zijn geladen; basisschoolleerlingen en deelnemers die niet in de vo-gegevens "
+        "van dat jaar voorkomen, tellen niet mee. Dit aantal wordt samen met de keuze na deelname afgeschermd."
+    )
+
+
 def _activity_effect(settings: MetricSettings) -> str:
     return (
         "Keuze na deelname: de leerlingen in leerjaar 3 van het vmbo (dezelfde inschrijving als bij de instroom) met een bekend "
@@ -296,11 +307,26 @@ METRICS: dict[str, Metric] = {
                numerator="participants", denominator="enrolled", share_columns=("reach_share",), definition=_reach,
                subject_nl=_constant("het bereik van de activiteiten"), scopes=("school",), pages=("activiteiten",), theme="activiteiten", in_report=False,
                column_labels_nl={"participants": "Deelnemers", "girls": "Meisjes", "enrolled": "Ingeschreven leerlingen"}),
+        Metric("reach_pupils", family="reach-pupils", level="vo", label_nl="Bereikte leerlingen (deelnemerslijsten)", unit="aantal",
+               query="activity_cells", compute=activities.reach_pupils, cells="activity_effect",
+               columns=tuple(activities.REACHED_COLUMNS), count_columns=("pupils_reached",), share_columns=(),
+               definition=_reach_pupils, subject_nl=_constant("het aantal bereikte leerlingen"), pages=("activiteiten",),
+               theme="activiteiten", in_report=False, column_labels_nl={"pupils_reached": "Bereikte leerlingen"},
+               privacy_note=(
+                   "one protected table with `activity_effect` (cell model `activity_effect`): the pupils reached in school year Y are mostly the participants of `activity_effect`'s leerjaar-3 cohort "
+                   "of Y+1 (activities are mostly in leerjaar 2). Two tables protected apart would let the difference "
+                   "(reached minus participants: the reached pupils not in leerjaar 3 a year later) give a hidden count "
+                   "back, so the reached count of Y is a cell of the comparison's table of Y+1 (`R:school`, `R`), over "
+                   "inner cells that also carry where each leerjaar-3 participant was reached; the reached pupils outside "
+                   "leerjaar 3 a year later are a class of their own (`X`, never shown, protected), and one suppression "
+                   "pattern covers both figures. See docs/ARCHITECTURE.md, 'Activities'.")),
         Metric("activity_effect", family="activity-effect", level="vmbo", label_nl="Keuze voor techniek na deelname aan activiteiten",
-               unit="aandeel", query="activity_effect_cells", compute=activities.activity_effect, cells="activity_effect",
+               unit="aandeel", query="activity_cells", compute=activities.activity_effect, cells="activity_effect",
                columns=tuple(activities.EFFECT_COLUMNS), count_columns=("pupils", "technical"), numerator="technical",
                denominator="pupils", definition=_activity_effect, pages=("activiteiten",), theme="activiteiten", in_report=False,
                column_labels_nl={"pupils": "Leerlingen met bekend profiel", "technical": "Met technisch profiel"},
+               privacy_note=("one protected table with `reach_pupils` (see there), whose inflow cells keep the inflow "
+                             "table's decisions."),
                subject_nl=_constant("het aandeel vmbo-leerlingen in leerjaar 3 met een technisch profiel, naar deelname aan activiteiten")),
     ]
 }
@@ -313,6 +339,7 @@ FAMILY_HELP_NL = {
     "progression": "doorstroom naar technisch mbo/ho",
     "retention": "profielbehoud techniek vmbo, leerjaar 3 naar 4",
     "reach": "bereik van activiteiten per school, jaar en soort",
+    "reach-pupils": "bereikte leerlingen per school en jaar (deelnemerslijsten)",
     "activity-effect": "keuze voor techniek van deelnemers aan activiteiten en de anderen",
 }
 

@@ -250,3 +250,28 @@ def participation_sentence(frame: pd.DataFrame, phrase: str = "") -> str | None:
             f"(met een bekend profiel) in een eerder schooljaar aan een activiteit meegedaan "
             f"({fmt.count(latest['took_part'])} van {fmt.count(latest['pupils'])}; 95%-interval "
             f"{fmt.interval(latest['ci_low'], latest['ci_high'])}).")
+
+
+def reached_display(table: pd.DataFrame) -> pd.DataFrame:
+    """Distinct pupils reached per school year and school, as shown."""
+    return pd.DataFrame({
+        "Schooljaar": list(table["school_year"]), "School": [str(v) for v in table["scope_name"]],
+        "Bereikte leerlingen": [fmt.count(v) for v in table["pupils_reached"]],
+    })
+
+
+def reached_figure(table: pd.DataFrame, *, title: str | None = None, height: int = 380) -> go.Figure:
+    """Distinct pupils reached per school year, a bar per school (hidden counts drawn as no bar)."""
+    figure = go.Figure()
+    if table.empty:
+        return charts._empty(figure, title, height)
+    for name in dict.fromkeys(table["scope_name"].astype(str)):
+        rows = table[table["scope_name"].astype(str) == name]
+        hover = [f"{charts.escape(name)} · {year}<br>{fmt.count(v)} bereikte leerlingen"
+                 for year, v in zip(rows["school_year"], rows["pupils_reached"], strict=True)]
+        figure.add_trace(go.Bar(x=list(rows["school_year"]), y=[fmt.numeric(v) for v in rows["pupils_reached"]],
+                                name=charts.escape(name), customdata=hover, hovertemplate="%{customdata}<extra></extra>"))
+    layout = charts._base_layout(title, height=height)
+    layout["yaxis"] |= {"title": {"text": "leerlingen", "standoff": 8}}
+    figure.update_layout(barmode="group", **layout)
+    return figure

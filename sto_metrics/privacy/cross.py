@@ -36,6 +36,7 @@ class Measure:
     members: frozenset[tuple[str, ...]]
     published: bool
     weight: int  # among cells of one scope and split, higher is more important to show
+    region_only: bool = False  # a cell of the whole region only (all leerwegen, all pupils): no school, leerweg or gender copy
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class CrossModel:
     interval_protection: bool = True
     # Does a school's scope combine with one leerweg or gender group? Without, those cells do not exist (views refuse them).
     school_filters: bool = True
+    # A leerweg value for groups outside the grid: they hold only the classes starting with it, other groups never do
+    outside: str | None = None
 
     @property
     def combinations(self) -> list[tuple[str, ...]]:
@@ -63,20 +66,55 @@ INFLOW = CrossModel(("profile_class",), (
 
 
 
-def _inflow_measures(groups: tuple[str, ...], suffix: str, weight_offset: int) -> list[Measure]:
-    """INFLOW's measures over the inner cells of `groups` (class columns grp, profile_class), named with `suffix`."""
-    return [_m(f"{m.name}{suffix}", [(g, *member) for g in groups for member in m.members], m.published, m.weight + weight_offset)
-            for m in INFLOW.measures]
+# The activity figures, one table per block year Y (sql activity_cells): activity effect splits the inflow's pupils into
+# participants (d) and the others (n); the measures over both are the inflow's own cells (same names), whose pattern
+# build() takes from the inflow table (shown_elsewhere), so a group cell never gives back an inflow cell that the inflow
+# hides, nor the other way round. reach-pupils of year Y-1 (R:school, R) lives in the same block: the leerjaar-3 pupils
+# carry the school where they were reached in Y-1 ('-': not reached then), and the reached pupils outside that grid are
+# one class per school, so a reached count and a participants' count are sums over the same inner cells.
+NOT_REACHED = "-"
+EARLIER_ONLY = "D-"
 
 
-# Activity effect: inflow's pupils split into participants (d) and the others (n). The measures over both are the
-# inflow's own cells (same names): build() takes their pattern from the inflow table (shown_elsewhere), so a group
-# cell never gives back an inflow cell that the inflow hides, nor the other way round.
-ACTIVITY_EFFECT = CrossModel(("grp", "profile_class"), (
-    *_inflow_measures(("d", "n"), "", 10),
-    *_inflow_measures(("d",), "_d", 0),
-    *_inflow_measures(("n",), "_n", 0),
-))
+def _grp_members(groups: tuple[str, ...], members, reached: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """(grp, profile_class, reached) of `groups` and inflow classes `members`; only participants were reached in Y-1."""
+    return [(g, *member, r) for g in groups for member in members for r in (reached if g == "d" else (NOT_REACHED,))]
+
+
+def activity_model(schools: tuple[str, ...]) -> CrossModel:
+    """The activity table over the schools where pupils were reached (any block year of the counts)."""
+    reached = (NOT_REACHED, *schools)
+
+    def inflow_measures(groups: tuple[str, ...], suffix: str, weight_offset: int) -> list[Measure]:
+        return [_m(f"{m.name}{suffix}", _grp_members(groups, m.members, reached), m.published, m.weight + weight_offset)
+                for m in INFLOW.measures]
+
+    outside = {school: (NOT_REACHED, NOT_REACHED, school) for school in schools}
+    in_grid = {school: _grp_members(("d",), INFLOW.combinations, (school,)) for school in schools}
+    reach = [Measure(f"R:{s}", frozenset([*in_grid[s], outside[s]]), True, 2, region_only=True) for s in schools]
+    # reached, and not in leerjaar 3 of the vmbo a year later (left, stayed down, havo/vwo): never shown, protected
+    gone = [Measure(f"X:{s}", frozenset([outside[s]]), False, 0, region_only=True) for s in schools]
+    total = [Measure("R", frozenset(m for s in schools for m in (*in_grid[s], outside[s])), True, 3, region_only=True),
+             Measure("X", frozenset(outside.values()), False, 0, region_only=True)] if schools else []
+    # participants not reached the year before (listed earlier only): 0 in the first year, which everyone can tell
+    earlier = [Measure(EARLIER_ONLY, frozenset(_grp_members(("d",), INFLOW.combinations, (NOT_REACHED,))), False, 0, region_only=True)]
+    return CrossModel(("grp", "profile_class", "reached"), (
+        *inflow_measures(("d", "n"), "", 10),
+        *inflow_measures(("d",), "_d", 0),
+        *inflow_measures(("n",), "_n", 0),
+        *reach, *gone, *total, *earlier,
+    ), outside=NOT_REACHED)
+
+
+def activity_public_facts(counts: pd.DataFrame) -> dict[tuple, bool]:
+    """Cells of the activity table that anyone can tell without being shown them, as shown (cell key -> True): in the
+    first block year every participant was on a list the year before (the table starts then), so EARLIER_ONLY is 0."""
+    if counts.empty:
+        return {}
+    first = int(counts["school_year"].min())
+    earlier = counts[(counts["school_year"] == first) & (counts["grp"] == "d") & (counts["reached"] == NOT_REACHED)]
+    return {} if earlier["pupils"].sum() else {(first, ALL, ALL, ALL, EARLIER_ONLY): True}
+
 
 ENROLMENT_YEARS = tuple(str(n) for n in range(1, 7))
 # Enrolment beside reach: a school's pupils in leerjaren low..high (each range one cell; singles matter most).
@@ -201,6 +239,13 @@ def _inner_cells(counts: pd.DataFrame, model: CrossModel) -> pd.DataFrame:
     keys = ["school_year", *SELECTION, "_class"]
     inner = inner.merge(coded.groupby(keys, as_index=False)["pupils"].sum(), on=keys, how="left")
     inner["pupils"] = inner["pupils"].fillna(0).astype("int64")
+    if model.outside is not None:  # a pupil outside the grid has no class of it, nor one inside it the other's
+        outside_class = {number for combo, number in classes.items() if combo[0] == model.outside}
+        inner = inner[(inner["leerweg"] == model.outside) == inner["_class"].isin(outside_class)]
+        # reached at another school than the group's: only where pupils moved (saying the rest is 0 only adds safety)
+        reached_at = {number: combo[-1] for combo, number in classes.items()}
+        elsewhere = inner["_class"].map(reached_at)
+        inner = inner[elsewhere.isin([model.outside]) | (elsewhere == inner["school_id"]) | (inner["pupils"] > 0)]
     return inner.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
@@ -229,6 +274,10 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
             "gender_sel": ALL if all_gender else inner["gender"],
         }))
     links = pd.concat(copies, ignore_index=True).merge(member_frame, on="_class")
+    region_only = np.array([m.region_only for m in model.measures])
+    if region_only.any():
+        whole = (links["scope"] == ALL) & (links["leerweg_sel"] == ALL) & (links["gender_sel"] == ALL)
+        links = links[whole.to_numpy() | ~region_only[links["_measure"].to_numpy()]]
     cell_keys = ["school_year", "scope", "leerweg_sel", "gender_sel", "_measure"]
     links["_cell"] = links.groupby(cell_keys, sort=True).ngroup()
     cells = links.drop_duplicates("_cell").sort_values("_cell")[["_cell", *cell_keys]]
@@ -253,23 +302,36 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
     hidden = np.zeros(len(cells), dtype=bool)
     years = cells["school_year"].to_numpy()
     inner_years = inner["school_year"].to_numpy()
-    for year in np.unique(years):  # school years share no inner cell: each is its own problem
+    def protect_year(year, may_show: np.ndarray) -> None:
         rows = np.flatnonzero(years == year)
         columns = np.flatnonzero(inner_years == year)
         block = matrix[rows][:, columns]
-        hidden[rows] = _protect_block(block, values[rows], publishable[rows], priorities[rows], min_count, model.interval_protection,
+        hidden[rows] = _protect_block(block, values[rows], may_show[rows], priorities[rows], min_count, model.interval_protection,
                                       public_already[rows], inner["pupils"].to_numpy()[columns])
+
+    for year in np.unique(years):  # school years share no inner cell: each is its own problem
+        protect_year(year, publishable)
     if shown_elsewhere:
+        # a year that cannot keep the other table's decisions tries again with only its region-only cells beside them
+        region_only = np.array([measures[m].region_only for m in cells["_measure"]])
+        if region_only.any():
+            for year in _broken_years(hidden, index, years, shown_elsewhere):
+                protect_year(year, publishable & (public_already | region_only))
         _keep_decisions_elsewhere(hidden, index, years, shown_elsewhere)
     _write_pattern(cache_key, hidden)
     return CrossTable(index, values.astype("int64"), hidden)
+
+
+def _broken_years(hidden: np.ndarray, index: dict[tuple, int], years: np.ndarray, shown_elsewhere: dict[tuple, bool]) -> set[int]:
+    """The years whose pattern hides a cell that the other table shows."""
+    return {int(years[index[key]]) for key, shown in shown_elsewhere.items() if shown and key in index and hidden[index[key]]}
 
 
 def _keep_decisions_elsewhere(hidden: np.ndarray, index: dict[tuple, int], years: np.ndarray, shown_elsewhere: dict[tuple, bool]) -> None:
     """Where GaussSuppression would not show a cell that the other table shows (it is public all the same), this table's
     pattern for that year rests on a wrong premise: the year publishes none of its own cells (safe, at a loss)."""
     fixed = {index[key]: shown for key, shown in shown_elsewhere.items() if key in index}
-    broken = {int(years[i]) for i, shown in fixed.items() if shown and hidden[i]}
+    broken = _broken_years(hidden, index, years, shown_elsewhere)
     for year in broken:
         hidden[years == year] = True
     for i, shown in fixed.items():

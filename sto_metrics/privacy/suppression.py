@@ -133,16 +133,31 @@ def _retention_keys(cube: Cube):
 
 
 def _activity_effect_keys(cube: Cube):
+    if cube.metric == "reach-pupils":
+        # reached in school year Y sits in block Y+1 of the activity table, beside the leerjaar-3 cohort it mostly becomes
+        return lambda row, column: (schoolyear.start(row["school_year"]) + 1, cross.ALL, cross.ALL, cross.ALL,
+                                    "R" if row["scope"] == "regio" else f"R:{row['scope']}")
     technical = "Tb" if _alternative_setting(cube) else "Ta"
     groups = {"deelnemers": "_d", "niet-deelnemers": "_n"}
     measure = {"pupils": "P", "technical": technical}
     return lambda row, column: _cell_key(cube, row, f"{measure[column]}{groups[row['group']]}")
 
 
+def _activity_model(cube: Cube) -> cross.CrossModel:
+    reached = cube.counts["reached"]
+    return cross.activity_model(tuple(sorted(set(reached[reached != cross.NOT_REACHED]))))
+
+
+def _activity_shown_elsewhere(cube: Cube, rules: SuppressionRules) -> dict[tuple, bool]:
+    """The inflow table's decisions and the activity table's public facts (cross.activity_public_facts)."""
+    return {**cross.activity_public_facts(cube.counts), **_inflow_pattern(cube, rules)}
+
+
 def _inflow_pattern(cube: Cube, rules: SuppressionRules) -> dict[tuple, bool]:
-    """The inflow table's decisions for the years of an activity-effect cube (its cells summed over the groups are inflow's)."""
+    """The inflow table's decisions for the years of an activity cube (its leerjaar-3 cells summed over the groups are inflow's)."""
     keys = ["school_year", "school_id", "leerweg", "gender", "profile_class"]
-    inflow_counts = cube.counts.groupby(keys, as_index=False, dropna=False)["pupils"].sum()
+    in_grid = cube.counts[cube.counts["grp"] != cross.NOT_REACHED]
+    inflow_counts = in_grid.groupby(keys, as_index=False, dropna=False)["pupils"].sum()
     inflow_cube = Cube("inflow", "vmbo", cube.settings, inflow_counts)
     table = protected_table(inflow_cube, "inflow", rules)
     return {key: not bool(table.hidden[i]) for key, i in table.index.items()}
@@ -170,6 +185,7 @@ class TableModel:
     model: Callable[[Cube], cross.CrossModel]
     keys: Callable[[Cube], Callable[[dict, str], tuple]]
     shown_elsewhere: Callable[[Cube, SuppressionRules], dict[tuple, bool]] | None = None
+    level: str | None = None  # the level its table is built at whatever the figure's (None: the figure's)
 
 
 # The registry names a cell model per figure (Metric.cells); figures that share one protect each other.
@@ -178,7 +194,8 @@ CROSS_MODELS: dict[str, TableModel] = {
     "destinations": TableModel(lambda cube: cross.destination_model(cube.level), _destination_keys),
     "retention": TableModel(lambda cube: cross.RETENTION, _retention_keys),
     "cohort_flow": TableModel(lambda cube: cross.flow_model(stages_known(cube.counts)), _flow_keys),
-    "activity_effect": TableModel(lambda cube: cross.ACTIVITY_EFFECT, _activity_effect_keys, _inflow_pattern),
+    # activity-effect (vmbo) and reach-pupils (vo) share one table
+    "activity_effect": TableModel(_activity_model, _activity_effect_keys, _activity_shown_elsewhere, level="vmbo"),
     "enrolment": TableModel(lambda cube: cross.ENROLMENT, _enrolment_keys),
 }
 
@@ -192,12 +209,13 @@ _TABLE_CACHE_SIZE = 32
 
 def protected_table(cube: Cube, cells: str, rules: SuppressionRules) -> cross.CrossTable:
     """The family's whole protected table, computed once per content of its inner cells (any view, filter or setting)."""
-    key = (cells, cube.level, _fingerprint(cube), rules)
+    table_model = CROSS_MODELS[cells]
+    level = table_model.level or cube.level
+    key = (cells, level, _fingerprint(cube), rules)
     if key not in _TABLES:
-        table_model = CROSS_MODELS[cells]
         shown_elsewhere = table_model.shown_elsewhere(cube, rules) if table_model.shown_elsewhere else None
         _TABLES[key] = cross.build(cube.counts, table_model.model(cube), rules.min_count,
-                                   cache_key=f"{cells}|{cube.level}|{rules.min_count}|{_fingerprint(cube)}", shown_elsewhere=shown_elsewhere)
+                                   cache_key=f"{cells}|{level}|{rules.min_count}|{_fingerprint(cube)}", shown_elsewhere=shown_elsewhere)
         while len(_TABLES) > _TABLE_CACHE_SIZE:
             _TABLES.popitem(last=False)
     _TABLES.move_to_end(key)

@@ -39,6 +39,19 @@ def _reach_block(con, scope, years, settings, rules) -> Block | None:
     return Block("Bereik van activiteiten", [sentence], table, None, notes)
 
 
+def _reached_block(con, scope, years, settings, rules) -> Block | None:
+    """Distinct pupils reached per school year (participant lists), for the region or the school."""
+    reached = _in_years(published.table(con, "reach_pupils", by=scope.by, settings=settings, rules=rules), years)
+    reached = reached[reached["scope"] == scope.key]
+    if reached.empty:
+        return None
+    table = Table([YEAR, Column("Bereikte leerlingen", "count", 14)])
+    for _, row in reached.iterrows():
+        table.rows.append([fmt.school_year(row["school_year"]), _count(row["pupils_reached"])])
+    notes = [registry.get("reach_pupils").definition_nl(settings)]
+    return Block("Bereikte leerlingen (deelnemerslijsten)", [], table, None, notes)
+
+
 def _effect_table(con, scope, years, settings, rules) -> pd.DataFrame:
     effect = _in_years(published.table(con, "activity_effect", by=scope.by, settings=settings, rules=rules), years)
     return effect[effect["scope"] == scope.key]
@@ -92,7 +105,8 @@ def _participation_block(effect: pd.DataFrame, scope, settings, rules) -> Block 
 def section(con, scope, years: tuple[int, int], settings, rules) -> Section | None:
     """The chapter, or None when no activities register is loaded."""
     effect = _effect_table(con, scope, years, settings, rules)
-    blocks = [b for b in (_reach_block(con, scope, years, settings, rules), _effect_block(effect, scope, settings),
+    blocks = [b for b in (_reach_block(con, scope, years, settings, rules), _reached_block(con, scope, years, settings, rules),
+                          _effect_block(effect, scope, settings),
                           _participation_block(effect, scope, settings, rules)) if b]
     if not blocks:
         return None

@@ -215,21 +215,30 @@ WHERE (r.school_id, r.school_year) IN (SELECT DISTINCT school_id, school_year FR
 GROUP BY ALL
 ORDER BY ALL;
 
--- name: activity_effect_cells
--- The inner cells of the choice after taking part: the inflow's pupils (vmbo leerjaar 3, the chosen record, per
--- school year, school, leerweg, gender group and profile class), split into 'd' (on a participant list of an
--- activity in an earlier school year) and 'n' (every other pupil). Only years after the first school year with
--- participant lists. (A third group for schools without lists was tried: its cells are always 0 at the other
--- schools, and such known zeros let a pupil count be worked back, which the secondary suppression does not see.)
--- Summed over the group these are exactly the inflow's inner cells (the privacy layer relies on it).
+-- name: activity_cells
+-- The inner cells of the activity figures, one protected table (privacy/cross.py activity_model), per block year Y:
+-- the inflow's pupils (vmbo leerjaar 3 in Y, the chosen record, per school, leerweg, gender group and profile class),
+-- split into grp 'd' (on a participant list of an activity in an earlier school year) and 'n' (every other pupil),
+-- and reached = the vo school (chosen record) of the pupils on a list in Y-1, '-' for the others; then the pupils on a
+-- list in Y-1 who are not in that leerjaar-3 grid (grp, profile_class, leerweg and gender '-', school_id = reached).
+-- Reached in Y-1 counted in block Y puts reach-pupils beside the leerjaar-3 cohort it mostly becomes.
+-- Only years after the first school year with participant lists. (A third group for schools without lists was
+-- tried: its cells are always 0 at the other schools, and such known zeros let a pupil count be worked back.)
+-- Summed over grp 'd'/'n' and reached these are exactly the inflow's inner cells (the privacy layer relies on it).
 WITH listed AS (
     SELECT DISTINCT p.pupil_hash, a.school_year
     FROM activity_participant p
     JOIN activity a USING (activity_id)
 ),
-
 first_listed AS (
     SELECT min(school_year) AS school_year FROM listed
+),
+reached AS (
+    SELECT l.pupil_hash, l.school_year + 1 AS block_year, r.school_id AS reached
+    FROM listed l
+    JOIN vo_enrolment r ON r.pupil_hash = l.pupil_hash AND r.school_year = l.school_year
+    WHERE r.leerjaar IS NOT NULL
+      AND is_chosen_vo_record(r.pupil_hash, r.school_year, r.leerjaar, r.school_id)
 ),
 candidate AS (
     SELECT r.*
@@ -250,11 +259,19 @@ SELECT
     CASE WHEN EXISTS (SELECT 1 FROM listed l WHERE l.pupil_hash = r.pupil_hash AND l.school_year < r.school_year)
          THEN 'd' ELSE 'n' END AS grp,
     profile_class(p.code, p.level, p.technical, p.is_dp, p.contains_nt, p.contains_n) AS profile_class,
+    coalesce(h.reached, '-') AS reached,
     count(*)::BIGINT AS pupils
 FROM vo_record r
 LEFT JOIN ref_profile p
     ON p.code = r.profile_code
    AND p.level IN ('vmbo', 'vmbo_tl')
+LEFT JOIN reached h
+    ON h.pupil_hash = r.pupil_hash AND h.block_year = r.school_year
+GROUP BY ALL
+UNION ALL
+SELECT h.block_year::INTEGER, h.reached, '-', '-', '-', '-', h.reached, count(*)::BIGINT
+FROM reached h
+WHERE NOT EXISTS (SELECT 1 FROM vo_record r WHERE r.pupil_hash = h.pupil_hash AND r.school_year = h.block_year)
 GROUP BY ALL
 ORDER BY ALL;
 
