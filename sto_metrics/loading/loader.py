@@ -449,8 +449,8 @@ def _blank_line_count(layout: _Layout) -> int:
     return lines.empty_after(layout.header_line) - trailing
 
 
-def _problem_counts(con: duckdb.DuckDBPyConnection, kind: str, layout: _Layout, rows_read: int, result: FileResult) -> None:
-    blank_rows, formula_cells = db.rows(con, "staged_blank_rows_and_formula_cells")[0]
+def _problem_counts(con: duckdb.DuckDBPyConnection, kind: str, layout: _Layout, staged_counts: tuple[int, int], result: FileResult) -> None:
+    blank_rows, formula_cells = staged_counts
     counts = {
         "lege_regel": _blank_line_count(layout) + blank_rows,  # empty lines plus rows of empty cells
         "identificerende_kolom": len(layout.identifying),
@@ -567,6 +567,7 @@ def _load(con, name, open_bytes: OpenBytes, kind, replace, source_path, secret, 
         if not db.rows(con, "staged_data_row_count")[0][0]:
             raise FileRefused(f"{name}: het bestand heeft alleen een kopregel en geen leerlinggegevens.")
         _pupil_names_in_school_name(con, layout)
+        staged_counts = db.rows(con, "staged_blank_rows_and_formula_cells")[0]  # before the staged text goes
 
         db.execute(con, "value_lookups", kind=layout.kind)
         if layout.kind == "vo":
@@ -578,6 +579,7 @@ def _load(con, name, open_bytes: OpenBytes, kind, replace, source_path, secret, 
             if "sector" not in layout.fields:
                 result.messages.append("Het bestand heeft geen sectorkolom: de sector komt uit de opleidingstabel van de regio "
                                        "(data/reference/programme_sectors.csv); zonder sector telt een inschrijving niet als technisch.")
+        db.execute(con, "drop_staged")
         if len(fatal):
             raise FileRefused(_fatal_message(name, layout, fatal))
         if db.rows(con, "duplicate_rows")[0][0]:
@@ -590,7 +592,7 @@ def _load(con, name, open_bytes: OpenBytes, kind, replace, source_path, secret, 
                 f"{name}: overlapt met lading {load_id} ('{file_name}'): school {school_id}, schooljaar {school_year}-{school_year + 1}"
                 f"{f' en nog {pairs - 1} combinatie(s)' if pairs > 1 else ''}. Gebruik 'vervangen' (--replace) om die eerdere gegevens te vervangen."
             )
-        _problem_counts(con, layout.kind, layout, result.rows_read, result)
+        _problem_counts(con, layout.kind, layout, staged_counts, result)
         if layout.ignored:
             result.messages.append(f"Niet gebruikte kolommen: {', '.join(layout.ignored)}.")
 
