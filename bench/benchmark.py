@@ -1,16 +1,19 @@
-"""Benchmark on the national-scale synthetic set: loading and metrics, DuckDB against references.
+"""Benchmark on the national-scale synthetic set: loading and metrics, DuckDB against floors and references.
 
 Run from the repository root (not a test; takes minutes):
 
-    python bench/benchmark.py [--out bench-out] [--threads 2]
+    python bench/benchmark.py [--out bench-out/landelijk] [--skip-metrics] [--sets 2m,landelijk]
 
-Each phase runs in its own process so that its peak memory (max RSS) is its own. Printed:
-seconds per phase, the ratio to the reference in the same run, and peak memory.
-- load: `python -m sto_metrics load` work against a bare `SELECT count(*) FROM read_csv(...)`
-  over the same files (the floor for any loader that reads every byte);
-- metrics: each metric warm (best of 3 after one warm-up run) against a vectorised pandas
-  implementation (bench/pandas_reference.py) over the same loaded database, with a check
-  that both give the same totals.
+Each phase runs in its own process so that its peak memory (max RSS) is its own. Printed, per data set (the
+2M-row vo file: two school years of the national set in one export, and the national set itself):
+- the floors: a bare `SELECT count(*) FROM read_csv(...)` (reading every byte) and a plain copy with a hash,
+  `CREATE TABLE ... AS SELECT sha256(key), * FROM read_csv(..., all_varchar=true)` into a database file (the least
+  any loader that stores and pseudonymises does); our load (`load_paths`: copy, detect, normalise, check, keyed
+  hash, store) beside them, with the ratios of time and of peak memory to the copy;
+- on the 2M-row file, the first answer from a new file: a pandas script that reads the file and computes inflow,
+  against our load plus the first inflow query (both give the same totals, checked);
+- metrics: each metric warm (best of 3 after one warm-up run) against a vectorised pandas implementation
+  (bench/pandas_reference.py) over the same loaded database, with a check that both give the same totals.
 """
 
 from __future__ import annotations
@@ -27,14 +30,41 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 BENCH_SECRET = b"benchmark-synthetic-data-only"
+TWO_YEARS = ("vo_2023-2024.csv", "vo_2024-2025.csv")  # the 2M-row file: these two school years in one export
 
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu() -> float:
+    """CPU seconds of this process so far, all threads: steadier than the clock on a machine shared with others."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
+
 def _csv_files(folder: Path) -> dict[str, list[str]]:
     return {kind: sorted(str(p) for p in (folder / kind).rglob("*.csv")) for kind in ("vo", "mbo", "ho")}
+
+
+def _set_files(args, data_set: str) -> dict[str, list[str]]:
+    if data_set == "2m":
+        return {"vo": [str(_two_year_file(Path(args.out)))], "mbo": [], "ho": []}
+    return _csv_files(Path(args.out))
+
+
+def _two_year_file(out: Path) -> Path:
+    """Two school years of the national set's vo files as one export (one header), written once."""
+    path = out.parent / "vo_2m.csv"
+    if not path.exists():
+        with open(path, "wb") as target:
+            for number, name in enumerate(TWO_YEARS):
+                with open(out / "vo" / name, "rb") as part:
+                    if number:
+                        part.readline()  # the header once
+                    while chunk := part.read(1 << 22):
+                        target.write(chunk)
+    return path
 
 
 def phase_generate(out: Path) -> dict:
@@ -45,51 +75,88 @@ def phase_generate(out: Path) -> dict:
     return {"seconds": time.perf_counter() - start, "peak_mb": _peak_mb(), "summary": str(summary)[:300]}
 
 
-def phase_count(out: Path, threads: int) -> dict:
+def phase_count(files: dict[str, list[str]]) -> dict:
     import duckdb
 
     con = duckdb.connect()
-    con.execute(f"SET threads = {threads}")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     rows = 0
-    for files in _csv_files(out).values():
-        if files:
-            rows += con.execute("SELECT count(*) FROM read_csv($files, delim=';', header=true, all_varchar=true)", {"files": files}).fetchall()[0][0]
-    return {"seconds": time.perf_counter() - start, "peak_mb": _peak_mb(), "rows": rows}
+    for kind_files in files.values():
+        if kind_files:
+            rows += con.execute("SELECT count(*) FROM read_csv($files, delim=';', header=true, all_varchar=true)", {"files": kind_files}).fetchall()[0][0]
+    return {"seconds": time.perf_counter() - start, "cpu": _cpu() - cpu, "peak_mb": _peak_mb(), "rows": rows, "threads": _threads(con)}
 
 
-def phase_copy(out: Path, database: Path, threads: int) -> dict:
-    """The floor for any loader that stores: the same files copied as they are into a DuckDB file."""
+def _threads(con) -> int:
+    return con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+
+
+def phase_copy(files: dict[str, list[str]], database: Path) -> dict:
+    """The floor for a loader that stores and pseudonymises: the files copied as text into a DuckDB file, with a
+    sha256 of the pupil key (the first column) beside each row."""
     import duckdb
 
     target = database.with_name(database.stem + "-copy.duckdb")
     target.unlink(missing_ok=True)
     con = duckdb.connect(str(target))
-    con.execute(f"SET threads = {threads}")
-    start = time.perf_counter()
-    for kind, files in _csv_files(out).items():
-        if files:
-            con.execute(f"CREATE TABLE {kind}_copy AS SELECT * FROM read_csv($files, delim=';', header=true, all_varchar=true)", {"files": files})
+    start, cpu = time.perf_counter(), _cpu()
+    for kind, kind_files in files.items():
+        if kind_files:
+            with open(kind_files[0], encoding="utf-8") as handle:
+                key = handle.readline().split(";")[0].strip()
+            con.execute(f'CREATE TABLE {kind}_copy AS SELECT sha256("{key}") AS key_hash, * '
+                        "FROM read_csv($files, delim=';', header=true, all_varchar=true)", {"files": kind_files})
     con.execute("CHECKPOINT")
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, _cpu() - cpu
     con.close()
     target.unlink(missing_ok=True)
-    return {"seconds": seconds, "peak_mb": _peak_mb()}
+    return {"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb()}
 
 
-def phase_load(out: Path, database: Path, threads: int) -> dict:
+def phase_load(files: dict[str, list[str]], database: Path) -> dict:
+    from sto_metrics import published
     from sto_metrics.loading import loader, reference
 
     database.unlink(missing_ok=True)
     con = reference.open_database(database)
-    con.execute(f"SET threads = {threads}")
-    start = time.perf_counter()
-    results = loader.load_paths(con, [out], secret=BENCH_SECRET)
+    start, cpu = time.perf_counter(), _cpu()
+    results = loader.load_paths(con, [path for kind_files in files.values() for path in kind_files], secret=BENCH_SECRET)
     con.execute("CHECKPOINT")
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, _cpu() - cpu
+    load_peak = _peak_mb()
     refused = [r.file_name for r in results if not r.loaded]
-    return {"seconds": seconds, "peak_mb": _peak_mb(), "files": len(results), "refused": refused,
-            "rows": sum(r.rows_loaded for r in results)}
+    start = time.perf_counter()
+    inflow = published.exact_table(con, "inflow_vmbo", by="regio")  # the first answer, cold
+    inflow_seconds = time.perf_counter() - start
+    return {"seconds": seconds, "cpu": cpu, "peak_mb": load_peak, "files": len(results), "refused": refused,
+            "rows": sum(r.rows_loaded for r in results), "inflow_seconds": inflow_seconds, "inflow_totals": _totals(inflow),
+            "threads": _threads(con)}
+
+
+def phase_pandas_inflow(files: dict[str, list[str]]) -> dict:
+    """What an analyst would do without the product: read the export with pandas and compute inflow (vmbo, region)."""
+    import pandas as pd
+
+    from bench import pandas_reference as ref
+
+    start, cpu = time.perf_counter(), _cpu()
+    raw = pd.concat(pd.read_csv(path, sep=";", dtype=str, keep_default_na=False) for path in files["vo"])
+    profiles = pd.read_csv(REPO / "data" / "reference" / "profiles.csv", dtype=str)
+    ref_profile = profiles.assign(**{c: profiles[c] == "true" for c in ("technical", "is_dp", "contains_nt", "contains_n")})
+    aliases = pd.read_csv(REPO / "data" / "reference" / "value_aliases.csv", dtype=str)
+    education = aliases[aliases["domain"] == "education"].set_index("alias")["value"]
+    canonical = education.reindex(raw["onderwijstype"].str.lower()).to_numpy()
+    vo = pd.DataFrame({
+        "pupil_hash": raw["leerling_id"].to_numpy(),
+        "school_year": raw["schooljaar"].str[:4].astype(int).to_numpy(),
+        "school_id": raw["brinvestiging"].to_numpy(),
+        "education_type": pd.Series(canonical).str.split(":").str[0].to_numpy(),
+        "leerjaar": raw["leerjaar"].astype(int).to_numpy(),
+        "profile_code": raw["profiel"].replace("", None).to_numpy(),
+        "gender": raw["geslacht"].to_numpy(),
+    })
+    inflow = ref.inflow({"vo_enrolment": vo, "ref_profile": ref_profile}, level="vmbo", by="regio")
+    return {"seconds": time.perf_counter() - start, "cpu": _cpu() - cpu, "peak_mb": _peak_mb(), "inflow_totals": _totals(inflow)}
 
 
 def _metric_calls():
@@ -126,11 +193,10 @@ def _totals(table) -> list[int]:
     return [int(table[c].sum()) for c in columns]
 
 
-def phase_metrics_engine(database: Path, threads: int) -> dict:
+def phase_metrics_engine(database: Path) -> dict:
     from sto_metrics import db
 
     con = db.connect(database, read_only=True)
-    con.execute(f"SET threads = {threads}")
     timings = {label: _best_of(lambda engine=engine: engine(con)) for label, engine, _ in _metric_calls()}
     totals = {label: _totals(engine(con)) for label, engine, _ in _metric_calls()}
     return {"seconds": timings, "totals": totals, "peak_mb": _peak_mb()}
@@ -152,30 +218,64 @@ def phase_metrics_reference(database: Path) -> dict:
     return {"seconds": timings, "totals": totals, "read_seconds": read_seconds, "peak_mb": _peak_mb()}
 
 
+def _data_set_phase(name):
+    return lambda a: name(_set_files(a, a.data_set), Path(a.db)) if name in (phase_copy, phase_load) else name(_set_files(a, a.data_set))
+
+
 PHASES = {
     "generate": lambda a: phase_generate(Path(a.out)),
-    "count": lambda a: phase_count(Path(a.out), a.threads),
-    "copy": lambda a: phase_copy(Path(a.out), Path(a.db), a.threads),
-    "load": lambda a: phase_load(Path(a.out), Path(a.db), a.threads),
-    "metrics_engine": lambda a: phase_metrics_engine(Path(a.db), a.threads),
+    "count": _data_set_phase(phase_count),
+    "copy": _data_set_phase(phase_copy),
+    "load": _data_set_phase(phase_load),
+    "pandas_inflow": _data_set_phase(phase_pandas_inflow),
+    "metrics_engine": lambda a: phase_metrics_engine(Path(a.db)),
     "metrics_reference": lambda a: phase_metrics_reference(Path(a.db)),
 }
 
 
-def _run_phase(name: str, args) -> dict:
-    command = [sys.executable, __file__, "--phase", name, "--out", args.out, "--db", args.db, "--threads", str(args.threads)]
+def _run_phase(name: str, args, data_set: str = "landelijk") -> dict:
+    command = [sys.executable, __file__, "--phase", name, "--out", args.out, "--db", args.db, "--data-set", data_set]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"phase {name} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _print_loading(args, data_set: str) -> None:
+    count = _run_phase("count", args, data_set)
+    copy = _run_phase("copy", args, data_set)
+    load = _run_phase("load", args, data_set)
+    size = sum(Path(p).stat().st_size for files in _set_files(args, data_set).values() for p in files) / 1e6
+    title = "the 2M-row vo file" if data_set == "2m" else "the national set"
+    print(f"\nLoading {title}: {load['files']} file(s), {size:,.0f} MB, {count['rows']:,} CSV rows, {load['rows']:,} stored; "
+          f"{load['threads']} DuckDB threads")
+    print(f"  {'':44} {'seconds':>8} {'CPU s':>7} {'peak MB':>8} {'time/copy':>10} {'CPU/copy':>9} {'memory/copy':>12}")
+    for label, phase in (("floor: bare count(*) over read_csv", count), ("floor: copy with sha256(key) into a file", copy),
+                         ("load (copy, check, normalise, HMAC, store)", load)):
+        print(f"  {label:44} {phase['seconds']:8.1f} {phase['cpu']:7.1f} {phase['peak_mb']:8.0f} {phase['seconds'] / copy['seconds']:9.2f}x "
+              f"{phase['cpu'] / copy['cpu']:8.2f}x {phase['peak_mb'] / copy['peak_mb']:11.2f}x")
+    print(f"  goal: load within 1.5x the copy's time and 2x its peak memory: "
+          f"{'met' if load['seconds'] <= 1.5 * copy['seconds'] else 'NOT met'} (time), "
+          f"{'met' if load['peak_mb'] <= 2 * copy['peak_mb'] else 'NOT met'} (memory)")
+    if load["refused"]:
+        print(f"  REFUSED: {load['refused']}")
+    if data_set == "2m":
+        pandas = _run_phase("pandas_inflow", args, data_set)
+        ours = load["seconds"] + load["inflow_seconds"]
+        agree = "same totals" if pandas["inflow_totals"] == load["inflow_totals"] else "DIFFERENT RESULTS"
+        print(f"  first answer from the new file (inflow vmbo, region; {agree}):")
+        print(f"    pandas: read the file and compute inflow   {pandas['seconds']:8.1f} s   ({pandas['cpu']:.1f} CPU s)  peak {pandas['peak_mb']:6.0f} MB")
+        print(f"    ours: load + first inflow query            {ours:8.1f} s   ({load['inflow_seconds']:.2f} s of it the query); "
+              f"{ours / pandas['seconds']:.2f}x pandas")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=str(REPO / "bench-out" / "landelijk"))
     parser.add_argument("--db", default=str(REPO / "bench-out" / "landelijk.duckdb"))
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sets", default="2m,landelijk", help="data sets to load: 2m, landelijk or both (comma-separated)")
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
+    parser.add_argument("--data-set", default="landelijk", help=argparse.SUPPRESS)
     parser.add_argument("--skip-metrics", action="store_true", help="only time loading")
     args = parser.parse_args()
     if args.phase:
@@ -185,19 +285,13 @@ def main() -> None:
     if not any(_csv_files(Path(args.out)).values()):
         generated = _run_phase("generate", args)
         print(f"generate landelijk: {generated['seconds']:.1f} s, peak {generated['peak_mb']:.0f} MB")
-    count = _run_phase("count", args)
-    copy = _run_phase("copy", args)
-    load = _run_phase("load", args)
-    print(f"\nLoading {load['files']} files, {load['rows']:,} rows ({count['rows']:,} CSV rows), {args.threads} threads")
-    print(f"  bare count(*) over read_csv : {count['seconds']:7.1f} s   peak {count['peak_mb']:6.0f} MB")
-    print(f"  load (normalise, pseudonymise, store): {load['seconds']:7.1f} s   peak {load['peak_mb']:6.0f} MB")
-    print(f"  plain copy into DuckDB      : {copy['seconds']:7.1f} s   peak {copy['peak_mb']:6.0f} MB")
-    print(f"  ratio load / bare read      : {load['seconds'] / count['seconds']:7.1f}x")
-    print(f"  ratio load / plain copy     : {load['seconds'] / copy['seconds']:7.1f}x")
-    if load["refused"]:
-        print(f"  REFUSED: {load['refused']}")
-    if args.skip_metrics:
+    sets = [name.strip() for name in args.sets.split(",")]
+    for data_set in sets:
+        _print_loading(args, data_set)
+    if args.skip_metrics or "landelijk" not in sets:
         return
+    if sets[-1] != "landelijk":
+        _run_phase("load", args, "landelijk")  # the metrics run over the national set
     engine = _run_phase("metrics_engine", args)
     reference = _run_phase("metrics_reference", args)
     print(f"\nMetrics, warm (best of 3 after a warm-up); pandas reference read its tables in {reference['read_seconds']:.1f} s")

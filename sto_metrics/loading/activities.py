@@ -9,11 +9,10 @@ are never read.
 
 from __future__ import annotations
 
-import hashlib
+import io
 import json
 import os
 import re
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,7 +38,7 @@ FATAL_LABELS = {
 }
 
 
-def load(con: duckdb.DuckDBPyConnection, name: str, data: bytes, layout, content_hash: str, *, replace: bool,
+def load(con: duckdb.DuckDBPyConnection, name: str, layout, content_hash: str, *, replace: bool,
          source_path: Path | None, secret: bytes | None, result, whole_register: bool = False) -> None:
     """Load one register or participant list into `activity` / `activity_participant`; FileRefused changes nothing.
 
@@ -48,11 +47,8 @@ def load(con: duckdb.DuckDBPyConnection, name: str, data: bytes, layout, content
     from sto_metrics.loading import loader  # the loader imports this module
 
     db.execute(con, "create_load_macros")
-    # DuckDB reads only our own copy in the private read folder: a user's path may hold glob characters ([ ] * ?)
-    with tempfile.TemporaryDirectory(prefix="sto-load-", dir=db.read_folder()) as folder:
-        path = Path(folder) / "activities.csv"
-        path.write_text(layout.text, encoding="utf-8", newline="")
-        _stage(con, name, path, layout, loader)
+    # DuckDB reads only the loader's own UTF-8 copy in the private read folder (a user's path may hold glob characters)
+    _stage(con, name, layout.source.path, layout, loader)
     rows_read, data_rows, blank_rows, formula_cells = db.rows(con, "activity_staged_counts")[0]
     result.rows_read = int(rows_read)
     if not data_rows:
@@ -128,10 +124,9 @@ def _column(layout, field_name: str, loader) -> str:
 
 
 def _fatal_message(name: str, layout, fatal: pd.DataFrame, loader) -> str:
-    line_numbers = loader._data_line_numbers(layout)
     parts = []
     for (problem, column_field), group in fatal.groupby(["problem", "column_field"], sort=False):
-        lines = [line_numbers[r - 1] if r - 1 < len(line_numbers) else r for r in group.row_nr.head(5)]
+        lines = [loader._data_line(layout, int(r)) or r for r in group.row_nr.head(5)]
         more = f" en nog {len(group) - 5} regel(s)" if len(group) > 5 else ""
         parts.append(f"kolom '{_column(layout, column_field, loader)}' {FATAL_LABELS[problem]} op regel {', '.join(map(str, lines))}{more}")
     text = "; ".join(parts)
@@ -141,23 +136,22 @@ def _fatal_message(name: str, layout, fatal: pd.DataFrame, loader) -> str:
 def _register_notices(con, layout, result, loader) -> None:
     count, first_row, codes = db.rows(con, "activity_school_notices")[0]
     if count:
-        line = loader._data_line_numbers(layout)[int(first_row) - 1]
+        line = loader._data_line(layout, int(first_row)) or int(first_row)
         result.messages.append(f"{count} regel(s) noemen een schoolcode die geen bekende vo-vestiging is ({codes}); die activiteiten "
                                f"tellen voor de regio, niet voor een school (de eerste op regel {line}, kolom '{_column(layout, 'school', loader)}').")
 
 
 def _participant_problems(con, layout, problems: dict, result, loader) -> None:
     duplicate_n, duplicate_row, not_found_n, not_found_row, vo_loaded = db.rows(con, "participant_row_problems")[0]
-    line_numbers = loader._data_line_numbers(layout)
     column = _column(layout, "pupil_key", loader)
     if duplicate_n:
         problems["dubbele_leerling"] = int(duplicate_n)
         result.messages.append(f"leerling dubbel op de lijst van dezelfde activiteit (één keer geteld): {duplicate_n} regel(s), "
-                               f"de eerste op regel {line_numbers[int(duplicate_row) - 1]}, kolom '{column}'.")
+                               f"de eerste op regel {loader._data_line(layout, int(duplicate_row))}, kolom '{column}'.")
     if not_found_n and vo_loaded:
         # not a problem of the file (the vo data may come later): the data-quality report counts it at any time
         result.messages.append(f"{not_found_n} deelnemer(s) (nog) niet gevonden in de geladen vo-gegevens, de eerste op regel "
-                               f"{line_numbers[int(not_found_row) - 1]}, kolom '{column}'. Zij tellen niet mee als leerling; "
+                               f"{loader._data_line(layout, int(not_found_row))}, kolom '{column}'. Zij tellen niet mee als leerling; "
                                "laad de vo-gegevens van die leerlingen, of controleer het leerlingnummer.")
 
 
@@ -192,14 +186,14 @@ def save_register(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, database:
     edited = edited[edited.apply(lambda row: any(v.strip() for v in row), axis=1)]
     if edited.empty:
         return ["Het register is leeg: er is niets opgeslagen. Een lading verwijder je op de pagina Data."]
-    text = edited.to_csv(sep=";", index=False, lineterminator="\n")
-    data = text.encode("utf-8")
+    data = edited.to_csv(sep=";", index=False, lineterminator="\n").encode("utf-8")
     result = loader.FileResult(file_name=EDITED_NAME)
     try:
-        layout = loader.find_layout(EDITED_NAME, text, reference.column_aliases(con), "activiteiten")
-        _write_backup(register(con), backup_path(database))
-        load(con, EDITED_NAME, data, layout, hashlib.sha256(data).hexdigest() + f"-{time.time_ns()}", replace=True,
-             source_path=None, secret=None, result=result, whole_register=True)
+        with loader.opened_export(EDITED_NAME, lambda: io.BytesIO(data)) as source:
+            layout = loader.find_layout(EDITED_NAME, source, reference.column_aliases(con), "activiteiten")
+            _write_backup(register(con), backup_path(database))
+            load(con, EDITED_NAME, layout, source.content_hash + f"-{time.time_ns()}", replace=True,
+                 source_path=None, secret=None, result=result, whole_register=True)
     except loader.FileRefused as refused:
         return [str(refused).replace(f"{EDITED_NAME}: ", "") + " (Regel 2 is de eerste rij van de tabel.)"]
     except OSError:

@@ -1,21 +1,24 @@
 """Load enrolment exports (vo, mbo, ho) into the canonical DuckDB tables.
 
-Each file is decoded (UTF-8, UTF-8 with BOM, UTF-16, Windows-1252), its delimiter and
-header row found, its kind recognised from its columns, then read and normalised by
-DuckDB and stored in one transaction. A file with a fatal problem changes nothing; the
-message names the file, the line and the column, and never quotes a pupil's row.
+Each file is streamed into the private read folder as UTF-8 (source.py: UTF-8, UTF-8 with BOM, UTF-16,
+Windows-1252, .xlsx; never whole in memory), its delimiter and header row found from its first lines, its
+kind recognised from its columns, then read and normalised by DuckDB and stored in one transaction. A file
+with a fatal problem changes nothing; the message names the file, the line and the column, and never quotes
+a pupil's row.
 """
 
 from __future__ import annotations
 
-import codecs
+import array
 import csv
 import hashlib
+import io
 import json
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,17 +28,25 @@ import pandas as pd
 from sto_metrics import db, schoolyear
 from sto_metrics.errors import UserError
 from sto_metrics.loading import activities, duo, pseudonym, reference
-from sto_metrics.loading.lines import UnclosedQuote, record_starts, split_lines
+from sto_metrics.loading.lines import UnclosedQuote, record_starts
+from sto_metrics.loading.source import (  # noqa: F401 - the limits are part of the loader's contract
+    MAX_CELL_CHARS,
+    MAX_XLSX_CHARS,
+    MAX_XLSX_COLUMNS,
+    MAX_XLSX_ROWS,
+    WINDOWS_1252_FALLBACK,
+    Export,
+    FileRefused,
+    OpenBytes,
+    read_export,
+    utf16_without_bom,
+    write_xlsx_rows,
+)
 
 DELIMITERS = [";", ",", "\t", "|"]
 DELIMITER_NAMES = {";": "puntkomma", ",": "komma", "\t": "tab", "|": "verticale streep"}
 MAX_LINE_CHARS = 100_000  # a real export line is well under 1 kB; longer means a broken file
 HEADER_SEARCH_LINES = 15
-# An .xlsx is read cell by cell within these limits (a tiny zip can claim or hold an enormous sheet).
-MAX_XLSX_ROWS = 1_048_576  # Excel's own limit
-MAX_XLSX_COLUMNS = 1_000
-MAX_CELL_CHARS = 10_000
-MAX_XLSX_CHARS = 50_000_000
 CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx"}
 
 # The fields a file needs to be loaded at all, by kind.
@@ -137,24 +148,21 @@ class FileResult:
         return self.status == "geladen"
 
 
-class FileRefused(UserError):
-    """A fatal problem with one file: nothing of it is stored."""
-
-
 @dataclass
 class _Layout:
     """Where a file's table starts and which of its columns are which field."""
 
-    text: str
+    source: Export
     delimiter: str
-    header_line: int  # 0-based index into text lines
+    header_line: int  # 0-based line of the file
     headers: list[str]
     kind: str
     fields: dict[str, int]  # canonical field -> column index
     identifying: list[str]
     ignored: list[str]
-    line_numbers: list[int] | None = None
-    row_starts: list[int] | None = None  # 0-based line of each row after the header, when quoted cells hold line breaks
+    row_starts: array.array | None = None  # 0-based line of each row after the header, when quoted cells hold line breaks
+    data_starts: array.array | None = None  # the same without the empty lines DuckDB skips, built when a message needs it
+    narrowed: bool = False  # the copy lost the delimiters that ended its lines
 
 
 # ---------------------------------------------------------------------------- decoding
@@ -165,8 +173,10 @@ def decode_export(name: str, data: bytes) -> str:
     if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise FileRefused(f"{name}: het bestand is leeg.")
     if data.startswith(b"PK\x03\x04"):
-        return _xlsx_as_text(name, data)
-    encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else _utf16_without_bom(data)
+        out = io.StringIO()
+        write_xlsx_rows(name, io.BytesIO(data), out)
+        return out.getvalue()
+    encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else utf16_without_bom(data)
     if encoding:
         try:
             return data.decode(encoding)
@@ -182,85 +192,7 @@ def decode_export(name: str, data: bytes) -> str:
         data = data[3:]
     # UTF-8; a byte that is not UTF-8 (a line pasted from a Windows-1252 file) is read as Windows-1252 on its own,
     # so the rest of the file is never turned into mojibake. A file wholly in Windows-1252 reads the same way.
-    return data.decode("utf-8", errors=_WINDOWS_1252_FALLBACK)
-
-
-def _windows_1252_bytes(error: UnicodeDecodeError) -> tuple[str, int]:
-    """Codec error handler: the bytes UTF-8 cannot read, as Windows-1252 (Latin-1 covers its five gaps)."""
-    bad = error.object[error.start : error.end]
-    return "".join(bytes([byte]).decode("cp1252", errors="ignore") or chr(byte) for byte in bad), error.end
-
-
-_WINDOWS_1252_FALLBACK = "sto-windows-1252"
-codecs.register_error(_WINDOWS_1252_FALLBACK, _windows_1252_bytes)
-
-
-def _utf16_without_bom(data: bytes) -> str | None:
-    """'utf-16-le' or 'utf-16-be' for UTF-16 text without a byte order mark (mostly ASCII: every other byte zero)."""
-    head = data[:4096]
-    if len(head) < 8 or len(head) % 2:
-        head = head[: len(head) - len(head) % 2]
-    if len(head) < 8:
-        return None
-    even_zero, odd_zero = head[0::2].count(0), head[1::2].count(0)
-    half = len(head) // 2
-    if odd_zero >= 0.9 * half and even_zero <= 0.1 * half:
-        return "utf-16-le"
-    if even_zero >= 0.9 * half and odd_zero <= 0.1 * half:
-        return "utf-16-be"
-    return None
-
-
-def _xlsx_as_text(name: str, data: bytes) -> str:
-    """The first sheet of an Excel workbook as semicolon-separated text (values, never formulas)."""
-    import io
-    import zipfile
-
-    from openpyxl import load_workbook  # only needed for .xlsx exports
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise FileRefused(f"{name}: dit zipbestand is geen leesbaar Excel-werkboek (.xlsx). Sla het op als CSV (puntkomma-gescheiden) en laad het opnieuw.") from None
-    sheet = workbook.worksheets[0]
-    # The sheet's dimension tag is the file's claim, not its cells: read only the cells that exist.
-    sheet.reset_dimensions()
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", quotechar='"', lineterminator="\n")
-    try:
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            writer.writerow(_xlsx_row(name, number, row))
-            if out.tell() > MAX_XLSX_CHARS:
-                raise FileRefused(f"{name}, regel {number}: het werkblad is groter dan een leerlingexport kan zijn. Sla het op als CSV en controleer het.")
-    finally:
-        workbook.close()
-    return out.getvalue()
-
-
-def _xlsx_row(name: str, number: int, row: Sequence[object]) -> list[str]:
-    """One sheet row as text cells without its trailing empty cells; FileRefused past the limits."""
-    from openpyxl.utils import get_column_letter
-
-    if number > MAX_XLSX_ROWS:
-        raise FileRefused(f"{name}, regel {number}: het werkblad heeft meer dan {MAX_XLSX_ROWS:,} regels; dat is geen leerlingexport.".replace(",", "."))
-    cells = ["" if value is None else _excel_cell(value) for value in row]
-    while cells and not cells[-1]:
-        cells.pop()
-    if len(cells) > MAX_XLSX_COLUMNS:
-        raise FileRefused(f"{name}, regel {number}: het werkblad heeft gegevens in kolom {get_column_letter(len(cells))}; een leerlingexport "
-                          f"heeft hooguit {MAX_XLSX_COLUMNS} kolommen. Verwijder wat rechts naast de tabel staat of sla het op als CSV.")
-    for column, cell in enumerate(cells, start=1):
-        if len(cell) > MAX_CELL_CHARS:
-            raise FileRefused(f"{name}, cel {get_column_letter(column)}{number}: de cel is {len(cell):,} tekens lang; ".replace(",", ".")
-                              + "een exportcel is veel korter. Het bestand is beschadigd of geen leerlingexport.")
-    return cells
-
-
-def _excel_cell(value: object) -> str:
-    """A cell as the text a CSV export would hold: whole numbers without '.0'."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return data.decode("utf-8", errors=WINDOWS_1252_FALLBACK)
 
 
 # ---------------------------------------------------------------------------- layout
@@ -290,9 +222,9 @@ def _satisfies(kind: str, fields: dict[str, int]) -> list[str]:
     return missing
 
 
-def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: str | None) -> _Layout:
-    """Find delimiter, header line and kind; raises FileRefused with a precise Dutch message."""
-    lines = split_lines(text)
+def find_layout(name: str, source: Export, aliases: dict[str, dict[str, str]], kind: str | None) -> _Layout:
+    """Find delimiter, header line and kind from the file's first lines; raises FileRefused with a precise Dutch message."""
+    lines = source.head
     all_aliases = {alias for by_kind in aliases.values() for alias in by_kind}
     best: tuple[int, int, str] | None = None  # (recognised headers, -line, delimiter)
     for line_index, line in enumerate(lines[:HEADER_SEARCH_LINES]):
@@ -306,7 +238,7 @@ def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: 
             if recognised >= 2 and (best is None or candidate[:2] > best[:2]):
                 best = candidate
     if best is None:
-        if len([line for line in lines if line.strip()]) <= 1 and lines:
+        if lines and source.at_most_one_nonblank_line():
             raise FileRefused(f"{name}: geen kopregel met bekende kolomnamen gevonden en geen gegevens. Verwacht kolommen als leerlingnummer, schooljaar, brin, leerjaar.")
         raise FileRefused(
             f"{name}: geen kopregel met bekende kolomnamen gevonden in de eerste {HEADER_SEARCH_LINES} regels. "
@@ -342,7 +274,7 @@ def find_layout(name: str, text: str, aliases: dict[str, dict[str, str]], kind: 
     _refuse_used_header_twice(name, header_line, headers, fields)
     identifying = [h for h in headers if aliases[chosen].get(reference.normalise_header(h)) == "identifying"]
     ignored = [h for i, h in enumerate(headers) if h and i not in fields.values() and h not in identifying]
-    return _Layout(text, delimiter, header_line, headers, chosen, fields, identifying, ignored)
+    return _Layout(source, delimiter, header_line, headers, chosen, fields, identifying, ignored)
 
 
 def _refuse_used_header_twice(name: str, header_line: int, headers: list[str], fields: dict[str, int]) -> None:
@@ -357,39 +289,47 @@ def _refuse_used_header_twice(name: str, header_line: int, headers: list[str], f
 # ---------------------------------------------------------------------------- loading
 
 
-def _row_starts(layout: _Layout, lines: list[str]) -> Sequence[int]:
-    """0-based line where each row after the header starts (one per line unless quoted cells hold line breaks)."""
-    return layout.row_starts if layout.row_starts is not None else range(layout.header_line + 1, len(lines))
+def _data_line(layout: _Layout, row_nr: int) -> int | None:
+    """1-based file line of DuckDB's row `row_nr` (it skips empty lines); None past the end."""
+    lines = layout.source.lines
+    if layout.row_starts is not None:
+        if layout.data_starts is None:
+            layout.data_starts = array.array("q", (s for s in layout.row_starts if not _is_empty(layout, s)))
+        return layout.data_starts[row_nr - 1] + 1 if 0 < row_nr <= len(layout.data_starts) else None
+    first = layout.header_line + 1
+    before = lines.empty_up_to(first - 1)
+    line = first + row_nr - 1
+    while (moved := first + row_nr - 1 + lines.empty_up_to(line) - before) != line:
+        line = moved  # the row_nr-th line from `first` that is not empty
+    return line + 1 if row_nr > 0 and line < lines.count else None
 
 
-def _data_line_numbers(layout: _Layout) -> list[int]:
-    """1-based file line of each row DuckDB reads (it skips empty lines); built only when a message needs it."""
-    if layout.line_numbers is None:
-        lines = split_lines(layout.text)
-        layout.line_numbers = [i + 1 for i in _row_starts(layout, lines) if lines[i] != ""]
-    return layout.line_numbers
+def _is_empty(layout: _Layout, line: int) -> bool:
+    lines = layout.source.lines
+    return lines.empty_up_to(line) - lines.empty_up_to(line - 1) == 1
 
 
 def _find_rows(name: str, layout: _Layout) -> None:
     """Where rows start when a quoted cell holds line breaks (an Excel cell with Alt+Enter, RFC 4180)."""
-    if '"' not in layout.text:
+    first = layout.header_line + 1
+    if layout.source.lines.last_odd_quotes < first:
+        # a cell spanning lines leaves an odd number of quotes on its first line (unless a literal quote evens it out:
+        # then DuckDB refuses the file and names the line)
         return
-    lines = split_lines(layout.text)
     try:
-        starts = record_starts(lines, layout.delimiter, layout.header_line + 1)
+        starts = array.array("q", record_starts(layout.source.iter_lines(first), layout.delimiter, first))
     except UnclosedQuote as open_quote:
         raise FileRefused(f"{name}, regel {open_quote.line + 1}: een aanhalingsteken (\") wordt tot het einde van het bestand niet gesloten, "
                           "dus het bestand kon niet als CSV worden gelezen. Controleer die regel in de export.") from None
-    if len(starts) < len(lines) - layout.header_line - 1:
+    if len(starts) < layout.source.lines.count - first:
         layout.row_starts = starts
 
 
 def _check_line_lengths(name: str, layout: _Layout) -> None:
-    lengths = [len(line) for line in split_lines(layout.text)] or [0]
-    if max(lengths) > MAX_LINE_CHARS:
-        number = next(i for i, n in enumerate(lengths, start=1) if n > MAX_LINE_CHARS)
-        shown = f"{lengths[number - 1]:,}".replace(",", ".")
-        raise FileRefused(f"{name}, regel {number}: de regel is {shown} tekens lang; een exportregel is veel korter. Het bestand is beschadigd of geen leerlingexport.")
+    if layout.source.lines.first_long is not None:
+        line, chars = layout.source.lines.first_long
+        shown = f"{chars:,}".replace(",", ".")
+        raise FileRefused(f"{name}, regel {line + 1}: de regel is {shown} tekens lang; een exportregel is veel korter. Het bestand is beschadigd of geen leerlingexport.")
 
 
 def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout: _Layout) -> int:
@@ -398,11 +338,12 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout: _Layou
     field_of = {index: field_name for field_name, index in layout.fields.items() if field_name in STAGED_FIELDS}
     columns = {field_of.get(i, f"c{i}"): "VARCHAR" for i in range(len(layout.headers))}
     try:
-        db.execute(
-            con, "stage_file", path=str(path), delim=layout.delimiter, skip=layout.header_line + 1, columns=columns,
-            parallel=layout.row_starts is None,  # DuckDB's parallel reader cannot pad rows when cells hold line breaks
-            max_line=4 * MAX_LINE_CHARS, brin_and_vestiging=layout.kind == "vo" and "school" not in layout.fields and "brin" in layout.fields,
-        )
+        try:
+            _stage_copy(con, path, layout, columns)
+        except duckdb.Error:
+            if not _narrow(layout, header_or_rows="rows"):
+                raise
+            _stage_copy(con, path, layout, columns)  # rows with more (empty) cells than the header: read again without them
     except duckdb.Error as error:
         stray = _cell_right_of_table(name, layout)
         if stray:
@@ -417,13 +358,20 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout: _Layou
     return db.rows(con, "staged_row_count")[0][0]
 
 
+def _stage_copy(con: duckdb.DuckDBPyConnection, path: Path, layout: _Layout, columns: dict[str, str]) -> None:
+    db.execute(
+        con, "stage_file", path=str(path), delim=layout.delimiter, skip=layout.header_line + 1, columns=columns,
+        parallel=layout.row_starts is None,  # DuckDB's parallel reader cannot pad rows when cells hold line breaks
+        max_line=4 * MAX_LINE_CHARS, brin_and_vestiging=layout.kind == "vo" and "school" not in layout.fields and "brin" in layout.fields,
+    )
+
+
 def _cell_right_of_table(name: str, layout: _Layout) -> FileRefused | None:
     """A value in a row beyond the header's last named column (a stray cell far right), by line and column."""
     from openpyxl.utils import get_column_letter
 
-    lines = split_lines(layout.text)
     first = layout.header_line + 1
-    reader = csv.reader(iter(lines[first:]), delimiter=layout.delimiter, quotechar='"')
+    reader = csv.reader(layout.source.iter_lines(first), delimiter=layout.delimiter, quotechar='"')
     consumed = 0
     try:
         for cells in reader:
@@ -438,32 +386,37 @@ def _cell_right_of_table(name: str, layout: _Layout) -> FileRefused | None:
     return None
 
 
-def _narrow(layout: _Layout) -> str:
-    """The text without the delimiters that end its lines (Excel's trailing empty columns), so that DuckDB's
-    work does not grow with a width nobody filled; a line of only delimiters stays one blank row."""
-    delimiter = layout.delimiter
-    if layout.row_starts is not None or not re.search(f"{re.escape(delimiter)}(?:\r\n|\r|\n|$)", layout.text):
-        return layout.text  # nothing to trim, or line breaks inside quoted cells: read as it is
-    return "".join(f"{line.rstrip(delimiter) or line[:1]}\n" for line in split_lines(layout.text))
+def _narrow(layout: _Layout, *, header_or_rows: str = "header") -> bool:
+    """Drop the delimiters that end lines (Excel's trailing empty columns), so that DuckDB's work does not grow
+    with a width nobody filled; not when line breaks sit inside quoted cells (then read as it is). Up front only
+    when the header line ends with one (a row's last empty cell needs no rewrite of the file); `rows`: when some
+    line does (DuckDB found more cells than the header names). Returns whether the copy was narrowed."""
+    if layout.row_starts is not None or layout.narrowed or layout.delimiter not in layout.source.lines.ending_delimiters:
+        return False
+    if header_or_rows == "header" and not layout.source.head[layout.header_line].endswith(layout.delimiter):
+        return False
+    layout.source.narrow(layout.delimiter)
+    layout.narrowed = True
+    return True
 
 
 def _file_line(layout: _Layout, duckdb_line: int) -> int:
     """The file line of DuckDB's error line, which counts rows from the top of the file (the skipped lines too)."""
-    lines = split_lines(layout.text)
-    starts = _row_starts(layout, lines)
-    index = duckdb_line - 1 - (layout.header_line + 1)
-    return starts[index] + 1 if 0 <= index < len(starts) else duckdb_line
+    first = layout.header_line + 1
+    index = duckdb_line - 1 - first
+    if layout.row_starts is not None:
+        return layout.row_starts[index] + 1 if 0 <= index < len(layout.row_starts) else duckdb_line
+    return first + index + 1 if 0 <= index < layout.source.lines.count - first else duckdb_line
 
 
 def _fatal_message(name: str, layout: _Layout, fatal: pd.DataFrame) -> str:
-    line_numbers = _data_line_numbers(layout)
     headers = {f: layout.headers[i] for f, i in layout.fields.items()}
     headers.setdefault("school", " + ".join(layout.headers[layout.fields[f]] for f in ("brin", "vestiging") if f in layout.fields))
     parts = []
     for (problem, _column), group in fatal.groupby(["problem", "column_field"], sort=False):
         first = group.iloc[0]
         column = headers.get(first.column_field, FIELD_LABELS.get(first.column_field, first.column_field))
-        rows = [line_numbers[r - 1] if r - 1 < len(line_numbers) else r for r in group.row_nr.head(5)]
+        rows = [_data_line(layout, int(r)) or r for r in group.row_nr.head(5)]
         more = f" en nog {len(group) - 5} regel(s)" if len(group) > 5 else ""
         parts.append(f"kolom '{column}' {FATAL_LABELS[problem]} op regel {', '.join(map(str, rows))}{more}")
     mixed = _mixed_delimiter_hint(layout, fatal)
@@ -471,28 +424,33 @@ def _fatal_message(name: str, layout: _Layout, fatal: pd.DataFrame) -> str:
 
 
 def _mixed_delimiter_hint(layout: _Layout, fatal: pd.DataFrame) -> str:
-    lines = split_lines(layout.text)
-    line_numbers = _data_line_numbers(layout)
-    for row_nr in fatal.row_nr.unique()[:20]:
-        if row_nr - 1 < len(line_numbers):
-            line = lines[line_numbers[row_nr - 1] - 1]
+    numbers = [_data_line(layout, int(row_nr)) for row_nr in fatal.row_nr.unique()[:20]]
+    texts = layout.source.line_texts({number - 1 for number in numbers if number})
+    for number in numbers:
+        if number:
+            line = texts[number - 1]
             others = [d for d in DELIMITERS if d != layout.delimiter and line.count(d) >= len(layout.headers) - 1]
             if layout.delimiter not in line and others:
-                return f" Regel {line_numbers[row_nr - 1]} gebruikt een ander scheidingsteken ({DELIMITER_NAMES[others[0]]}) dan de kopregel ({DELIMITER_NAMES[layout.delimiter]})."
+                return f" Regel {number} gebruikt een ander scheidingsteken ({DELIMITER_NAMES[others[0]]}) dan de kopregel ({DELIMITER_NAMES[layout.delimiter]})."
     return ""
 
 
 def _blank_line_count(layout: _Layout) -> int:
-    """Empty lines after the header (DuckDB skips them without counting)."""
-    lines = split_lines(layout.text)
-    empty = [lines[i] == "" for i in _row_starts(layout, lines)]  # an empty line inside a quoted cell is no row
-    while empty and empty[-1]:
-        empty.pop()
-    return sum(empty)
+    """Empty lines after the header (DuckDB skips them without counting), without those that end the file."""
+    if layout.row_starts is not None:
+        empty = [_is_empty(layout, start) for start in layout.row_starts]  # an empty line inside a quoted cell is no row
+        while empty and empty[-1]:
+            empty.pop()
+        return sum(empty)
+    lines = layout.source.lines
+    trailing, last = 0, lines.count - 1
+    while last > layout.header_line and _is_empty(layout, last):
+        trailing, last = trailing + 1, last - 1
+    return lines.empty_after(layout.header_line) - trailing
 
 
-def _problem_counts(con: duckdb.DuckDBPyConnection, kind: str, layout: _Layout, rows_read: int, result: FileResult) -> None:
-    blank_rows, formula_cells = db.rows(con, "staged_blank_rows_and_formula_cells")[0]
+def _problem_counts(con: duckdb.DuckDBPyConnection, kind: str, layout: _Layout, staged_counts: tuple[int, int], result: FileResult) -> None:
+    blank_rows, formula_cells = staged_counts
     counts = {
         "lege_regel": _blank_line_count(layout) + blank_rows,  # empty lines plus rows of empty cells
         "identificerende_kolom": len(layout.identifying),
@@ -507,7 +465,7 @@ def _problem_counts(con: duckdb.DuckDBPyConnection, kind: str, layout: _Layout, 
             continue
         counts[problem] = int(n)
         column = layout.headers[layout.fields[column_field]] if column_field in layout.fields else FIELD_LABELS[column_field]
-        line = _data_line_numbers(layout)[int(first_row) - 1]
+        line = _data_line(layout, int(first_row)) or int(first_row)
         result.messages.append(f"{PROBLEM_LABELS[problem]}: {n} regel(s), de eerste op regel {line}, kolom '{column}'.")
     for school_id, names_in_file, _first, known, differing in db.rows(con, "school_names_in_file"):
         if names_in_file > 1 or differing:
@@ -534,21 +492,38 @@ def _pupil_names_in_school_name(con: duckdb.DuckDBPyConnection, layout: _Layout)
 
 def load_bytes(con: duckdb.DuckDBPyConnection, name: str, data: bytes, *, kind: str | None = None, replace: bool = False,
                source_path: Path | None = None, secret: bytes | None = None, school_year: int | None = None) -> FileResult:
-    """Load one export; on any fatal problem the database is exactly as before.
+    """Load one export held in memory (an upload); on any fatal problem the database is exactly as before.
 
     `secret` overrides the database's pseudonymisation key (the demo database uses a fixed one);
     `source_path` names where the bytes came from and is never read again.
     `school_year` (start year) is the year of a DUO file whose name does not say it.
     """
+    return _load_export(con, name, lambda: io.BytesIO(data), kind=kind, replace=replace, source_path=source_path,
+                        secret=secret, school_year=school_year)
+
+
+def load_file(con: duckdb.DuckDBPyConnection, path: Path, *, kind: str | None = None, replace: bool = False,
+              secret: bytes | None = None, school_year: int | None = None) -> FileResult:
+    """Load one export file, streamed (never read whole into memory); as load_bytes."""
+    return _load_export(con, path.name, lambda: open(path, "rb"), kind=kind, replace=replace, source_path=path,
+                        secret=secret, school_year=school_year)
+
+
+def _load_export(con: duckdb.DuckDBPyConnection, name: str, open_bytes: OpenBytes, *, kind: str | None, replace: bool,
+                 source_path: Path | None, secret: bytes | None, school_year: int | None) -> FileResult:
     name = plain_file_name(name)
     result = FileResult(file_name=name)
     try:
-        duo_layout = duo.recognise(con, duo.head_text(data))  # DUO's public files: reference data with a loader of their own
+        with open_bytes() as handle:
+            head = handle.read(32768)
+        duo_layout = duo.recognise(con, duo.head_text(head))  # DUO's public files: reference data with a loader of their own
         if duo_layout is not None:
+            with open_bytes() as handle:
+                data = handle.read()  # DUO's files are tens of megabytes at most: their loader reads them whole
             duo.load(con, name, decode_export(name, data), duo_layout, content_hash=hashlib.sha256(data).hexdigest(),
                      school_year=school_year, result=result)
         else:
-            _load(con, name, data, kind, replace, source_path, secret, result)
+            _load(con, name, open_bytes, kind, replace, source_path, secret, result)
     except (FileRefused, UserError) as refused:
         result.status = "geweigerd"
         result.messages = [str(refused)]
@@ -564,75 +539,80 @@ def plain_file_name(name: str) -> str:
     return kept or "bestand"
 
 
-def _load(con, name, data, kind, replace, source_path, secret, result: FileResult) -> None:
-    content_hash = hashlib.sha256(data).hexdigest()
-    text = decode_export(name, data)
-    layout = find_layout(name, text, reference.column_aliases(con), kind)
-    result.kind = layout.kind
-    _check_line_lengths(name, layout)
-    _find_rows(name, layout)
-    earlier = db.rows(con, "load_with_hash", content_hash=content_hash)
-    if earlier:
-        load_id, file_name, loaded_at = earlier[0]
-        raise FileRefused(f"{name}: dit bestand is al geladen (lading {load_id}, '{file_name}', {loaded_at:%d-%m-%Y %H:%M}). Er is niets gewijzigd.")
-    if layout.kind in activities.KINDS:  # the activities register and participant lists have their own tables
-        activities.load(con, name, data, layout, content_hash, replace=replace, source_path=source_path, secret=secret, result=result)
-        return
-
-    db.execute(con, "create_load_macros")
+@contextmanager
+def opened_export(name: str, open_bytes: OpenBytes) -> Iterator[Export]:
+    """The export streamed into a folder of its own in the read folder (removed afterwards) as UTF-8."""
     with tempfile.TemporaryDirectory(prefix="sto-load-", dir=db.read_folder()) as folder:
-        # DuckDB reads a path as a glob ('export[1].csv' is 'export1.csv'): it only ever gets a name of ours,
-        # holding the text of the bytes that were hashed (without trailing empty columns).
-        path = Path(folder) / "export.csv"
-        path.write_text(_narrow(layout), encoding="utf-8", newline="")
-        result.rows_read = _stage(con, name, path, layout)
-    if not db.rows(con, "staged_data_row_count")[0][0]:
-        raise FileRefused(f"{name}: het bestand heeft alleen een kopregel en geen leerlinggegevens.")
-    _pupil_names_in_school_name(con, layout)
+        yield read_export(name, open_bytes, Path(folder), limit_chars=MAX_LINE_CHARS, head_lines=HEADER_SEARCH_LINES)
 
-    db.execute(con, "value_lookups", kind=layout.kind)
-    if layout.kind == "vo":
-        db.execute(con, "vo_normalise")
-        fatal = db.run(con, "vo_fatal_problems", latest_year=schoolyear.latest_loadable())
-    else:
-        db.execute(con, "followup_normalise", kind=layout.kind)
-        fatal = db.run(con, "followup_fatal_problems", latest_year=schoolyear.latest_loadable())
-        if "sector" not in layout.fields:
-            result.messages.append("Het bestand heeft geen sectorkolom: de sector komt uit de opleidingstabel van de regio "
-                                   "(data/reference/programme_sectors.csv); zonder sector telt een inschrijving niet als technisch.")
-    if len(fatal):
-        raise FileRefused(_fatal_message(name, layout, fatal))
-    if db.rows(con, "duplicate_rows")[0][0]:
-        db.execute(con, "mark_duplicates")
 
-    overlap = db.rows(con, "overlapping_loads", kind=layout.kind)
-    if overlap and not replace:
-        load_id, file_name, school_id, school_year, pairs = overlap[0]
-        raise FileRefused(
-            f"{name}: overlapt met lading {load_id} ('{file_name}'): school {school_id}, schooljaar {school_year}-{school_year + 1}"
-            f"{f' en nog {pairs - 1} combinatie(s)' if pairs > 1 else ''}. Gebruik 'vervangen' (--replace) om die eerdere gegevens te vervangen."
-        )
-    _problem_counts(con, layout.kind, layout, result.rows_read, result)
-    if layout.ignored:
-        result.messages.append(f"Niet gebruikte kolommen: {', '.join(layout.ignored)}.")
+def _load(con, name, open_bytes: OpenBytes, kind, replace, source_path, secret, result: FileResult) -> None:
+    with opened_export(name, open_bytes) as source:
+        layout = find_layout(name, source, reference.column_aliases(con), kind)
+        result.kind = layout.kind
+        _check_line_lengths(name, layout)
+        _find_rows(name, layout)
+        content_hash = source.content_hash
+        earlier = db.rows(con, "load_with_hash", content_hash=content_hash)
+        if earlier:
+            load_id, file_name, loaded_at = earlier[0]
+            raise FileRefused(f"{name}: dit bestand is al geladen (lading {load_id}, '{file_name}', {loaded_at:%d-%m-%Y %H:%M}). Er is niets gewijzigd.")
+        if layout.kind in activities.KINDS:  # the activities register and participant lists have their own tables
+            activities.load(con, name, layout, content_hash, replace=replace, source_path=source_path, secret=secret, result=result)
+            return
 
-    params = pseudonym.hmac_params(secret or pseudonym.database_secret(con))
-    with db.transaction(con):
-        load_id = db.rows(con, "next_load_id")[0][0]
-        if overlap:
-            db.execute(con, f"replace_overlap_{layout.kind}", load_id=load_id)
-            db.execute(con, "replace_overlap_scope", load_id=load_id, kind=layout.kind)
-            result.messages.append(f"Vervangen: eerdere gegevens uit lading(en) {', '.join(str(o[0]) for o in overlap)} voor dezelfde school en hetzelfde schooljaar.")
-        db.execute(con, f"{layout.kind}_insert", load_id=load_id, **params)
-        result.rows_loaded = db.rows(con, f"{layout.kind}_rows_of_load", load_id=load_id)[0][0]
-        db.execute(con, "insert_load_scope", load_id=load_id)
-        db.execute(con, "insert_new_schools", school_type=layout.kind)
-        db.execute(
-            con, "insert_load_log", load_id=load_id, file_name=name, content_hash=content_hash, kind=layout.kind,
-            rows_read=result.rows_read, rows_loaded=result.rows_loaded, problems=json.dumps(result.problems, sort_keys=True),
-        )
-    result.status = "geladen"
-    result.load_id = load_id
+        db.execute(con, "create_load_macros")
+        _narrow(layout)
+        result.rows_read = _stage(con, name, source.path, layout)
+        if not db.rows(con, "staged_data_row_count")[0][0]:
+            raise FileRefused(f"{name}: het bestand heeft alleen een kopregel en geen leerlinggegevens.")
+        _pupil_names_in_school_name(con, layout)
+        staged_counts = db.rows(con, "staged_blank_rows_and_formula_cells")[0]  # before the staged text goes
+
+        db.execute(con, "value_lookups", kind=layout.kind)
+        if layout.kind == "vo":
+            db.execute(con, "vo_normalise")
+            fatal = db.run(con, "vo_fatal_problems", latest_year=schoolyear.latest_loadable())
+        else:
+            db.execute(con, "followup_normalise", kind=layout.kind)
+            fatal = db.run(con, "followup_fatal_problems", latest_year=schoolyear.latest_loadable())
+            if "sector" not in layout.fields:
+                result.messages.append("Het bestand heeft geen sectorkolom: de sector komt uit de opleidingstabel van de regio "
+                                       "(data/reference/programme_sectors.csv); zonder sector telt een inschrijving niet als technisch.")
+        db.execute(con, "drop_staged")
+        if len(fatal):
+            raise FileRefused(_fatal_message(name, layout, fatal))
+        if db.rows(con, "duplicate_rows")[0][0]:
+            db.execute(con, "mark_duplicates")
+
+        overlap = db.rows(con, "overlapping_loads", kind=layout.kind)
+        if overlap and not replace:
+            load_id, file_name, school_id, school_year, pairs = overlap[0]
+            raise FileRefused(
+                f"{name}: overlapt met lading {load_id} ('{file_name}'): school {school_id}, schooljaar {school_year}-{school_year + 1}"
+                f"{f' en nog {pairs - 1} combinatie(s)' if pairs > 1 else ''}. Gebruik 'vervangen' (--replace) om die eerdere gegevens te vervangen."
+            )
+        _problem_counts(con, layout.kind, layout, staged_counts, result)
+        if layout.ignored:
+            result.messages.append(f"Niet gebruikte kolommen: {', '.join(layout.ignored)}.")
+
+        params = pseudonym.hmac_params(secret or pseudonym.database_secret(con))
+        with db.transaction(con):
+            load_id = db.rows(con, "next_load_id")[0][0]
+            if overlap:
+                db.execute(con, f"replace_overlap_{layout.kind}", load_id=load_id)
+                db.execute(con, "replace_overlap_scope", load_id=load_id, kind=layout.kind)
+                result.messages.append(f"Vervangen: eerdere gegevens uit lading(en) {', '.join(str(o[0]) for o in overlap)} voor dezelfde school en hetzelfde schooljaar.")
+            db.execute(con, f"{layout.kind}_insert", load_id=load_id, **params)
+            result.rows_loaded = db.rows(con, f"{layout.kind}_rows_of_load", load_id=load_id)[0][0]
+            db.execute(con, "insert_load_scope", load_id=load_id)
+            db.execute(con, "insert_new_schools", school_type=layout.kind)
+            db.execute(
+                con, "insert_load_log", load_id=load_id, file_name=name, content_hash=content_hash, kind=layout.kind,
+                rows_read=result.rows_read, rows_loaded=result.rows_loaded, problems=json.dumps(result.problems, sort_keys=True),
+            )
+        result.status = "geladen"
+        result.load_id = load_id
 
 
 # ---------------------------------------------------------------------------- files and folders
@@ -661,11 +641,12 @@ def load_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, k
     results = []
     for path in expand_paths(paths):
         try:
-            data = path.read_bytes()
+            with open(path, "rb"):
+                pass
         except OSError:
             results.append(FileResult(file_name=str(path), messages=[f"{path}: het bestand kan niet worden gelezen (geen toegang?)."]))
             continue
-        results.append(load_bytes(con, path.name, data, kind=kind, replace=replace, source_path=path, secret=secret, school_year=school_year))
+        results.append(load_file(con, path, kind=kind, replace=replace, secret=secret, school_year=school_year))
     return results
 
 

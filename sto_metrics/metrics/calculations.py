@@ -164,7 +164,10 @@ def _selected(cells: pd.DataFrame, by: str, split: str | None, population: Popul
         selected = selected[selected["school_year"].isin(population.school_years)]
     per_school = by == "school" or bool(population.school_ids)
     keys = ["school_year"] + (["school_id"] if per_school else []) + ([SPLIT_COLUMNS[split]] if split else [])
-    labelled = selected.assign(_column=selected[pivot].astype(str).agg("|".join, axis=1) if len(selected) else "")
+    labels = selected[pivot[0]].astype(str)
+    for column in pivot[1:]:
+        labels = labels + "|" + selected[column].astype(str)  # vectorised: a row-wise join took seconds on a large region
+    labelled = selected.assign(_column=labels if len(selected) else "")
     wide = labelled.pivot_table(index=keys, columns="_column", values="pupils", aggfunc="sum", fill_value=0)
     wide = wide.reindex(columns=columns, fill_value=0).astype("int64").reset_index()
     wide.columns.name = None

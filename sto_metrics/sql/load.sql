@@ -1,7 +1,9 @@
 -- name: create_load_macros
 -- Helpers for normalising exported values; temporary, so a read-only database needs none.
 CREATE OR REPLACE TEMP MACRO norm_key(x) AS
-    CASE WHEN regexp_full_match(upper(regexp_replace(x, '\s+', '', 'g')), '[0-9]+')
+    -- most keys are plain numbers: one match settles them, the three rewrites are for the rest
+    CASE WHEN regexp_full_match(x, '[1-9][0-9]*') THEN x
+         WHEN regexp_full_match(upper(regexp_replace(x, '\s+', '', 'g')), '[0-9]+')
          THEN coalesce(nullif(ltrim(regexp_replace(x, '\s+', '', 'g'), '0'), ''), '0')
          ELSE upper(regexp_replace(x, '\s+', '', 'g')) END;
 CREATE OR REPLACE TEMP MACRO pseudonym_of_normal(key, inner_key, outer_key) AS
@@ -40,15 +42,23 @@ CREATE OR REPLACE TEMP MACRO school_code(x) AS
          THEN upper(regexp_replace(x, '[\s\-_]', '', 'g')) END;
 
 -- name: stage_file
--- Read an export's table into load_staged: one text column per canonical field, whatever the layout.
--- The columns parameter names each of the file's columns after its field (others c0, c1, ...); a field the file
--- lacks stays NULL. Blank rows and formula-like cells are marked for the problem counts.
-CREATE OR REPLACE TEMP TABLE load_staged AS
-WITH raw AS (
-    SELECT row_number() OVER () AS row_nr, *, concat(*COLUMNS(*)) AS joined, [*COLUMNS(*)] AS cells
-    FROM read_csv($path, delim=$delim, header=false, skip=$skip, quote='"', escape='"', null_padding=true,
-                  auto_detect=false, columns=$columns, max_line_size=$max_line, parallel=$parallel)
-), every_field AS (
+-- Read an export's table into load_staged_raw in one pass: the fields the file has (the columns parameter names each
+-- column after its field, others c0, c1, ..., which are read but not kept), trimmed, with the row number and the
+-- blank and formula flags for the problem counts. The view load_staged adds the fields the file lacks, as NULL.
+CREATE OR REPLACE TEMP TABLE load_staged_raw AS
+SELECT row_number() OVER () AS row_nr,
+       nullif(trim(COLUMNS(lambda c: NOT regexp_full_match(c, 'c[0-9]+'))), ''),
+       -- every cell is empty or spaces exactly when all of them joined are
+       trim(concat(*COLUMNS(*))) = '' AS is_blank,
+       -- cells are looked at one by one only in the rare row that holds one of these characters at all
+       CASE WHEN contains(concat(*COLUMNS(*)), '=') OR contains(concat(*COLUMNS(*)), '+') OR contains(concat(*COLUMNS(*)), '@')
+            THEN len(list_filter([*COLUMNS(*)], lambda c: left(ltrim(c), 1) IN ('=', '+', '@'))) ELSE 0 END AS formula_cells
+FROM read_csv($path, delim=$delim, header=false, skip=$skip, quote='"', escape='"', null_padding=true,
+              auto_detect=false, columns=$columns, max_line_size=$max_line, parallel=$parallel);
+-- a view cannot take parameters: the one setting it needs is a one-row table
+CREATE OR REPLACE TEMP TABLE load_options AS SELECT $brin_and_vestiging AS brin_and_vestiging;
+CREATE OR REPLACE TEMP VIEW load_staged AS
+WITH every_field AS (
     -- by name: the fields the file lacks come from the empty row set, as NULL
     SELECT NULL::VARCHAR AS pupil_key,
            NULL::VARCHAR AS school_year,
@@ -71,36 +81,20 @@ WITH raw AS (
            NULL::VARCHAR AS vestiging
     WHERE false
     UNION ALL BY NAME
-    SELECT * FROM raw
+    SELECT * FROM load_staged_raw
 )
-SELECT row_nr,
-       nullif(trim(pupil_key), '') AS pupil_key,
-       nullif(trim(school_year), '') AS school_year,
-       plain_name(school_name) AS school_name,
-       nullif(trim(education), '') AS education,
-       nullif(trim(leerjaar), '') AS leerjaar,
-       nullif(trim(profile), '') AS profile,
-       nullif(trim(gender), '') AS gender,
-       nullif(trim(diploma), '') AS diploma,
-       nullif(trim(institution), '') AS institution,
-       plain_name(institution_name) AS institution_name,
-       nullif(trim(programme_code), '') AS programme_code,
-       nullif(trim(programme_name), '') AS programme_name,
-       nullif(trim(level), '') AS level,
-       nullif(trim(route), '') AS route,
-       nullif(trim(sector), '') AS sector,
-       nullif(trim(ho_type), '') AS ho_type,
-       nullif(trim(brin), '') AS brin,
-       nullif(trim(vestiging), '') AS vestiging,
+SELECT row_nr, pupil_key, school_year, plain_name(school_name) AS school_name, education, leerjaar, profile, gender, diploma,
+       institution, plain_name(institution_name) AS institution_name, programme_code, programme_name, level, route, sector,
+       ho_type, brin, vestiging,
        -- BRIN and vestiging in two columns make one location code.
-       CASE WHEN $brin_and_vestiging THEN nullif(trim(brin), '') || coalesce(lpad(nullif(trim(vestiging), ''), 2, '0'), '')
-            ELSE nullif(trim(school), '') END AS school,
-       -- every cell is empty or spaces exactly when all of them joined are
-       trim(joined) = '' AS is_blank,
-       -- cells are looked at one by one only in the rare row that holds one of these characters at all
-       CASE WHEN contains(joined, '=') OR contains(joined, '+') OR contains(joined, '@')
-            THEN len(list_filter(cells, lambda c: left(ltrim(c), 1) IN ('=', '+', '@'))) ELSE 0 END AS formula_cells
-FROM every_field;
+       CASE WHEN o.brin_and_vestiging THEN brin || coalesce(lpad(vestiging, 2, '0'), '') ELSE school END AS school,
+       is_blank, formula_cells
+FROM every_field, load_options o;
+
+-- name: drop_staged
+-- The staged text is not needed once the rows are normalised: its memory goes before the insert.
+DROP VIEW IF EXISTS load_staged;
+DROP TABLE IF EXISTS load_staged_raw;
 
 -- name: staged_row_count
 -- Rows read from the file, blank ones included.
@@ -120,7 +114,7 @@ SELECT coalesce(max(n), 0) FROM (SELECT count(DISTINCT school_name) AS n FROM lo
 
 -- name: forget_school_names
 -- Drop a school-name column that turned out to hold pupils' names.
-UPDATE load_staged SET school_name = NULL;
+UPDATE load_staged_raw SET school_name = NULL;
 
 -- name: value_lookups
 -- Each distinct raw value is normalised once (exports repeat a few dozen values a million
@@ -138,55 +132,60 @@ CREATE OR REPLACE TEMP TABLE lookup_alias AS
         UNION SELECT DISTINCT 'ho_type', ho_type FROM load_staged
         UNION SELECT DISTINCT $kind || '_sector', sector FROM load_staged
     ) v LEFT JOIN ref_alias a ON a.domain = v.domain AND a.alias = norm_text(v.raw);
-
--- name: vo_normalise
--- Canonical vo rows from the staged file (columns named after canonical fields, all text).
-CREATE OR REPLACE TEMP TABLE load_rows AS
-WITH typed AS (
-    SELECT s.row_nr,
-           s.pupil_key,
-           norm_key(s.pupil_key) AS pupil_norm,
-           s.school_year AS school_year_raw,
-           y.school_year,
-           s.school AS school_raw,
-           sc.school_id,
-           s.school_name,
-           s.education AS education_raw,
-           split_part(edu.value, ':', 1) AS education_type,
-           nullif(split_part(edu.value, ':', 2), '') AS leerweg,
-           s.leerjaar AS leerjaar_raw,
-           leerjaar_number(s.leerjaar) AS leerjaar,
-           s.profile AS profile_raw,
-           s.gender AS gender_raw,
-           g.value AS gender,
-           s.diploma AS diploma_raw,
-           CAST(d.value AS BOOLEAN) AS diploma
-    FROM load_staged s
-    LEFT JOIN lookup_year y ON y.raw IS NOT DISTINCT FROM s.school_year
-    LEFT JOIN lookup_school sc ON sc.raw IS NOT DISTINCT FROM s.school
-    LEFT JOIN lookup_alias edu ON edu.domain = 'education' AND edu.raw IS NOT DISTINCT FROM s.education
-    LEFT JOIN lookup_alias g ON g.domain = 'gender' AND g.raw IS NOT DISTINCT FROM s.gender
-    LEFT JOIN lookup_alias d ON d.domain = 'diploma' AND d.raw = coalesce(s.diploma, '')
-    WHERE NOT s.is_blank
-), profiles AS (
-    -- TL pupils have a sector, other vmbo pupils a profile; havo/vwo their own profiles.
-    SELECT k.education_type, k.leerweg, k.profile_raw, coalesce(p1.value, p2.value) AS profile_code
-    FROM (SELECT DISTINCT education_type, leerweg, profile_raw FROM typed WHERE profile_raw IS NOT NULL) k
+-- TL pupils have a sector, other vmbo pupils a profile; havo/vwo their own profiles (so a profile is looked up with
+-- the education type it comes with).
+CREATE OR REPLACE TEMP TABLE lookup_profile AS
+    SELECT k.education_raw, k.profile_raw, coalesce(p1.value, p2.value) AS profile_code
+    FROM (
+        SELECT s.education AS education_raw, s.profile AS profile_raw, split_part(e.value, ':', 1) AS education_type,
+               nullif(split_part(e.value, ':', 2), '') AS leerweg
+        FROM (SELECT DISTINCT education, profile FROM load_staged WHERE profile IS NOT NULL) s
+        LEFT JOIN lookup_alias e ON e.domain = 'education' AND e.raw IS NOT DISTINCT FROM s.education
+    ) k
     LEFT JOIN ref_alias p1 ON p1.alias = norm_text(k.profile_raw) AND p1.domain =
         CASE WHEN k.education_type = 'vmbo' AND k.leerweg = 'TL' THEN 'profile:vmbo_tl'
              WHEN k.education_type = 'vmbo' THEN 'profile:vmbo' ELSE 'profile:havo_vwo' END
     LEFT JOIN ref_alias p2 ON p2.alias = norm_text(k.profile_raw) AND p2.domain =
         CASE WHEN k.education_type = 'vmbo' AND k.leerweg = 'TL' THEN 'profile:vmbo'
-             WHEN k.education_type = 'vmbo' THEN 'profile:vmbo_tl' ELSE 'profile:havo_vwo' END
-)
-SELECT t.*, p.profile_code, NULL::VARCHAR AS programme_code, 1 AS nth  -- nth: see mark_duplicates
-FROM typed t
-LEFT JOIN profiles p ON p.profile_raw = t.profile_raw
-    AND p.education_type IS NOT DISTINCT FROM t.education_type AND p.leerweg IS NOT DISTINCT FROM t.leerweg;
+             WHEN k.education_type = 'vmbo' THEN 'profile:vmbo_tl' ELSE 'profile:havo_vwo' END;
+
+-- name: vo_normalise
+-- Canonical vo rows from the staged file (columns named after canonical fields, all text), in one streamed pass.
+-- Of the raw text only what the checks ask is kept ('_given': the cell was not empty), so the table stays narrow.
+CREATE OR REPLACE TEMP TABLE load_rows AS
+SELECT s.row_nr,
+       norm_key(s.pupil_key) AS pupil_norm,
+       s.school_year IS NOT NULL AS school_year_given,
+       y.school_year,
+       s.school IS NOT NULL AS school_given,
+       sc.school_id,
+       s.school_name,
+       s.education IS NOT NULL AS education_given,
+       split_part(edu.value, ':', 1) AS education_type,
+       nullif(split_part(edu.value, ':', 2), '') AS leerweg,
+       s.leerjaar IS NOT NULL AS leerjaar_given,
+       leerjaar_number(s.leerjaar) AS leerjaar,
+       s.profile IS NOT NULL AS profile_given,
+       p.profile_code,
+       s.gender IS NOT NULL AS gender_given,
+       g.value AS gender,
+       s.diploma IS NOT NULL AS diploma_given,
+       CAST(d.value AS BOOLEAN) AS diploma,
+       NULL::VARCHAR AS programme_code,
+       1 AS nth  -- nth: see mark_duplicates
+FROM load_staged s
+LEFT JOIN lookup_year y ON y.raw IS NOT DISTINCT FROM s.school_year
+LEFT JOIN lookup_school sc ON sc.raw IS NOT DISTINCT FROM s.school
+LEFT JOIN lookup_alias edu ON edu.domain = 'education' AND edu.raw IS NOT DISTINCT FROM s.education
+LEFT JOIN lookup_alias g ON g.domain = 'gender' AND g.raw IS NOT DISTINCT FROM s.gender
+LEFT JOIN lookup_alias d ON d.domain = 'diploma' AND d.raw = coalesce(s.diploma, '')
+LEFT JOIN lookup_profile p ON p.profile_raw = s.profile AND p.education_raw IS NOT DISTINCT FROM s.education
+WHERE NOT s.is_blank;
 
 -- name: duplicate_rows
--- How many rows repeat an earlier row's pupil, school year, school (and programme): usually none.
-SELECT count(*) - count(DISTINCT (pupil_norm, school_year, school_id, programme_code)) FROM load_rows;
+-- Whether rows may repeat an earlier row's pupil, school year, school (and programme): usually not. Counting distinct
+-- hashes is much cheaper than distinct tuples; a collision only costs an exact mark_duplicates, which counts.
+SELECT count(*) - count(DISTINCT hash(pupil_norm, school_year, school_id, programme_code)) FROM load_rows;
 
 -- name: mark_duplicates
 -- The first row of a pupil in a school and year (and programme) is kept; later ones get nth > 1.
@@ -197,16 +196,16 @@ FROM load_rows;
 -- name: vo_fatal_problems
 -- Rows whose values decide who is counted and cannot be read: the file is refused.
 SELECT row_nr, column_field, problem FROM (
-    SELECT row_nr, 'pupil_key' AS column_field, 'leeg' AS problem FROM load_rows WHERE pupil_key IS NULL
-    UNION ALL SELECT row_nr, 'school_year', CASE WHEN school_year_raw IS NULL THEN 'leeg' ELSE 'onbekend_schooljaar' END
+    SELECT row_nr, 'pupil_key' AS column_field, 'leeg' AS problem FROM load_rows WHERE pupil_norm IS NULL
+    UNION ALL SELECT row_nr, 'school_year', CASE WHEN NOT school_year_given THEN 'leeg' ELSE 'onbekend_schooljaar' END
         FROM load_rows WHERE school_year IS NULL
     -- a typo like 2099-2100 would stretch every year axis and empty the headline
     UNION ALL SELECT row_nr, 'school_year', 'toekomstig_schooljaar' FROM load_rows WHERE school_year > $latest_year
-    UNION ALL SELECT row_nr, 'school', CASE WHEN school_raw IS NULL THEN 'leeg' ELSE 'onbekende_school' END
+    UNION ALL SELECT row_nr, 'school', CASE WHEN NOT school_given THEN 'leeg' ELSE 'onbekende_school' END
         FROM load_rows WHERE school_id IS NULL
-    UNION ALL SELECT row_nr, 'education', CASE WHEN education_raw IS NULL THEN 'leeg' ELSE 'onbekend_onderwijstype' END
+    UNION ALL SELECT row_nr, 'education', CASE WHEN NOT education_given THEN 'leeg' ELSE 'onbekend_onderwijstype' END
         FROM load_rows WHERE education_type IS NULL OR education_type = ''
-    UNION ALL SELECT row_nr, 'leerjaar', CASE WHEN leerjaar_raw IS NULL THEN 'leeg' ELSE 'ongeldig_leerjaar' END
+    UNION ALL SELECT row_nr, 'leerjaar', CASE WHEN NOT leerjaar_given THEN 'leeg' ELSE 'ongeldig_leerjaar' END
         FROM load_rows
         WHERE leerjaar IS NULL
            OR leerjaar < 1
@@ -217,13 +216,13 @@ LIMIT 1000;
 
 -- name: vo_row_problems
 -- Non-fatal problems per kind: the rows load, with the rule documented in the README.
-SELECT 'onbekend_profiel' AS kind, count(*) FILTER (profile_raw IS NOT NULL AND profile_code IS NULL) AS n,
-       min(row_nr) FILTER (profile_raw IS NOT NULL AND profile_code IS NULL) AS first_row, 'profile' AS column_field,
+SELECT 'onbekend_profiel' AS kind, count(*) FILTER (profile_given AND profile_code IS NULL) AS n,
+       min(row_nr) FILTER (profile_given AND profile_code IS NULL) AS first_row, 'profile' AS column_field,
        -- the other kinds come from the same single scan
-       count(*) FILTER (gender_raw IS NOT NULL AND gender IS NULL) AS gender_n,
-       min(row_nr) FILTER (gender_raw IS NOT NULL AND gender IS NULL) AS gender_row,
-       count(*) FILTER (diploma_raw IS NOT NULL AND diploma IS NULL) AS diploma_n,
-       min(row_nr) FILTER (diploma_raw IS NOT NULL AND diploma IS NULL) AS diploma_row,
+       count(*) FILTER (gender_given AND gender IS NULL) AS gender_n,
+       min(row_nr) FILTER (gender_given AND gender IS NULL) AS gender_row,
+       count(*) FILTER (diploma_given AND diploma IS NULL) AS diploma_n,
+       min(row_nr) FILTER (diploma_given AND diploma IS NULL) AS diploma_row,
        count(*) FILTER (nth > 1) AS duplicate_n,
        min(row_nr) FILTER (nth > 1) AS duplicate_row
 FROM load_rows;
@@ -233,7 +232,7 @@ FROM load_rows;
 INSERT INTO vo_enrolment
 SELECT $load_id, pseudonym_of_normal(pupil_norm, $hmac_inner, $hmac_outer), school_year, school_id,
        education_type, leerweg, leerjaar, profile_code,
-       profile_raw IS NOT NULL AND profile_code IS NULL, gender, diploma
+       profile_given AND profile_code IS NULL, gender, diploma
 FROM load_rows
 WHERE nth = 1;
 
@@ -253,11 +252,10 @@ SELECT count(*) FROM ho_enrolment WHERE load_id = $load_id;
 -- Canonical mbo or ho rows from the staged file; $kind is 'mbo' or 'ho'.
 CREATE OR REPLACE TEMP TABLE load_rows AS
 SELECT s.row_nr,
-       s.pupil_key,
        norm_key(s.pupil_key) AS pupil_norm,
-       s.school_year AS school_year_raw,
+       s.school_year IS NOT NULL AS school_year_given,
        y.school_year,
-       s.institution AS school_raw,
+       s.institution IS NOT NULL AS school_given,
        sc.school_id,
        s.institution_name AS school_name,
        s.programme_code,
@@ -265,7 +263,6 @@ SELECT s.row_nr,
        TRY_CAST(regexp_extract(s.level, '(\d)', 1) AS INTEGER) AS level,
        r.value AS route,
        t.value AS ho_type,
-       s.sector AS sector_raw,
        -- the export's own sector first, else the region's programme mapping
        coalesce(sec.value, ps.sector_code) AS sector_code,
        1 AS nth  -- nth: see mark_duplicates
@@ -281,12 +278,12 @@ WHERE NOT s.is_blank;
 -- name: followup_fatal_problems
 -- Rows of an mbo or ho file whose pupil, school year or institution cannot be read: the file is refused.
 SELECT row_nr, column_field, problem FROM (
-    SELECT row_nr, 'pupil_key' AS column_field, 'leeg' AS problem FROM load_rows WHERE pupil_key IS NULL
-    UNION ALL SELECT row_nr, 'school_year', CASE WHEN school_year_raw IS NULL THEN 'leeg' ELSE 'onbekend_schooljaar' END
+    SELECT row_nr, 'pupil_key' AS column_field, 'leeg' AS problem FROM load_rows WHERE pupil_norm IS NULL
+    UNION ALL SELECT row_nr, 'school_year', CASE WHEN NOT school_year_given THEN 'leeg' ELSE 'onbekend_schooljaar' END
         FROM load_rows WHERE school_year IS NULL
     -- a typo like 2099-2100 would stretch every year axis and empty the headline
     UNION ALL SELECT row_nr, 'school_year', 'toekomstig_schooljaar' FROM load_rows WHERE school_year > $latest_year
-    UNION ALL SELECT row_nr, 'institution', CASE WHEN school_raw IS NULL THEN 'leeg' ELSE 'onbekende_school' END
+    UNION ALL SELECT row_nr, 'institution', CASE WHEN NOT school_given THEN 'leeg' ELSE 'onbekende_school' END
         FROM load_rows WHERE school_id IS NULL
 )
 ORDER BY row_nr, column_field
