@@ -278,13 +278,16 @@ def test_the_dashboards_shared_connection_is_locked_down(tmp_path, monkeypatch):
 
     path = tmp_path / "dashboard.duckdb"
     open_database(path).close()
-    app._connection.clear()
+    app.close_connection()
     try:
-        with app.cursor(str(path)) as cur:
+        with app.cursor(str(path)) as cur:  # the dashboard's own read-only copy
             assert _refused(cur, "SELECT * FROM read_text('/etc/hostname')")
             assert _refused(cur, "SET enable_external_access = true")
+        with app.writing(str(path)) as con:  # its short-lived writable connection to the database itself
+            assert _refused(con, "SELECT * FROM read_text('/etc/hostname')")
+            assert _refused(con, "SET enable_external_access = true")
     finally:
-        app._connection.clear()
+        app.close_connection()
 
 
 # ---------------------------------------------------------------- 13. no plaintext copies after a crash; private files
