@@ -342,3 +342,34 @@ def test_mijn_school_has_a_retention_card(make_app, database):
     shown = card(app, registry.get("retention_vmbo").label_nl)
     latest = schools[schools["scope"] == school_id].iloc[-1]
     assert shown.value == fmt.percent(latest["share"])
+
+
+def test_built_figures_are_shared_but_follow_their_inputs(make_app, database):
+    """Figures come from a cache shared by all sessions: Instroom's per-school figure equals one built now from the engine's
+    tables, and after a setting change it is the other setting's figure, never the cached one of the first."""
+    import json
+
+    import plotly.io as pio
+
+    from sto_metrics.presentation import charts
+
+    def expected(settings: MetricSettings) -> dict:
+        region = engine(database, "inflow", "vmbo", settings=settings)
+        schools = engine(database, "inflow", "vmbo", by="school", settings=settings)
+        reference = display_tables.share_chart_input(region, numerator="technical", denominator="pupils", region_name="Regio")
+        figure = charts.small_multiples_figure(display_tables.share_chart_input(schools, numerator="technical", denominator="pupils"),
+                                               reference=reference)
+        return json.loads(pio.to_json(figure, validate=False))
+
+    def per_school(app) -> dict:
+        specs = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+        found = [spec for spec in specs if len([k for k in spec["layout"] if k.startswith("xaxis")]) > 1]
+        assert len(found) == 2, "Instroom draws two faceted figures: inflow and retention per school"
+        return found[0]
+
+    app = make_app(database, "pages/instroom.py")
+    assert_no_errors(app)
+    assert per_school(app) == expected(MetricSettings())
+    app.toggle(key="dp").set_value(True).run()
+    assert_no_errors(app)
+    assert per_school(app) == expected(MetricSettings(dp_technical=True)) != expected(MetricSettings())
