@@ -8,8 +8,8 @@ Per page it prints, in seconds:
 - warm: the median of --warm further visits (caches filled);
 - script cold / warm: the page's server-side script time (Streamlit's AppTest in this process: the
   first run after the caches were cleared, and the median of later runs).
-A visit is timed from `goto` until the app is idle, the page title is there and every visible
-Plotly chart has drawn. Server and browser bind to 127.0.0.1 only; every wait is bounded. The
+A visit is timed from `goto` until the page's last change, once the app is idle, the page title
+is there, every visible Plotly chart has drawn and nothing changed for 0.4 s. Server and browser bind to 127.0.0.1 only; every wait is bounded. The
 machine is shared: compare the ratios of one run, not seconds across runs. Nothing here is asserted.
 """
 
@@ -40,19 +40,24 @@ PAGES = {
 EMPTY_APP = 'import streamlit as st\nst.title("Leeg")\n'
 VISIT_TIMEOUT_MS = 300_000
 # Idle, a title in the main area, and every displayed chart drawn (Plotly's SVG is there).
+SETTLE_MS = 400
+# The time of the last change to the page, from the first script on (charts mount after the script is done).
+WATCH_CHANGES = ("window.__stoChanged = 0; new MutationObserver(() => { window.__stoChanged = performance.now(); })"
+                 ".observe(document, {childList: true, subtree: true, characterData: true});")
+# Idle, a title in the main area, every displayed chart drawn (Plotly's SVG is there) and nothing changed for SETTLE_MS.
 PAGE_DONE = ("() => { if (!document.querySelector(" + json.dumps(sessions.APP_IDLE) + ")) return false;"
              " if (!document.querySelector('[data-testid=\"stMain\"] h1')) return false;"
              " for (const chart of document.querySelectorAll('[data-testid=\"stPlotlyChart\"]'))"
              "   if (chart.offsetParent !== null && !chart.querySelector('.main-svg')) return false;"
-             " return true; }")
+             f" return performance.now() - window.__stoChanged > {SETTLE_MS}; }}")
 
 
 def visit(page, url: str) -> float:
-    start = time.perf_counter()
-    page.goto(url)
-    page.wait_for_timeout(50)  # the new session's first run has started before the idle check
+    """Seconds from `goto` until the page's last change (the settling wait itself is not counted)."""
+    start_ms = time.time() * 1000
+    page.goto(url, timeout=VISIT_TIMEOUT_MS)
     page.wait_for_function(PAGE_DONE, timeout=VISIT_TIMEOUT_MS, polling=20)
-    return time.perf_counter() - start
+    return (page.evaluate("performance.timeOrigin + window.__stoChanged") - start_ms) / 1000
 
 
 def browser_times(database: Path, folder: Path, pages: list[str], warm: int) -> dict[str, tuple[float, float]]:
@@ -66,6 +71,7 @@ def browser_times(database: Path, folder: Path, pages: list[str], warm: int) -> 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=sessions.CHROMIUM, args=sessions.CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL")
+        context.add_init_script(WATCH_CHANGES)
         page = context.new_page()
         try:
             for name in ["", *pages]:

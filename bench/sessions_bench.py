@@ -75,6 +75,7 @@ async def one_session(browser, base_url: str, times: list[float]) -> int:
     """Open three pages and change two settings; returns the number of errors the session saw."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL")
     page = await context.new_page()
+    page.set_default_timeout(STEP_TIMEOUT_MS)  # a page load on a queued server takes longer than Playwright's 30 s
     errors = 0
     for path in ("", "instroom", "doorstroom"):
         await timed(page, lambda path=path: page.goto(f"{base_url}/{path}"), times)
