@@ -47,6 +47,7 @@ RULES = suppression.SuppressionRules()
 FIRST_STO_YEAR = 2020  # the first STO period started in school year 2020-2021
 CACHE_TTL_SECONDS = 3600
 CONTEXT_KEY = "_sto_context"
+TABLES_KEY = "tabellen"  # the sidebar's choice: every figure panel opens on its table
 
 # One leerweg and one gender group or all: a filter selects cells of the protected table (docs/domain.md, privacy).
 LEERWEG_OPTIONS = {"": "alle leerwegen", "BB": "BB", "KB": "KB", "GL": "GL", "TL": "TL"}
@@ -579,6 +580,9 @@ def sidebar() -> Context:
         denominator = st.radio("Doorstroom vmbo: aandeel van", options=list(DENOMINATOR_OPTIONS), format_func=DENOMINATOR_OPTIONS.get,
                                key="noemer", bind="query-params")
         st.caption(fmt.suppression_note(RULES.min_count, RULES.min_share_denominator))
+        st.toggle("Tabellen in plaats van grafieken", key=TABLES_KEY, bind="query-params",
+                  help="Elke figuur opent met haar tabel (handig met een schermlezer of om cijfers over te nemen); "
+                       "het tabblad Grafiek blijft er.")
     filters = Filters(
         years=year_range,
         school_ids=tuple(school_ids),
@@ -665,16 +669,25 @@ def page_failed(where: str, error: Exception) -> None:
              "er is niets gewijzigd.", icon=":material/error:")
 
 
+@fragment
+def _chart_or_table(key: str, figure: go.Figure, display: pd.DataFrame, *, tables_first: bool) -> None:
+    """Only the open tab is drawn; opening the other reruns this panel alone (a page opens without its hidden half)."""
+    view = "Tabel" if tables_first else "Grafiek"
+    chart_tab, table_tab = st.tabs(["Grafiek", "Tabel"], default=view, key=f"{key}_{view.lower()}", on_change="rerun")
+    if chart_tab.open:
+        with chart_tab:
+            st.plotly_chart(figure, theme=None, config=charts.PLOTLY_CONFIG, key=f"{key}_chart")
+    if table_tab.open:
+        with table_tab:
+            st.dataframe(display, hide_index=True, key=f"{key}_table")
+
+
 def figure_panel(key: str, title: str, figure: go.Figure, display: pd.DataFrame, *, definition: str,
                  notes: Sequence[str] = (), file_stem: str | None = None) -> None:
     """A figure that explains itself: chart and table view, the definition, the suppression rule, a CSV download."""
     with st.container(border=True, key=f"panel_{key}"):
         st.subheader(md_escape(title))  # titles can hold school names from uploaded files
-        chart_tab, table_tab = st.tabs(["Grafiek", "Tabel"])
-        with chart_tab:
-            st.plotly_chart(figure, theme=None, config=charts.PLOTLY_CONFIG, key=f"{key}_chart")
-        with table_tab:
-            st.dataframe(display, hide_index=True, key=f"{key}_table")
+        _chart_or_table(key, figure, display, tables_first=bool(st.session_state.get(TABLES_KEY)))
         st.caption(f"**Definitie.** {md_escape(definition)}")
         for note in notes:
             st.caption(md_escape(note))
