@@ -381,8 +381,8 @@ def test_a_panel_draws_only_its_open_tab(make_app, database):
     app = make_app(database, "pages/instroom.py")
     assert_no_errors(app)
     assert (len(app.get("plotly_chart")), len(app.dataframe)) == (7, 0)  # trend, per school, compared, 2 breakdowns, retention x2
-    assert (len(make_app(database, "pages/instroom.py", tables=True).get("plotly_chart")),
-            len(make_app(database, "pages/instroom.py", tables=True).dataframe)) == (0, 7)
+    tables = make_app(database, "pages/instroom.py", tables=True)
+    assert (len(tables.get("plotly_chart")), len(tables.dataframe)) == (0, 7)
     app.session_state["instroom_trend_vmbo_grafiek"] = "Tabel"
     app.run()
     assert_no_errors(app)
