@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import functools
 import glob
+import hashlib
 import itertools
+import logging
 import os
 import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+import traceback
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +47,7 @@ RULES = suppression.SuppressionRules()
 FIRST_STO_YEAR = 2020  # the first STO period started in school year 2020-2021
 CACHE_TTL_SECONDS = 3600
 CONTEXT_KEY = "_sto_context"
+TABLES_KEY = "tabellen"  # the sidebar's choice: every figure panel opens on its table
 
 # One leerweg and one gender group or all: a filter selects cells of the protected table (docs/domain.md, privacy).
 LEERWEG_OPTIONS = {"": "alle leerwegen", "BB": "BB", "KB": "KB", "GL": "GL", "TL": "TL"}
@@ -575,6 +580,9 @@ def sidebar() -> Context:
         denominator = st.radio("Doorstroom vmbo: aandeel van", options=list(DENOMINATOR_OPTIONS), format_func=DENOMINATOR_OPTIONS.get,
                                key="noemer", bind="query-params")
         st.caption(fmt.suppression_note(RULES.min_count, RULES.min_share_denominator))
+        st.toggle("Tabellen in plaats van grafieken", key=TABLES_KEY, bind="query-params",
+                  help="Elke figuur opent met haar tabel (handig met een schermlezer of om cijfers over te nemen); "
+                       "het tabblad Grafiek blijft er.")
     filters = Filters(
         years=year_range,
         school_ids=tuple(school_ids),
@@ -605,21 +613,87 @@ def csv_bytes(display: pd.DataFrame) -> bytes:
     return tabular.safe_frame(display).to_csv(index=False, sep=";", lineterminator="\r\n").encode("utf-8-sig")
 
 
+def _fingerprint(value: object) -> str:
+    """Content of a builder's argument as text: equal tables give equal keys (Streamlit's hasher refuses some object columns)."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return f"{value.dtypes.to_dict() if isinstance(value, pd.DataFrame) else value.dtype}" + value.to_json(
+            orient="split", default_handler=str, double_precision=15)
+    if isinstance(value, list | tuple):
+        return "(" + ",".join(_fingerprint(item) for item in value) + ")"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{key!r}:{_fingerprint(item)}" for key, item in value.items()) + "}"
+    return repr(value)
+
+
+@st.cache_resource(max_entries=512, ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _built_figure(name: str, digest: str, _build, _args: tuple, _kwargs: dict) -> go.Figure:
+    return _build(*_args, **_kwargs)
+
+
+def figure(build: Callable[..., go.Figure], *args: object, **kwargs: object) -> go.Figure:
+    """build(*args, **kwargs), built once for all sessions per content of its inputs: a rerun costs no Plotly building.
+
+    The figure is shared: draw it, never change it (st.plotly_chart copies it).
+    """
+    digest = hashlib.sha256(_fingerprint((args, kwargs)).encode()).hexdigest()
+    return _built_figure(f"{build.__module__}.{build.__qualname__}", digest, build, args, kwargs)
+
+
+def trend_with_lines(table: pd.DataFrame, lines: pd.DataFrame, *, region_names: Sequence[str]) -> go.Figure:
+    """A trend figure with DUO's reference lines on it (a builder for figure())."""
+    from sto_metrics.national import presentation as national_view
+
+    return national_view.add_reference_lines(charts.trend_figure(table, region_names=region_names), lines)
+
+
+def fragment(body: Callable[..., None]) -> Callable[..., None]:
+    """st.fragment with the router's error handling: a control inside reruns only its own panel, never showing a traceback."""
+    @st.fragment
+    @functools.wraps(body)
+    def run(*args: object, **kwargs: object) -> None:
+        try:
+            body(*args, **kwargs)
+        except UserError as error:
+            user_error(error)
+        except Exception as error:  # a fragment's rerun skips dashboard.py's handler
+            page_failed(body.__name__, error)
+
+    return run
+
+
+def page_failed(where: str, error: Exception) -> None:
+    """An unexpected error: logged by place and type only (its message may hold data), a Dutch notice for the user."""
+    logging.getLogger("sto_dashboard").error("Pagina %s: %s\n%s", where, type(error).__name__,
+                                             "".join(traceback.format_tb(error.__traceback__)))
+    st.error("Er ging iets onverwachts mis bij het maken van deze pagina. Probeer het opnieuw of meld het bij de beheerder; "
+             "er is niets gewijzigd.", icon=":material/error:")
+
+
+@fragment
+def _chart_or_table(key: str, figure: go.Figure, display: pd.DataFrame, *, tables_first: bool) -> None:
+    """Only the open tab is drawn; opening the other reruns this panel alone (a page opens without its hidden half)."""
+    view = "Tabel" if tables_first else "Grafiek"
+    chart_tab, table_tab = st.tabs(["Grafiek", "Tabel"], default=view, key=f"{key}_{view.lower()}", on_change="rerun")
+    if chart_tab.open:
+        with chart_tab:
+            st.plotly_chart(figure, theme=None, config=charts.PLOTLY_CONFIG, key=f"{key}_chart")
+    if table_tab.open:
+        with table_tab:
+            st.dataframe(display, hide_index=True, key=f"{key}_table")
+
+
 def figure_panel(key: str, title: str, figure: go.Figure, display: pd.DataFrame, *, definition: str,
                  notes: Sequence[str] = (), file_stem: str | None = None) -> None:
     """A figure that explains itself: chart and table view, the definition, the suppression rule, a CSV download."""
     with st.container(border=True, key=f"panel_{key}"):
         st.subheader(md_escape(title))  # titles can hold school names from uploaded files
-        chart_tab, table_tab = st.tabs(["Grafiek", "Tabel"])
-        with chart_tab:
-            st.plotly_chart(figure, theme=None, config=charts.PLOTLY_CONFIG, key=f"{key}_chart")
-        with table_tab:
-            st.dataframe(display, hide_index=True, key=f"{key}_table")
+        _chart_or_table(key, figure, display, tables_first=bool(st.session_state.get(TABLES_KEY)))
         st.caption(f"**Definitie.** {md_escape(definition)}")
         for note in notes:
             st.caption(md_escape(note))
         st.caption(md_escape(fmt.suppression_note(RULES.min_count, RULES.min_share_denominator)))
-        st.download_button("CSV downloaden (zoals getoond)", data=csv_bytes(display), file_name=f"{file_stem or key}.csv",
+        # Made on click, not at every run: most views never download.
+        st.download_button("CSV downloaden (zoals getoond)", data=lambda: csv_bytes(display), file_name=f"{file_stem or key}.csv",
                            mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:")
 
 
@@ -633,7 +707,7 @@ def share_panels(ctx: Context, metric: registry.Metric, *, key_prefix: str) -> N
     st.header(metric.label_nl, divider="gray")
     figure_panel(
         f"{key_prefix}_{metric.name}_trend", f"{metric.label_nl} ({region_name.lower()})",
-        charts.trend_figure(region_input, region_names=(region_name,)),
+        figure(charts.trend_figure, region_input, region_names=(region_name,)),
         display_tables.share_display(region, metric, region_name=region_name),
         definition=definition, file_stem=f"{metric.name}_{region_name.lower()}",
     )
@@ -641,8 +715,8 @@ def share_panels(ctx: Context, metric: registry.Metric, *, key_prefix: str) -> N
     if not schools.empty:
         figure_panel(
             f"{key_prefix}_{metric.name}_per_school", f"{metric.label_nl}: per school",
-            charts.small_multiples_figure(display_tables.share_chart_input(schools, numerator=metric.numerator,
-                                                                           denominator=metric.denominator), reference=region_input),
+            figure(charts.small_multiples_figure, display_tables.share_chart_input(schools, numerator=metric.numerator,
+                                                                                   denominator=metric.denominator), reference=region_input),
             display_tables.share_display(pd.concat([region, schools], ignore_index=True), metric, region_name=region_name),
             definition=definition, notes=[f"De gestippelde lijn is de {region_name.lower()}."], file_stem=f"{metric.name}_per_school",
         )
@@ -699,20 +773,19 @@ def national(ctx: Context, level: str, school_id: str | None = None) -> National
     return National(level, table, f"{note} {definition}", areas)
 
 
-def national_lines(ctx: Context, level: str, figure: go.Figure, *, key: str, years: Sequence[str], year_shift: int = 0) -> str | None:
-    """Let the user pick the national, landsdeel and province lines; draw them on `figure`; the note to show (None without DUO data)."""
+def national_lines(ctx: Context, level: str, *, key: str, years: Sequence[str], year_shift: int = 0) -> tuple[pd.DataFrame, str | None]:
+    """Let the user pick the national, landsdeel and province lines: (their rows for trend_with_lines, the note; None without DUO data)."""
     from sto_metrics.national import presentation as national_view
 
     found = national(ctx, level)
     if not found.loaded:
-        return None
+        return found.table.iloc[0:0], None
     options = {"landelijk": "landelijk", **{area: f"{area} {name}" for area, name in found.areas.items()}}
     chosen = st.pills("Vergelijk met (DUO)", options=list(options), format_func=options.get, default=["landelijk"],
                       selection_mode="multi", key=f"{key}_vergelijk")
     lines = national_view.select(national_view.shift_years(found.table, year_shift),
                                  {area: found.areas.get(area) for area in (chosen or [])}, years=list(years))
-    national_view.add_reference_lines(figure, lines)
-    return found.note
+    return lines, found.note
 
 
 @st.cache_data(max_entries=16, ttl=CACHE_TTL_SECONDS, show_spinner=False)

@@ -4,9 +4,6 @@ Opens the region's database from STO_DB, else the bundled demo region. The share
 (filters and definition settings, kept in the URL) is drawn here, then the chosen page runs.
 """
 
-import logging
-import traceback
-
 import streamlit as st
 
 import app_support as app
@@ -53,8 +50,4 @@ try:
 except UserError as error:
     app.user_error(error)
 except Exception as error:  # never Streamlit's traceback in front of a user: it can quote a pupil's row
-    # Log where it went wrong, not the message (which may hold data).
-    logging.getLogger("sto_dashboard").error("Pagina %s: %s\n%s", page.title, type(error).__name__,
-                                             "".join(traceback.format_tb(error.__traceback__)))
-    st.error("Er ging iets onverwachts mis bij het maken van deze pagina. Probeer het opnieuw of meld het bij de beheerder; "
-             "er is niets gewijzigd.", icon=":material/error:")
+    app.page_failed(page.title, error)

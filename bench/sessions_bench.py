@@ -37,12 +37,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(database: Path, port: int, log: Path | None = None) -> subprocess.Popen:
+def start_server(database: Path, port: int, log: Path | None = None, *, script: Path | None = None) -> subprocess.Popen:
+    """`streamlit run` of the dashboard (or another script, such as the empty page of bench/pages_bench.py) on 127.0.0.1."""
     env = {**os.environ, "STO_DB": str(database), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     output = log.open("w") if log else subprocess.DEVNULL
-    process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+    process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script or "dashboard.py"), "--server.headless", "true",
                                 "--server.port", str(port), "--server.address", "127.0.0.1"],
-                               cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
+                               cwd=script.parent if script else REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -52,6 +53,14 @@ def start_server(database: Path, port: int, log: Path | None = None) -> subproce
             time.sleep(0.3)
     process.kill()
     raise SystemExit("streamlit werd niet gezond binnen 120 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 async def timed(page, action, times: list[float]) -> None:
@@ -66,6 +75,7 @@ async def one_session(browser, base_url: str, times: list[float]) -> int:
     """Open three pages and change two settings; returns the number of errors the session saw."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL")
     page = await context.new_page()
+    page.set_default_timeout(STEP_TIMEOUT_MS)  # a page load on a queued server takes longer than Playwright's 30 s
     errors = 0
     for path in ("", "instroom", "doorstroom"):
         await timed(page, lambda path=path: page.goto(f"{base_url}/{path}"), times)
@@ -116,11 +126,7 @@ def main() -> None:
                 times, errors = asyncio.run(round_of(base_url, sessions))
                 print(f"{sessions:>8} {len(times):>8} {statistics.median(times):>10.2f} {p90(times):>8.2f} {errors:>7}")
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
 
 
 if __name__ == "__main__":

@@ -113,7 +113,7 @@ if not app.no_data_notice(ctx):
                 "95%-interval": [fmt.interval(lo, hi) for lo, hi in zip(realised["ci_low"], realised["ci_high"], strict=True)],
             })
             app.figure_panel(
-                f"ambitie_{position}", title, charts.ambition_figure(realised, row), one,
+                f"ambitie_{position}", title, app.figure(charts.ambition_figure, realised, row), one,
                 definition=ctx.definition(row["metric"]),
                 notes=[f"Status: {STATUS_LABELS[row['status']]}. " + ambitions.STATUS_RULE_NL],
                 file_stem=f"ambitie-{position + 1}",

@@ -29,58 +29,71 @@ if not app.no_data_notice(ctx):
         # 1. Progression trend: behoud, instap and total.
         progression = ctx.table(progression_metric.name)
         series = progression["from_group"].map(fmt.FROM_GROUP_LABELS) if not progression.empty else None
-        trend_figure = charts.trend_figure(display_tables.share_chart_input(progression, numerator="technical", denominator="enrolled",
-                                                                            series=series), region_names=(fmt.FROM_GROUP_LABELS["totaal"],))
+        trend_input = display_tables.share_chart_input(progression, numerator="technical", denominator="enrolled", series=series)
         comparison = national_view.comparison_for(progression_metric.name)  # vmbo only: DUO counts mbo entrants by prior education
-        national_note = comparison and app.national_lines(ctx, comparison.level, trend_figure, key=f"doorstroom_{level}",
-                                                          years=list(progression["school_year"]), year_shift=comparison.regional_year_shift)
+
+        @app.fragment
+        def progression_trend() -> None:  # choosing DUO's lines redraws only this panel
+            lines, national_note = (app.national_lines(ctx, comparison.level, key=f"doorstroom_{level}", years=list(progression["school_year"]),
+                                                       year_shift=comparison.regional_year_shift) if comparison else (None, None))
+            app.figure_panel(
+                f"doorstroom_trend_{level}", f"Doorstroom naar {follow} techniek ({region_name.lower()})",
+                app.figure(app.trend_with_lines, trend_input, lines, region_names=(fmt.FROM_GROUP_LABELS["totaal"],)) if lines is not None
+                else app.figure(charts.trend_figure, trend_input, region_names=(fmt.FROM_GROUP_LABELS["totaal"],)),
+                display_tables.progression_display(progression, level=level, region_name=region_name),
+                definition=ctx.definition(progression_metric.name),
+                notes=["Behoud: leerlingen uit een technisch profiel die in de techniek blijven. Instap: leerlingen uit een ander profiel "
+                       "die alsnog voor techniek kiezen.",
+                       *([f"{national_note} De landelijke lijn staat bij het diplomajaar vóór het jaar van instroom."] if national_note else [])],
+                file_stem=f"doorstroom_{level}",
+            )
+
+        # 2. Destinations as stacked bars, for one origin group (the choice redraws only this panel).
+        @app.fragment
+        def destinations() -> None:
+            groups = {"totaal": "alle gediplomeerden", "techniek": "uit een technisch profiel", "overig": "uit een ander profiel"}
+            group = st.segmented_control("Herkomst", options=list(groups), format_func=groups.get, default="totaal", required=True,
+                                         key="doorstroom_herkomst", bind="query-params") or "totaal"
+            table = ctx.table(destinations_metric.name)
+            table = table[table["from_group"] == group] if not table.empty else table
+            with_shares = display_tables.destination_shares(table, app.RULES.min_share_denominator)
+            app.figure_panel(
+                f"bestemming_{level}", f"Bestemming van de gediplomeerden, {groups[group]} ({region_name.lower()})",
+                app.figure(charts.destinations_figure, with_shares),
+                display_tables.destinations_display(with_shares, region_name=region_name),
+                definition=ctx.definition(destinations_metric.name),
+                notes=["Een aantal dat als <5 staat, is niet getekend (de balk zou het verraden); de tabel noemt het wel."],
+                file_stem=f"bestemming_{level}_{group}",
+            )
+
+        progression_trend()
+        destinations()
+
+    # 3. Cohort flow (vmbo): leerjaar 2 -> leerjaar 3 -> diploma -> destination (the start year redraws only this panel).
+    @app.fragment
+    def cohort_flow(start_years: list[int]) -> None:
+        default = max((y for y in start_years if y + 3 in ctx.school_years), default=start_years[0])
+        start = st.selectbox("Startjaar (leerjaar 2)", options=start_years, index=start_years.index(default), format_func=fmt.school_year,
+                             key="doorstroom_startjaar", bind="query-params")
+        school_id = ctx.filters.school_ids[0] if len(ctx.filters.school_ids) == 1 else None
+        flow_refused = published.refusal("cohort_flow", population=ctx.filters.population, per_school=school_id is not None)
+        if flow_refused:
+            st.info(flow_refused, icon=":material/info:")
+            return
+        nodes, links = ctx.cohort_flow(int(start), school_id)
+        scope = ctx.school_name(school_id) if school_id else "regio"
         app.figure_panel(
-            f"doorstroom_trend_{level}", f"Doorstroom naar {follow} techniek ({region_name.lower()})",
-            trend_figure, display_tables.progression_display(progression, level=level, region_name=region_name),
-            definition=ctx.definition(progression_metric.name),
-            notes=["Behoud: leerlingen uit een technisch profiel die in de techniek blijven. Instap: leerlingen uit een ander profiel "
-                   "die alsnog voor techniek kiezen.",
-                   *([f"{national_note} De landelijke lijn staat bij het diplomajaar vóór het jaar van instroom."] if national_note else [])],
-            file_stem=f"doorstroom_{level}",
+            "cohortstroom", f"Cohortstroom vanaf leerjaar 2 in {fmt.school_year(start)}",
+            app.figure(charts.sankey_figure, nodes, links),
+            display_tables.flow_display(nodes, links),
+            definition=ctx.definition("cohort_flow"),
+            notes=[f"Getoond voor: {scope}. Kies in de zijbalk precies één school om die school te volgen; de filters op leerweg "
+                   "en geslacht gelden voor de leerlingen zoals zij in leerjaar 2 stonden ingeschreven.",
+                   "Stromen die als <5 staan, zijn niet getekend; de tabel noemt ze wel."],
+            file_stem=f"cohortstroom_{start}",
         )
 
-        # 2. Destinations as stacked bars, for one origin group.
-        groups = {"totaal": "alle gediplomeerden", "techniek": "uit een technisch profiel", "overig": "uit een ander profiel"}
-        group = st.segmented_control("Herkomst", options=list(groups), format_func=groups.get, default="totaal", required=True,
-                                     key="doorstroom_herkomst", bind="query-params") or "totaal"
-        destinations = ctx.table(destinations_metric.name)
-        destinations = destinations[destinations["from_group"] == group] if not destinations.empty else destinations
-        with_shares = display_tables.destination_shares(destinations, app.RULES.min_share_denominator)
-        app.figure_panel(
-            f"bestemming_{level}", f"Bestemming van de gediplomeerden, {groups[group]} ({region_name.lower()})",
-            charts.destinations_figure(with_shares),
-            display_tables.destinations_display(with_shares, region_name=region_name),
-            definition=ctx.definition(destinations_metric.name),
-            notes=["Een aantal dat als <5 staat, is niet getekend (de balk zou het verraden); de tabel noemt het wel."],
-            file_stem=f"bestemming_{level}_{group}",
-        )
-
-    # 3. Cohort flow (vmbo): leerjaar 2 -> leerjaar 3 -> diploma -> destination.
     if level == "vmbo":
         start_years = [year for year in ctx.school_years if year + 1 in ctx.school_years]
         if start_years:
-            default = max((y for y in start_years if y + 3 in ctx.school_years), default=start_years[0])
-            start = st.selectbox("Startjaar (leerjaar 2)", options=start_years, index=start_years.index(default), format_func=fmt.school_year,
-                                 key="doorstroom_startjaar", bind="query-params")
-            school_id = ctx.filters.school_ids[0] if len(ctx.filters.school_ids) == 1 else None
-            flow_refused = published.refusal("cohort_flow", population=ctx.filters.population, per_school=school_id is not None)
-            if flow_refused:
-                st.info(flow_refused, icon=":material/info:")
-                st.stop()
-            nodes, links = ctx.cohort_flow(int(start), school_id)
-            scope = ctx.school_name(school_id) if school_id else "regio"
-            app.figure_panel(
-                "cohortstroom", f"Cohortstroom vanaf leerjaar 2 in {fmt.school_year(start)}",
-                charts.sankey_figure(nodes, links),
-                display_tables.flow_display(nodes, links),
-                definition=ctx.definition("cohort_flow"),
-                notes=[f"Getoond voor: {scope}. Kies in de zijbalk precies één school om die school te volgen; de filters op leerweg "
-                       "en geslacht gelden voor de leerlingen zoals zij in leerjaar 2 stonden ingeschreven.",
-                       "Stromen die als <5 staan, zijn niet getekend; de tabel noemt ze wel."],
-                file_stem=f"cohortstroom_{start}",
-            )
+            cohort_flow(start_years)

@@ -25,22 +25,27 @@ if not app.no_data_notice(ctx):
     # 1. Trend of the region (or selection), with its interval band.
     region = ctx.table(inflow.name)
     region_input = display_tables.share_chart_input(region, numerator="technical", denominator="pupils", region_name=region_name)
-    trend_figure = charts.trend_figure(region_input, region_names=(region_name,))
-    national_note = app.national_lines(ctx, level, trend_figure, key=f"instroom_{level}", years=list(region["school_year"]))
-    app.figure_panel(
-        f"instroom_trend_{level}", f"Aandeel techniek per schooljaar ({app.LEVEL_OPTIONS[level]}, {region_name.lower()})",
-        trend_figure, display_tables.inflow_display(region, region_name=region_name),
-        definition=definition, notes=[unknown_note, *([national_note] if national_note else [])],
-        file_stem=f"instroom_{level}_{region_name.lower()}",
-    )
+
+    @app.fragment
+    def region_trend() -> None:  # choosing DUO's lines redraws only this panel
+        lines, national_note = app.national_lines(ctx, level, key=f"instroom_{level}", years=list(region["school_year"]))
+        app.figure_panel(
+            f"instroom_trend_{level}", f"Aandeel techniek per schooljaar ({app.LEVEL_OPTIONS[level]}, {region_name.lower()})",
+            app.figure(app.trend_with_lines, region_input, lines, region_names=(region_name,)),
+            display_tables.inflow_display(region, region_name=region_name),
+            definition=definition, notes=[unknown_note, *([national_note] if national_note else [])],
+            file_stem=f"instroom_{level}_{region_name.lower()}",
+        )
+
+    region_trend()
 
     # 2. The same per school: one small chart each, the region dashed for comparison.
     schools = ctx.table(inflow.name, by="school")
     trend = pd.concat([region, schools], ignore_index=True)
     app.figure_panel(
         f"instroom_per_school_{level}", f"Per school ({app.LEVEL_OPTIONS[level]})",
-        charts.small_multiples_figure(display_tables.share_chart_input(schools, numerator="technical", denominator="pupils"),
-                                      reference=region_input),
+        app.figure(charts.small_multiples_figure, display_tables.share_chart_input(schools, numerator="technical", denominator="pupils"),
+                   reference=region_input),
         display_tables.inflow_display(trend, region_name=region_name),
         definition=definition, notes=[unknown_note, f"De gestippelde lijn is de {region_name.lower()}."],
         file_stem=f"instroom_{level}_per_school",
@@ -52,8 +57,8 @@ if not app.no_data_notice(ctx):
         year_rows = trend[trend["school_year"] == latest]
         app.figure_panel(
             f"instroom_scholen_{level}", f"Scholen vergeleken in {fmt.school_year(latest)}",
-            charts.compare_figure(display_tables.share_chart_input(year_rows, numerator="technical", denominator="pupils",
-                                                              region_name=region_name), region_label=region_name),
+            app.figure(charts.compare_figure, display_tables.share_chart_input(year_rows, numerator="technical", denominator="pupils",
+                                                                          region_name=region_name), region_label=region_name),
             display_tables.inflow_display(year_rows, region_name=region_name),
             definition=definition,
             notes=["Het streepje om elke stip is het 95%-interval: scholen waarvan de intervallen elkaar overlappen, verschillen "
@@ -70,8 +75,8 @@ if not app.no_data_notice(ctx):
         with column:
             app.figure_panel(
                 f"instroom_{split}_{level}", f"Naar {breakdown.label_nl.lower()} ({region_name.lower()})",
-                charts.trend_figure(display_tables.share_chart_input(table, numerator="technical", denominator="pupils", series=series),
-                                    region_names=()),
+                app.figure(charts.trend_figure, display_tables.share_chart_input(table, numerator="technical", denominator="pupils",
+                                                                                 series=series), region_names=()),
                 display_tables.inflow_display(table, region_name=region_name, split_column=breakdown.label_nl, breakdown=breakdown),
                 definition=definition, notes=[unknown_note], file_stem=f"instroom_{level}_{split}",
             )

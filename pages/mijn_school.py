@@ -68,8 +68,8 @@ if not app.no_data_notice(ctx):
         table = tables[metric.name]
         app.figure_panel(
             f"school_{metric.name}", f"{metric.label_nl}: school en regio",
-            charts.trend_figure(display_tables.share_chart_input(table, numerator=metric.numerator, denominator=metric.denominator,
-                                                                 region_name=region_name)),
+            app.figure(charts.trend_figure, display_tables.share_chart_input(table, numerator=metric.numerator,
+                                                                             denominator=metric.denominator, region_name=region_name)),
             display_tables.figure_display(table, metric, region_name=region_name),
             definition=ctx.definition(metric.name), file_stem=f"{school_id}_{metric.name}",
         )
@@ -81,10 +81,10 @@ if not app.no_data_notice(ctx):
         if national is None or not national.loaded:
             continue
         own = tables[metric.name][tables[metric.name]["scope"] == school_id]
-        figure = charts.trend_figure(display_tables.share_chart_input(own, numerator=metric.numerator, denominator=metric.denominator),
-                                     region_names=())
-        national_view.add_reference_lines(figure, national_view.select(national.table, {"school": None, "provincie": None, "landelijk": None},
-                                                                        years=list(own["school_year"])))
+        figure = app.figure(app.trend_with_lines,
+                            display_tables.share_chart_input(own, numerator=metric.numerator, denominator=metric.denominator),
+                            national_view.select(national.table, {"school": None, "provincie": None, "landelijk": None},
+                                                 years=list(own["school_year"])), region_names=())
         app.figure_panel(
             f"school_landelijk_{comparison.level}", f"{comparison.label_nl.split(',')[0]}: school, provincie en land",
             figure, national_view.display(national.table), definition=national.note,
@@ -103,6 +103,6 @@ if not app.no_data_notice(ctx):
             with_shares = display_tables.destination_shares(destinations, app.RULES.min_share_denominator)
             app.figure_panel(
                 f"school_{metric.name}", f"{metric.label_nl} van de school",
-                charts.destinations_figure(with_shares), display_tables.destinations_display(with_shares),
+                app.figure(charts.destinations_figure, with_shares), display_tables.destinations_display(with_shares),
                 definition=ctx.definition(metric.name), file_stem=f"{school_id}_{metric.name}",
             )

@@ -77,12 +77,15 @@ def navigation_pages_only() -> Iterator[None]:
 
 @pytest.fixture
 def make_app(monkeypatch):
-    """A factory: make_app(database, page=None, query=None) -> AppTest that has run once on that page."""
+    """A factory: make_app(database, page=None, query=None, tables=False) -> AppTest that has run once on that page.
+
+    tables=True turns on the sidebar's 'Tabellen in plaats van grafieken': figure panels then draw their table, not their chart.
+    """
     from streamlit.testing.v1 import AppTest
 
     stack = []
 
-    def factory(database: Path, page: str | None = None, query: dict | None = None, timeout: float = 120):
+    def factory(database: Path, page: str | None = None, query: dict | None = None, timeout: float = 120, tables: bool = False):
         monkeypatch.setenv("STO_DB", str(database))
         context = navigation_pages_only()
         context.__enter__()
@@ -91,6 +94,8 @@ def make_app(monkeypatch):
         for key, value in (query or {}).items():
             app.query_params[key] = value
         app.run()
+        if tables:
+            app.toggle(key="tabellen").set_value(True).run()
         if page:
             app.switch_page(page).run()
         return app

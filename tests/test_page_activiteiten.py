@@ -54,7 +54,7 @@ def _no_errors(app):
 
 
 def test_page_shows_reach_as_published(make_app, database):  # noqa: F811
-    app = make_app(database, PAGE)
+    app = make_app(database, PAGE, tables=True)
     _no_errors(app)
     assert app.title[0].value == "Activiteiten"
     reach, names = _published(database, "reach", by="school", population=PopulationFilter())
@@ -70,7 +70,7 @@ def test_page_shows_reach_as_published(make_app, database):  # noqa: F811
 
 
 def test_comparison_within_school_with_caveat(make_app, database):  # noqa: F811
-    app = make_app(database, PAGE)
+    app = make_app(database, PAGE, tables=True)
     assert any(activities.CAVEAT_NL in info.value for info in app.info)
     school_id = app.selectbox(key="activiteiten_school").value
     effect, _ = _published(database, "activity_effect", by="school")
@@ -94,7 +94,7 @@ def test_distinct_pupils_reached_as_published(make_app, database):  # noqa: F811
 
 
 def test_share_of_the_cohort_that_took_part_before(make_app, database):  # noqa: F811
-    app = make_app(database, PAGE)
+    app = make_app(database, PAGE, tables=True)
     school_id = app.selectbox(key="activiteiten_school").value
     effect, _ = _published(database, "activity_effect", by="school")
     participation = activities.cohort_participation(effect[effect["scope"] == school_id])
@@ -112,7 +112,7 @@ def test_share_of_the_cohort_that_took_part_before(make_app, database):  # noqa:
 
 
 def test_before_after_and_no_small_counts(make_app, database):  # noqa: F811
-    app = make_app(database, PAGE)
+    app = make_app(database, PAGE, tables=True)
     before_after = _frame(app, "activiteiten_voor_na_table")
     assert before_after["School"].str.contains("start 20").any() and before_after["School"].str.contains("geen activiteit").any()
     for frame in app.dataframe:
@@ -123,7 +123,7 @@ def test_before_after_and_no_small_counts(make_app, database):  # noqa: F811
 
 
 def test_gender_filter_does_not_break_reach(make_app, database):  # noqa: F811
-    app = make_app(database, PAGE)
+    app = make_app(database, PAGE, tables=True)
     app.selectbox(key="geslacht").set_value("V").run()
     _no_errors(app)
     assert _frame(app, "activiteiten_bereik_table")["Deelnemers"].str.len().gt(0).all()

@@ -167,7 +167,7 @@ def test_shared_link_sets_the_filters(make_app, database):
 
 
 def test_inflow_tables_equal_the_engine(make_app, database):
-    app = make_app(database, "pages/instroom.py")
+    app = make_app(database, "pages/instroom.py", tables=True)
     assert_no_errors(app)
     region = engine(database, "inflow", "vmbo")
     schools = engine(database, "inflow", "vmbo", by="school")
@@ -178,7 +178,7 @@ def test_inflow_tables_equal_the_engine(make_app, database):
 
 
 def test_inflow_havo_vwo_after_switching_level(make_app, database):
-    app = make_app(database, "pages/instroom.py")
+    app = make_app(database, "pages/instroom.py", tables=True)
     app.segmented_control(key="instroom_niveau").set_value("havo-vwo").run()
     assert_no_errors(app)
     pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(engine(database, "inflow", "havo-vwo")))
@@ -186,7 +186,7 @@ def test_inflow_havo_vwo_after_switching_level(make_app, database):
 
 
 def test_progression_and_destination_tables_equal_the_engine(make_app, database):
-    app = make_app(database, "pages/doorstroom.py")
+    app = make_app(database, "pages/doorstroom.py", tables=True)
     assert_no_errors(app)
     progression = engine(database, "progression", "vmbo")
     pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.progression_display(progression, level="vmbo"))
@@ -196,7 +196,7 @@ def test_progression_and_destination_tables_equal_the_engine(make_app, database)
 
 
 def test_denominator_setting_changes_progression(make_app, database):
-    app = make_app(database, "pages/doorstroom.py")
+    app = make_app(database, "pages/doorstroom.py", tables=True)
     app.radio(key="noemer").set_value("all_graduates").run()
     assert_no_errors(app)
     progression = engine(database, "progression", "vmbo", settings=MetricSettings(progression_denominator="all_graduates"))
@@ -208,7 +208,7 @@ def test_denominator_setting_changes_progression(make_app, database):
 
 def test_my_school_against_the_region(make_app, database):
     school_id = "31XB00"  # Techniekcollege Wormerveer, a vmbo school in the demo region
-    app = make_app(database, "pages/mijn_school.py", query={"school": f"Techniekcollege Wormerveer ({school_id})"})
+    app = make_app(database, "pages/mijn_school.py", query={"school": f"Techniekcollege Wormerveer ({school_id})"}, tables=True)
     assert_no_errors(app)
     inflow = engine(database, "inflow", "vmbo", by="school")
     own = display_tables.headline(inflow, scope=school_id, years=None, baseline_year=2020, numerator="technical", denominator="pupils")
@@ -277,7 +277,7 @@ COUNT_HEADERS = {"Leerlingen (noemer)", "Technisch profiel", "Profiel onbekend",
 
 @pytest.mark.parametrize("page", ["pages/overzicht.py", "pages/instroom.py", "pages/doorstroom.py", "pages/mijn_school.py"])
 def test_no_count_from_1_to_4_is_shown(make_app, database, page):
-    app = make_app(database, page)
+    app = make_app(database, page, tables=True)
     for frame in app.dataframe:
         table = frame.value
         for column in COUNT_HEADERS & set(table.columns):
@@ -312,7 +312,7 @@ def test_markdown_escape_makes_user_text_literal():
 
 def test_pages_render_again_from_the_cache(make_app, database):
     """A second run of every page (warm caches) shows the same tables; how fast is measured in bench/, not here."""
-    app = make_app(database)
+    app = make_app(database, tables=True)
     for page in PAGES.values():
         app.switch_page(page).run()
         first = [frame.value for frame in app.dataframe]
@@ -322,7 +322,7 @@ def test_pages_render_again_from_the_cache(make_app, database):
 
 
 def test_instroom_shows_retention_exactly_as_published(make_app, database):
-    app = make_app(database, "pages/instroom.py")
+    app = make_app(database, "pages/instroom.py", tables=True)
     assert_no_errors(app)
     metric = registry.get("retention_vmbo")
     region = engine(database, "retention")
@@ -347,7 +347,7 @@ def test_mijn_school_has_a_retention_card(make_app, database):
 def test_doorstroom_with_a_school_and_a_leerweg_gives_the_reason(make_app, database):
     """Per school, destinations, progression and the cohort flow exist for all pupils only: the page says why, draws nothing."""
     school_id = engine(database, "inflow", "vmbo", by="school")["scope"].iloc[0]
-    app = make_app(database, "pages/doorstroom.py", query={"leerweg": "KB"})
+    app = make_app(database, "pages/doorstroom.py", query={"leerweg": "KB"}, tables=True)
     app.multiselect(key="scholen").set_value([school_id]).run()
     assert_no_errors(app)
     reasons = [info.value for info in app.info]
@@ -356,3 +356,49 @@ def test_doorstroom_with_a_school_and_a_leerweg_gives_the_reason(make_app, datab
     app.selectbox(key="leerweg").set_value("").run()  # the school alone: every figure again
     assert_no_errors(app)
     assert not app.info and len(app.dataframe) == 3
+
+
+def test_built_figures_are_shared_but_follow_their_inputs(make_app, database):
+    """Figures come from a cache shared by all sessions: Instroom's per-school figure equals one built now from the engine's
+    tables, and after a setting change it is the other setting's figure, never the cached one of the first."""
+    import json
+
+    import plotly.io as pio
+
+    from sto_metrics.presentation import charts
+
+    def expected(settings: MetricSettings) -> dict:
+        region = engine(database, "inflow", "vmbo", settings=settings)
+        schools = engine(database, "inflow", "vmbo", by="school", settings=settings)
+        reference = display_tables.share_chart_input(region, numerator="technical", denominator="pupils", region_name="Regio")
+        figure = charts.small_multiples_figure(display_tables.share_chart_input(schools, numerator="technical", denominator="pupils"),
+                                               reference=reference)
+        return json.loads(pio.to_json(figure, validate=False))
+
+    def per_school(app) -> dict:
+        specs = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+        found = [spec for spec in specs if len([k for k in spec["layout"] if k.startswith("xaxis")]) > 1]
+        assert len(found) == 2, "Instroom draws two faceted figures: inflow and retention per school"
+        return found[0]
+
+    app = make_app(database, "pages/instroom.py")
+    assert_no_errors(app)
+    assert per_school(app) == expected(MetricSettings())
+    app.toggle(key="dp").set_value(True).run()
+    assert_no_errors(app)
+    assert per_school(app) == expected(MetricSettings(dp_technical=True)) != expected(MetricSettings())
+
+
+def test_a_panel_draws_only_its_open_tab(make_app, database):
+    """A page opens with its charts and no hidden tables; the sidebar's table view draws the tables instead; opening one
+    panel's table tab draws that table (the engine's) beside the other panels' charts."""
+    app = make_app(database, "pages/instroom.py")
+    assert_no_errors(app)
+    assert (len(app.get("plotly_chart")), len(app.dataframe)) == (7, 0)  # trend, per school, compared, 2 breakdowns, retention x2
+    tables = make_app(database, "pages/instroom.py", tables=True)
+    assert (len(tables.get("plotly_chart")), len(tables.dataframe)) == (0, 7)
+    app.session_state["instroom_trend_vmbo_grafiek"] = "Tabel"
+    app.run()
+    assert_no_errors(app)
+    assert (len(app.get("plotly_chart")), len(app.dataframe)) == (6, 1)
+    pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(engine(database, "inflow", "vmbo")))

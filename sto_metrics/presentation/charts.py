@@ -56,6 +56,7 @@ def escape(text: object) -> str:
 
 def _base_layout(title: str | None, *, height: int = 380) -> dict:
     return {
+        "template": "none",  # Plotly's default theme is most of a small figure's JSON; the house style below is all we use
         "title": {"text": escape(title) if title else None, "font": {"size": 16}, "x": 0, "xanchor": "left"},
         "font": {"family": FONT_FAMILY, "size": 13, "color": "#262730"},
         "colorway": COLORWAY,

@@ -1,0 +1,152 @@
+"""Light pages (issue 14): how long each dashboard page takes to open in a browser, against an empty Streamlit page.
+
+    python bench/pages_bench.py [--warm 5] [--db regio.duckdb] [--pages Overzicht,Instroom]
+
+Per page it prints, in seconds:
+- floor: an empty one-line Streamlit page started and opened the same way (the best any page can do);
+- cold: the page as the first visit after a fresh server start;
+- warm: the median of --warm further visits (caches filled);
+- script cold / warm: the page's server-side script time (Streamlit's AppTest in this process: the
+  first run after the caches were cleared, and the median of later runs).
+A visit is timed from `goto` until the page's last change, once the app is idle, the page title
+is there, every visible Plotly chart has drawn and nothing changed for 0.4 s. Server and browser bind to 127.0.0.1 only; every wait is bounded. The
+machine is shared: compare the ratios of one run, not seconds across runs. Nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench import sessions_bench as sessions  # noqa: E402  (the repository on the path first)
+
+PAGES = {
+    "Overzicht": ("", "pages/overzicht.py"),
+    "Instroom": ("instroom", "pages/instroom.py"),
+    "Doorstroom": ("doorstroom", "pages/doorstroom.py"),
+    "Mijn school": ("mijn-school", "pages/mijn_school.py"),
+    "Ambities": ("ambities", "pages/ambities.py"),
+    "Activiteiten": ("activiteiten", "pages/activiteiten.py"),
+    "Subsidieaanvraag": ("subsidieaanvraag", "pages/subsidieaanvraag.py"),
+}
+EMPTY_APP = 'import streamlit as st\nst.title("Leeg")\n'
+VISIT_TIMEOUT_MS = 300_000
+# Idle, a title in the main area, and every displayed chart drawn (Plotly's SVG is there).
+SETTLE_MS = 400
+# The time of the last change to the page, from the first script on (charts mount after the script is done).
+WATCH_CHANGES = ("window.__stoChanged = 0; new MutationObserver(() => { window.__stoChanged = performance.now(); })"
+                 ".observe(document, {childList: true, subtree: true, characterData: true});")
+# Idle, a title in the main area, every displayed chart drawn (Plotly's SVG is there) and nothing changed for SETTLE_MS.
+PAGE_DONE = ("() => { if (!document.querySelector(" + json.dumps(sessions.APP_IDLE) + ")) return false;"
+             " if (!document.querySelector('[data-testid=\"stMain\"] h1')) return false;"
+             " for (const chart of document.querySelectorAll('[data-testid=\"stPlotlyChart\"]'))"
+             "   if (chart.offsetParent !== null && !chart.querySelector('.main-svg')) return false;"
+             f" return performance.now() - window.__stoChanged > {SETTLE_MS}; }}")
+
+
+def visit(page, url: str) -> float:
+    """Seconds from `goto` until the page's last change (the settling wait itself is not counted)."""
+    start_ms = time.time() * 1000
+    page.goto(url, timeout=VISIT_TIMEOUT_MS)
+    page.wait_for_function(PAGE_DONE, timeout=VISIT_TIMEOUT_MS, polling=20)
+    return (page.evaluate("performance.timeOrigin + window.__stoChanged") - start_ms) / 1000
+
+
+def browser_times(database: Path, folder: Path, pages: list[str], warm: int) -> dict[str, tuple[float, float]]:
+    """{page: (cold, warm median)}; the empty page under the key ''. A fresh server per page for its cold visit."""
+    from playwright.sync_api import sync_playwright
+
+    empty = folder / "leeg" / "leeg.py"
+    empty.parent.mkdir()
+    empty.write_text(EMPTY_APP, encoding="utf-8")
+    found: dict[str, tuple[float, float]] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=sessions.CHROMIUM, args=sessions.CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL")
+        context.add_init_script(WATCH_CHANGES)
+        page = context.new_page()
+        try:
+            for name in ["", *pages]:
+                port = sessions.free_port()
+                server = sessions.start_server(database, port, script=empty if name == "" else None)
+                try:
+                    url = f"http://127.0.0.1:{port}/{PAGES[name][0] if name else ''}"
+                    cold = visit(page, url)
+                    found[name] = (cold, statistics.median(visit(page, url) for _ in range(warm)))
+                finally:
+                    sessions.stop_server(server)
+        finally:
+            context.close()
+            browser.close()
+    return found
+
+
+def script_times(database: Path, pages: list[str], warm: int) -> dict[str, tuple[float, float]]:
+    """{page: (first run after clearing the caches, median of later runs)} with AppTest, as the page tests run it."""
+    import os
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    import app_support
+    from tests.dashboard_fixtures import DASHBOARD, navigation_pages_only
+
+    os.environ["STO_DB"] = str(database)
+    found: dict[str, tuple[float, float]] = {}
+    with navigation_pages_only():
+        for name in pages:
+            st.cache_data.clear()
+            app_support.close_connection()
+            app = AppTest.from_file(str(DASHBOARD), default_timeout=600)
+            app.run()
+            app.switch_page(PAGES[name][1])
+            start = time.perf_counter()
+            app.run()
+            cold = time.perf_counter() - start
+            runs = []
+            for _ in range(warm):
+                start = time.perf_counter()
+                app.run()
+                runs.append(time.perf_counter() - start)
+            if app.exception:
+                raise SystemExit(f"{name}: {app.exception[0].value}")
+            found[name] = (cold, statistics.median(runs))
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--warm", type=int, default=5, help="warm visits per page (the median is printed)")
+    parser.add_argument("--db", help="a region database (default: a fresh demo region, 600 pupils a year, as the tests use)")
+    parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated page names")
+    args = parser.parse_args()
+    pages = [name.strip() for name in args.pages.split(",") if name.strip()]
+    with tempfile.TemporaryDirectory(prefix="sto-pages-") as folder:
+        if args.db:
+            database = Path(args.db)
+        else:
+            from tests.dashboard_fixtures import build_region_database
+
+            database, _ = build_region_database(Path(folder))
+        browser = browser_times(database, Path(folder), pages, args.warm)
+        script = script_times(database, pages, args.warm)
+    floor_cold, floor_warm = browser[""]
+    print(f"lege pagina: koud {floor_cold:.2f} s, warm {floor_warm:.2f} s")
+    print(f"{'pagina':<17} {'koud s':>7} {'-vloer':>7} {'warm s':>7} {'-vloer':>7} {'x vloer':>8} {'script koud':>12} {'script warm':>12}")
+    for name in pages:
+        cold, warm = browser[name]
+        script_cold, script_warm = script[name]
+        print(f"{name:<17} {cold:>7.2f} {cold - floor_cold:>+7.2f} {warm:>7.2f} {warm - floor_warm:>+7.2f} {warm / floor_warm:>8.1f} "
+              f"{script_cold:>12.2f} {script_warm:>12.2f}")
+
+
+if __name__ == "__main__":
+    main()
