@@ -661,6 +661,17 @@ def fragment(body: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
+RUN_TIMES_ENV = "STO_RUN_TIMES"  # a file: each full script run appends 'page<TAB>seconds' (bench/sessions_bench.py reads it)
+
+
+def record_run_time(page_title: str, seconds: float) -> None:
+    """Server-side time of one script run, for the load benchmark; nothing is written unless STO_RUN_TIMES names a file."""
+    target = os.environ.get(RUN_TIMES_ENV)
+    if target:
+        with open(target, "a", encoding="utf-8") as log:
+            log.write(f"{page_title}\t{seconds:.4f}\n")
+
+
 def page_failed(where: str, error: Exception) -> None:
     """An unexpected error: logged by place and type only (its message may hold data), a Dutch notice for the user."""
     logging.getLogger("sto_dashboard").error("Pagina %s: %s\n%s", where, type(error).__name__,

@@ -4,6 +4,8 @@ Opens the region's database from STO_DB, else the bundled demo region. The share
 (filters and definition settings, kept in the URL) is drawn here, then the chosen page runs.
 """
 
+import time
+
 import streamlit as st
 
 import app_support as app
@@ -34,6 +36,7 @@ PAGES = {
     ],
 }
 
+started = time.perf_counter()
 role = app.gate()  # sign-in and roles: stops here for anyone without a role
 if not role.manages:
     PAGES.pop("Beheer")
@@ -51,3 +54,4 @@ except UserError as error:
     app.user_error(error)
 except Exception as error:  # never Streamlit's traceback in front of a user: it can quote a pupil's row
     app.page_failed(page.title, error)
+app.record_run_time(page.title, time.perf_counter() - started)

@@ -37,9 +37,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(database: Path, port: int, log: Path | None = None, *, script: Path | None = None) -> subprocess.Popen:
-    """`streamlit run` of the dashboard (or another script, such as the empty page of bench/pages_bench.py) on 127.0.0.1."""
+def start_server(database: Path, port: int, log: Path | None = None, *, script: Path | None = None,
+                 run_times: Path | None = None) -> subprocess.Popen:
+    """`streamlit run` of the dashboard (or another script, such as the empty page of bench/pages_bench.py) on 127.0.0.1;
+    with run_times, the dashboard appends each script run's server-side time to that file."""
     env = {**os.environ, "STO_DB": str(database), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    if run_times:
+        env["STO_RUN_TIMES"] = str(run_times)
     output = log.open("w") if log else subprocess.DEVNULL
     process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script or "dashboard.py"), "--server.headless", "true",
                                 "--server.port", str(port), "--server.address", "127.0.0.1"],
@@ -117,14 +121,20 @@ def main() -> None:
 
             database, _ = build_region_database(Path(folder))
         port = free_port()
-        server = start_server(database, port)
+        run_times = Path(folder) / "run_times.tsv"
+        server = start_server(database, port, run_times=run_times)
         try:
             base_url = f"http://127.0.0.1:{port}"
             asyncio.run(round_of(base_url, 1))  # warm: the caches hold every figure the rounds ask for
-            print(f"{'sessies':>8} {'stappen':>8} {'mediaan s':>10} {'p90 s':>8} {'fouten':>7}")
+            print("browser: from a click until the page is idle; server: the script runs of the round (dashboard.py, whole runs)")
+            print(f"{'sessies':>8} {'stappen':>8} {'browser mediaan s':>18} {'browser p90 s':>14} {'server mediaan s':>17} "
+                  f"{'server p90 s':>13} {'fouten':>7}")
             for sessions in (int(n) for n in args.sessions.split(",")):
+                run_times.write_text("")
                 times, errors = asyncio.run(round_of(base_url, sessions))
-                print(f"{sessions:>8} {len(times):>8} {statistics.median(times):>10.2f} {p90(times):>8.2f} {errors:>7}")
+                server_times = [float(line.split("\t")[1]) for line in run_times.read_text().splitlines() if "\t" in line]
+                print(f"{sessions:>8} {len(times):>8} {statistics.median(times):>18.2f} {p90(times):>14.2f} "
+                      f"{statistics.median(server_times or [0]):>17.2f} {p90(server_times or [0]):>13.2f} {errors:>7}")
         finally:
             stop_server(server)
 

@@ -106,7 +106,8 @@ def test_twenty_sessions_at_once_while_a_shell_load_runs(region_database, tmp_pa
     before = {dp: inflow_line(database, dp) for dp in (False, True)}
     assert before[False] != before[True], "the two settings must draw different lines, or cross-talk cannot show"
 
-    server = sessions.start_server(database, port := sessions.free_port(), tmp_path / "streamlit.log")
+    run_times = tmp_path / "run_times.tsv"
+    server = sessions.start_server(database, port := sessions.free_port(), tmp_path / "streamlit.log", run_times=run_times)
     try:
         base_url = f"http://127.0.0.1:{port}"
         asyncio.run(asyncio.wait_for(all_sessions(base_url, 2), ROUND_TIMEOUT_S))  # both settings computed once, as a server is
@@ -122,6 +123,8 @@ def test_twenty_sessions_at_once_while_a_shell_load_runs(region_database, tmp_pa
             server.kill()
 
     assert load.returncode == 0, out + err
+    runs = [line.split("\t") for line in run_times.read_text(encoding="utf-8").splitlines()]
+    assert len(runs) >= 3 * (SESSIONS + 2) and {page for page, _ in runs} == {"Instroom", "Overzicht", "Doorstroom"}
     after = {dp: inflow_line(database, dp) for dp in (False, True)}
     assert after != before, "the shell load changed nothing the sessions could see"
     for number, (line, errors) in enumerate(seen):
