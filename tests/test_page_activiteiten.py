@@ -86,7 +86,7 @@ def test_comparison_within_school_with_caveat(make_app, database):  # noqa: F811
 
 
 def test_distinct_pupils_reached_as_published(make_app, database):  # noqa: F811
-    app = make_app(database, PAGE)
+    app = make_app(database, PAGE, tables=True)
     reached, _ = _published(database, "reach_pupils", by="school", population=PopulationFilter())
     table = _frame(app, "activiteiten_leerlingen_table")
     assert table.to_dict("records") == shown.reached_display(reached).to_dict("records")
