@@ -172,18 +172,8 @@ def _remove_orphans(path: str) -> None:
     master = Path(path)
     for found in master.parent.glob(f".{glob.escape(master.name)}{_SNAPSHOT_TAG}*"):
         pid = found.name.rsplit(_SNAPSHOT_TAG, 1)[1].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not db.process_running(int(pid)):
             found.unlink(missing_ok=True)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def _open_snapshot(path: str, *, wait_seconds: float) -> _Open:

@@ -124,19 +124,20 @@ def remove_stale_folders() -> None:
         if not folder.is_dir() or folder.is_symlink() or found.st_uid != os.getuid():
             continue
         pid = folder.name.removeprefix(READ_FOLDER_PREFIX).split("-")[0]
-        stale = (folder.name.startswith(READ_FOLDER_PREFIX) and pid.isdigit() and not _running(int(pid))) or (
+        stale = (folder.name.startswith(READ_FOLDER_PREFIX) and pid.isdigit() and not process_running(int(pid))) or (
             folder.name.startswith(OLD_FOLDER_PREFIXES) and time.time() - found.st_mtime > OLD_FOLDER_AGE_SECONDS)
         if stale:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Is there a process with this id? (Another user's process, or any doubt, counts as running: nothing of it is removed.)"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True  # another user's process
+    except OSError:
+        return True
     return True
 
 

@@ -116,11 +116,7 @@ def test_twenty_sessions_at_once_while_a_shell_load_runs(region_database, tmp_pa
         seen = asyncio.run(asyncio.wait_for(all_sessions(base_url, SESSIONS), ROUND_TIMEOUT_S))
         out, err = load.communicate(timeout=ROUND_TIMEOUT_S)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        sessions.stop_server(server)
 
     assert load.returncode == 0, out + err
     runs = [line.split("\t") for line in run_times.read_text(encoding="utf-8").splitlines()]
