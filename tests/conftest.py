@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sto_metrics.loading import pseudonym
 from sto_metrics.loading.reference import open_database
+from tests.loader_support import SECRET as LOADER_SECRET
 
 
 class PupilDB:
@@ -202,3 +204,18 @@ def _private_pattern_cache(tmp_path_factory):
     import os
 
     os.environ["STO_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture
+def pupil_key_secret(monkeypatch, tmp_path):
+    """A known pseudonymisation secret and a secrets folder private to the test (loader test modules use it for all)."""
+    monkeypatch.setenv(pseudonym.SECRET_ENV, LOADER_SECRET)
+    monkeypatch.setenv(pseudonym.SECRET_DIR_ENV, str(tmp_path / "secrets"))
+
+
+@pytest.fixture
+def con(tmp_path):
+    """An empty region database in the test's own folder; modules that need a filled one define their own `con`."""
+    connection = open_database(tmp_path / "regio.duckdb")
+    yield connection
+    connection.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
+SECRET = "test-geheim"  # the pseudonymisation secret of the loader tests (fixture `pupil_key_secret`)
+
 VO_HEADER = ["leerlingnummer", "schooljaar", "brinvestiging", "schoolnaam", "onderwijstype", "leerjaar", "profiel", "geslacht", "diploma"]
 
 # Twelve pupils of one school and year: known facts that tests can count by hand.

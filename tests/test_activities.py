@@ -10,7 +10,7 @@ import pytest
 from sto_metrics import published
 from sto_metrics.errors import UserError
 from sto_metrics.loading import activities as loading_activities
-from sto_metrics.loading import loader, pseudonym
+from sto_metrics.loading import loader
 from sto_metrics.loading.reference import open_database
 from sto_metrics.metrics import activities
 from sto_metrics.settings import MetricSettings, PopulationFilter
@@ -38,10 +38,7 @@ REGISTER_ROWS = [
 PARTICIPANT_ROWS = [["A2", k, "Naam" + k] for k in ("101", "102", "102", "103", "104", "105", "106", "999")]
 
 
-@pytest.fixture(autouse=True)
-def _secret(monkeypatch, tmp_path):
-    monkeypatch.setenv(pseudonym.SECRET_ENV, "test-geheim")
-    monkeypatch.setenv(pseudonym.SECRET_DIR_ENV, str(tmp_path / "secrets"))
+pytestmark = pytest.mark.usefixtures("pupil_key_secret")
 
 
 def _load(con, text: str, name: str, **options) -> loader.FileResult:

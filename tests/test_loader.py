@@ -15,6 +15,7 @@ from sto_metrics.loading.reference import open_database
 from tests.loader_support import (
     MBO_HEADER,
     MBO_ROWS,
+    SECRET,
     VO_HEADER,
     VO_ROWS,
     all_text_in_database,
@@ -24,20 +25,8 @@ from tests.loader_support import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-SECRET = "test-geheim"
 
-
-@pytest.fixture(autouse=True)
-def _secret(monkeypatch, tmp_path):
-    monkeypatch.setenv(pseudonym.SECRET_ENV, SECRET)
-    monkeypatch.setenv(pseudonym.SECRET_DIR_ENV, str(tmp_path / "secrets"))
-
-
-@pytest.fixture
-def con(tmp_path):
-    connection = open_database(tmp_path / "regio.duckdb")
-    yield connection
-    connection.close()
+pytestmark = pytest.mark.usefixtures("pupil_key_secret")
 
 
 def clean_vo(**kwargs) -> bytes:

@@ -9,25 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from sto_metrics.loading import loader, pseudonym
+from sto_metrics.loading import loader
 from sto_metrics.loading.reference import open_database
 from tests.loader_support import MBO_HEADER, MBO_ROWS, VO_HEADER, VO_ROWS, csv_text, stored_rows, table_checksums
 
 REPO = Path(__file__).resolve().parent.parent
-SECRET = "test-geheim"
 
 
-@pytest.fixture(autouse=True)
-def _secret(monkeypatch, tmp_path):
-    monkeypatch.setenv(pseudonym.SECRET_ENV, SECRET)
-    monkeypatch.setenv(pseudonym.SECRET_DIR_ENV, str(tmp_path / "secrets"))
-
-
-@pytest.fixture
-def con(tmp_path):
-    connection = open_database(tmp_path / "regio.duckdb")
-    yield connection
-    connection.close()
+pytestmark = pytest.mark.usefixtures("pupil_key_secret")
 
 
 def vo_export(rows: list[list[str]] = VO_ROWS, **kwargs) -> bytes:
