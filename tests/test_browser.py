@@ -10,11 +10,8 @@ Without /usr/bin/chromium the tests are skipped locally and fail in CI (CI=true)
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,6 +21,7 @@ try:
 except ImportError:  # playwright is a dev requirement; the fixture reports it
     expect = None
 
+from bench import local_servers
 from sto_metrics import db
 from sto_metrics.metrics import calculations
 from sto_metrics.presentation import formatting as fmt
@@ -32,12 +30,10 @@ from tests.dashboard_fixtures import REPO, region_database, writable_database  #
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM = Path(local_servers.CHROMIUM)
 ARTEFACTS = REPO / "test-artefacts"
 PAGE_URLS = {"overzicht": "", "instroom": "instroom", "doorstroom": "doorstroom", "mijn-school": "mijn-school", "data": "data"}
-APP_IDLE = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
+APP_IDLE = local_servers.APP_IDLE
 PAGE_TIMEOUT_MS = 240_000
 
 
@@ -49,32 +45,12 @@ def _require_chromium() -> None:
     pytest.skip(f"{CHROMIUM} ontbreekt; de browsertests draaien alleen met Debian's chromium.")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for_health(base_url: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit stopte met code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError("streamlit werd niet gezond binnen de tijd")
-
 
 @pytest.fixture
 def server(region_database, writable_database, tmp_path):
     """A `streamlit run dashboard.py` on a private copy of the test database; yields (base_url, database, exports)."""
     _require_chromium()
-    port = _free_port()
+    port = local_servers.free_port()
     env = {**os.environ, "STO_DB": str(writable_database), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     log = (tmp_path / "streamlit.log").open("w")
     process = subprocess.Popen(
@@ -84,14 +60,10 @@ def server(region_database, writable_database, tmp_path):
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for_health(base_url, process)
+        local_servers.wait_until_up(f"{base_url}/_stcore/health", process, "streamlit")
         yield base_url, writable_database, region_database[1]
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        local_servers.stop(process)
         log.close()
 
 
@@ -101,7 +73,7 @@ def browser_page():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=local_servers.CHROMIUM, args=local_servers.CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL")
         page = context.new_page()
         page.set_default_timeout(PAGE_TIMEOUT_MS)

@@ -8,40 +8,16 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
+from bench import local_servers
 from sto_metrics import roles
 from tests.dashboard_fixtures import REPO, region_database, writable_database  # noqa: F401 (fixtures)
-from tests.test_browser import APP_IDLE, _free_port, _require_chromium, _wait_for_health, browser_page  # noqa: F401
+from tests.test_browser import APP_IDLE, _require_chromium, browser_page  # noqa: F401
 
 USERS = {"anna": "anna@regio.nl", "kees": "kees@school.nl"}
 ROLES = "wie,rol\nanna@regio.nl,beheerder\n@school.nl,lezer\n"
-
-
-def _wait_for_provider(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"oidc-provider-mock stopte met code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError("oidc-provider-mock kwam niet op binnen de tijd")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 @pytest.fixture
@@ -49,7 +25,7 @@ def signed_in_server(writable_database, tmp_path):
     """The mock provider and a dashboard with [auth] (its secrets file given on the command line, not in the repo)."""
     _require_chromium()
     pytest.importorskip("oidc_provider_mock")
-    provider_port, app_port = _free_port(), _free_port()
+    provider_port, app_port = local_servers.free_port(), local_servers.free_port()
     provider_url = f"http://127.0.0.1:{provider_port}"
     claims = [arg for sub, email in USERS.items() for arg in ("--user-claims", json.dumps({"sub": sub, "email": email, "name": sub}))]
     provider_log = (tmp_path / "provider.log").open("w")
@@ -72,12 +48,12 @@ server_metadata_url = "{provider_url}/.well-known/openid-configuration"
                             "--server.port", str(app_port), "--server.address", "127.0.0.1", "--secrets.files", str(secrets)],
                            cwd=REPO, env=env, stdout=app_log, stderr=subprocess.STDOUT)
     try:
-        _wait_for_provider(f"{provider_url}/.well-known/openid-configuration", provider)
-        _wait_for_health(f"http://127.0.0.1:{app_port}", app)
+        local_servers.wait_until_up(f"{provider_url}/.well-known/openid-configuration", provider, "oidc-provider-mock", timeout=60)
+        local_servers.wait_until_up(f"http://127.0.0.1:{app_port}/_stcore/health", app, "streamlit")
         yield f"http://127.0.0.1:{app_port}"
     finally:
-        _stop(app)
-        _stop(provider)
+        local_servers.stop(app)
+        local_servers.stop(provider)
         app_log.close()
         provider_log.close()
 
