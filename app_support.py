@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
@@ -41,6 +42,7 @@ from sto_metrics.presentation import formatting as fmt
 from sto_metrics.privacy import suppression
 from sto_metrics.settings import MetricSettings, PopulationFilter
 
+_T = TypeVar("_T")
 DB_ENV = "STO_DB"
 db.keep_files_private()  # the dashboard's databases, their WAL and ambities.csv are not for other users
 RULES = suppression.SuppressionRules()
@@ -683,6 +685,33 @@ def figure(build: Callable[..., go.Figure], *args: object, **kwargs: object) -> 
     return _built_figure(f"{build.__module__}.{build.__qualname__}", digest, build, args, kwargs)
 
 
+def _drawn(value: object) -> object:
+    """Figures in a built page section (a dict, list or tuple of them, one level deep) with their dict form made once."""
+    if isinstance(value, go.Figure) and not isinstance(value, _DrawnFigure):
+        return _DrawnFigure(value)
+    if isinstance(value, dict):
+        return {key: _drawn(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_drawn(item) for item in value)
+    return value
+
+
+@st.cache_resource(max_entries=256, ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _built_section(path: str, version: str, filters: str, name: str, args: str, _build, _ctx: Context, _args: tuple) -> object:
+    return _drawn(_build(_ctx, *_args))
+
+
+def section(ctx: Context, build: Callable[..., _T], *args: object, reads: Sequence[str] = catalog.FAMILIES) -> _T:
+    """build(ctx, *args): a page section's figures and display tables, built once for all sessions per data version (of the
+    families it `reads`), filters and args, so a rerun costs no pandas and no Plotly. build must read nothing but ctx's
+    tables of those families and its args (plain values).
+
+    What it returns is shared: draw it, never change it.
+    """
+    where = f"{build.__code__.co_filename}:{build.__qualname__}"  # page scripts all run as __main__
+    return _built_section(ctx.source.path, ctx.version_of(*reads), repr(ctx.filters), where, repr(args), build, ctx, args)
+
+
 def trend_with_lines(table: pd.DataFrame, lines: pd.DataFrame, *, region_names: Sequence[str]) -> go.Figure:
     """A trend figure with DUO's reference lines on it (a builder for figure())."""
     from sto_metrics.national import presentation as national_view
@@ -752,29 +781,35 @@ def figure_panel(key: str, title: str, figure: go.Figure, display: pd.DataFrame,
                            mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:")
 
 
+def _share_content(ctx: Context, name: str) -> dict:
+    """A declared share figure's trend and per-school panels: figures and display tables (built through section())."""
+    metric = registry.get(name)
+    region_name = ctx.region_name
+    region = ctx.table(metric.name)
+    region_input = display_tables.share_chart_input(region, numerator=metric.numerator, denominator=metric.denominator,
+                                                    region_name=region_name)
+    schools = ctx.table(metric.name, by="school")
+    return {
+        "trend": (charts.trend_figure(region_input, region_names=(region_name,)),
+                  display_tables.share_display(region, metric, region_name=region_name)),
+        "per_school": None if schools.empty else (
+            charts.small_multiples_figure(display_tables.share_chart_input(schools, numerator=metric.numerator,
+                                                                           denominator=metric.denominator), reference=region_input),
+            display_tables.share_display(pd.concat([region, schools], ignore_index=True), metric, region_name=region_name)),
+    }
+
+
 def share_panels(ctx: Context, metric: registry.Metric, *, key_prefix: str) -> None:
     """A declared share figure as a section: the region's (or selection's) trend, then every school beside it."""
     region_name = ctx.region_name
     definition = ctx.definition(metric.name)
-    region = ctx.table(metric.name)
-    region_input = display_tables.share_chart_input(region, numerator=metric.numerator, denominator=metric.denominator,
-                                                    region_name=region_name)
+    built = section(ctx, _share_content, metric.name, reads=metric.reads)
     st.header(metric.label_nl, divider="gray")
-    figure_panel(
-        f"{key_prefix}_{metric.name}_trend", f"{metric.label_nl} ({region_name.lower()})",
-        figure(charts.trend_figure, region_input, region_names=(region_name,)),
-        display_tables.share_display(region, metric, region_name=region_name),
-        definition=definition, file_stem=f"{metric.name}_{region_name.lower()}",
-    )
-    schools = ctx.table(metric.name, by="school")
-    if not schools.empty:
-        figure_panel(
-            f"{key_prefix}_{metric.name}_per_school", f"{metric.label_nl}: per school",
-            figure(charts.small_multiples_figure, display_tables.share_chart_input(schools, numerator=metric.numerator,
-                                                                                   denominator=metric.denominator), reference=region_input),
-            display_tables.share_display(pd.concat([region, schools], ignore_index=True), metric, region_name=region_name),
-            definition=definition, notes=[f"De gestippelde lijn is de {region_name.lower()}."], file_stem=f"{metric.name}_per_school",
-        )
+    figure_panel(f"{key_prefix}_{metric.name}_trend", f"{metric.label_nl} ({region_name.lower()})", *built["trend"],
+                 definition=definition, file_stem=f"{metric.name}_{region_name.lower()}")
+    if built["per_school"] is not None:
+        figure_panel(f"{key_prefix}_{metric.name}_per_school", f"{metric.label_nl}: per school", *built["per_school"],
+                     definition=definition, notes=[f"De gestippelde lijn is de {region_name.lower()}."], file_stem=f"{metric.name}_per_school")
 
 
 def no_data_notice(ctx: Context) -> bool:
@@ -833,7 +868,6 @@ def national(ctx: Context, level: str, school_id: str | None = None) -> National
 
 def national_lines(ctx: Context, level: str, *, key: str, years: Sequence[str], year_shift: int = 0) -> tuple[pd.DataFrame, str | None]:
     """Let the user pick the national, landsdeel and province lines: (their rows for trend_with_lines, the note; None without DUO data)."""
-    from sto_metrics.national import presentation as national_view
 
     found = national(ctx, level)
     if not found.loaded:
@@ -841,9 +875,18 @@ def national_lines(ctx: Context, level: str, *, key: str, years: Sequence[str], 
     options = {"landelijk": "landelijk", **{area: f"{area} {name}" for area, name in found.areas.items()}}
     chosen = st.pills("Vergelijk met (DUO)", options=list(options), format_func=options.get, default=["landelijk"],
                       selection_mode="multi", key=f"{key}_vergelijk")
-    lines = national_view.select(national_view.shift_years(found.table, year_shift),
-                                 {area: found.areas.get(area) for area in (chosen or [])}, years=list(years))
-    return lines, found.note
+    lines = _chosen_lines(ctx.source.path, ctx.version_of(*NATIONAL_READS), level, dataclasses.astuple(ctx.filters.settings),
+                          tuple(chosen or ()), tuple(years), year_shift)
+    return lines.copy(deep=False), found.note
+
+
+@st.cache_resource(max_entries=256, ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _chosen_lines(path: str, version: str, level: str, settings_key: tuple, chosen: tuple, years: tuple, year_shift: int) -> pd.DataFrame:
+    """The chosen areas' rows of DUO's comparison, moved to the region's years (shared: a rerun selects nothing again)."""
+    from sto_metrics.national import presentation as national_view
+
+    table, _, areas = _cached_national(path, version, level, settings_key, None)
+    return national_view.select(national_view.shift_years(table, year_shift), {area: areas.get(area) for area in chosen}, years=list(years))
 
 
 @st.cache_data(max_entries=16, ttl=CACHE_TTL_SECONDS, show_spinner=False)
