@@ -686,12 +686,12 @@ def figure(build: Callable[..., go.Figure], *args: object, **kwargs: object) -> 
 
 
 def _drawn(value: object) -> object:
-    """Figures in a built page section (a dict, list or tuple of them, one level deep) with their dict form made once."""
+    """A built page section (plain dicts, lists and tuples, nested) with each figure's dict form made once."""
     if isinstance(value, go.Figure) and not isinstance(value, _DrawnFigure):
         return _DrawnFigure(value)
-    if isinstance(value, dict):
+    if type(value) is dict:
         return {key: _drawn(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
+    if type(value) in (list, tuple):
         return type(value)(_drawn(item) for item in value)
     return value
 
