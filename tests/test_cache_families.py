@@ -8,6 +8,7 @@ Data page's do. Every published table the dashboard computes is counted by figur
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,7 @@ from tests.loader_support import VO_HEADER, VO_ROWS, csv_text
 
 REGISTER_HEADER = ["activiteit_id", "naam", "soort", "schooljaar", "datum", "school", "leerjaar", "deelnemers", "meisjes"]
 NEW_SCHOOL = "99ZZ00"
+DUO_PUPILS = Path(__file__).parent / "data" / "duo" / "leerlingen-vo-per-vestiging-nieuw.csv"  # DUO's pupils per vestiging
 
 
 @pytest.fixture(autouse=True)
@@ -128,3 +130,38 @@ def test_an_activities_load_keeps_the_inflow_and_an_enrolment_load_renews_everyt
     app.switch_page("pages/activiteiten.py").run()
     _no_errors(app)
     assert computed["reach"] >= 1  # reach counts the enrolled pupils too
+
+
+def test_each_load_changes_the_version_of_its_own_family_only(tmp_path, monkeypatch):
+    """catalog.data_versions: a vo load, an activities register, a DUO file, a removal and a reference edit, each moving
+    exactly the families a cache of them must forget."""
+    from sto_metrics.loading.reference import open_database
+
+    monkeypatch.setenv(pseudonym.SECRET_ENV, "test-geheim")
+    monkeypatch.setenv(pseudonym.SECRET_DIR_ENV, str(tmp_path / "secrets"))
+    con = open_database(tmp_path / "regio.duckdb")
+    try:
+        def changed(action) -> set[str]:
+            before = catalog.data_versions(con)
+            action()
+            after = catalog.data_versions(con)
+            return {family for family in catalog.FAMILIES if after[family] != before[family]}
+
+        def load(name: str, data: bytes) -> int:
+            result = loader.load_bytes(con, name, data, school_year=2023)
+            assert result.loaded, result.messages
+            return result.load_id
+
+        assert changed(lambda: load("vo.csv", csv_text(VO_HEADER, VO_ROWS).encode())) == {"enrolments"}
+        register = csv_text(REGISTER_HEADER, [["A1", "Techcarrousel", "techcarrousel", "2023-2024", "", "31XA00", "2", "14", "6"]])
+        ids = {}
+        assert changed(lambda: ids.setdefault("register", load("activiteiten.csv", register.encode()))) == {"activities"}
+        duo = DUO_PUPILS.read_bytes()
+        assert changed(lambda: ids.setdefault("duo", load(DUO_PUPILS.name, duo))) == {"national"}
+        assert changed(lambda: loader.remove_load(con, ids["register"])) == {"activities"}
+        assert changed(lambda: loader.remove_load(con, ids["duo"])) == {"national"}
+        assert changed(lambda: con.execute("UPDATE ref_profile SET technical = NOT technical WHERE code = 'D&P'")) == {"enrolments"}
+        assert changed(lambda: con.execute("UPDATE ref_activity_type SET name = name || ' (nieuw)'")) == {"activities"}
+        assert changed(lambda: None) == set()
+    finally:
+        con.close()
