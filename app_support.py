@@ -734,15 +734,16 @@ def fragment(body: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-RUN_TIMES_ENV = "STO_RUN_TIMES"  # a file: each full script run appends 'page<TAB>seconds' (bench/sessions_bench.py reads it)
+RUN_TIMES_ENV = "STO_RUN_TIMES"  # a file: each full script run appends 'page<TAB>seconds<TAB>cpu seconds' (bench/sessions_bench.py)
 
 
-def record_run_time(page_title: str, seconds: float) -> None:
-    """Server-side time of one script run, for the load benchmark; nothing is written unless STO_RUN_TIMES names a file."""
+def record_run_time(page_title: str, seconds: float, cpu_seconds: float) -> None:
+    """Server-side time of one script run and the CPU its thread used (the rest is waiting for the CPU or the GIL), for the
+    load benchmark; nothing is written unless STO_RUN_TIMES names a file."""
     target = os.environ.get(RUN_TIMES_ENV)
     if target:
         with open(target, "a", encoding="utf-8") as log:
-            log.write(f"{page_title}\t{seconds:.4f}\n")
+            log.write(f"{page_title}\t{seconds:.4f}\t{cpu_seconds:.4f}\n")
 
 
 def page_failed(where: str, error: Exception) -> None:
