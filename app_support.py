@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
@@ -41,6 +42,7 @@ from sto_metrics.presentation import formatting as fmt
 from sto_metrics.privacy import suppression
 from sto_metrics.settings import MetricSettings, PopulationFilter
 
+_T = TypeVar("_T")
 DB_ENV = "STO_DB"
 db.keep_files_private()  # the dashboard's databases, their WAL and ambities.csv are not for other users
 RULES = suppression.SuppressionRules()
@@ -137,11 +139,12 @@ _SWAP = _SwapLock()
 
 @dataclass(frozen=True)
 class _Open:
-    """This process's read-only copy of a database: its connection, its file and the source state it shows."""
+    """This process's read-only copy of a database: its connection, its file, the source state it shows and its data versions."""
 
     con: duckdb.DuckDBPyConnection
     snapshot: Path
     shown: tuple
+    versions: DataVersions
 
 
 _OPEN: dict[str, _Open] = {}
@@ -187,10 +190,12 @@ def _open_snapshot(path: str, *, wait_seconds: float) -> _Open:
         # The region's reference CSVs are re-read at every open (so edited ones take effect), in the private copy.
         reference.open_database(snapshot).close()
         con = db.connect(snapshot, read_only=True)
+        # The copy never changes, so its versions are read once here, not at every page run.
+        versions = DataVersions(tuple(catalog.data_versions(con).items()))
     except BaseException:
         _remove_snapshot(snapshot)
         raise
-    return _Open(con, snapshot, shown)
+    return _Open(con, snapshot, shown, versions)
 
 
 def _busy_notice(message: str) -> None:
@@ -236,6 +241,13 @@ def _refresh(path: str) -> None:
         if old is not None:
             old.con.close()
             _remove_snapshot(old.snapshot)
+
+
+def _shown(path: str) -> _Open:
+    """The copy a new read sees now (taking a new one first when the database changed)."""
+    _current(path)
+    _refresh(path)
+    return _current(path)
 
 
 @contextmanager
@@ -414,8 +426,11 @@ def require_manager() -> None:
 # The first view of a figure family after a load computes its protected table (up to a minute for destinations).
 PROTECTING = "Cijfers berekenen en kleine aantallen afschermen…"
 
+# Display-safe tables are shared between sessions (st.cache_resource: no pickling at every hit, as st.cache_data does);
+# readers get a shallow copy, which copy-on-write keeps from changing the shared one.
 
-@st.cache_data(max_entries=512, ttl=CACHE_TTL_SECONDS, show_spinner=PROTECTING)
+
+@st.cache_resource(max_entries=512, ttl=CACHE_TTL_SECONDS, show_spinner=PROTECTING)
 def _cached_table(path: str, version: str, metric: str, by: str, split: str | None,
                   settings_key: tuple, population_key: tuple) -> pd.DataFrame:
     """One display-safe table of a declared figure; `version` makes a new load invalidate the entry."""
@@ -424,7 +439,7 @@ def _cached_table(path: str, version: str, metric: str, by: str, split: str | No
                                population=PopulationFilter(*population_key), rules=RULES)
 
 
-@st.cache_data(max_entries=128, ttl=CACHE_TTL_SECONDS, show_spinner=PROTECTING)
+@st.cache_resource(max_entries=128, ttl=CACHE_TTL_SECONDS, show_spinner=PROTECTING)
 def _cached_flow(path: str, version: str, start_year: int, school_id: str | None, settings_key: tuple,
                  population_key: tuple = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     with cursor(path) as cur:
@@ -432,16 +447,36 @@ def _cached_flow(path: str, version: str, start_year: int, school_id: str | None
                               population=PopulationFilter(*population_key), rules=RULES)
 
 
-@st.cache_data(max_entries=16, ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _options(path: str, version: str) -> tuple[list[int], pd.DataFrame]:
+@st.cache_resource(max_entries=16, ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _options(path: str, version: str) -> tuple[tuple[int, ...], pd.DataFrame]:
     with cursor(path) as cur:
-        return catalog.school_years(cur), catalog.schools(cur)
+        return tuple(catalog.school_years(cur)), catalog.schools(cur)
+
+
+@dataclass(frozen=True)
+class DataVersions:
+    """What is loaded, per table family (catalog.FAMILIES): a cache keys on the families it reads, so a load of another keeps it."""
+
+    by_family: tuple[tuple[str, str], ...]
+
+    def of(self, families: Sequence[str]) -> str:
+        """The cache key part for what reads these families."""
+        found = dict(self.by_family)
+        return "|".join(f"{family}={found[family]}" for family in families)
+
+    @property
+    def everything(self) -> str:
+        return self.of(catalog.FAMILIES)
+
+
+def data_versions(path: str) -> DataVersions:
+    """The data versions of the copy this run reads (read when the copy was taken: no query per run)."""
+    return _shown(path).versions
 
 
 def data_version(path: str) -> str:
-    """The current load fingerprint (one tiny query per run)."""
-    with cursor(path) as cur:
-        return catalog.data_version(cur)
+    """One fingerprint of everything loaded."""
+    return data_versions(path).everything
 
 
 # ----------------------------------------------------------------------------- filters and context
@@ -469,10 +504,19 @@ class Context:
     """What a page needs: where the data is, its version, the filters, the known years and schools."""
 
     source: Source
-    version: str
+    versions: DataVersions
     filters: Filters
     school_years: tuple[int, ...]
     schools: pd.DataFrame
+
+    @property
+    def version(self) -> str:
+        """The version of everything loaded: the key of a cache that reads every family."""
+        return self.versions.everything
+
+    def version_of(self, *families: str) -> str:
+        """The version of what these families (catalog.FAMILIES) hold: the key of a cache that reads only them."""
+        return self.versions.of(families)
 
     @property
     def has_data(self) -> bool:
@@ -490,20 +534,21 @@ class Context:
               all_years: bool = False, population: PopulationFilter | None = None) -> pd.DataFrame:
         """A display-safe table of a declared figure (registry name), limited to the chosen years unless all_years."""
         population = population or self.filters.population
-        result = _cached_table(self.source.path, self.version, metric, by, split,
+        result = _cached_table(self.source.path, self.version_of(*registry.get(metric).reads), metric, by, split,
                                dataclasses.astuple(self.filters.settings), dataclasses.astuple(population))
         if by == "regio" and len(population.school_ids) == 1 and not result.empty:
             result = result.assign(scope="regio")  # one chosen school is the 'Selectie' row
         if all_years or self.filters.years is None or result.empty:
-            return result
+            return result.copy(deep=False)
         low, high = self.filters.years
         years = result["school_year"].map(schoolyear.start)
         return result[(years >= low) & (years <= high)].reset_index(drop=True)
 
     def cohort_flow(self, start_year: int, school_id: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Display-safe (nodes, links) of the cohort flow from start_year."""
-        return _cached_flow(self.source.path, self.version, start_year, school_id, dataclasses.astuple(self.filters.settings),
-                            dataclasses.astuple(self.filters.population))
+        nodes, links = _cached_flow(self.source.path, self.version_of(*registry.get("cohort_flow").reads), start_year, school_id,
+                                    dataclasses.astuple(self.filters.settings), dataclasses.astuple(self.filters.population))
+        return nodes.copy(deep=False), links.copy(deep=False)
 
     def definition(self, metric: str) -> str:
         """The Dutch definition of a declared figure under the settings in force."""
@@ -542,8 +587,8 @@ def _format_school(schools: pd.DataFrame):
 def sidebar() -> Context:
     """Draw the shared filters (state in the URL, so a link shares the view) and store the context."""
     src = source()
-    version = data_version(src.path)
-    years, schools = _options(src.path, version)
+    versions = data_versions(src.path)
+    years, schools = _options(src.path, versions.of(["enrolments"]))
     with st.sidebar:
         st.header("Filters", divider="gray")
         year_range: tuple[int, int] | None = None
@@ -581,7 +626,7 @@ def sidebar() -> Context:
         settings=MetricSettings(dp_technical=bool(dp_technical), havo_vwo_technical=havo_vwo or "nt",
                                 progression_denominator=denominator or "enrolled_mbo"),
     )
-    ctx = Context(source=src, version=version, filters=filters, school_years=tuple(years), schools=schools)
+    ctx = Context(source=src, versions=versions, filters=filters, school_years=tuple(years), schools=schools.copy(deep=False))
     st.session_state[CONTEXT_KEY] = ctx
     return ctx
 
@@ -615,18 +660,56 @@ def _fingerprint(value: object) -> str:
     return repr(value)
 
 
+class _DrawnFigure(go.Figure):
+    """A built figure with its dict form made once: st.plotly_chart asks for it at every run (a deep copy, 20 ms for small multiples)."""
+
+    def __init__(self, built: go.Figure) -> None:
+        super().__init__(built)
+        self._sto_dict = super().to_dict()
+
+    def to_dict(self) -> dict:
+        return self._sto_dict
+
+
 @st.cache_resource(max_entries=512, ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _built_figure(name: str, digest: str, _build, _args: tuple, _kwargs: dict) -> go.Figure:
-    return _build(*_args, **_kwargs)
+    return _DrawnFigure(_build(*_args, **_kwargs))
 
 
 def figure(build: Callable[..., go.Figure], *args: object, **kwargs: object) -> go.Figure:
     """build(*args, **kwargs), built once for all sessions per content of its inputs: a rerun costs no Plotly building.
 
-    The figure is shared: draw it, never change it (st.plotly_chart copies it).
+    The figure is shared and its dict form made once: draw it, never change it.
     """
     digest = hashlib.sha256(_fingerprint((args, kwargs)).encode()).hexdigest()
     return _built_figure(f"{build.__module__}.{build.__qualname__}", digest, build, args, kwargs)
+
+
+def _drawn(value: object) -> object:
+    """A built page section (plain dicts, lists and tuples, nested) with each figure's dict form made once."""
+    if isinstance(value, go.Figure) and not isinstance(value, _DrawnFigure):
+        return _DrawnFigure(value)
+    if type(value) is dict:
+        return {key: _drawn(item) for key, item in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(_drawn(item) for item in value)
+    return value
+
+
+@st.cache_resource(max_entries=256, ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _built_section(path: str, version: str, filters: str, name: str, args: str, _build, _ctx: Context, _args: tuple) -> object:
+    return _drawn(_build(_ctx, *_args))
+
+
+def section(ctx: Context, build: Callable[..., _T], *args: object, reads: Sequence[str] = catalog.FAMILIES) -> _T:
+    """build(ctx, *args): a page section's figures and display tables, built once for all sessions per data version (of the
+    families it `reads`), filters and args, so a rerun costs no pandas and no Plotly. build must read nothing but ctx's
+    tables of those families and its args (plain values).
+
+    What it returns is shared: draw it, never change it.
+    """
+    where = f"{build.__code__.co_filename}:{build.__qualname__}"  # page scripts all run as __main__
+    return _built_section(ctx.source.path, ctx.version_of(*reads), repr(ctx.filters), where, repr(args), build, ctx, args)
 
 
 def trend_with_lines(table: pd.DataFrame, lines: pd.DataFrame, *, region_names: Sequence[str]) -> go.Figure:
@@ -651,15 +734,16 @@ def fragment(body: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-RUN_TIMES_ENV = "STO_RUN_TIMES"  # a file: each full script run appends 'page<TAB>seconds' (bench/sessions_bench.py reads it)
+RUN_TIMES_ENV = "STO_RUN_TIMES"  # a file: each full script run appends 'page<TAB>seconds<TAB>cpu seconds' (bench/sessions_bench.py)
 
 
-def record_run_time(page_title: str, seconds: float) -> None:
-    """Server-side time of one script run, for the load benchmark; nothing is written unless STO_RUN_TIMES names a file."""
+def record_run_time(page_title: str, seconds: float, cpu_seconds: float) -> None:
+    """Server-side time of one script run and the CPU its thread used (the rest is waiting for the CPU or the GIL), for the
+    load benchmark; nothing is written unless STO_RUN_TIMES names a file."""
     target = os.environ.get(RUN_TIMES_ENV)
     if target:
         with open(target, "a", encoding="utf-8") as log:
-            log.write(f"{page_title}\t{seconds:.4f}\n")
+            log.write(f"{page_title}\t{seconds:.4f}\t{cpu_seconds:.4f}\n")
 
 
 def page_failed(where: str, error: Exception) -> None:
@@ -698,29 +782,35 @@ def figure_panel(key: str, title: str, figure: go.Figure, display: pd.DataFrame,
                            mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:")
 
 
+def _share_content(ctx: Context, name: str) -> dict:
+    """A declared share figure's trend and per-school panels: figures and display tables (built through section())."""
+    metric = registry.get(name)
+    region_name = ctx.region_name
+    region = ctx.table(metric.name)
+    region_input = display_tables.share_chart_input(region, numerator=metric.numerator, denominator=metric.denominator,
+                                                    region_name=region_name)
+    schools = ctx.table(metric.name, by="school")
+    return {
+        "trend": (charts.trend_figure(region_input, region_names=(region_name,)),
+                  display_tables.share_display(region, metric, region_name=region_name)),
+        "per_school": None if schools.empty else (
+            charts.small_multiples_figure(display_tables.share_chart_input(schools, numerator=metric.numerator,
+                                                                           denominator=metric.denominator), reference=region_input),
+            display_tables.share_display(pd.concat([region, schools], ignore_index=True), metric, region_name=region_name)),
+    }
+
+
 def share_panels(ctx: Context, metric: registry.Metric, *, key_prefix: str) -> None:
     """A declared share figure as a section: the region's (or selection's) trend, then every school beside it."""
     region_name = ctx.region_name
     definition = ctx.definition(metric.name)
-    region = ctx.table(metric.name)
-    region_input = display_tables.share_chart_input(region, numerator=metric.numerator, denominator=metric.denominator,
-                                                    region_name=region_name)
+    built = section(ctx, _share_content, metric.name, reads=metric.reads)
     st.header(metric.label_nl, divider="gray")
-    figure_panel(
-        f"{key_prefix}_{metric.name}_trend", f"{metric.label_nl} ({region_name.lower()})",
-        figure(charts.trend_figure, region_input, region_names=(region_name,)),
-        display_tables.share_display(region, metric, region_name=region_name),
-        definition=definition, file_stem=f"{metric.name}_{region_name.lower()}",
-    )
-    schools = ctx.table(metric.name, by="school")
-    if not schools.empty:
-        figure_panel(
-            f"{key_prefix}_{metric.name}_per_school", f"{metric.label_nl}: per school",
-            figure(charts.small_multiples_figure, display_tables.share_chart_input(schools, numerator=metric.numerator,
-                                                                                   denominator=metric.denominator), reference=region_input),
-            display_tables.share_display(pd.concat([region, schools], ignore_index=True), metric, region_name=region_name),
-            definition=definition, notes=[f"De gestippelde lijn is de {region_name.lower()}."], file_stem=f"{metric.name}_per_school",
-        )
+    figure_panel(f"{key_prefix}_{metric.name}_trend", f"{metric.label_nl} ({region_name.lower()})", *built["trend"],
+                 definition=definition, file_stem=f"{metric.name}_{region_name.lower()}")
+    if built["per_school"] is not None:
+        figure_panel(f"{key_prefix}_{metric.name}_per_school", f"{metric.label_nl}: per school", *built["per_school"],
+                     definition=definition, notes=[f"De gestippelde lijn is de {region_name.lower()}."], file_stem=f"{metric.name}_per_school")
 
 
 def no_data_notice(ctx: Context) -> bool:
@@ -753,7 +843,10 @@ class National:
         return not self.table.empty
 
 
-@st.cache_data(max_entries=64, ttl=CACHE_TTL_SECONDS, show_spinner=False)
+NATIONAL_READS = ("national", "enrolments")  # DUO's rows beside the region's own schools and profile definitions
+
+
+@st.cache_resource(max_entries=64, ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _cached_national(path: str, version: str, level: str, settings_key: tuple, school_id: str | None) -> tuple:
     from sto_metrics.national import compare
     from sto_metrics.national import presentation as national_view
@@ -769,14 +862,13 @@ def _cached_national(path: str, version: str, level: str, settings_key: tuple, s
 
 def national(ctx: Context, level: str, school_id: str | None = None) -> National:
     """DUO's comparison figures for `level` under the settings in force (for one school: school, its province, the country)."""
-    table, note, areas = _cached_national(ctx.source.path, ctx.version, level, dataclasses.astuple(ctx.filters.settings), school_id)
+    table, note, areas = _cached_national(ctx.source.path, ctx.version_of(*NATIONAL_READS), level, dataclasses.astuple(ctx.filters.settings), school_id)
     definition = registry.COMPARISONS[level].definition_nl(ctx.filters.settings)
-    return National(level, table, f"{note} {definition}", areas)
+    return National(level, table.copy(deep=False), f"{note} {definition}", dict(areas))
 
 
 def national_lines(ctx: Context, level: str, *, key: str, years: Sequence[str], year_shift: int = 0) -> tuple[pd.DataFrame, str | None]:
     """Let the user pick the national, landsdeel and province lines: (their rows for trend_with_lines, the note; None without DUO data)."""
-    from sto_metrics.national import presentation as national_view
 
     found = national(ctx, level)
     if not found.loaded:
@@ -784,9 +876,18 @@ def national_lines(ctx: Context, level: str, *, key: str, years: Sequence[str], 
     options = {"landelijk": "landelijk", **{area: f"{area} {name}" for area, name in found.areas.items()}}
     chosen = st.pills("Vergelijk met (DUO)", options=list(options), format_func=options.get, default=["landelijk"],
                       selection_mode="multi", key=f"{key}_vergelijk")
-    lines = national_view.select(national_view.shift_years(found.table, year_shift),
-                                 {area: found.areas.get(area) for area in (chosen or [])}, years=list(years))
-    return lines, found.note
+    lines = _chosen_lines(ctx.source.path, ctx.version_of(*NATIONAL_READS), level, dataclasses.astuple(ctx.filters.settings),
+                          tuple(chosen or ()), tuple(years), year_shift)
+    return lines.copy(deep=False), found.note
+
+
+@st.cache_resource(max_entries=256, ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _chosen_lines(path: str, version: str, level: str, settings_key: tuple, chosen: tuple, years: tuple, year_shift: int) -> pd.DataFrame:
+    """The chosen areas' rows of DUO's comparison, moved to the region's years (shared: a rerun selects nothing again)."""
+    from sto_metrics.national import presentation as national_view
+
+    table, _, areas = _cached_national(path, version, level, settings_key, None)
+    return national_view.select(national_view.shift_years(table, year_shift), {area: areas.get(area) for area in chosen}, years=list(years))
 
 
 @st.cache_data(max_entries=16, ttl=CACHE_TTL_SECONDS, show_spinner=False)

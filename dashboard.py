@@ -36,7 +36,7 @@ PAGES = {
     ],
 }
 
-started = time.perf_counter()
+started, started_cpu = time.perf_counter(), time.thread_time()
 role = app.gate()  # sign-in and roles: stops here for anyone without a role
 if not role.manages:
     PAGES.pop("Beheer")
@@ -54,4 +54,4 @@ except UserError as error:
     app.user_error(error)
 except Exception as error:  # never Streamlit's traceback in front of a user: it can quote a pupil's row
     app.page_failed(page.title, error)
-app.record_run_time(page.title, time.perf_counter() - started)
+app.record_run_time(page.title, time.perf_counter() - started, time.thread_time() - started_cpu)

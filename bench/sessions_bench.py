@@ -126,15 +126,17 @@ def main() -> None:
         try:
             base_url = f"http://127.0.0.1:{port}"
             asyncio.run(round_of(base_url, 1))  # warm: the caches hold every figure the rounds ask for
-            print("browser: from a click until the page is idle; server: the script runs of the round (dashboard.py, whole runs)")
+            print("browser: from a click until the page is idle; server: the script runs of the round (dashboard.py, whole runs); "
+                  "server CPU: the CPU time of a run's own thread")
             print(f"{'sessies':>8} {'stappen':>8} {'browser mediaan s':>18} {'browser p90 s':>14} {'server mediaan s':>17} "
-                  f"{'server p90 s':>13} {'fouten':>7}")
+                  f"{'server p90 s':>13} {'server CPU p90 s':>17} {'fouten':>7}")
             for sessions in (int(n) for n in args.sessions.split(",")):
                 run_times.write_text("")
                 times, errors = asyncio.run(round_of(base_url, sessions))
-                server_times = [float(line.split("\t")[1]) for line in run_times.read_text().splitlines() if "\t" in line]
+                runs = [line.split("\t") for line in run_times.read_text().splitlines() if "\t" in line]
+                server_times, server_cpu = [float(run[1]) for run in runs] or [0], [float(run[2]) for run in runs] or [0]
                 print(f"{sessions:>8} {len(times):>8} {statistics.median(times):>18.2f} {p90(times):>14.2f} "
-                      f"{statistics.median(server_times or [0]):>17.2f} {p90(server_times or [0]):>13.2f} {errors:>7}")
+                      f"{statistics.median(server_times):>17.2f} {p90(server_times):>13.2f} {p90(server_cpu):>17.2f} {errors:>7}")
         finally:
             stop_server(server)
 

@@ -81,7 +81,8 @@ except UserError as error:
 
 if not app.no_data_notice(ctx):
     try:
-        table, series = evaluated(ctx.source.path, ctx.version, targets.to_csv(index=False), dataclasses.astuple(ctx.filters.settings))
+        version = ctx.version_of(*registry.reads_of(registry.ambition_metrics().values()))  # a DUO or activities load keeps these
+        table, series = evaluated(ctx.source.path, version, targets.to_csv(index=False), dataclasses.astuple(ctx.filters.settings))
     except UserError as error:
         app.user_error(error)
         table, series = None, []

@@ -126,7 +126,7 @@ if (loads["kind"] == "duo_leerlingen").any() if not loads.empty else False:
     st.caption("Per school en schooljaar: het aantal vmbo-leerlingen in leerjaar 3 in de export tegenover DUO's telling voor die vestiging "
                "(openbare gegevens, peildatum 1 oktober). Een school staat hier als het verschil meer dan 5 leerlingen of meer dan 5% is: "
                "een ontbrekende of dubbele export valt zo op. DUO telt inschrijvingen; '<5' telt als 1 tot 4.")
-    flagged = app.export_check(ctx.source.path, ctx.version)
+    flagged = app.export_check(ctx.source.path, ctx.version_of(*app.NATIONAL_READS))
     if flagged.empty:
         st.success("Alle scholen komen overeen met DUO (binnen 5 leerlingen of 5%).", icon=":material/check:")
     else:

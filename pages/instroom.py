@@ -16,50 +16,76 @@ level = st.segmented_control("Onderwijssoort", options=list(app.LEVEL_OPTIONS), 
 st.caption("vmbo: leerlingen in leerjaar 3; havo/vwo: leerlingen in leerjaar 4. De band om elke lijn is het 95%-betrouwbaarheidsinterval "
            "(Wilson): overlappen de banden van twee jaren, dan is een verschil niet met zekerheid te zeggen.")
 
+UNKNOWN_NOTE = "Profiel onbekend: leerlingen zonder of met een onbekend profiel; zij tellen niet mee in de noemer."
+
+
+def panels(ctx: app.Context, level: str) -> dict:
+    """Tables in, this page's chart inputs, figures and display tables out (built once per data and filters: app.section)."""
+    inflow = registry.of("inflow", level)
+    region_name = ctx.region_name
+    region = ctx.table(inflow.name)
+    region_input = display_tables.share_chart_input(region, numerator="technical", denominator="pupils", region_name=region_name)
+    schools = ctx.table(inflow.name, by="school")
+    trend = pd.concat([region, schools], ignore_index=True)
+    built = {
+        "region_years": list(region["school_year"]),
+        "region_input": region_input,
+        "region": display_tables.inflow_display(region, region_name=region_name),
+        "per_school": (charts.small_multiples_figure(display_tables.share_chart_input(schools, numerator="technical", denominator="pupils"),
+                                                     reference=region_input),
+                       display_tables.inflow_display(trend, region_name=region_name)),
+        "latest": None,
+        "breakdowns": [],
+    }
+    if not trend.empty:
+        latest = max(trend["school_year"], key=schoolyear.start)
+        year_rows = trend[trend["school_year"] == latest]
+        built["latest"] = (latest, charts.compare_figure(display_tables.share_chart_input(year_rows, numerator="technical", denominator="pupils",
+                                                                                          region_name=region_name), region_label=region_name),
+                           display_tables.inflow_display(year_rows, region_name=region_name))
+    for breakdown in inflow.breakdowns:
+        table = ctx.table(inflow.name, split=breakdown.request)
+        series = table["split"].map(lambda v, b=breakdown: display_tables.split_label(v, b)) if not table.empty else None
+        built["breakdowns"].append((
+            breakdown,
+            charts.trend_figure(display_tables.share_chart_input(table, numerator="technical", denominator="pupils", series=series), region_names=()),
+            display_tables.inflow_display(table, region_name=region_name, split_column=breakdown.label_nl, breakdown=breakdown),
+        ))
+    return built
+
+
 if not app.no_data_notice(ctx):
     inflow = registry.of("inflow", level)
     definition = ctx.definition(inflow.name)
     region_name = ctx.region_name
-    unknown_note = "Profiel onbekend: leerlingen zonder of met een onbekend profiel; zij tellen niet mee in de noemer."
+    built = app.section(ctx, panels, level, reads=inflow.reads)
 
     # 1. Trend of the region (or selection), with its interval band.
-    region = ctx.table(inflow.name)
-    region_input = display_tables.share_chart_input(region, numerator="technical", denominator="pupils", region_name=region_name)
-
     @app.fragment
     def region_trend() -> None:  # choosing DUO's lines redraws only this panel
-        lines, national_note = app.national_lines(ctx, level, key=f"instroom_{level}", years=list(region["school_year"]))
+        lines, national_note = app.national_lines(ctx, level, key=f"instroom_{level}", years=built["region_years"])
         app.figure_panel(
             f"instroom_trend_{level}", f"Aandeel techniek per schooljaar ({app.LEVEL_OPTIONS[level]}, {region_name.lower()})",
-            app.figure(app.trend_with_lines, region_input, lines, region_names=(region_name,)),
-            display_tables.inflow_display(region, region_name=region_name),
-            definition=definition, notes=[unknown_note, *([national_note] if national_note else [])],
+            app.figure(app.trend_with_lines, built["region_input"], lines, region_names=(region_name,)), built["region"],
+            definition=definition, notes=[UNKNOWN_NOTE, *([national_note] if national_note else [])],
             file_stem=f"instroom_{level}_{region_name.lower()}",
         )
 
     region_trend()
 
     # 2. The same per school: one small chart each, the region dashed for comparison.
-    schools = ctx.table(inflow.name, by="school")
-    trend = pd.concat([region, schools], ignore_index=True)
+    figure, display = built["per_school"]
     app.figure_panel(
-        f"instroom_per_school_{level}", f"Per school ({app.LEVEL_OPTIONS[level]})",
-        app.figure(charts.small_multiples_figure, display_tables.share_chart_input(schools, numerator="technical", denominator="pupils"),
-                   reference=region_input),
-        display_tables.inflow_display(trend, region_name=region_name),
-        definition=definition, notes=[unknown_note, f"De gestippelde lijn is de {region_name.lower()}."],
+        f"instroom_per_school_{level}", f"Per school ({app.LEVEL_OPTIONS[level]})", figure, display,
+        definition=definition, notes=[UNKNOWN_NOTE, f"De gestippelde lijn is de {region_name.lower()}."],
         file_stem=f"instroom_{level}_per_school",
     )
 
     # 2. Schools compared in the latest year of the selection.
-    if not trend.empty:
-        latest = max(trend["school_year"], key=schoolyear.start)
-        year_rows = trend[trend["school_year"] == latest]
+    if built["latest"] is not None:
+        latest, figure, display = built["latest"]
         app.figure_panel(
-            f"instroom_scholen_{level}", f"Scholen vergeleken in {fmt.school_year(latest)}",
-            app.figure(charts.compare_figure, display_tables.share_chart_input(year_rows, numerator="technical", denominator="pupils",
-                                                                          region_name=region_name), region_label=region_name),
-            display_tables.inflow_display(year_rows, region_name=region_name),
+            f"instroom_scholen_{level}", f"Scholen vergeleken in {fmt.school_year(latest)}", figure, display,
             definition=definition,
             notes=["Het streepje om elke stip is het 95%-interval: scholen waarvan de intervallen elkaar overlappen, verschillen "
                    "niet met zekerheid."],
@@ -67,18 +93,12 @@ if not app.no_data_notice(ctx):
         )
 
     # 3. Breakdowns of the region (or selection): geslacht, and leerweg for vmbo.
-    columns = st.columns(len(inflow.breakdowns), gap="medium")
-    for column, breakdown in zip(columns, inflow.breakdowns, strict=True):
-        split = breakdown.request
-        table = ctx.table(inflow.name, split=split)
-        series = table["split"].map(lambda v, b=breakdown: display_tables.split_label(v, b)) if not table.empty else None
+    columns = st.columns(len(built["breakdowns"]), gap="medium")
+    for column, (breakdown, figure, display) in zip(columns, built["breakdowns"], strict=True):
         with column:
             app.figure_panel(
-                f"instroom_{split}_{level}", f"Naar {breakdown.label_nl.lower()} ({region_name.lower()})",
-                app.figure(charts.trend_figure, display_tables.share_chart_input(table, numerator="technical", denominator="pupils",
-                                                                                 series=series), region_names=()),
-                display_tables.inflow_display(table, region_name=region_name, split_column=breakdown.label_nl, breakdown=breakdown),
-                definition=definition, notes=[unknown_note], file_stem=f"instroom_{level}_{split}",
+                f"instroom_{breakdown.request}_{level}", f"Naar {breakdown.label_nl.lower()} ({region_name.lower()})", figure, display,
+                definition=definition, notes=[UNKNOWN_NOTE], file_stem=f"instroom_{level}_{breakdown.request}",
             )
 
     # 4. Further share figures of this level declared for this page (profielbehoud leerjaar 3 -> 4 for vmbo).

@@ -59,15 +59,21 @@ def published_names(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(published, "table", spy_table)
     monkeypatch.setattr(published, "flow", spy_flow)
-    st.cache_data.clear()
+    _clear_caches()
     return seen
+
+
+def _clear_caches() -> None:
+    # The dashboard shares its tables and page sections with st.cache_resource, the rest with st.cache_data.
+    st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 @pytest.mark.parametrize("page", list(PAGE_VISITS))
 def test_each_page_shows_exactly_the_figures_declared_for_it(make_app, region_database, published_names, page):
     app = make_app(region_database[0])  # the router's default page first
     published_names.clear()
-    st.cache_data.clear()
+    _clear_caches()
     app.switch_page(f"pages/{page}.py").run()
     assert not app.exception
     shown = set(published_names)

@@ -120,7 +120,7 @@ def test_twenty_sessions_at_once_while_a_shell_load_runs(region_database, tmp_pa
 
     assert load.returncode == 0, out + err
     runs = [line.split("\t") for line in run_times.read_text(encoding="utf-8").splitlines()]
-    assert len(runs) >= 3 * (SESSIONS + 2) and {page for page, _ in runs} == {"Instroom", "Overzicht", "Doorstroom"}
+    assert len(runs) >= 3 * (SESSIONS + 2) and {page for page, *_ in runs} == {"Instroom", "Overzicht", "Doorstroom"}
     after = {dp: inflow_line(database, dp) for dp in (False, True)}
     assert after != before, "the shell load changed nothing the sessions could see"
     for number, (line, errors) in enumerate(seen):

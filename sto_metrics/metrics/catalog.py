@@ -23,6 +23,16 @@ def schools(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return db.run(con, "schools_with_data")
 
 
+# The table families a cache can depend on: the pupils' enrolments (vo, mbo, ho, with the reference tables and school names),
+# the activities register and participant lists, and DUO's national files.
+FAMILIES = ("enrolments", "activities", "national")
+
+
+def data_versions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """A fingerprint per table family (FAMILIES): it changes with every load, replacement and removal of that family."""
+    return dict(zip(FAMILIES, (str(value) for value in db.rows(con, "data_versions")[0]), strict=True))
+
+
 def data_version(con: duckdb.DuckDBPyConnection) -> str:
-    """A fingerprint of what is loaded; it changes with every load, replacement and removal."""
-    return "-".join(str(value) for value in db.rows(con, "data_version")[0])
+    """A fingerprint of everything loaded: it changes with every load, replacement and removal."""
+    return "|".join(data_versions(con).values())

@@ -82,6 +82,7 @@ class Metric:
     headcount_columns: tuple[str, ...] = ()  # counts that are not pupil-linked (activity head counts): only 1-4 hidden
     share_columns: tuple[str, ...] = ("share", "ci_low", "ci_high")  # shown only with their numerator and denominator
     privacy_note: str = ""  # why its cell model is what it is (English, docs/metrics.md), where that is not obvious
+    reads: tuple[str, ...] = ("enrolments",)  # the table families it is computed from (catalog.FAMILIES): a load of another keeps it
 
     def definition_nl(self, settings: MetricSettings | None = None) -> str:
         """The Dutch definition under the settings in force (default settings if none given)."""
@@ -252,6 +253,8 @@ def _constant(text: str) -> Callable[[MetricSettings], str]:
 # The declarations
 # --------------------------------------------------------------------------------------------
 
+# Activity figures join the activities to the pupils' enrolments (the inflow's cells): they depend on both.
+ACTIVITY_FAMILIES = ("enrolments", "activities")
 _INFLOW = dict(
     family="inflow", unit="aandeel", query="inflow_cells", compute=calculations.inflow, cells="inflow",
     columns=tuple(calculations.INFLOW_COLUMNS), count_columns=("pupils", "technical", "unknown_profile"),
@@ -306,12 +309,13 @@ METRICS: dict[str, Metric] = {
                count_columns=("participants", "girls", "enrolled"), headcount_columns=("participants", "girls"),
                numerator="participants", denominator="enrolled", share_columns=("reach_share",), definition=_reach,
                subject_nl=_constant("het bereik van de activiteiten"), scopes=("school",), pages=("activiteiten",), theme="activiteiten", in_report=False,
+               reads=ACTIVITY_FAMILIES,
                column_labels_nl={"participants": "Deelnemers", "girls": "Meisjes", "enrolled": "Ingeschreven leerlingen"}),
         Metric("reach_pupils", family="reach-pupils", level="vo", label_nl="Bereikte leerlingen (deelnemerslijsten)", unit="aantal",
                query="activity_cells", compute=activities.reach_pupils, cells="activity_effect",
                columns=tuple(activities.REACHED_COLUMNS), count_columns=("pupils_reached",), share_columns=(),
                definition=_reach_pupils, subject_nl=_constant("het aantal bereikte leerlingen"), pages=("activiteiten",),
-               theme="activiteiten", in_report=False, column_labels_nl={"pupils_reached": "Bereikte leerlingen"},
+               theme="activiteiten", in_report=False, column_labels_nl={"pupils_reached": "Bereikte leerlingen"}, reads=ACTIVITY_FAMILIES,
                privacy_note=(
                    "one protected table with `activity_effect` (cell model `activity_effect`): the pupils reached in school year Y are mostly the participants of `activity_effect`'s leerjaar-3 cohort "
                    "of Y+1 (activities are mostly in leerjaar 2). Two tables protected apart would let the difference "
@@ -324,6 +328,7 @@ METRICS: dict[str, Metric] = {
                unit="aandeel", query="activity_cells", compute=activities.activity_effect, cells="activity_effect",
                columns=tuple(activities.EFFECT_COLUMNS), count_columns=("pupils", "technical"), numerator="technical",
                denominator="pupils", definition=_activity_effect, pages=("activiteiten",), theme="activiteiten", in_report=False,
+               reads=ACTIVITY_FAMILIES,
                column_labels_nl={"pupils": "Leerlingen met bekend profiel", "technical": "Met technisch profiel"},
                privacy_note=("one protected table with `reach_pupils` (see there), whose inflow cells keep the inflow "
                              "table's decisions."),
@@ -432,6 +437,11 @@ def levels(family: str) -> list[str]:
 def ambition_metrics() -> dict[str, Metric]:
     """The figures an ambition may target."""
     return {name: metric for name, metric in METRICS.items() if metric.ambition}
+
+
+def reads_of(metrics) -> tuple[str, ...]:
+    """The table families (catalog.FAMILIES) any of these figures is computed from, in a fixed order."""
+    return tuple(sorted({family for metric in metrics for family in metric.reads}))
 
 
 def on_page(page: str) -> list[Metric]:

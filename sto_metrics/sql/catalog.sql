@@ -13,17 +13,33 @@ FROM school s
 WHERE s.school_id IN (SELECT DISTINCT school_id FROM vo_enrolment)
 ORDER BY name, s.school_id;
 
--- name: data_version
--- A fingerprint of what is loaded: every load's id (never reused), content hash and replacement (two equal
--- fingerprints mean the same loads, hence the same rows), the reference tables the figures join and the school names.
-SELECT count(*), sha256(coalesce(string_agg(load_id || ':' || coalesce(content_hash, '') || ':' || coalesce(replaced_by, 0), ','
-                                            ORDER BY load_id), '')),
-       (SELECT coalesce(bit_xor(hash(r)), 0) FROM ref_profile r),
-       (SELECT coalesce(bit_xor(hash(r)), 0) FROM ref_mbo_sector r),
-       (SELECT coalesce(bit_xor(hash(r)), 0) FROM ref_ho_sector r),
-       (SELECT coalesce(bit_xor(hash(r)), 0) FROM ref_programme_sector r),
-       (SELECT coalesce(bit_xor(hash(s)), 0) FROM school s)
-FROM load_log;
+-- name: data_versions
+-- A fingerprint per table family (what a cache reads): each family's loads (ids are never reused; id, content hash and
+-- replacement, so equal fingerprints mean the same rows) with the reference tables it joins; a load of an unknown kind
+-- counts for every family.
+WITH loads AS (
+    SELECT load_id, load_id || ':' || coalesce(content_hash, '') || ':' || coalesce(replaced_by, 0) AS part,
+           CASE WHEN kind IN ('vo', 'mbo', 'ho') THEN 'enrolments'
+                WHEN kind IN ('activiteiten', 'deelnemerslijst') THEN 'activities'
+                WHEN kind LIKE 'duo\_%' ESCAPE '\' THEN 'national' END AS family
+    FROM load_log
+),
+fingerprints AS (
+    SELECT f.family, count(l.load_id) || '-' || sha256(coalesce(string_agg(l.part, ',' ORDER BY l.load_id), '')) AS loaded
+    FROM (VALUES ('enrolments'), ('activities'), ('national')) f(family)
+    LEFT JOIN loads l ON l.family = f.family OR l.family IS NULL
+    GROUP BY f.family
+)
+SELECT (SELECT loaded FROM fingerprints WHERE family = 'enrolments')
+           || '-' || (SELECT coalesce(bit_xor(hash(r)), 0) FROM ref_profile r)
+           || '-' || (SELECT coalesce(bit_xor(hash(r)), 0) FROM ref_mbo_sector r)
+           || '-' || (SELECT coalesce(bit_xor(hash(r)), 0) FROM ref_ho_sector r)
+           || '-' || (SELECT coalesce(bit_xor(hash(r)), 0) FROM ref_programme_sector r)
+           || '-' || (SELECT coalesce(bit_xor(hash(s)), 0) FROM school s) AS enrolments,
+       (SELECT loaded FROM fingerprints WHERE family = 'activities')
+           || '-' || (SELECT coalesce(bit_xor(hash(r)), 0) FROM ref_activity_type r) AS activities,
+       (SELECT loaded FROM fingerprints WHERE family = 'national')
+           || '-' || (SELECT coalesce(bit_xor(hash(r)), 0) FROM ref_landsdeel r) AS national;
 
 -- name: load_sources
 -- Which files were loaded and what they cover (load log aggregates only, no pupil data).
