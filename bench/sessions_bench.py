@@ -14,27 +14,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-APP_IDLE = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
+sys.path.insert(0, str(REPO))
+
+from bench.local_servers import APP_IDLE, CHROMIUM, CHROMIUM_ARGS, free_port, wait_until_up  # noqa: E402 (shared)
+from bench.local_servers import stop as stop_server  # noqa: E402 (tests and pages_bench use this name)
+
 STEP_TIMEOUT_MS = 600_000
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(database: Path, port: int, log: Path | None = None, *, script: Path | None = None,
@@ -48,23 +42,13 @@ def start_server(database: Path, port: int, log: Path | None = None, *, script: 
     process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script or "dashboard.py"), "--server.headless", "true",
                                 "--server.port", str(port), "--server.address", "127.0.0.1"],
                                cwd=script.parent if script else REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                return process
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise SystemExit("streamlit werd niet gezond binnen 120 s")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    process.terminate()
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
+        wait_until_up(f"http://127.0.0.1:{port}/_stcore/health", process, "streamlit")
+    except (RuntimeError, TimeoutError) as problem:
         process.kill()
+        raise SystemExit(str(problem)) from None
+    return process
+
 
 
 async def timed(page, action, times: list[float]) -> None:
@@ -112,7 +96,6 @@ def main() -> None:
     parser.add_argument("--sessions", default="1,5,10,20", help="comma-separated session counts")
     parser.add_argument("--db", help="a region database (default: a fresh demo region, 600 pupils a year)")
     args = parser.parse_args()
-    sys.path.insert(0, str(REPO))
     with tempfile.TemporaryDirectory(prefix="sto-sessions-") as folder:
         if args.db:
             database = Path(args.db)
