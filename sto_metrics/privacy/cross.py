@@ -350,11 +350,14 @@ def _decoded(factorized: tuple[np.ndarray, pd.Index], codes: np.ndarray) -> np.n
 
 def _priorities(cells: pd.DataFrame, selection: dict[str, np.ndarray], measures: tuple[Measure, ...]) -> np.ndarray:
     """priority() of every cell, called once per distinct (scope, leerweg, gender, measure): 8 school years share them."""
-    keys = ["scope", "leerweg_sel", "gender_sel", "_measure"]
-    distinct, position = np.unique(cells[keys].to_numpy(dtype=np.int64), axis=0, return_inverse=True)
-    first = np.unique(position.ravel(), return_index=True)[1]
-    own = np.array([priority(selection["scope"][i], selection["leerweg_sel"][i], selection["gender_sel"][i], measures[m].weight)
-                    for i, m in zip(first.tolist(), distinct[:, 3].tolist(), strict=True)], dtype=np.int64)
+    combined = np.zeros(len(cells), dtype=np.int64)
+    for key in ("scope", "leerweg_sel", "gender_sel", "_measure"):  # one integer per combination: a 1-d unique is fast
+        codes = cells[key].to_numpy(dtype=np.int64) + 1
+        combined = combined * (int(codes.max(initial=0)) + 1) + codes
+    _, first, position = np.unique(combined, return_index=True, return_inverse=True)
+    measure_of = cells["_measure"].to_numpy()
+    own = np.array([priority(selection["scope"][i], selection["leerweg_sel"][i], selection["gender_sel"][i], measures[measure_of[i]].weight)
+                    for i in first.tolist()], dtype=np.int64)
     return own[position.ravel()]
 
 
