@@ -230,10 +230,20 @@ def _classes(model: CrossModel) -> dict[tuple[str, ...], int]:
     return {c: numbers[signature[c]] for c in model.combinations}
 
 
+def _with_class(counts: pd.DataFrame, model: CrossModel, classes: dict[tuple[str, ...], int]) -> pd.DataFrame:
+    """`counts` with its class number (_class), by a join: a row-wise look-up took minutes on the national set."""
+    columns = list(model.class_columns)
+    numbers = pd.DataFrame(list(classes), columns=columns).astype(object).assign(_class=list(classes.values()))
+    coded = counts.merge(numbers, on=columns, how="left", validate="many_to_one")
+    if coded["_class"].isna().any():
+        raise KeyError(f"class values outside the model: {coded.loc[coded['_class'].isna(), columns].iloc[0].tolist()}")
+    return coded.astype({"_class": "int64"})
+
+
 def _inner_cells(counts: pd.DataFrame, model: CrossModel) -> pd.DataFrame:
     """Every class of every observed (year, school, leerweg, gender) group, zeros included."""
     classes = _classes(model)
-    coded = counts.assign(_class=[classes[tuple(row)] for row in counts[list(model.class_columns)].itertuples(index=False, name=None)])
+    coded = _with_class(counts, model, classes)
     groups = coded[["school_year", *SELECTION]].drop_duplicates()
     inner = groups.merge(pd.DataFrame({"_class": sorted(set(classes.values()))}), how="cross")
     keys = ["school_year", *SELECTION, "_class"]
@@ -264,19 +274,23 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
     membership = {(classes[member], number) for number, measure in enumerate(model.measures) for member in measure.members}
     member_frame = pd.DataFrame(sorted(membership), columns=["_class", "_measure"])
     inner["_inner"] = np.arange(len(inner))
+    # integer codes in the values' sort order, 'all' (-1) first as ALL ('') sorts first: the cells keep the string
+    # keys' order, and grouping millions of links by integers takes seconds where strings took minutes
+    coded = {column: pd.factorize(inner[column], sort=True, use_na_sentinel=False) for column in SELECTION}
+    everything = np.full(len(inner), -1, dtype=np.int64)
     copies = []
     for all_school, all_leerweg, all_gender in itertools.product((True, False), repeat=3):
         if not (all_school or model.school_filters or (all_leerweg and all_gender)):
             continue
         copies.append(pd.DataFrame({
-            "_inner": inner["_inner"], "school_year": inner["school_year"], "_class": inner["_class"],
-            "scope": ALL if all_school else inner["school_id"], "leerweg_sel": ALL if all_leerweg else inner["leerweg"],
-            "gender_sel": ALL if all_gender else inner["gender"],
+            "_inner": inner["_inner"].to_numpy(), "school_year": inner["school_year"].to_numpy(), "_class": inner["_class"].to_numpy(),
+            "scope": everything if all_school else coded["school_id"][0], "leerweg_sel": everything if all_leerweg else coded["leerweg"][0],
+            "gender_sel": everything if all_gender else coded["gender"][0],
         }))
     links = pd.concat(copies, ignore_index=True).merge(member_frame, on="_class")
     region_only = np.array([m.region_only for m in model.measures])
     if region_only.any():
-        whole = (links["scope"] == ALL) & (links["leerweg_sel"] == ALL) & (links["gender_sel"] == ALL)
+        whole = (links["scope"] == -1) & (links["leerweg_sel"] == -1) & (links["gender_sel"] == -1)
         links = links[whole.to_numpy() | ~region_only[links["_measure"].to_numpy()]]
     cell_keys = ["school_year", "scope", "leerweg_sel", "gender_sel", "_measure"]
     links["_cell"] = links.groupby(cell_keys, sort=True).ngroup()
@@ -285,11 +299,14 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
     matrix.sum_duplicates()
     values = matrix @ inner["pupils"].to_numpy()
     measures = model.measures
-    publishable = np.array([measures[m].published for m in cells["_measure"]])
-    priorities = np.array([priority(s, lw, g, measures[m].weight)
-                           for s, lw, g, m in zip(cells["scope"], cells["leerweg_sel"], cells["gender_sel"], cells["_measure"], strict=True)])
-    index = {(int(y), s, lw, g, measures[m].name): i for i, (y, s, lw, g, m) in enumerate(
-        cells[cell_keys].itertuples(index=False, name=None))}
+    measure_of = cells["_measure"].to_numpy()
+    publishable = np.array([m.published for m in measures])[measure_of]
+    selection = {key: _decoded(coded[column], cells[key].to_numpy())
+                 for key, column in (("scope", "school_id"), ("leerweg_sel", "leerweg"), ("gender_sel", "gender"))}
+    priorities = _priorities(cells, selection, measures)
+    names = [measures[m].name for m in measure_of.tolist()]
+    index = {key: i for i, key in enumerate(zip(cells["school_year"].astype("int64").tolist(), selection["scope"].tolist(),
+                                                selection["leerweg_sel"].tolist(), selection["gender_sel"].tolist(), names, strict=True))}
     public_already = np.zeros(len(cells), dtype=bool)  # shown by another table: hiding it here would protect nothing
     for key, shown in (shown_elsewhere or {}).items():
         if key in index:
@@ -320,6 +337,28 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
         _keep_decisions_elsewhere(hidden, index, years, shown_elsewhere)
     _write_pattern(cache_key, hidden)
     return CrossTable(index, values.astype("int64"), hidden)
+
+
+def _decoded(factorized: tuple[np.ndarray, pd.Index], codes: np.ndarray) -> np.ndarray:
+    """The values of integer codes from pd.factorize (-1: ALL), as an object array."""
+    uniques = np.asarray(factorized[1], dtype=object)
+    decoded = np.full(len(codes), ALL, dtype=object)
+    known = codes >= 0
+    decoded[known] = uniques[codes[known]]
+    return decoded
+
+
+def _priorities(cells: pd.DataFrame, selection: dict[str, np.ndarray], measures: tuple[Measure, ...]) -> np.ndarray:
+    """priority() of every cell, called once per distinct (scope, leerweg, gender, measure): 8 school years share them."""
+    combined = np.zeros(len(cells), dtype=np.int64)
+    for key in ("scope", "leerweg_sel", "gender_sel", "_measure"):  # one integer per combination: a 1-d unique is fast
+        codes = cells[key].to_numpy(dtype=np.int64) + 1
+        combined = combined * (int(codes.max(initial=0)) + 1) + codes
+    _, first, position = np.unique(combined, return_index=True, return_inverse=True)
+    measure_of = cells["_measure"].to_numpy()
+    own = np.array([priority(selection["scope"][i], selection["leerweg_sel"][i], selection["gender_sel"][i], measures[measure_of[i]].weight)
+                    for i in first.tolist()], dtype=np.int64)
+    return own[position.ravel()]
 
 
 def _broken_years(hidden: np.ndarray, index: dict[tuple, int], years: np.ndarray, shown_elsewhere: dict[tuple, bool]) -> set[int]:

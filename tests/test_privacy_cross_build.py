@@ -1,0 +1,101 @@
+"""cross.build's table (cells, values, priorities) on hand-made counts: hand-computed cells and a pandas reference.
+
+The build groups the cells by integer codes instead of the strings; these tests pin what must not change with it:
+every cell's value, the order of the cells (the keys' string order, 'all' first, which GaussSuppression's ties follow)
+and each cell's priority as cross.priority gives it.
+"""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sto_metrics.privacy import cross
+
+COUNTS = pd.DataFrame(
+    [
+        (2023, "02AB00", "BB", "V", "core", 7),
+        (2023, "02AB00", "BB", "M", "other", 3),
+        (2023, "02AB00", "KB", "M", "extra", 12),
+        (2023, "01ZZ00", "TL", "V", "unknown", 2),
+        (2023, "01ZZ00", "TL", "M", "core", 9),
+        (2024, "01ZZ00", "TL", "M", "core", 4),
+    ],
+    columns=["school_year", "school_id", "leerweg", "gender", "profile_class", "pupils"],
+)
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    captured = []
+    original = cross._protect_block
+
+    def primary_only(matrix, values, publishable, priorities, *rest):
+        captured.append(priorities)
+        return ~publishable | ((values >= 1) & (values < 5))
+
+    cross._protect_block = primary_only
+    try:
+        built = cross.build(COUNTS, cross.INFLOW)
+    finally:
+        cross._protect_block = original
+    return built, np.concatenate(captured)
+
+
+def test_cells_by_hand(table):
+    built, _ = table
+    value = {key: int(built.values[i]) for key, i in built.index.items()}
+    # the region in 2023: pupils with a known profile 7 + 3 + 12 + 9, technical (core) 7 + 9, D&P counted 28, unknown 2
+    assert value[(2023, "", "", "", "P")] == 31
+    assert value[(2023, "", "", "", "Ta")] == 16
+    assert value[(2023, "", "", "", "Tb")] == 28
+    assert value[(2023, "", "", "", "U")] == 2
+    assert value[(2023, "02AB00", "BB", "", "P")] == 10
+    assert value[(2023, "02AB00", "", "M", "Na")] == 15
+    assert value[(2023, "01ZZ00", "TL", "V", "P")] == 0
+    assert (2024, "", "", "V", "P") not in value  # no girls in 2024: no such group, no cell
+    # a group that holds no pupils is no cell (02AB00 has no TL pupils)
+    assert (2023, "02AB00", "TL", "", "P") not in built.index
+
+
+def test_every_cell_equals_a_pandas_sum(table):
+    built, _ = table
+    members = {m.name: {member[0] for member in m.members} for m in cross.INFLOW.measures}
+    checked = 0
+    for (year, scope, leerweg, gender, measure), i in built.index.items():
+        rows = COUNTS[(COUNTS["school_year"] == year) & COUNTS["profile_class"].isin(members[measure])]
+        for column, chosen in (("school_id", scope), ("leerweg", leerweg), ("gender", gender)):
+            if chosen != cross.ALL:
+                rows = rows[rows[column] == chosen]
+        assert built.values[i] == rows["pupils"].sum(), (year, scope, leerweg, gender, measure)
+        checked += 1
+    assert checked == len(built.values)
+
+
+def test_cells_in_key_order_with_all_first_and_priorities_of_cross_priority(table):
+    built, priorities = table
+    weights = {m.name: m.weight for m in cross.INFLOW.measures}
+    order = {m.name: n for n, m in enumerate(cross.INFLOW.measures)}
+    keys = sorted(built.index, key=built.index.get)
+    assert keys == sorted(keys, key=lambda k: (k[0], k[1], k[2], k[3], order[k[4]]))
+    assert keys[0][1:4] == ("", "", "")
+    assert [int(p) for p in priorities] == [cross.priority(s, lw, g, weights[m]) for _, s, lw, g, m in keys]
+    # region before school, unsplit before split, girls before boys (the policy itself is cross.priority's)
+    assert len({p for p in priorities}) > 1
+
+
+def test_a_class_outside_the_model_is_refused():
+    wrong = COUNTS.assign(profile_class=["core", "other", "extra", "unknown", "core", "brugklas"])
+    with pytest.raises(KeyError):
+        cross.build(wrong, cross.INFLOW)
+
+
+def test_school_years_are_separate_blocks(table):
+    built, _ = table
+    years = {key[0] for key in built.index}
+    assert years == {2023, 2024}
+    per_year = {year: sum(1 for key in built.index if key[0] == year) for year in years}
+    # 2024 holds one school, one leerweg, one gender group: scope x leerweg x gender = 2 x 2 x 3 selections, 7 measures
+    selections_2024 = len(list(itertools.product(("", "01ZZ00"), ("", "TL"), ("", "M", "V"))))
+    assert per_year[2024] == 7 * (selections_2024 - 4)  # gender V holds no 2024 group: its 4 selections are absent
