@@ -210,8 +210,13 @@ def flow_model(stages_known: tuple[bool, bool, bool]) -> CrossModel:
 
 
 def priority(scope: str, leerweg: str, gender: str, weight: int) -> int:
-    """Region figures before school figures, unsplit before split, the girls' row (an STO indicator) before the boys'."""
-    return 10_000 * (scope == ALL) + 1_000 * ((leerweg == ALL) + (gender == ALL)) + 500 * (gender == "V") + weight
+    """Region totals, then school totals, then the region's leerweg and gender cells, then a school's (issue 10: region
+    figures > school totals > splits); within a tier unsplit before split and the girls' row (an STO indicator) before
+    the boys'. A school total used to come after every region split cell, so the region's many small leerweg x gender
+    cells were protected with school totals as complements."""
+    unsplit = leerweg == ALL and gender == ALL
+    tier = 3 if scope == ALL and unsplit else 2 if unsplit else 1 if scope == ALL else 0
+    return 10_000 * tier + 1_000 * ((leerweg == ALL) + (gender == ALL)) + 500 * (gender == "V") + weight
 
 
 @dataclass

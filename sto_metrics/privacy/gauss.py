@@ -167,10 +167,7 @@ def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndar
     primary = small | zeros_inside_small_cells(matrix, values, small)
     publishable = np.asarray(publishable, dtype=bool)
     hidden = ~publishable | primary
-    # A shown 0 tells that each of its inner cells is 0: those are known, and drop out of every row (as in SSBtools).
-    shown_zeros = np.flatnonzero(publishable & ~primary & (values == 0))
     keep = np.ones(matrix.shape[1], dtype=bool) if known_zero is None else ~np.asarray(known_zero, dtype=bool)
-    keep[np.unique(matrix[shown_zeros].indices)] = False
     if not keep.all():
         matrix = sparse.csr_matrix(matrix[:, np.flatnonzero(keep)])
     rows = [dict.fromkeys(matrix.indices[matrix.indptr[c]:matrix.indptr[c + 1]].tolist(), 1.0) for c in range(matrix.shape[0])]
@@ -182,7 +179,8 @@ def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndar
     for cells in sensitive:
         hidden[cells] = True
     candidates = [cells for key, cells in groups.items() if key and not primary[cells].any() and publishable[cells].any()]
-    candidates.sort(key=lambda cells: (-priority[cells].max(), -values[cells[0]], cells[0]))
+    # Zeros last: a hidden 0 ('<5') is the cheapest complement (SSBtools' candidate order puts empty cells last too).
+    candidates.sort(key=lambda cells: (values[cells[0]] == 0, -priority[cells].max(), -values[cells[0]], cells[0]))
     echelon = _Echelon(values, np.where(publishable, min_count - 1, np.inf))  # '<5' = 0 to 4; never shown: 0 and up
     for cells in sensitive:
         echelon.add_sensitive(rows[cells[0]], cells[0])
