@@ -23,7 +23,8 @@ The rule (docs/domain.md, privacy)
    to GaussSuppression too, so the shown counts with 'no count is negative' determine nothing.
    For inflow and retention an LP interval check follows (privacy/intervals.py,
    the attacker problem of sdcTable/tau-argus): every hidden count of 1 to 4 must be able to
-   differ by at least one pupil given '<5' = 0-4 and 'empty' = 5 or more.
+   differ by at least one pupil given '<5' = 0-4 and 'empty' = 5 or more; a cell it hid that the
+   final pattern no longer needs is shown again.
 3. How hidden cells are written. A hidden count below 5 (the primary ones, and a 0 hidden as a
    complement) is `<5`, which is true. A hidden count of 5 or more is left empty (None), never
    written as `<5`, so that no published figure is false.
