@@ -52,3 +52,22 @@ def test_school_totals_come_before_the_regions_leerweg_and_gender_cells():
     region_total, school_total = cross.priority(cross.ALL, cross.ALL, cross.ALL, 0), cross.priority("31XA00", cross.ALL, cross.ALL, 0)
     region_split, school_split = cross.priority(cross.ALL, "BB", "V", 9), cross.priority("31XA00", "BB", cross.ALL, 9)
     assert region_total > school_total > region_split > school_split
+
+
+def test_a_cell_another_table_shows_stays_shown_and_later_cells_are_checked_against_it():
+    """Cells: a 2 (hidden), a+b = 9 (shown by the inflow table), b = 7. The public 9 is shown here too (hiding it would
+    protect nothing; before, refusing it made the activity table hide a whole year, reach counts included), and the 7
+    is then hidden, because 9 - 7 would give the 2 back."""
+    import numpy as np
+    from scipy import sparse
+
+    from sto_metrics.privacy import gauss
+
+    matrix = sparse.csr_matrix(np.array([[1, 0], [1, 1], [0, 1]]))
+    values = np.array([2, 9, 7])
+    priority = np.array([1, gauss.SHOWN_ELSEWHERE, 50])
+    assert gauss.suppress(matrix, values, np.ones(3, dtype=bool), priority).tolist() == [True, False, True]
+    # a public cell is shown even where it gives a hidden count away with another public cell (the leak, if any, is
+    # the other table's; hiding it here protects nothing)
+    both_public = np.array([1, gauss.SHOWN_ELSEWHERE, gauss.SHOWN_ELSEWHERE])
+    assert gauss.suppress(matrix, values, np.ones(3, dtype=bool), both_public).tolist() == [True, False, False]

@@ -299,7 +299,7 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
     for key, shown in (shown_elsewhere or {}).items():
         if key in index:
             publishable[index[key]] = shown
-            priorities[index[key]] += 1_000_000 * shown
+            priorities[index[key]] += gauss.SHOWN_ELSEWHERE * shown
             public_already[index[key]] = shown
     cached = _read_pattern(cache_key, len(cells))
     if cached is not None:
