@@ -210,8 +210,13 @@ def flow_model(stages_known: tuple[bool, bool, bool]) -> CrossModel:
 
 
 def priority(scope: str, leerweg: str, gender: str, weight: int) -> int:
-    """Region figures before school figures, unsplit before split, the girls' row (an STO indicator) before the boys'."""
-    return 10_000 * (scope == ALL) + 1_000 * ((leerweg == ALL) + (gender == ALL)) + 500 * (gender == "V") + weight
+    """Region totals, then school totals, then the region's leerweg and gender cells, then a school's (issue 10: region
+    figures > school totals > splits); within a tier unsplit before split and the girls' row (an STO indicator) before
+    the boys'. A school total used to come after every region split cell, so the region's many small leerweg x gender
+    cells were protected with school totals as complements."""
+    unsplit = leerweg == ALL and gender == ALL
+    tier = 3 if scope == ALL and unsplit else 2 if unsplit else 1 if scope == ALL else 0
+    return 10_000 * tier + 1_000 * ((leerweg == ALL) + (gender == ALL)) + 500 * (gender == "V") + weight
 
 
 @dataclass
@@ -311,7 +316,7 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
     for key, shown in (shown_elsewhere or {}).items():
         if key in index:
             publishable[index[key]] = shown
-            priorities[index[key]] += 1_000_000 * shown
+            priorities[index[key]] += gauss.SHOWN_ELSEWHERE * shown
             public_already[index[key]] = shown
     cached = _read_pattern(cache_key, len(cells))
     if cached is not None:
@@ -389,8 +394,32 @@ def _protect_block(matrix: sparse.csr_matrix, values: np.ndarray, publishable: n
             break
         known_zero |= implied
     if interval_protection:
+        linear = hidden
         hidden = intervals.protect(matrix, values, publishable, hidden, priorities, min_count, known_zero=known_zero,
                                    keep_shown=public_already)
+        hidden = _release(matrix, values, publishable, linear, hidden, priorities, min_count, known_zero, public_already)
+    return hidden
+
+
+def _release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, linear: np.ndarray, hidden: np.ndarray,
+             priorities: np.ndarray, min_count: int, known_zero: np.ndarray, public_already: np.ndarray) -> np.ndarray:
+    """The interval check's extra cells of 5 or more shown again where the final pattern no longer needs them (most
+    important first): a clean-up of over-suppression, since a cell hidden early may be covered by cells hidden later.
+    Each release is checked by the interval check itself; the pattern still hides all GaussSuppression hid, so it
+    implies no zero that `known_zero` misses."""
+    by_row: dict[tuple, list[int]] = {}
+    for cell in np.flatnonzero(publishable):
+        by_row.setdefault(tuple(matrix.indices[matrix.indptr[cell]:matrix.indptr[cell + 1]]), []).append(int(cell))
+    # rows the interval check hid (a cell GaussSuppression hid keeps its row hidden: the same count)
+    released = [cells for cells in by_row.values()
+                if hidden[cells].any() and not linear[cells].any() and values[cells[0]] >= min_count]
+    for cells in sorted(released, key=lambda cells: (-priorities[cells].max(), -values[cells[0]], cells[0])):
+        trial = hidden.copy()
+        trial[cells] = False
+        checked = intervals.protect(matrix, values, publishable, trial, priorities, min_count, known_zero=known_zero,
+                                    keep_shown=public_already)
+        if np.array_equal(checked, trial):
+            hidden = trial
     return hidden
 
 

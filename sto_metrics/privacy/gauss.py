@@ -21,6 +21,8 @@ import numpy as np
 from scipy import sparse
 
 TOLERANCE = 1e-9
+# Priority of a cell that another table already shows: first of all candidates, a 0 too (hiding it protects nothing).
+SHOWN_ELSEWHERE = 1_000_000
 
 
 def zeros_inside_small_cells(matrix: sparse.csr_matrix, values: np.ndarray, small: np.ndarray) -> np.ndarray:
@@ -107,8 +109,9 @@ class _Echelon:
         high = max(0.0, a * self.upper[cx]) + max(0.0, b * self.upper[cy])
         return abs(known - low) < TOLERANCE or abs(known - high) < TOLERANCE
 
-    def try_show(self, row: dict[int, float]) -> bool:
-        """Shows the row unless that gives a sensitive row away; True when shown."""
+    def try_show(self, row: dict[int, float], public: bool = False) -> bool:
+        """Shows the row unless that gives a sensitive row away; True when shown. A public row (another table shows
+        it) is shown all the same: hiding it here would protect nothing, and later rows are checked against it."""
         reduced = self.reduce(row)
         if not reduced:
             return True  # already determined by what is shown: showing it adds nothing
@@ -127,14 +130,14 @@ class _Echelon:
                     new.pop(inner, None)
                 else:
                     new[inner] = value
-            if not new:
+            if not new and not public:
                 return False  # showing this row would give a hidden sensitive cell away
-            updated[number] = (new, *_direction(new))
+            updated[number] = (new, *_direction(new)) if new else (new, (), 1.0)
         new_groups: dict[tuple, dict[int, float]] = {}
         for number, (_, direction, scale_number) in updated.items():
             others = {**{k: v for k, v in self.by_direction.get(direction, {}).items() if k not in updated},
                       **new_groups.get(direction, {})}
-            if any(self._pinned(number, scale_number, other, scale_other) for other, scale_other in others.items()):
+            if not public and any(self._pinned(number, scale_number, other, scale_other) for other, scale_other in others.items()):
                 return False  # showing it would pin two hidden counts at the end of their range
             new_groups.setdefault(direction, {})[number] = scale_number
         for number, (new, direction, scale_number) in updated.items():
@@ -146,7 +149,8 @@ class _Echelon:
             self.sensitive[number] = new
             self.by_direction[self.direction_of[number]].pop(number, None)
             self.direction_of[number] = direction
-            self.by_direction.setdefault(direction, {})[number] = scale_number
+            if new:  # a row a public row gave away has no range left to pin
+                self.by_direction.setdefault(direction, {})[number] = scale_number
         self.pivot_order[pivot] = len(self.pivot_order)
         self.pivot_rows[pivot] = normalised
         return True
@@ -158,7 +162,8 @@ def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndar
 
     matrix: cells x inner cells (0/1); values: the cells' exact counts; publishable: cells a view may show (the others
     are never shown, but are protected when small); priority: higher is more important to show; known_zero: inner
-    cells the attacker knows to be 0 by other means (intervals.implied_zeros). Cells with the same row are decided
+    cells the attacker knows to be 0 by other means (intervals.implied_zeros); a 0 another table shows (priority
+    SHOWN_ELSEWHERE) is known too. Cells with the same row are decided
     together. Returns a boolean array over the cells (True = hidden); never-publishable cells are True.
     """
     matrix = sparse.csr_matrix(matrix)
@@ -167,8 +172,7 @@ def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndar
     primary = small | zeros_inside_small_cells(matrix, values, small)
     publishable = np.asarray(publishable, dtype=bool)
     hidden = ~publishable | primary
-    # A shown 0 tells that each of its inner cells is 0: those are known, and drop out of every row (as in SSBtools).
-    shown_zeros = np.flatnonzero(publishable & ~primary & (values == 0))
+    shown_zeros = np.flatnonzero(publishable & ~primary & (values == 0) & (np.asarray(priority) >= SHOWN_ELSEWHERE))
     keep = np.ones(matrix.shape[1], dtype=bool) if known_zero is None else ~np.asarray(known_zero, dtype=bool)
     keep[np.unique(matrix[shown_zeros].indices)] = False
     if not keep.all():
@@ -182,11 +186,13 @@ def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndar
     for cells in sensitive:
         hidden[cells] = True
     candidates = [cells for key, cells in groups.items() if key and not primary[cells].any() and publishable[cells].any()]
-    candidates.sort(key=lambda cells: (-priority[cells].max(), -values[cells[0]], cells[0]))
+    # Zeros last: a hidden 0 ('<5') is the cheapest complement (SSBtools' candidate order puts empty cells last too).
+    candidates.sort(key=lambda cells: (values[cells[0]] == 0 and priority[cells].max() < SHOWN_ELSEWHERE,
+                                       -priority[cells].max(), -values[cells[0]], cells[0]))
     echelon = _Echelon(values, np.where(publishable, min_count - 1, np.inf))  # '<5' = 0 to 4; never shown: 0 and up
     for cells in sensitive:
         echelon.add_sensitive(rows[cells[0]], cells[0])
     for cells in candidates:
-        shown = echelon.try_show(rows[cells[0]])
+        shown = echelon.try_show(rows[cells[0]], public=bool(priority[cells].max() >= SHOWN_ELSEWHERE))
         hidden[cells] = (not shown) | ~publishable[cells]
     return hidden

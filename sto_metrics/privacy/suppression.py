@@ -14,14 +14,17 @@ The rule (docs/domain.md, privacy)
    dashboard's filters and splits and the command line's options only select cells of it, so no
    combination of views gives a hidden count back. Destinations and progression share one table.
    Extra cells are hidden by Statistics Norway's GaussSuppression (privacy/gauss.py): most
-   important first (region figures, then school figures; unsplit, then split; girls' rows before
-   boys'), a cell is shown unless its row, with the rows already shown, would determine a hidden
-   small count by linear algebra, or pin two of them at the end of their 0-4 range. Inner cells
+   important first (region totals, then school totals, then the region's leerweg and gender
+   cells, then a school's; girls' rows before boys'; larger counts before smaller ones and zeros
+   last), a cell is shown unless its row, with the rows already shown, would determine a hidden
+   small count by linear algebra, or pin two of them at the end of their 0-4 range. So the
+   complements are the least important, smallest cells, often a 0 (then written `<5`). Inner cells
    that the published pattern implies are 0 (a shown cell equal to a shown part of it) are known
    to GaussSuppression too, so the shown counts with 'no count is negative' determine nothing.
    For inflow and retention an LP interval check follows (privacy/intervals.py,
    the attacker problem of sdcTable/tau-argus): every hidden count of 1 to 4 must be able to
-   differ by at least one pupil given '<5' = 0-4 and 'empty' = 5 or more.
+   differ by at least one pupil given '<5' = 0-4 and 'empty' = 5 or more; a cell it hid that the
+   final pattern no longer needs is shown again.
 3. How hidden cells are written. A hidden count below 5 (the primary ones, and a 0 hidden as a
    complement) is `<5`, which is true. A hidden count of 5 or more is left empty (None), never
    written as `<5`, so that no published figure is false.
