@@ -397,30 +397,24 @@ def _protect_block(matrix: sparse.csr_matrix, values: np.ndarray, publishable: n
         linear = hidden
         hidden = intervals.protect(matrix, values, publishable, hidden, priorities, min_count, known_zero=known_zero,
                                    keep_shown=public_already)
-        hidden = _release(matrix, values, publishable, linear, hidden, priorities, min_count, known_zero, public_already)
+        hidden = _release(matrix, values, publishable, linear, hidden, priorities, min_count, known_zero)
     return hidden
 
 
 def _release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, linear: np.ndarray, hidden: np.ndarray,
-             priorities: np.ndarray, min_count: int, known_zero: np.ndarray, public_already: np.ndarray) -> np.ndarray:
+             priorities: np.ndarray, min_count: int, known_zero: np.ndarray) -> np.ndarray:
     """The interval check's extra cells of 5 or more shown again where the final pattern no longer needs them (most
     important first): a clean-up of over-suppression, since a cell hidden early may be covered by cells hidden later.
-    Each release is checked by the interval check itself; the pattern still hides all GaussSuppression hid, so it
-    implies no zero that `known_zero` misses."""
+    Each release keeps every hidden small count's range (intervals.release); the pattern still hides all
+    GaussSuppression hid, so it implies no zero that `known_zero` misses."""
     by_row: dict[tuple, list[int]] = {}
     for cell in np.flatnonzero(publishable):
         by_row.setdefault(tuple(matrix.indices[matrix.indptr[cell]:matrix.indptr[cell + 1]]), []).append(int(cell))
     # rows the interval check hid (a cell GaussSuppression hid keeps its row hidden: the same count)
     released = [cells for cells in by_row.values()
                 if hidden[cells].any() and not linear[cells].any() and values[cells[0]] >= min_count]
-    for cells in sorted(released, key=lambda cells: (-priorities[cells].max(), -values[cells[0]], cells[0])):
-        trial = hidden.copy()
-        trial[cells] = False
-        checked = intervals.protect(matrix, values, publishable, trial, priorities, min_count, known_zero=known_zero,
-                                    keep_shown=public_already)
-        if np.array_equal(checked, trial):
-            hidden = trial
-    return hidden
+    released.sort(key=lambda cells: (-priorities[cells].max(), -values[cells[0]], cells[0]))
+    return intervals.release(matrix, values, publishable, hidden, released, min_count, known_zero=known_zero)
 
 
 # The pattern depends on the algorithm too: a change to this file, gauss.py or intervals.py starts a new cache.

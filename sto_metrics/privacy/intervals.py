@@ -148,6 +148,52 @@ def protect(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarr
     return hidden
 
 
+def release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, hidden: np.ndarray,
+            groups: list[list[int]], min_count: int = 5, known_zero: np.ndarray | None = None) -> np.ndarray:
+    """`hidden` with each group of cells (one published row each) shown again, in the given order, where every hidden
+    count of 1 to min_count-1 whose range is MIN_RANGE or more keeps such a range (one pinned already stays so, by
+    bounds and cells that cannot be hidden). One attacker model serves every trial: a trial fixes the row at its value,
+    and a count's minimum or maximum is solved again only when the table that reached it breaks the new equation (a
+    solution still feasible stays optimal on the smaller feasible set)."""
+    hidden = np.array(hidden, dtype=bool)
+    targets = np.flatnonzero(hidden & (values >= 1) & (values < min_count))
+    if not len(targets):
+        for cells in groups:
+            hidden[cells] = False
+        return hidden
+    targets = _distinct_rows(matrix, targets)
+    model = _AttackerModel(sparse.csr_matrix(matrix, dtype=float), values, publishable, hidden, min_count, known_zero)
+    target_rows = [matrix[target].toarray().ravel() for target in targets]
+    witnesses = {i: [model.optimum(row, maximise=False)[0], model.optimum(row, maximise=True)[0]] for i, row in enumerate(target_rows)}
+    watched = [i for i, (low, high) in witnesses.items() if _wide(target_rows[i], low, high)]
+    for cells in groups:
+        row = model.row_of[cells[0]]
+        equation = matrix[cells[0]].toarray().ravel()
+        value = float(values[cells[0]])
+        model.shown_row[row] = True
+        model.highs.changeRowBounds(row, value, value)
+        renewed = {}
+        for position, i in enumerate(watched):
+            sides = list(witnesses[i])
+            for side, x in enumerate(sides):
+                if x is None or abs(equation @ x[:len(equation)] - value) > 1e-6:
+                    sides[side] = model.optimum(target_rows[i], maximise=side == 1)[0]
+            if not _wide(target_rows[i], *sides):
+                watched.insert(0, watched.pop(position))  # a count pinned once is the likeliest to be pinned next
+                model.hide(row)  # the release would pin it: the row stays hidden
+                break
+            renewed[i] = sides
+        else:
+            hidden[cells] = False
+            witnesses.update(renewed)
+    return hidden
+
+
+def _wide(row: np.ndarray, low: np.ndarray | None, high: np.ndarray | None) -> bool:
+    """Can the count differ by MIN_RANGE between the two optima (an unbounded maximum always can)?"""
+    return high is None or row @ high[:len(row)] - row @ low[:len(row)] >= MIN_RANGE - 1e-9
+
+
 def _distinct_rows(matrix: sparse.csr_matrix, cells: np.ndarray) -> np.ndarray:
     seen: dict[tuple, int] = {}
     for cell in cells:
