@@ -162,7 +162,7 @@ def decide_unset_chosen(con: duckdb.DuckDBPyConnection) -> None:
     flag; canonical rows a test wrote directly). The loader keeps the flag right itself (sql/load.sql, chosen_refresh)."""
     if rows(con, "chosen_unset_rows")[0][0]:
         with transaction(con):
-            execute(con, "chosen_touched_unset")
+            execute(con, "chosen_years_unset")
             execute(con, "chosen_refresh")
 
 
