@@ -64,9 +64,16 @@ def open_writable(path: str | Path, **retry) -> duckdb.DuckDBPyConnection:
     return retrying(lambda: reference.open_database(path), path, **retry)
 
 
-def open_read_only(path: str | Path, **retry) -> duckdb.DuckDBPyConnection:
-    """A read-only connection, once no process writes the file."""
-    return retrying(lambda: db.connect(path, read_only=True), path, **retry)
+def open_read_only(path: str | Path, *, current: bool = True, **retry) -> duckdb.DuckDBPyConnection:
+    """A read-only connection, once no process writes the file; with `current`, a Dutch UserError for a database of an
+    earlier version that a read-only open cannot bring up to date (copy() takes such a file as it is)."""
+    con = retrying(lambda: db.connect(path, read_only=True), path, **retry)
+    if current and db.rows(con, "schema_outdated")[0][0]:
+        con.close()
+        raise UserError(f"De database {path} is gemaakt met een eerdere versie van dit programma en moet eenmaal worden bijgewerkt. "
+                        f"Dat gebeurt bij de eerstvolgende lading (python -m sto_metrics load MAP --db {path}); of maak hem opnieuw. "
+                        "Het dashboard toont hem wel. Er is niets gewijzigd.")
+    return con
 
 
 def state(path: str | Path) -> tuple:
@@ -88,7 +95,7 @@ def copy(path: str | Path, target: str | Path, **retry) -> tuple:
     Returns the state() of the source that the copy shows.
     """
     source, target = Path(path), Path(target)
-    con = open_read_only(source, **retry)
+    con = open_read_only(source, current=False, **retry)  # the dashboard brings its copy up to date
     try:
         shown = state(source)
         partial = target.with_name(target.name + ".deel")

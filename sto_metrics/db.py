@@ -157,6 +157,15 @@ def lock_down(con: duckdb.DuckDBPyConnection) -> None:
     execute(con, "lock_down", folders=[f"{read_folder()}{os.sep}"])
 
 
+def decide_unset_chosen(con: duckdb.DuckDBPyConnection) -> None:
+    """Decide the chosen vo record of every pupil-year that has a row without one (a database from before the stored
+    flag; canonical rows a test wrote directly). The loader keeps the flag right itself (sql/load.sql, chosen_refresh)."""
+    if rows(con, "chosen_unset_rows")[0][0]:
+        with transaction(con):
+            execute(con, "chosen_years_unset")
+            execute(con, "chosen_refresh")
+
+
 def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (and if needed create) a database, locked down (lock_down); a writable one gets the canonical schema.
 
@@ -167,6 +176,7 @@ def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> du
     con = duckdb.connect(str(db_path) if db_path else ":memory:", read_only=read_only)
     if not read_only:
         execute(con, "create_schema")
+        decide_unset_chosen(con)
     if new_file:
         os.chmod(db_path, 0o600)  # pseudonymised pupil rows: for the one who made it, whatever the umask
     lock_down(con)

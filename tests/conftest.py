@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sto_metrics import db
 from sto_metrics.loading import pseudonym
 from sto_metrics.loading.reference import open_database
 from tests.loader_support import SECRET as LOADER_SECRET
@@ -46,9 +47,13 @@ class PupilDB:
         """Write the queued rows and return the connection."""
         for table, rows, width in (("vo_enrolment", self._vo, 11), ("mbo_enrolment", self._mbo, 9), ("ho_enrolment", self._ho, 8)):
             if rows:
+                # the canonical columns only: the chosen vo record (vo_enrolment.is_chosen) is decided below
+                columns = ", ".join(c for (c,) in self.con.execute(f"SELECT column_name FROM duckdb_columns() WHERE table_name = '{table}' "
+                                                                    "AND column_name <> 'is_chosen' ORDER BY column_index").fetchall())
                 placeholders = ", ".join(["?"] * width)
-                self.con.executemany(f"INSERT INTO {table} VALUES ({placeholders})", rows)
+                self.con.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)
                 rows.clear()
+        db.decide_unset_chosen(self.con)
         return self.con
 
     def close(self):
@@ -60,8 +65,9 @@ def insert_frames(con, vo: pd.DataFrame, mbo: pd.DataFrame, ho: pd.DataFrame) ->
     """Bulk-insert canonical frames (columns in schema order)."""
     for table, frame in (("vo_enrolment", vo), ("mbo_enrolment", mbo), ("ho_enrolment", ho)):
         con.register("_frame", frame)
-        con.execute(f"INSERT INTO {table} SELECT * FROM _frame")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
         con.unregister("_frame")
+    db.decide_unset_chosen(con)  # rows written around the loader: their chosen vo record is decided as on load
 
 
 VMBO_PROFILES = ["BWI", "PIE", "MVI", "M&T", "MaT", "D&P", "Z&W", "E&O", "HBR", "GR"]

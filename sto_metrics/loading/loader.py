@@ -604,6 +604,9 @@ def _load(con, name, open_bytes: OpenBytes, kind, replace, source_path, secret, 
                 db.execute(con, "replace_overlap_scope", load_id=load_id, kind=layout.kind)
                 result.messages.append(f"Vervangen: eerdere gegevens uit lading(en) {', '.join(str(o[0]) for o in overlap)} voor dezelfde school en hetzelfde schooljaar.")
             db.execute(con, f"{layout.kind}_insert", load_id=load_id, **params)
+            if layout.kind == "vo":  # in this transaction: a crash leaves the flags as they were with the rows
+                db.execute(con, "chosen_years_of_load", load_id=load_id)
+                db.execute(con, "chosen_refresh")
             result.rows_loaded = db.rows(con, f"{layout.kind}_rows_of_load", load_id=load_id)[0][0]
             db.execute(con, "insert_load_scope", load_id=load_id)
             db.execute(con, "insert_new_schools", school_type=layout.kind)
@@ -670,7 +673,9 @@ def remove_load(con: duckdb.DuckDBPyConnection, load_id: int) -> list[str]:
     notes = []
     with db.transaction(con):
         lost = db.rows(con, "loads_replaced_without_kept_rows", load_id=load_id)
+        db.execute(con, "chosen_years_of_load", load_id=load_id)  # before its rows go: their school years
         db.execute(con, "remove_load", load_id=load_id)
+        db.execute(con, "chosen_refresh")
         for replaced_id, file_name, holds_rows in lost:
             if holds_rows:
                 notes.append(f"Lading {replaced_id} ('{file_name}') was deels door lading {load_id} vervangen; die gegevens zijn niet bewaard. "

@@ -211,7 +211,7 @@ SELECT r.school_year::INTEGER AS school_year,
 FROM vo_enrolment r
 WHERE (r.school_id, r.school_year) IN (SELECT DISTINCT school_id, school_year FROM activity WHERE school_id IS NOT NULL)
   AND r.leerjaar IS NOT NULL
-  AND is_chosen_vo_record(r.pupil_hash, r.school_year, r.leerjaar, r.school_id)
+  AND r.is_chosen
 GROUP BY ALL
 ORDER BY ALL;
 
@@ -238,18 +238,13 @@ reached AS (
     FROM listed l
     JOIN vo_enrolment r ON r.pupil_hash = l.pupil_hash AND r.school_year = l.school_year
     WHERE r.leerjaar IS NOT NULL
-      AND is_chosen_vo_record(r.pupil_hash, r.school_year, r.leerjaar, r.school_id)
-),
-candidate AS (
-    SELECT r.*
-    FROM vo_enrolment r
-    WHERE r.education_type = 'vmbo' AND r.leerjaar = 3
-      AND r.school_year > (SELECT school_year FROM first_listed)
+      AND r.is_chosen
 ),
 vo_record AS (
-    SELECT c.*
-    FROM candidate c
-    WHERE is_chosen_vo_record(c.pupil_hash, c.school_year, c.leerjaar, c.school_id)
+    SELECT r.*
+    FROM vo_enrolment r
+    WHERE r.education_type = 'vmbo' AND r.leerjaar = 3 AND r.is_chosen
+      AND r.school_year > (SELECT school_year FROM first_listed)
 )
 SELECT
     r.school_year::INTEGER AS school_year,

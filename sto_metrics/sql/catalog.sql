@@ -58,3 +58,9 @@ SELECT school_id, name FROM school;
 -- name: database_check
 -- Fails unless the database has this program's tables (a quick check before reading figures).
 SELECT 1 FROM vo_enrolment LIMIT 1;
+
+-- name: schema_outdated
+-- True for a database from before vo_enrolment.is_chosen (the stored chosen record): only a writable open adds it.
+SELECT count(*) > 0 AND count(*) FILTER (column_name = 'is_chosen') = 0
+FROM duckdb_columns()
+WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'vo_enrolment';

@@ -228,11 +228,12 @@ SELECT 'onbekend_profiel' AS kind, count(*) FILTER (profile_given AND profile_co
 FROM load_rows;
 
 -- name: vo_insert
--- Store the file's rows: pseudonymised, first row kept when a pupil is listed twice in one year.
+-- Store the file's rows: pseudonymised, first row kept when a pupil is listed twice in one year. Each row starts as
+-- its pupil's chosen record (most pupils have one per year); chosen_refresh then unmarks the ones another record beats.
 INSERT INTO vo_enrolment
 SELECT $load_id, pseudonym_of_normal(pupil_norm, $hmac_inner, $hmac_outer), school_year, school_id,
        education_type, leerweg, leerjaar, profile_code,
-       profile_given AND profile_code IS NULL, gender, diploma
+       profile_given AND profile_code IS NULL, gender, diploma, TRUE
 FROM load_rows
 WHERE nth = 1;
 
@@ -475,3 +476,54 @@ INSERT OR REPLACE INTO meta VALUES ($key, $value);
 -- name: checkpoint
 -- Write everything to the database file, so that a finished file can be moved or opened read-only.
 CHECKPOINT;
+
+-- name: chosen_years_of_load
+-- The school years whose chosen vo records a load or its removal may change: those of its rows and of the rows it
+-- moved aside (--replace) or brings back (removal). Before a removal, after a load's insert (integers only: cheap).
+CREATE OR REPLACE TEMP TABLE chosen_years AS
+SELECT DISTINCT school_year FROM vo_enrolment WHERE load_id = $load_id
+UNION
+SELECT DISTINCT school_year FROM replaced_vo_enrolment WHERE replaced_by = $load_id;
+
+-- name: chosen_years_unset
+-- The school years with rows whose chosen flag is not decided (a database from before the flag, rows written
+-- directly); those rows start as chosen, as a load's own rows do, and chosen_refresh corrects them.
+CREATE OR REPLACE TEMP TABLE chosen_years AS
+SELECT DISTINCT school_year FROM vo_enrolment WHERE is_chosen IS NULL;
+UPDATE vo_enrolment SET is_chosen = TRUE WHERE is_chosen IS NULL;
+
+-- name: chosen_unset_rows
+-- Whether any vo row waits for its chosen flag (a cheap scan of one boolean column).
+SELECT EXISTS (SELECT 1 FROM vo_enrolment WHERE is_chosen IS NULL);
+
+-- name: chosen_refresh
+-- Decide the one vo record per pupil and year again in chosen_years: the record with the highest leerjaar (a known
+-- one beats none), then the smallest school_id (docs/ARCHITECTURE.md). A pupil-year with one row that is marked
+-- chosen is right as it is, so only pupil-years with more rows (or an unmarked one) are decided, and only changed
+-- flags are written: a load of pupils without a second record costs one grouping of its years' rows. The grouping is on
+-- a 64-bit hash of the key (a third less CPU, two thirds of the memory of grouping the text): a collision only adds a
+-- pupil-year to decide, which the exact rule below leaves as it is.
+CREATE OR REPLACE TEMP TABLE chosen_touched AS
+SELECT hash(pupil_hash) AS pupil_key, school_year
+FROM vo_enrolment
+WHERE school_year IN (SELECT school_year FROM chosen_years)
+GROUP BY ALL
+HAVING count(*) > 1 OR NOT bool_and(coalesce(is_chosen, FALSE));
+UPDATE vo_enrolment v SET is_chosen = d.chosen
+FROM (
+    SELECT DISTINCT pupil_hash, school_year, leerjaar, school_id, chosen
+    FROM (
+        SELECT r.pupil_hash, r.school_year, r.leerjaar, r.school_id, r.is_chosen,
+               r.leerjaar IS NOT DISTINCT FROM max(r.leerjaar) OVER (PARTITION BY r.pupil_hash, r.school_year)
+               AND (r.school_id IS NULL
+                    OR r.school_id = min(r.school_id) OVER (PARTITION BY r.pupil_hash, r.school_year, r.leerjaar)) AS chosen
+        FROM vo_enrolment r
+        SEMI JOIN chosen_touched t ON t.pupil_key = hash(r.pupil_hash) AND t.school_year = r.school_year
+        WHERE r.school_year IN (SELECT school_year FROM chosen_years)
+    )
+    WHERE is_chosen IS DISTINCT FROM chosen
+) d
+WHERE v.pupil_hash = d.pupil_hash AND v.school_year = d.school_year
+  AND v.school_id IS NOT DISTINCT FROM d.school_id AND v.leerjaar IS NOT DISTINCT FROM d.leerjaar;
+DROP TABLE chosen_touched;
+DROP TABLE chosen_years;

@@ -3,9 +3,8 @@
 --   level      $level: 'vmbo' or 'havo-vwo'
 --   flows      $start_year
 -- Shared rules are macros stored with the database (sql/schema.sql):
---   * is_chosen_vo_record: one vo record per pupil and year, highest leerjaar, then smallest
---     school_id (ARCHITECTURE.md); filters on the record itself may come first, as they do not
---     change which record is the best;
+--   * vo_enrolment.is_chosen: one vo record per pupil and year, highest leerjaar, then smallest
+--     school_id (ARCHITECTURE.md), decided when rows are written (sql/load.sql, chosen_refresh);
 --   * the gender group: 'V', or 'M' for everyone else (M, X, unknown): X alone is too rare to publish or protect,
 --     and DUO publishes man/vrouw too;
 --   * a profile is known when it is in ref_profile at a level that fits the education type;
@@ -17,17 +16,13 @@
 -- split, filter or setting, is a sum of these cells (the privacy layer protects them as one table).
 -- gender: 'V', or 'M' for every other pupil (M, X, unknown: X is too rare to show apart, DUO shows man/vrouw).
 -- Columns: school_year, school_id, leerweg, gender, profile_class ('core' | 'extra' | 'other' | 'unknown'), pupils.
-WITH candidate AS (
+WITH vo_record AS (
     SELECT *
     FROM vo_enrolment r
-    WHERE CASE WHEN $level = 'vmbo'
+    WHERE r.is_chosen
+      AND CASE WHEN $level = 'vmbo'
                THEN r.education_type = 'vmbo' AND r.leerjaar = 3
                ELSE r.education_type IN ('havo', 'vwo') AND r.leerjaar = 4 END
-),
-vo_record AS (
-    SELECT c.*
-    FROM candidate c
-    WHERE is_chosen_vo_record(c.pupil_hash, c.school_year, c.leerjaar, c.school_id)
 )
 SELECT
     r.school_year::INTEGER AS school_year,
@@ -54,17 +49,12 @@ WITH known_years AS (
     UNION
     SELECT DISTINCT school_year - 1 FROM ho_enrolment
 ),
-candidate AS (
+vo_record AS (
     SELECT r.*
     FROM vo_enrolment r
     JOIN known_years k ON k.cohort_year = r.school_year
-    WHERE r.diploma
+    WHERE r.diploma AND r.is_chosen
       AND CASE WHEN $level = 'vmbo' THEN r.education_type = 'vmbo' ELSE r.education_type IN ('havo', 'vwo') END
-),
-vo_record AS (
-    SELECT c.*
-    FROM candidate c
-    WHERE is_chosen_vo_record(c.pupil_hash, c.school_year, c.leerjaar, c.school_id)
 ),
 cohort AS (
     SELECT
@@ -123,23 +113,18 @@ ORDER BY ALL;
 -- (diploma in Y+2: its profile class or 'geen_diploma') and destination in Y+3 (as in destination_cells). The
 -- classes ('core' | 'extra' | 'rest') let every setting's flow be a sum of these cells. A stage is '' when the
 -- database holds no data for its year (vo for stages 2-3; mbo or ho for stage 4), and stage 4 is '' without a diploma.
-WITH start_candidate AS (
-    SELECT *
-    FROM vo_enrolment
-    WHERE school_year = $start_year AND education_type = 'vmbo' AND leerjaar = 2
-),
-start AS (
+WITH start AS (
     SELECT c.pupil_hash, c.school_id, coalesce(c.leerweg, 'onbekend') AS leerweg, CASE WHEN c.gender = 'V' THEN 'V' ELSE 'M' END AS gender
-    FROM start_candidate c
-    WHERE is_chosen_vo_record(c.pupil_hash, c.school_year, c.leerjaar, c.school_id)
+    FROM vo_enrolment c
+    WHERE c.school_year = $start_year AND c.education_type = 'vmbo' AND c.leerjaar = 2 AND c.is_chosen
 ),
 vo_record AS (
     -- the later records of the start pupils only, one per year
     SELECT v.*
     FROM vo_enrolment v
     WHERE v.school_year BETWEEN $start_year + 1 AND $start_year + 2
+      AND v.is_chosen
       AND v.pupil_hash IN (SELECT pupil_hash FROM start)
-    QUALIFY row_number() OVER (PARTITION BY v.pupil_hash, v.school_year ORDER BY v.leerjaar DESC NULLS LAST, v.school_id) = 1
 ),
 classified AS (
     SELECT
@@ -220,33 +205,22 @@ ORDER BY ALL;
 WITH followed_years AS (
     SELECT DISTINCT school_year - 1 AS cohort_year FROM vo_enrolment
 ),
-candidate AS (
-    SELECT r.*
-    FROM vo_enrolment r
-    JOIN followed_years f ON f.cohort_year = r.school_year
-    WHERE r.education_type = 'vmbo' AND r.leerjaar = 3
-),
 start_record AS (
     SELECT
         c.pupil_hash, c.school_year, c.school_id, coalesce(c.leerweg, 'onbekend') AS leerweg, CASE WHEN c.gender = 'V' THEN 'V' ELSE 'M' END AS gender,
         profile_class(p.code, p.level, p.technical, p.is_dp, p.contains_nt, p.contains_n) AS class_from
-    FROM candidate c
+    FROM vo_enrolment c
+    JOIN followed_years f ON f.cohort_year = c.school_year
     LEFT JOIN ref_profile p ON p.code = c.profile_code AND p.level IN ('vmbo', 'vmbo_tl')
-    WHERE is_chosen_vo_record(c.pupil_hash, c.school_year, c.leerjaar, c.school_id)
-),
-next_candidate AS (
-    SELECT r.*
-    FROM vo_enrolment r
-    SEMI JOIN start_record s ON s.pupil_hash = r.pupil_hash AND s.school_year = r.school_year - 1
-    WHERE r.education_type = 'vmbo' AND r.leerjaar = 4
+    WHERE c.education_type = 'vmbo' AND c.leerjaar = 3 AND c.is_chosen
 ),
 next_record AS (
     SELECT
         n.pupil_hash, n.school_year - 1 AS cohort_year,
         profile_class(p.code, p.level, p.technical, p.is_dp, p.contains_nt, p.contains_n) AS class_to
-    FROM next_candidate n
+    FROM vo_enrolment n
     LEFT JOIN ref_profile p ON p.code = n.profile_code AND p.level IN ('vmbo', 'vmbo_tl')
-    WHERE is_chosen_vo_record(n.pupil_hash, n.school_year, n.leerjaar, n.school_id)
+    WHERE n.education_type = 'vmbo' AND n.leerjaar = 4 AND n.is_chosen
 ),
 followed AS (
     SELECT s.school_year, s.school_id, s.leerweg, s.gender, s.class_from, x.class_to

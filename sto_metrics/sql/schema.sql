@@ -4,8 +4,11 @@ CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS vo_enrolment (
     load_id INTEGER, pupil_hash VARCHAR, school_year INTEGER, school_id VARCHAR,
     education_type VARCHAR, leerweg VARCHAR, leerjaar INTEGER,
-    profile_code VARCHAR, profile_unknown BOOLEAN, gender VARCHAR, diploma BOOLEAN
+    profile_code VARCHAR, profile_unknown BOOLEAN, gender VARCHAR, diploma BOOLEAN,
+    is_chosen BOOLEAN  -- the pupil's one record of the year (chosen_refresh in sql/load.sql); NULL = not decided yet
 );
+-- A database from before the stored flag gets the column empty; db.connect decides it for every row (chosen.py).
+ALTER TABLE vo_enrolment ADD COLUMN IF NOT EXISTS is_chosen BOOLEAN;
 CREATE TABLE IF NOT EXISTS mbo_enrolment (
     load_id INTEGER, pupil_hash VARCHAR, school_year INTEGER, institution_id VARCHAR,
     programme_code VARCHAR, programme_name VARCHAR, level INTEGER, route VARCHAR,
@@ -46,6 +49,7 @@ CREATE TABLE IF NOT EXISTS ref_activity_type (code VARCHAR, name VARCHAR);
 -- that took them over); the dashboard never reads them.
 CREATE TABLE IF NOT EXISTS replaced_vo_enrolment AS SELECT *, NULL::INTEGER AS replaced_by FROM vo_enrolment WHERE false;
 CREATE TABLE IF NOT EXISTS replaced_mbo_enrolment AS SELECT *, NULL::INTEGER AS replaced_by FROM mbo_enrolment WHERE false;
+ALTER TABLE replaced_vo_enrolment ADD COLUMN IF NOT EXISTS is_chosen BOOLEAN;
 CREATE TABLE IF NOT EXISTS replaced_ho_enrolment AS SELECT *, NULL::INTEGER AS replaced_by FROM ho_enrolment WHERE false;
 CREATE TABLE IF NOT EXISTS replaced_load_scope AS SELECT *, NULL::INTEGER AS replaced_by FROM load_scope WHERE false;
 CREATE TABLE IF NOT EXISTS ref_profile (
@@ -91,16 +95,8 @@ CREATE OR REPLACE MACRO in_population(leerweg, gender, school_id, school_year, l
     AND (len(genders) = 0 OR list_contains(genders, gender))
     AND (len(school_ids) = 0 OR list_contains(school_ids, school_id))
     AND (len(school_years) = 0 OR list_contains(school_years, school_year));
--- One vo record per pupil and year: the one with the highest leerjaar, then the smallest school_id,
--- written as "no better row of the same pupil and year exists" (an anti-join on the caller's
--- candidate rows: much faster than a window over every row).
-CREATE OR REPLACE MACRO is_chosen_vo_record(pupil, year, record_leerjaar, record_school) AS NOT EXISTS (
-    SELECT 1 FROM vo_enrolment o
-    WHERE o.pupil_hash = pupil AND o.school_year = year
-      AND (o.leerjaar > record_leerjaar
-           OR (o.leerjaar IS NOT NULL AND record_leerjaar IS NULL)
-           OR (o.leerjaar IS NOT DISTINCT FROM record_leerjaar AND o.school_id < record_school))
-);
+-- One vo record per pupil and year is now stored (vo_enrolment.is_chosen): the macro that decided it per query goes.
+DROP MACRO IF EXISTS is_chosen_vo_record;
 -- 'core' = technical under every setting, 'extra' = technical only under the alternative setting
 -- (vmbo D&P; havo/vwo N profile without NT), 'other' = known, not technical, 'unknown' = no row in ref_profile.
 CREATE OR REPLACE MACRO profile_class(code, level, technical, is_dp, contains_nt, contains_n) AS
