@@ -175,6 +175,14 @@ def test_inflow_tables_equal_the_engine(make_app, database):
     pd.testing.assert_frame_equal(app.dataframe[1].value, display_tables.inflow_display(pd.concat([region, schools], ignore_index=True)))
     gender = engine(database, "inflow", "vmbo", split="geslacht")
     pd.testing.assert_frame_equal(app.dataframe[3].value, display_tables.inflow_display(gender, split_column="Geslacht"))
+    # One breakdown at a time: choosing leerweg redraws that panel with the engine's leerweg table in the same place.
+    app.segmented_control(key="instroom_uitsplitsing_vmbo").set_value("leerweg").run()
+    assert_no_errors(app)
+    leerweg = engine(database, "inflow", "vmbo", split="leerweg")
+    leerweg_breakdown = next(b for b in registry.of("inflow", "vmbo").breakdowns if b.request == "leerweg")
+    pd.testing.assert_frame_equal(app.dataframe[3].value, display_tables.inflow_display(leerweg, split_column="Leerweg",
+                                                                                      breakdown=leerweg_breakdown))
+    assert len(app.dataframe) == 6 and "Geslacht" not in app.dataframe[3].value.columns
 
 
 def test_inflow_havo_vwo_after_switching_level(make_app, database):
@@ -182,7 +190,8 @@ def test_inflow_havo_vwo_after_switching_level(make_app, database):
     app.segmented_control(key="instroom_niveau").set_value("havo-vwo").run()
     assert_no_errors(app)
     pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(engine(database, "inflow", "havo-vwo")))
-    assert len(app.dataframe) == 5  # trend, per school, schools compared, geslacht, onderwijssoort (havo/vwo)
+    assert len(app.dataframe) == 4  # trend, per school, schools compared, one breakdown at a time (geslacht first)
+    assert "Geslacht" in app.dataframe[3].value.columns
 
 
 def test_progression_and_destination_tables_equal_the_engine(make_app, database):
@@ -394,11 +403,11 @@ def test_a_panel_draws_only_its_open_tab(make_app, database):
     panel's table tab draws that table (the engine's) beside the other panels' charts."""
     app = make_app(database, "pages/instroom.py")
     assert_no_errors(app)
-    assert (len(app.get("plotly_chart")), len(app.dataframe)) == (7, 0)  # trend, per school, compared, 2 breakdowns, retention x2
+    assert (len(app.get("plotly_chart")), len(app.dataframe)) == (6, 0)  # trend, per school, compared, 1 breakdown, retention x2
     tables = make_app(database, "pages/instroom.py", tables=True)
-    assert (len(tables.get("plotly_chart")), len(tables.dataframe)) == (0, 7)
+    assert (len(tables.get("plotly_chart")), len(tables.dataframe)) == (0, 6)
     app.session_state["instroom_trend_vmbo_grafiek"] = "Tabel"
     app.run()
     assert_no_errors(app)
-    assert (len(app.get("plotly_chart")), len(app.dataframe)) == (6, 1)
+    assert (len(app.get("plotly_chart")), len(app.dataframe)) == (5, 1)
     pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(engine(database, "inflow", "vmbo")))
