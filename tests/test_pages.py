@@ -104,7 +104,7 @@ def test_overview_cards_equal_the_engine(make_app, database):
 
 def test_overview_table_equals_the_cards(make_app, database):
     app = make_app(database)
-    table = app.dataframe[0].value
+    table = app.table[0].value
     for (kind, level), label in CARD_LABELS.items():
         row = table[table["Cijfer"] == label].iloc[0]
         assert row["Aandeel"] == card(app, label).value
