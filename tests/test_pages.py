@@ -18,7 +18,7 @@ from sto_metrics.presentation import display_tables
 from sto_metrics.presentation import formatting as fmt
 from sto_metrics.privacy import suppression
 from sto_metrics.settings import MetricSettings, PopulationFilter
-from tests.dashboard_fixtures import PAGES, make_app, region_database, writable_database  # noqa: F401 (fixtures)
+from tests.dashboard_fixtures import PAGES, make_app, open_settings, region_database, writable_database  # noqa: F401 (fixtures)
 
 TITLES = {"pages/overzicht.py": "Overzicht", "pages/instroom.py": "Instroom techniek", "pages/doorstroom.py": "Doorstroom techniek",
           "pages/mijn_school.py": "Mijn school", "pages/data.py": "Data"}
@@ -135,7 +135,7 @@ def test_definition_setting_changes_figure_and_definition(make_app, database):
     app = make_app(database)
     label = CARD_LABELS[("inflow", "vmbo")]
     assert "D&P telt niet mee" in card(app, label).help
-    app.toggle(key="dp").set_value(True).run()
+    open_settings(app).toggle(key="dp").set_value(True).run()
     assert_no_errors(app)
     with_dp = engine(database, "inflow", "vmbo", settings=MetricSettings(dp_technical=True))
     assert card(app, label).value == latest_region_share(with_dp)[0]
@@ -145,16 +145,37 @@ def test_definition_setting_changes_figure_and_definition(make_app, database):
 
 def test_havo_vwo_setting_every_n_profile(make_app, database):
     app = make_app(database)
-    app.radio(key="havovwo").set_value("n").run()
+    open_settings(app).radio(key="havovwo").set_value("n").run()
     assert_no_errors(app)
     every_n = engine(database, "inflow", "havo-vwo", settings=MetricSettings(havo_vwo_technical="n"))
     assert card(app, CARD_LABELS[("inflow", "havo-vwo")]).value == latest_region_share(every_n)[0]
+
+
+def test_settings_are_drawn_only_when_open_and_stay_open_while_changed(make_app, database):
+    """The sidebar's definition and view settings are drawn only when their expander is open (fewer widgets on every
+    page); a changed setting keeps it open, and back at the defaults it closes with the same figures as before."""
+    app = make_app(database)
+    assert not app.toggle and not app.radio  # closed: none of its widgets drawn
+    default = card(app, CARD_LABELS[("inflow", "vmbo")]).value
+    open_settings(app).toggle(key="dp").set_value(True).run()
+    app.session_state["definities"] = False  # a click to close it while D&P counts
+    app.run()
+    assert_no_errors(app)
+    assert app.toggle(key="dp").value is True  # still open, still in force
+    with_dp = latest_region_share(engine(database, "inflow", "vmbo", settings=MetricSettings(dp_technical=True)))[0]
+    assert card(app, CARD_LABELS[("inflow", "vmbo")]).value == with_dp != default
+    app.toggle(key="dp").set_value(False).run()
+    app.session_state["definities"] = False
+    app.run()
+    assert_no_errors(app)
+    assert not app.toggle and card(app, CARD_LABELS[("inflow", "vmbo")]).value == default
 
 
 def test_shared_link_sets_the_filters(make_app, database):
     # Bound widgets put their shown option text in the URL.
     app = make_app(database, query={"leerweg": "KB", "noemer": "alle gediplomeerden"})
     assert_no_errors(app)
+    assert app.radio(key="noemer").value == "all_graduates"  # the link's setting opens 'Definities en weergave'
     population = PopulationFilter(leerwegen=("KB",))
     inflow = engine(database, "inflow", "vmbo", population=population)
     progression = engine(database, "progression", "vmbo", settings=MetricSettings(progression_denominator="all_graduates"),
@@ -206,7 +227,7 @@ def test_progression_and_destination_tables_equal_the_engine(make_app, database)
 
 def test_denominator_setting_changes_progression(make_app, database):
     app = make_app(database, "pages/doorstroom.py", tables=True)
-    app.radio(key="noemer").set_value("all_graduates").run()
+    open_settings(app).radio(key="noemer").set_value("all_graduates").run()
     assert_no_errors(app)
     progression = engine(database, "progression", "vmbo", settings=MetricSettings(progression_denominator="all_graduates"))
     pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.progression_display(progression, level="vmbo"))
@@ -393,7 +414,7 @@ def test_built_figures_are_shared_but_follow_their_inputs(make_app, database):
     app = make_app(database, "pages/instroom.py")
     assert_no_errors(app)
     assert per_school(app) == expected(MetricSettings())
-    app.toggle(key="dp").set_value(True).run()
+    open_settings(app).toggle(key="dp").set_value(True).run()
     assert_no_errors(app)
     assert per_school(app) == expected(MetricSettings(dp_technical=True)) != expected(MetricSettings())
 
