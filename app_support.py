@@ -50,6 +50,8 @@ FIRST_STO_YEAR = 2020  # the first STO period started in school year 2020-2021
 CACHE_TTL_SECONDS = 3600
 CONTEXT_KEY = "_sto_context"
 TABLES_KEY = "tabellen"  # the sidebar's choice: every figure panel opens on its table
+DEFINITIONS_KEY = "definities"  # the sidebar's expander of definition and view settings
+SETTING_DEFAULTS = {"dp": False, "havovwo": "nt", "noemer": "enrolled_mbo", TABLES_KEY: False}  # its widgets' defaults
 
 # One leerweg and one gender group or all: a filter selects cells of the protected table (docs/domain.md, privacy).
 LEERWEG_OPTIONS = {"": "alle leerwegen", "BB": "BB", "KB": "KB", "GL": "GL", "TL": "TL"}
@@ -579,6 +581,15 @@ def _leave_legacy_pages_mode() -> None:
         st.rerun()
 
 
+def _settings_changed() -> bool:
+    """Whether a definition or view setting differs from its default: in the widget's state, or in a shared link."""
+    for key, default in SETTING_DEFAULTS.items():
+        value = st.session_state[key] if key in st.session_state else st.query_params.get(key)
+        if value is not None and str(value).lower() != str(default).lower():
+            return True
+    return False
+
+
 def _format_school(schools: pd.DataFrame):
     names = dict(zip(schools["school_id"], schools["name"], strict=True))
     return lambda school_id: f"{names.get(school_id, school_id)} ({school_id})"
@@ -607,17 +618,25 @@ def sidebar() -> Context:
         gender = st.selectbox("Geslacht", options=list(GENDER_OPTIONS), format_func=GENDER_OPTIONS.get, key="geslacht",
                               bind="query-params", help="Jongens en overig: alle leerlingen die niet als meisje staan ingeschreven "
                                                         "(ook geslacht X of onbekend: te weinig om apart te tonen).")
-        st.header("Definities", divider="gray")
-        dp_technical = st.toggle("D&P telt als techniek (vmbo)", key="dp", bind="query-params",
-                                 help="Standaard telt het brede profiel Dienstverlening en producten niet als techniek (Techniekpact).")
-        havo_vwo = st.radio("Havo/vwo techniek", options=list(HAVO_VWO_OPTIONS), format_func=HAVO_VWO_OPTIONS.get,
-                            key="havovwo", bind="query-params")
-        denominator = st.radio("Doorstroom vmbo: aandeel van", options=list(DENOMINATOR_OPTIONS), format_func=DENOMINATOR_OPTIONS.get,
-                               key="noemer", bind="query-params")
+        # Rarely changed: drawn only when opened (fewer widgets for the browser on every page), and open whenever one
+        # differs from its default, so a shared link's settings are visible and kept.
+        if _settings_changed():
+            st.session_state[DEFINITIONS_KEY] = True
+        settings_box = st.expander("Definities en weergave", key=DEFINITIONS_KEY, on_change="rerun", icon=":material/tune:")
+        dp_technical, havo_vwo, denominator = False, "nt", "enrolled_mbo"
+        if settings_box.open:
+            with settings_box:
+                dp_technical = st.toggle("D&P telt als techniek (vmbo)", key="dp", bind="query-params",
+                                         help="Standaard telt het brede profiel Dienstverlening en producten niet als techniek (Techniekpact).")
+                havo_vwo = st.radio("Havo/vwo techniek", options=list(HAVO_VWO_OPTIONS), format_func=HAVO_VWO_OPTIONS.get,
+                                    key="havovwo", bind="query-params")
+                denominator = st.radio("Doorstroom vmbo: aandeel van", options=list(DENOMINATOR_OPTIONS), format_func=DENOMINATOR_OPTIONS.get,
+                                       key="noemer", bind="query-params")
+                st.toggle("Tabellen in plaats van grafieken", key=TABLES_KEY, bind="query-params",
+                          help="Elke figuur opent met haar tabel (handig met een schermlezer of om cijfers over te nemen); "
+                               "het tabblad Grafiek blijft er.")
+                st.caption("Dit blok blijft open zolang een keuze afwijkt van de standaard.")
         st.caption(fmt.suppression_note(RULES.min_count, RULES.min_share_denominator))
-        st.toggle("Tabellen in plaats van grafieken", key=TABLES_KEY, bind="query-params",
-                  help="Elke figuur opent met haar tabel (handig met een schermlezer of om cijfers over te nemen); "
-                       "het tabblad Grafiek blijft er.")
     filters = Filters(
         years=year_range,
         school_ids=tuple(school_ids),
@@ -773,10 +792,9 @@ def figure_panel(key: str, title: str, figure: go.Figure, display: pd.DataFrame,
     with st.container(border=True, key=f"panel_{key}"):
         st.subheader(md_escape(title))  # titles can hold school names from uploaded files
         _chart_or_table(key, figure, display, tables_first=bool(st.session_state.get(TABLES_KEY)))
-        st.caption(f"**Definitie.** {md_escape(definition)}")
-        for note in notes:
-            st.caption(md_escape(note))
-        st.caption(md_escape(fmt.suppression_note(RULES.min_count, RULES.min_share_denominator)))
+        # One caption, paragraphs apart: fewer elements for the browser to draw than one per note.
+        st.caption("\n\n".join([f"**Definitie.** {md_escape(definition)}", *(md_escape(note) for note in notes),
+                                  md_escape(fmt.suppression_note(RULES.min_count, RULES.min_share_denominator))]))
         # Made on click, not at every run: most views never download.
         st.download_button("CSV downloaden (zoals getoond)", data=lambda: csv_bytes(display), file_name=f"{file_stem or key}.csv",
                            mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:")

@@ -6,6 +6,8 @@ Per page it prints, in seconds:
 - floor: an empty one-line Streamlit page started and opened the same way (the best any page can do);
 - cold: the page as the first visit after a fresh server start;
 - warm: the median of --warm further visits (caches filled);
+- browser CPU: the CPU seconds Chromium's processes used for a warm visit (median; from /proc, steadier than the clock
+  on a shared machine), and what the page drew (Plotly charts, data grids, widgets in the sidebar);
 - script cold / warm: the page's server-side script time (Streamlit's AppTest in this process: the
   first run after the caches were cleared, and the median of later runs).
 A visit is timed from `goto` until the page's last change, once the app is idle, the page title
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -52,6 +55,35 @@ PAGE_DONE = ("() => { if (!document.querySelector(" + json.dumps(sessions.APP_ID
              f" return performance.now() - window.__stoChanged > {SETTLE_MS}; }}")
 
 
+# What a page drew: Plotly charts, data grids (st.dataframe, st.data_editor) and widgets in the sidebar.
+DRAWN = ("() => [document.querySelectorAll('[data-testid=\"stPlotlyChart\"]').length,"
+         " document.querySelectorAll('[data-testid=\"stDataFrame\"]').length,"
+         " document.querySelectorAll('[data-testid=\"stSidebarUserContent\"] [data-testid=\"stElementContainer\"]').length]")
+
+
+def _cpu_seconds(root: int, skip: int) -> float:
+    """CPU seconds (user + system) of root's descendant processes, leaving out the subtree of `skip` (the server)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent, cpu = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parent[int(entry)], cpu[int(entry)] = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parent.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0.0, [pid for pid in children.get(root, []) if pid != skip]
+    while todo:
+        pid = todo.pop()
+        total += cpu[pid]
+        todo += [child for child in children.get(pid, []) if child != skip]
+    return total
+
+
 def visit(page, url: str) -> float:
     """Seconds from `goto` until the page's last change (the settling wait itself is not counted)."""
     start_ms = time.time() * 1000
@@ -60,14 +92,15 @@ def visit(page, url: str) -> float:
     return (page.evaluate("performance.timeOrigin + window.__stoChanged") - start_ms) / 1000
 
 
-def browser_times(database: Path, folder: Path, pages: list[str], warm: int) -> dict[str, tuple[float, float]]:
-    """{page: (cold, warm median)}; the empty page under the key ''. A fresh server per page for its cold visit."""
+def browser_times(database: Path, folder: Path, pages: list[str], warm: int) -> dict[str, tuple]:
+    """{page: (cold, warm median, browser CPU median of the warm visits, [charts, grids, sidebar elements])}; the empty page
+    under the key ''. A fresh server per page for its cold visit."""
     from playwright.sync_api import sync_playwright
 
     empty = folder / "leeg" / "leeg.py"
     empty.parent.mkdir()
     empty.write_text(EMPTY_APP, encoding="utf-8")
-    found: dict[str, tuple[float, float]] = {}
+    found: dict[str, tuple] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=sessions.CHROMIUM, args=sessions.CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL")
@@ -80,7 +113,12 @@ def browser_times(database: Path, folder: Path, pages: list[str], warm: int) -> 
                 try:
                     url = f"http://127.0.0.1:{port}/{PAGES[name][0] if name else ''}"
                     cold = visit(page, url)
-                    found[name] = (cold, statistics.median(visit(page, url) for _ in range(warm)))
+                    times, cpu = [], []
+                    for _ in range(warm):
+                        before = _cpu_seconds(os.getpid(), server.pid)
+                        times.append(visit(page, url))
+                        cpu.append(_cpu_seconds(os.getpid(), server.pid) - before)
+                    found[name] = (cold, statistics.median(times), statistics.median(cpu), page.evaluate(DRAWN))
                 finally:
                     sessions.stop_server(server)
         finally:
@@ -138,14 +176,15 @@ def main() -> None:
             database, _ = build_region_database(Path(folder))
         browser = browser_times(database, Path(folder), pages, args.warm)
         script = script_times(database, pages, args.warm)
-    floor_cold, floor_warm = browser[""]
-    print(f"lege pagina: koud {floor_cold:.2f} s, warm {floor_warm:.2f} s")
-    print(f"{'pagina':<17} {'koud s':>7} {'-vloer':>7} {'warm s':>7} {'-vloer':>7} {'x vloer':>8} {'script koud':>12} {'script warm':>12}")
+    floor_cold, floor_warm, floor_cpu, _ = browser[""]
+    print(f"lege pagina: koud {floor_cold:.2f} s, warm {floor_warm:.2f} s, browser-CPU warm {floor_cpu:.2f} s")
+    print(f"{'pagina':<17} {'koud s':>7} {'-vloer':>7} {'warm s':>7} {'-vloer':>7} {'x vloer':>8} {'CPU s':>6} {'-vloer':>7} "
+          f"{'grafieken/grids/zijbalk':>24} {'script koud':>12} {'script warm':>12}")
     for name in pages:
-        cold, warm = browser[name]
+        cold, warm, cpu, drawn = browser[name]
         script_cold, script_warm = script[name]
         print(f"{name:<17} {cold:>7.2f} {cold - floor_cold:>+7.2f} {warm:>7.2f} {warm - floor_warm:>+7.2f} {warm / floor_warm:>8.1f} "
-              f"{script_cold:>12.2f} {script_warm:>12.2f}")
+              f"{cpu:>6.2f} {cpu - floor_cpu:>+7.2f} {'/'.join(map(str, drawn)):>24} {script_cold:>12.2f} {script_warm:>12.2f}")
 
 
 if __name__ == "__main__":

@@ -38,13 +38,21 @@ def package_of(filename: str) -> str:
     return "other"
 
 
+def settings_open(app):
+    """The app with the sidebar's 'Definities en weergave' open (its widgets are drawn only then), as a click opens it."""
+    if not [toggle for toggle in app.toggle if toggle.key == "dp"]:
+        app.session_state["definities"] = True
+        app.run()
+    return app
+
+
 def steps(app) -> list[tuple[str, object]]:
     """The sessions bench's steps as AppTest actions: (label, callable)."""
     return [
         ("Overzicht", lambda: app.switch_page("pages/overzicht.py").run()),
         ("Instroom", lambda: app.switch_page("pages/instroom.py").run()),
         ("Doorstroom", lambda: app.switch_page("pages/doorstroom.py").run()),
-        ("D&P aan", lambda: app.toggle(key="dp").set_value(not app.toggle(key="dp").value).run()),
+        ("D&P aan", lambda: settings_open(app).toggle(key="dp").set_value(not app.toggle(key="dp").value).run()),
         ("noemer", lambda: app.radio(key="noemer").set_value(
             "all_graduates" if app.radio(key="noemer").value != "all_graduates" else "enrolled_mbo").run()),
     ]

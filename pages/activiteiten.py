@@ -59,8 +59,10 @@ if not app.no_data_notice(ctx):
                 notes=["Alleen waar scholen deelnemerslijsten bijhouden; wie aan meer activiteiten meedeed, telt één keer."],
                 file_stem="bereikte_leerlingen",
             )
-        with st.expander("Alle activiteiten (tabel)"):
-            st.dataframe(shown.reach_display(reach, kind_labels), hide_index=True, key="activiteiten_alle")
+        every = st.expander("Alle activiteiten (tabel)", key="activiteiten_alle_open", on_change="rerun")
+        if every.open:  # a table grid is heavy in the browser: drawn only when asked for
+            with every:
+                st.dataframe(shown.reach_display(reach, kind_labels), hide_index=True, key="activiteiten_alle")
 
     st.header("Kiezen deelnemers vaker voor techniek?", divider="gray")
     st.info(activities.CAVEAT_NL, icon=":material/info:")
@@ -119,39 +121,41 @@ if not app.no_data_notice(ctx):
         )
 
 if app.role().manages:  # editing is the beheerder's (sign-in and roles: app_support.gate)
-    with st.expander("Activiteiten bewerken", icon=":material/edit:"):
-        st.caption("Het activiteitenregister van de regio: voeg een activiteit toe (bijvoorbeeld het bedrijfsbezoek van dinsdag) of "
-                   "verbeter er een. Schooljaar als 2024-2025, datum als 14-03-2025, school als vestigingscode (leeg of de naam van een "
-                   "basisschool: de regio), aantallen als hele getallen. Bij opslaan wordt alles gecontroleerd zoals bij het laden; "
-                   "de vorige versie blijft bewaard als reservekopie naast de database.")
-        with app.cursor() as cur:
-            current = loading_activities.register(cur)
-        edited = st.data_editor(
-            current, num_rows="dynamic", hide_index=True, key="activiteiten_editor",
-            column_config={
-                "activiteit_id": st.column_config.TextColumn("Activiteit-id", required=True),
-                "naam": st.column_config.TextColumn("Naam"),
-                "soort": st.column_config.TextColumn("Soort", help="techniekweek, techcarrousel, meeloopdag, bedrijfsbezoek, gastles, ..."),
-                "schooljaar": st.column_config.TextColumn("Schooljaar"),
-                "datum": st.column_config.TextColumn("Datum"),
-                "school": st.column_config.TextColumn("School"),
-                "leerjaar": st.column_config.TextColumn("Leerjaar"),
-                "deelnemers": st.column_config.TextColumn("Deelnemers"),
-                "meisjes": st.column_config.TextColumn("Meisjes"),
-            },
-        )
-        if st.button("Register opslaan", key="activiteiten_save", icon=":material/save:"):
-            with app.writing() as cur:
-                errors = loading_activities.save_register(cur, pd.DataFrame(edited), ctx.source.path)
-                if not errors:
-                    audit.record(cur, app.who(), audit.ACTIVITIES, "activiteitenregister", f"{len(edited)} activiteiten")
-            if errors:
-                st.error("Niet opgeslagen; het register is ongewijzigd.\n\n" + "\n\n".join(app.md_escape(e) for e in errors),
-                         icon=":material/error:")
-            else:
-                st.session_state[SAVED_KEY] = loading_activities.backup_path(ctx.source.path).name
-                st.session_state.pop("activiteiten_editor", None)  # the editor starts again from the stored register
-                st.rerun()  # every figure picks up the new data version
-        saved = st.session_state.pop(SAVED_KEY, None)
-        if saved:
-            st.success("Opgeslagen. De vorige versie staat in " + app.md_escape(saved) + ".", icon=":material/check:")
+    editor = st.expander("Activiteiten bewerken", icon=":material/edit:", key="activiteiten_bewerken", on_change="rerun")
+    if editor.open:  # the editor is drawn only when opened: most visits never edit
+        with editor:
+            st.caption("Het activiteitenregister van de regio: voeg een activiteit toe (bijvoorbeeld het bedrijfsbezoek van dinsdag) of "
+                       "verbeter er een. Schooljaar als 2024-2025, datum als 14-03-2025, school als vestigingscode (leeg of de naam van een "
+                       "basisschool: de regio), aantallen als hele getallen. Bij opslaan wordt alles gecontroleerd zoals bij het laden; "
+                       "de vorige versie blijft bewaard als reservekopie naast de database.")
+            with app.cursor() as cur:
+                current = loading_activities.register(cur)
+            edited = st.data_editor(
+                current, num_rows="dynamic", hide_index=True, key="activiteiten_editor",
+                column_config={
+                    "activiteit_id": st.column_config.TextColumn("Activiteit-id", required=True),
+                    "naam": st.column_config.TextColumn("Naam"),
+                    "soort": st.column_config.TextColumn("Soort", help="techniekweek, techcarrousel, meeloopdag, bedrijfsbezoek, gastles, ..."),
+                    "schooljaar": st.column_config.TextColumn("Schooljaar"),
+                    "datum": st.column_config.TextColumn("Datum"),
+                    "school": st.column_config.TextColumn("School"),
+                    "leerjaar": st.column_config.TextColumn("Leerjaar"),
+                    "deelnemers": st.column_config.TextColumn("Deelnemers"),
+                    "meisjes": st.column_config.TextColumn("Meisjes"),
+                },
+            )
+            if st.button("Register opslaan", key="activiteiten_save", icon=":material/save:"):
+                with app.writing() as cur:
+                    errors = loading_activities.save_register(cur, pd.DataFrame(edited), ctx.source.path)
+                    if not errors:
+                        audit.record(cur, app.who(), audit.ACTIVITIES, "activiteitenregister", f"{len(edited)} activiteiten")
+                if errors:
+                    st.error("Niet opgeslagen; het register is ongewijzigd.\n\n" + "\n\n".join(app.md_escape(e) for e in errors),
+                             icon=":material/error:")
+                else:
+                    st.session_state[SAVED_KEY] = loading_activities.backup_path(ctx.source.path).name
+                    st.session_state.pop("activiteiten_editor", None)  # the editor starts again from the stored register
+                    st.rerun()  # every figure picks up the new data version
+            saved = st.session_state.pop(SAVED_KEY, None)
+            if saved:
+                st.success("Opgeslagen. De vorige versie staat in " + app.md_escape(saved) + ".", icon=":material/check:")

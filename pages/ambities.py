@@ -104,9 +104,15 @@ if not app.no_data_notice(ctx):
                            key="ambities_csv", on_click="ignore", icon=":material/download:")
 
         st.header("Per ambitie")
-        for position in shown:
+        titles = {position: f"{registry.get(table.loc[position, 'metric']).label_nl} · {table.loc[position, 'scope_name']} · "
+                            f"{split_label(table.loc[position, 'split'])}" for position in shown}
+
+        @app.fragment
+        def one_ambition() -> None:  # one chart at a time: choosing another redraws only this panel
+            position = st.selectbox("Ambitie", options=list(titles), format_func=titles.get, key="ambities_een")
+            if position is None:
+                return
             row = table.loc[position]
-            title = f"{registry.get(row['metric']).label_nl} · {row['scope_name']} · {split_label(row['split'])}"
             realised = series[position]
             one = pd.DataFrame({
                 "Schooljaar": [fmt.school_year(y) for y in realised["year"]],
@@ -114,45 +120,49 @@ if not app.no_data_notice(ctx):
                 "95%-interval": [fmt.interval(lo, hi) for lo, hi in zip(realised["ci_low"], realised["ci_high"], strict=True)],
             })
             app.figure_panel(
-                f"ambitie_{position}", title, app.figure(charts.ambition_figure, realised, row), one,
+                f"ambitie_{position}", titles[position], app.figure(charts.ambition_figure, realised, row), one,
                 definition=ctx.definition(row["metric"]),
                 notes=[f"Status: {STATUS_LABELS[row['status']]}. " + ambitions.STATUS_RULE_NL],
                 file_stem=f"ambitie-{position + 1}",
             )
 
+        one_ambition()
+
 if app.role().manages:  # editing is the beheerder's (sign-in and roles: app_support.gate)
-    with st.expander("Ambities bewerken", icon=":material/edit:"):
-        st.caption(f"Het ambitiebestand van de regio ({targets_path.name}). Waarden in procenten (27 of 27,5); schooljaren als 2020-2021; "
-                   "een lege nulmetingswaarde wordt uit de gegevens berekend. Bij opslaan blijft de vorige versie bewaard als .bak.")
-        edited = st.data_editor(
-            targets, num_rows="dynamic", hide_index=True, key="ambities_editor",
-            column_config={
-                "metric": st.column_config.SelectboxColumn("Indicator", options=list(registry.ambition_metrics()), required=True),
-                "scope": st.column_config.TextColumn("Regio of school", help="'regio' of een vestigingscode zoals 31XA00"),
-                "split": st.column_config.TextColumn("Groep", help="leeg, geslacht=V, leerweg=BB, herkomst=techniek of herkomst=overig"),
-                "baseline_year": st.column_config.TextColumn("Nulmetingsjaar"),
-                "baseline_value": st.column_config.TextColumn("Nulmeting (%)"),
-                "target_year": st.column_config.TextColumn("Doeljaar"),
-                "target_value": st.column_config.TextColumn("Streefwaarde (%)"),
-                "note": st.column_config.TextColumn("Toelichting"),
-            },
-        )
-        # The file as this session began editing it: a save over someone else's newer save is refused, never silent.
-        basis = st.session_state.setdefault("ambities_basis", file_digest(targets_path))
-        if st.button("Ambities opslaan", key="ambities_save", icon=":material/save:"):
-            with app.cursor() as cur:
-                known = ambitions.known_schools(cur)
-            if file_digest(targets_path) != basis:
-                errors = ["Iemand anders heeft de ambities intussen opgeslagen. Niets opgeslagen: herlaad de pagina om de nieuwe versie te zien "
-                          "en breng je wijziging daarin opnieuw aan."]
-                st.session_state.pop("ambities_basis", None)
-            else:
-                errors = ambitions.save_targets(pd.DataFrame(edited), known, targets_path)
-            if errors:
-                st.error("Niet opgeslagen; het bestand is ongewijzigd.\n\n" + "\n\n".join(app.md_escape(e) for e in errors), icon=":material/error:")
-            else:
-                st.session_state["ambities_basis"] = file_digest(targets_path)
-                with app.writing() as con:
-                    audit.record(con, app.who(), audit.AMBITIONS, targets_path.name, changed_rows(targets, pd.DataFrame(edited)))
-                evaluated.clear()
-                st.success("Opgeslagen. De vorige versie staat in " + app.md_escape(targets_path.name + ".bak") + ".", icon=":material/check:")
+    editor = st.expander("Ambities bewerken", icon=":material/edit:", key="ambities_bewerken", on_change="rerun")
+    if editor.open:  # the editor is drawn only when opened: most visits never edit
+        with editor:
+            st.caption(f"Het ambitiebestand van de regio ({targets_path.name}). Waarden in procenten (27 of 27,5); schooljaren als 2020-2021; "
+                       "een lege nulmetingswaarde wordt uit de gegevens berekend. Bij opslaan blijft de vorige versie bewaard als .bak.")
+            edited = st.data_editor(
+                targets, num_rows="dynamic", hide_index=True, key="ambities_editor",
+                column_config={
+                    "metric": st.column_config.SelectboxColumn("Indicator", options=list(registry.ambition_metrics()), required=True),
+                    "scope": st.column_config.TextColumn("Regio of school", help="'regio' of een vestigingscode zoals 31XA00"),
+                    "split": st.column_config.TextColumn("Groep", help="leeg, geslacht=V, leerweg=BB, herkomst=techniek of herkomst=overig"),
+                    "baseline_year": st.column_config.TextColumn("Nulmetingsjaar"),
+                    "baseline_value": st.column_config.TextColumn("Nulmeting (%)"),
+                    "target_year": st.column_config.TextColumn("Doeljaar"),
+                    "target_value": st.column_config.TextColumn("Streefwaarde (%)"),
+                    "note": st.column_config.TextColumn("Toelichting"),
+                },
+            )
+            # The file as this session began editing it: a save over someone else's newer save is refused, never silent.
+            basis = st.session_state.setdefault("ambities_basis", file_digest(targets_path))
+            if st.button("Ambities opslaan", key="ambities_save", icon=":material/save:"):
+                with app.cursor() as cur:
+                    known = ambitions.known_schools(cur)
+                if file_digest(targets_path) != basis:
+                    errors = ["Iemand anders heeft de ambities intussen opgeslagen. Niets opgeslagen: herlaad de pagina om de nieuwe versie te zien "
+                              "en breng je wijziging daarin opnieuw aan."]
+                    st.session_state.pop("ambities_basis", None)
+                else:
+                    errors = ambitions.save_targets(pd.DataFrame(edited), known, targets_path)
+                if errors:
+                    st.error("Niet opgeslagen; het bestand is ongewijzigd.\n\n" + "\n\n".join(app.md_escape(e) for e in errors), icon=":material/error:")
+                else:
+                    st.session_state["ambities_basis"] = file_digest(targets_path)
+                    with app.writing() as con:
+                        audit.record(con, app.who(), audit.AMBITIONS, targets_path.name, changed_rows(targets, pd.DataFrame(edited)))
+                    evaluated.clear()
+                    st.success("Opgeslagen. De vorige versie staat in " + app.md_escape(targets_path.name + ".bak") + ".", icon=":material/check:")

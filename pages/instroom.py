@@ -81,7 +81,7 @@ if not app.no_data_notice(ctx):
         file_stem=f"instroom_{level}_per_school",
     )
 
-    # 2. Schools compared in the latest year of the selection.
+    # 2b. Schools compared in the latest year of the selection.
     if built["latest"] is not None:
         latest, figure, display = built["latest"]
         app.figure_panel(
@@ -92,14 +92,20 @@ if not app.no_data_notice(ctx):
             file_stem=f"instroom_{level}_scholen_{latest}",
         )
 
-    # 3. Breakdowns of the region (or selection): geslacht, and leerweg for vmbo.
-    columns = st.columns(len(built["breakdowns"]), gap="medium")
-    for column, (breakdown, figure, display) in zip(columns, built["breakdowns"], strict=True):
-        with column:
-            app.figure_panel(
-                f"instroom_{breakdown.request}_{level}", f"Naar {breakdown.label_nl.lower()} ({region_name.lower()})", figure, display,
-                definition=definition, notes=[UNKNOWN_NOTE], file_stem=f"instroom_{level}_{breakdown.request}",
-            )
+    # 3. Breakdowns of the region (or selection): geslacht, and leerweg for vmbo; one at a time (the choice redraws only this panel).
+    @app.fragment
+    def breakdowns() -> None:
+        found = {breakdown.request: (breakdown, figure, display) for breakdown, figure, display in built["breakdowns"]}
+        request = st.segmented_control("Uitsplitsing", options=list(found), default=next(iter(found)), required=True,
+                                       format_func=lambda r: f"naar {found[r][0].label_nl.lower()}", key=f"instroom_uitsplitsing_{level}")
+        breakdown, figure, display = found[request or next(iter(found))]
+        app.figure_panel(
+            f"instroom_{breakdown.request}_{level}", f"Naar {breakdown.label_nl.lower()} ({region_name.lower()})", figure, display,
+            definition=definition, notes=[UNKNOWN_NOTE], file_stem=f"instroom_{level}_{breakdown.request}",
+        )
+
+    if built["breakdowns"]:
+        breakdowns()
 
     # 4. Further share figures of this level declared for this page (profielbehoud leerjaar 3 -> 4 for vmbo).
     for metric in registry.on_page("instroom"):

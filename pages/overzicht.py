@@ -71,7 +71,8 @@ if not app.no_data_notice(ctx):
                 st.caption(app.md_escape(card["national"]), help=card["national_note"])
 
     st.subheader("De cijfers achter de kaarten")
-    st.dataframe(display, hide_index=True, key="overzicht_table")
+    # A static table: four rows need no grid (heavy in the browser); cells are registry labels and formatted numbers, no user text.
+    st.table(display, hide_index=True)
     st.caption(app.md_escape(fmt.suppression_note(app.RULES.min_count, app.RULES.min_share_denominator)))
     st.caption("Doorstroom: het laatste diplomajaar waarvan de bestemming bekend is (mbo- of ho-gegevens van het jaar erna geladen). "
                "Wijs een kaart aan voor de volledige definitie.")

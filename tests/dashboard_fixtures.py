@@ -88,6 +88,14 @@ def navigation_pages_only() -> Iterator[None]:
         yield
 
 
+def open_settings(app):
+    """Open the sidebar's 'Definities en weergave' (its widgets are drawn only when open), as a user's click does; returns app."""
+    import app_support
+
+    app.session_state[app_support.DEFINITIONS_KEY] = True
+    return app.run()
+
+
 @pytest.fixture
 def make_app(monkeypatch):
     """A factory: make_app(database, page=None, query=None, tables=False) -> AppTest that has run once on that page.
@@ -108,7 +116,7 @@ def make_app(monkeypatch):
             app.query_params[key] = value
         app.run()
         if tables:
-            app.toggle(key="tabellen").set_value(True).run()
+            open_settings(app).toggle(key="tabellen").set_value(True).run()
         if page:
             app.switch_page(page).run()
         return app

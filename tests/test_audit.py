@@ -69,6 +69,8 @@ def test_ambition_save_is_logged_and_a_save_over_someone_elses_is_refused(make_a
     monkeypatch.setenv(ambitions.TARGETS_ENV, str(targets))
     first = ambitions.read_targets(targets).iloc[0]
     app = make_app(writable_database, "pages/ambities.py", timeout=300)
+    app.session_state["ambities_bewerken"] = True  # the editor is drawn once its expander is opened
+    app.run()
     app.session_state["ambities_editor"] = {"edited_rows": {0: {"note": "bijgesteld"}}, "added_rows": [], "deleted_rows": []}
     app.button(key="ambities_save").click().run()
     assert app.success and not app.error, [e.value for e in app.error]
@@ -79,6 +81,8 @@ def test_ambition_save_is_logged_and_a_save_over_someone_elses_is_refused(make_a
 
     # Another user saves meanwhile: this session's next save is refused, and the other's version stays.
     other = make_app(writable_database, "pages/ambities.py", timeout=300)
+    other.session_state["ambities_bewerken"] = True
+    other.run()
     other.session_state["ambities_editor"] = {"edited_rows": {0: {"note": "van de ander"}}, "added_rows": [], "deleted_rows": []}
     other.button(key="ambities_save").click().run()
     assert other.success

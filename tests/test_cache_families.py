@@ -106,6 +106,7 @@ def test_an_activities_load_keeps_the_inflow_and_an_enrolment_load_renews_everyt
     assert _records(shown.reach_display(reach_after, shown.activity_type_labels(names, reach_after["activity_type"]))) != _records(
         shown.reach_display(reach_before, shown.activity_type_labels(names, reach_before["activity_type"])))
 
+    app.session_state["activiteiten_alle_open"] = True  # the table of every activity is drawn once its expander is opened
     app.switch_page("pages/activiteiten.py").run()
     _no_errors(app)
     expected = shown.reach_display(reach_after, shown.activity_type_labels(names, reach_after["activity_type"]))

@@ -132,6 +132,8 @@ def test_gender_filter_does_not_break_reach(make_app, database):  # noqa: F811
 
 def test_adding_a_company_visit_in_the_editor(make_app, writable_database):  # noqa: F811
     app = make_app(writable_database, PAGE)
+    app.session_state["activiteiten_bewerken"] = True  # the editor is drawn once its expander is opened
+    app.run()
     visit = {"activiteit_id": "BB1", "naam": "Bedrijfsbezoek", "soort": "bedrijfsbezoek", "schooljaar": "2025-2026", "datum": "",
              "school": "31XA00", "leerjaar": "2", "deelnemers": "31", "meisjes": "12"}
     app.session_state["activiteiten_editor"] = {"edited_rows": {}, "added_rows": [visit], "deleted_rows": []}
@@ -148,6 +150,8 @@ def test_adding_a_company_visit_in_the_editor(make_app, writable_database):  # n
 
 def test_a_bad_edit_is_refused_in_dutch(make_app, writable_database):  # noqa: F811
     app = make_app(writable_database, PAGE)
+    app.session_state["activiteiten_bewerken"] = True  # the editor is drawn once its expander is opened
+    app.run()
     app.session_state["activiteiten_editor"] = {"edited_rows": {0: {"deelnemers": "veel"}}, "added_rows": [], "deleted_rows": []}
     app.button(key="activiteiten_save").click().run()
     assert any("Niet opgeslagen" in e.value and "geen aantal" in e.value for e in app.error)

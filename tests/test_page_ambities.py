@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -72,10 +73,25 @@ def test_definition_setting_recomputes_the_ambitions(make_app, database, targets
 
 
 def test_every_ambition_has_a_chart_with_its_definition(make_app, database, targets):  # noqa: F811
+    """One ambition's panel at a time (a page draws one chart, not one per ambition): each chosen ambition shows its own
+    realised series as a chart, with its definition and status."""
+    expected = _engine(database, targets)
     app = make_app(database, PAGE)
-    captions = " ".join(c.value for c in app.caption)
-    assert captions.count("Definitie") >= 4 and "behaald" in captions
-    assert len(app.get("plotly_chart")) >= 4 or len(app.dataframe) >= 5
+    choice = app.selectbox(key="ambities_een")
+    assert len(choice.options) == len(expected) == 4
+    for position in range(len(expected)):
+        app.selectbox(key="ambities_een").set_value(position).run()
+        assert not app.exception and not app.error
+        charts = app.get("plotly_chart")
+        assert len(charts) == 1
+        spec = json.loads(charts[0].proto.spec)
+        realised = [y for trace in spec["data"] for y in (trace.get("y") or []) if y is not None]
+        assert realised, "the chart draws the realised values"
+        captions = " ".join(c.value for c in app.caption)
+        assert "Definitie" in captions and expected["status"][position] in captions
+    app.session_state["tabellen"] = True
+    app.run()
+    assert not app.get("plotly_chart") and len(app.dataframe) == 2  # the traffic lights and the chosen ambition's table
 
 
 def test_school_filter_narrows_the_table(make_app, database, targets):  # noqa: F811
@@ -88,6 +104,9 @@ def test_school_filter_narrows_the_table(make_app, database, targets):  # noqa: 
 def test_invalid_edit_is_refused_and_the_file_is_unchanged(make_app, database, targets):  # noqa: F811
     before = targets.read_bytes()
     app = make_app(database, PAGE)
+    assert not [b for b in app.button if b.key == "ambities_save"]  # closed: no editor drawn
+    app.session_state["ambities_bewerken"] = True  # the editor is drawn once its expander is opened
+    app.run()
     app.session_state["ambities_editor"] = {"edited_rows": {0: {"target_value": "250"}, 1: {"scope": "99ZZ99"}},
                                             "added_rows": [], "deleted_rows": []}
     app.button(key="ambities_save").click().run()
@@ -100,6 +119,8 @@ def test_invalid_edit_is_refused_and_the_file_is_unchanged(make_app, database, t
 def test_valid_edit_is_saved_with_a_backup_and_recomputed(make_app, database, targets):  # noqa: F811
     before = targets.read_bytes()
     app = make_app(database, PAGE)
+    app.session_state["ambities_bewerken"] = True  # the editor is drawn once its expander is opened
+    app.run()
     app.session_state["ambities_editor"] = {"edited_rows": {2: {"target_value": "20"}}, "added_rows": [], "deleted_rows": []}
     app.button(key="ambities_save").click().run()
     assert [s.value for s in app.success] and not app.error

@@ -18,7 +18,7 @@ from sto_metrics.presentation import display_tables
 from sto_metrics.presentation import formatting as fmt
 from sto_metrics.privacy import suppression
 from sto_metrics.settings import MetricSettings, PopulationFilter
-from tests.dashboard_fixtures import PAGES, make_app, region_database, writable_database  # noqa: F401 (fixtures)
+from tests.dashboard_fixtures import PAGES, make_app, open_settings, region_database, writable_database  # noqa: F401 (fixtures)
 
 TITLES = {"pages/overzicht.py": "Overzicht", "pages/instroom.py": "Instroom techniek", "pages/doorstroom.py": "Doorstroom techniek",
           "pages/mijn_school.py": "Mijn school", "pages/data.py": "Data"}
@@ -104,7 +104,7 @@ def test_overview_cards_equal_the_engine(make_app, database):
 
 def test_overview_table_equals_the_cards(make_app, database):
     app = make_app(database)
-    table = app.dataframe[0].value
+    table = app.table[0].value
     for (kind, level), label in CARD_LABELS.items():
         row = table[table["Cijfer"] == label].iloc[0]
         assert row["Aandeel"] == card(app, label).value
@@ -135,7 +135,7 @@ def test_definition_setting_changes_figure_and_definition(make_app, database):
     app = make_app(database)
     label = CARD_LABELS[("inflow", "vmbo")]
     assert "D&P telt niet mee" in card(app, label).help
-    app.toggle(key="dp").set_value(True).run()
+    open_settings(app).toggle(key="dp").set_value(True).run()
     assert_no_errors(app)
     with_dp = engine(database, "inflow", "vmbo", settings=MetricSettings(dp_technical=True))
     assert card(app, label).value == latest_region_share(with_dp)[0]
@@ -145,16 +145,37 @@ def test_definition_setting_changes_figure_and_definition(make_app, database):
 
 def test_havo_vwo_setting_every_n_profile(make_app, database):
     app = make_app(database)
-    app.radio(key="havovwo").set_value("n").run()
+    open_settings(app).radio(key="havovwo").set_value("n").run()
     assert_no_errors(app)
     every_n = engine(database, "inflow", "havo-vwo", settings=MetricSettings(havo_vwo_technical="n"))
     assert card(app, CARD_LABELS[("inflow", "havo-vwo")]).value == latest_region_share(every_n)[0]
+
+
+def test_settings_are_drawn_only_when_open_and_stay_open_while_changed(make_app, database):
+    """The sidebar's definition and view settings are drawn only when their expander is open (fewer widgets on every
+    page); a changed setting keeps it open, and back at the defaults it closes with the same figures as before."""
+    app = make_app(database)
+    assert not app.toggle and not app.radio  # closed: none of its widgets drawn
+    default = card(app, CARD_LABELS[("inflow", "vmbo")]).value
+    open_settings(app).toggle(key="dp").set_value(True).run()
+    app.session_state["definities"] = False  # a click to close it while D&P counts
+    app.run()
+    assert_no_errors(app)
+    assert app.toggle(key="dp").value is True  # still open, still in force
+    with_dp = latest_region_share(engine(database, "inflow", "vmbo", settings=MetricSettings(dp_technical=True)))[0]
+    assert card(app, CARD_LABELS[("inflow", "vmbo")]).value == with_dp != default
+    app.toggle(key="dp").set_value(False).run()
+    app.session_state["definities"] = False
+    app.run()
+    assert_no_errors(app)
+    assert not app.toggle and card(app, CARD_LABELS[("inflow", "vmbo")]).value == default
 
 
 def test_shared_link_sets_the_filters(make_app, database):
     # Bound widgets put their shown option text in the URL.
     app = make_app(database, query={"leerweg": "KB", "noemer": "alle gediplomeerden"})
     assert_no_errors(app)
+    assert app.radio(key="noemer").value == "all_graduates"  # the link's setting opens 'Definities en weergave'
     population = PopulationFilter(leerwegen=("KB",))
     inflow = engine(database, "inflow", "vmbo", population=population)
     progression = engine(database, "progression", "vmbo", settings=MetricSettings(progression_denominator="all_graduates"),
@@ -175,6 +196,14 @@ def test_inflow_tables_equal_the_engine(make_app, database):
     pd.testing.assert_frame_equal(app.dataframe[1].value, display_tables.inflow_display(pd.concat([region, schools], ignore_index=True)))
     gender = engine(database, "inflow", "vmbo", split="geslacht")
     pd.testing.assert_frame_equal(app.dataframe[3].value, display_tables.inflow_display(gender, split_column="Geslacht"))
+    # One breakdown at a time: choosing leerweg redraws that panel with the engine's leerweg table in the same place.
+    app.segmented_control(key="instroom_uitsplitsing_vmbo").set_value("leerweg").run()
+    assert_no_errors(app)
+    leerweg = engine(database, "inflow", "vmbo", split="leerweg")
+    leerweg_breakdown = next(b for b in registry.of("inflow", "vmbo").breakdowns if b.request == "leerweg")
+    pd.testing.assert_frame_equal(app.dataframe[3].value, display_tables.inflow_display(leerweg, split_column="Leerweg",
+                                                                                      breakdown=leerweg_breakdown))
+    assert len(app.dataframe) == 6 and "Geslacht" not in app.dataframe[3].value.columns
 
 
 def test_inflow_havo_vwo_after_switching_level(make_app, database):
@@ -182,7 +211,8 @@ def test_inflow_havo_vwo_after_switching_level(make_app, database):
     app.segmented_control(key="instroom_niveau").set_value("havo-vwo").run()
     assert_no_errors(app)
     pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(engine(database, "inflow", "havo-vwo")))
-    assert len(app.dataframe) == 5  # trend, per school, schools compared, geslacht, onderwijssoort (havo/vwo)
+    assert len(app.dataframe) == 4  # trend, per school, schools compared, one breakdown at a time (geslacht first)
+    assert "Geslacht" in app.dataframe[3].value.columns
 
 
 def test_progression_and_destination_tables_equal_the_engine(make_app, database):
@@ -197,7 +227,7 @@ def test_progression_and_destination_tables_equal_the_engine(make_app, database)
 
 def test_denominator_setting_changes_progression(make_app, database):
     app = make_app(database, "pages/doorstroom.py", tables=True)
-    app.radio(key="noemer").set_value("all_graduates").run()
+    open_settings(app).radio(key="noemer").set_value("all_graduates").run()
     assert_no_errors(app)
     progression = engine(database, "progression", "vmbo", settings=MetricSettings(progression_denominator="all_graduates"))
     pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.progression_display(progression, level="vmbo"))
@@ -384,7 +414,7 @@ def test_built_figures_are_shared_but_follow_their_inputs(make_app, database):
     app = make_app(database, "pages/instroom.py")
     assert_no_errors(app)
     assert per_school(app) == expected(MetricSettings())
-    app.toggle(key="dp").set_value(True).run()
+    open_settings(app).toggle(key="dp").set_value(True).run()
     assert_no_errors(app)
     assert per_school(app) == expected(MetricSettings(dp_technical=True)) != expected(MetricSettings())
 
@@ -394,11 +424,11 @@ def test_a_panel_draws_only_its_open_tab(make_app, database):
     panel's table tab draws that table (the engine's) beside the other panels' charts."""
     app = make_app(database, "pages/instroom.py")
     assert_no_errors(app)
-    assert (len(app.get("plotly_chart")), len(app.dataframe)) == (7, 0)  # trend, per school, compared, 2 breakdowns, retention x2
+    assert (len(app.get("plotly_chart")), len(app.dataframe)) == (6, 0)  # trend, per school, compared, 1 breakdown, retention x2
     tables = make_app(database, "pages/instroom.py", tables=True)
-    assert (len(tables.get("plotly_chart")), len(tables.dataframe)) == (0, 7)
+    assert (len(tables.get("plotly_chart")), len(tables.dataframe)) == (0, 6)
     app.session_state["instroom_trend_vmbo_grafiek"] = "Tabel"
     app.run()
     assert_no_errors(app)
-    assert (len(app.get("plotly_chart")), len(app.dataframe)) == (6, 1)
+    assert (len(app.get("plotly_chart")), len(app.dataframe)) == (5, 1)
     pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(engine(database, "inflow", "vmbo")))

@@ -71,6 +71,7 @@ async def one_session(browser, base_url: str, dp_technical: bool) -> tuple[list,
     await page.goto(f"{base_url}/instroom")
     await idle(page)
     if dp_technical:
+        await sessions.open_settings(page)
         await page.get_by_test_id("stSidebarUserContent").get_by_text("D&P telt als techniek (vmbo)", exact=True).click()
         await idle(page)
     await page.wait_for_selector(".js-plotly-plot")

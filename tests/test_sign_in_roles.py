@@ -28,17 +28,20 @@ def roles_file(tmp_path, monkeypatch):
 
 @pytest.fixture
 def dashboard(region_database, roles_file, monkeypatch):
-    """dashboard(user, page=None, sign_in=True) -> an AppTest that has run as that user (None: not signed in)."""
+    """dashboard(user, page=None, sign_in=True, state=None) -> an AppTest that has run as that user (None: not signed in),
+    with `state` in its session state first (such as an opened expander)."""
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("STO_DB", str(region_database[0]))
 
-    def run(email: str | None, page: str | None = None, *, sign_in: bool = True):
+    def run(email: str | None, page: str | None = None, *, sign_in: bool = True, state: dict | None = None):
         with navigation_pages_only():
             app = AppTest.from_file(str(DASHBOARD), default_timeout=300)
             if sign_in:
                 app.secrets["auth"] = AUTH
             app.user = {"is_logged_in": email is not None, **({"email": email} if email else {})}
+            for key, value in (state or {}).items():
+                app.session_state[key] = value
             app.run()
             if page:
                 app.switch_page(page).run()
@@ -103,15 +106,18 @@ def test_reader_sees_figures_but_not_the_data_page_or_editing(dashboard):
     assert app.sidebar.button(key="uitloggen")
     with pytest.raises(ValueError, match="Could not find a navigation page"):  # not in the reader's menu, nor reachable
         dashboard("kees@school.nl", "pages/data.py")
-    ambitions = dashboard("kees@school.nl", "pages/ambities.py")
+    ambitions = dashboard("kees@school.nl", "pages/ambities.py", state={"ambities_bewerken": True})  # even asking to open it
     assert not [b for b in ambitions.button if b.key == "ambities_save"] and not ambitions.data_editor
+    assert "Ambities bewerken" not in [e.label for e in ambitions.expander]
 
 
 def test_manager_may_load_and_edit(dashboard):
     data = dashboard("anna@regio.nl", "pages/data.py")
     assert data.title[0].value == "Data" and data.button(key="data_load")
     ambitions = dashboard("anna@regio.nl", "pages/ambities.py")
-    assert ambitions.button(key="ambities_save")
+    assert "Ambities bewerken" in [e.label for e in ambitions.expander]
+    ambitions = dashboard("anna@regio.nl", "pages/ambities.py", state={"ambities_bewerken": True})  # the editor, once opened
+    assert ambitions.button(key="ambities_save") and ambitions.data_editor
 
 
 def test_school_coordinator_starts_at_their_own_school(dashboard):
