@@ -87,7 +87,7 @@ def _no_errors(app) -> None:
 
 def test_an_activities_load_keeps_the_inflow_and_an_enrolment_load_renews_everything(make_app, writable_database, computed):  # noqa: F811
     database = writable_database
-    app = make_app(database, "pages/activiteiten.py", tables=True)
+    app = make_app(database, "pages/activiteiten.py", tables=True, timeout=300)  # a load makes the next visit compute its protection anew
     _no_errors(app)
     app.switch_page("pages/instroom.py").run()
     _no_errors(app)
