@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     con = metric_commands.open_database(args.db)
     try:
         years = _chosen_start_years(args.start, start_years(catalog.school_years(con)))
-        names = dict(zip(*(catalog.schools(con)[c] for c in ("school_id", "name")), strict=True))
+        # every school with vo data, by name where the school table has one (as the sidebar offers them)
+        names = {school: school for school in catalog.school_ids(con)} | dict(zip(*(catalog.schools(con)[c] for c in ("school_id", "name")), strict=True))
         unknown = [s for s in schools_chosen if s not in names]
         if unknown:
             raise UserError(f"Onbekende school {', '.join(unknown)}: geen vo-gegevens van deze vestiging. Kies uit: {', '.join(sorted(names))}.")
