@@ -481,6 +481,23 @@ class Grid:
                     position.append(index[r[name]])
                 grid[tuple(position)] += int(r["n"])
             self.counts[int(year)] = grid
+        # atoms public facts rule out (known 0), per year: the flow's paths outside the stages with data
+        self.impossible: dict[int, np.ndarray] = {}
+        if family == "cohort_flow":
+            for year in self.counts:
+                self.impossible[year] = self._impossible_paths(_flow_stages_known(atoms, year))
+
+    def _impossible_paths(self, known: tuple[bool, bool, bool]) -> np.ndarray:
+        """Flow atoms no pupil can be in: a stage with data has a value for everyone (and a destination for every diploma
+        holder, none for the others); a stage without data is '' for everyone (the page shows which stages it has)."""
+        values = [self.values(stage) for stage in FLOW_STAGES]
+        possible = np.zeros([len(v) for v in values], dtype=bool)
+        for (i2, s2), (i3, s3) in itertools.product(enumerate(values[0]), enumerate(values[1])):
+            if (s2 != "") != known[0] or (s3 != "") != known[1]:
+                continue
+            for i4, s4 in enumerate(values[2]):
+                possible[i2, i3, i4] = (s4 != "") == (known[2] and s3.startswith("diploma_"))
+        return ~np.broadcast_to(possible, self.shape).ravel()
 
     def values(self, name: str) -> list:
         return self.dims[self.names.index(name)][1]
@@ -1102,6 +1119,8 @@ def _audit_block(grid: Grid, year: int, cells: list[Cell], *, random_objectives:
 
     # the LP: atoms in a cell shown as 0 are 0; atoms no cell tells apart are one variable
     keep = ~full[(kind == "eq") & (value == 0)].any(axis=0)
+    if year in grid.impossible:
+        keep &= ~grid.impossible[year]
     first, inverse = _merge_columns(full[:, keep])
     R = full[:, keep][:, first].astype(float)
     x_true = np.bincount(inverse, weights=truth_atoms[keep], minlength=len(first))
@@ -1211,9 +1230,10 @@ def _audit_block(grid: Grid, year: int, cells: list[Cell], *, random_objectives:
     winners = [i for g, members in enumerate(groups.values()) if state[g] == 2 for i in members]
     if label_span and winners:
         eq_rows = np.flatnonzero(kind == "eq")
-        first_strict, _ = _merge_columns(full[np.r_[eq_rows, winners]])
-        A = np.unique(full[eq_rows][:, first_strict], axis=0)
-        strict = dict(zip(winners, _in_row_span(A, full[winners][:, first_strict]), strict=True))
+        possible = full[:, ~grid.impossible[year]] if year in grid.impossible else full  # structural zeros are public
+        first_strict, _ = _merge_columns(possible[np.r_[eq_rows, winners]])
+        A = np.unique(possible[eq_rows][:, first_strict], axis=0)
+        strict = dict(zip(winners, _in_row_span(A, possible[winners][:, first_strict]), strict=True))
     found: list[Determined] = []
     for g, members in enumerate(groups.values()):
         if state[g] != 2:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from pathlib import Path
 
@@ -170,27 +171,25 @@ def _leaky_flow_region(path: Path) -> Path:
     return path
 
 
-def _primary_only_flow(drop_empty: bool):
+def primary_only_flow(argv: list[str], drop_empty: bool = False) -> tuple[int, str, str]:
     """The cohort flow with primary suppression only (1-4 as '<5'), and like the first Sankey, without empty flows."""
-    def publish(argv: list[str]) -> tuple[int, str, str]:
-        code, out, err = auditor.run_cli([*argv, "--raw"])
-        if code != 0 or "--raw" in argv:
-            return code, out, err
-        reader = csv.DictReader(io.StringIO(out))
-        rows = [r for r in reader if not (drop_empty and r["pupils"] == "0")]
-        for row in rows:
-            row["pupils"] = "<5" if 1 <= int(row["pupils"]) <= 4 else row["pupils"]
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(reader.fieldnames or []), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return 0, buffer.getvalue(), err
-    return publish
+    code, out, err = auditor.run_cli([*argv, "--raw"])
+    if code != 0 or "--raw" in argv:
+        return code, out, err
+    reader = csv.DictReader(io.StringIO(out))
+    rows = [r for r in reader if not (drop_empty and r["pupils"] == "0")]
+    for row in rows:
+        row["pupils"] = "<5" if 1 <= int(row["pupils"]) <= 4 else row["pupils"]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(reader.fieldnames or []), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return 0, buffer.getvalue(), err
 
 
 def test_auditor_finds_what_a_primary_only_sankey_gives_away(tmp_path):
     path = _leaky_flow_region(tmp_path / "flow.duckdb")
-    report = auditor.audit(path, runner=_primary_only_flow(drop_empty=False), commands=("cohort-flow",), levels=("vmbo",),
+    report = auditor.audit(path, runner=primary_only_flow, commands=("cohort-flow",), levels=("vmbo",),
                            singles=("school",), combos=())
     print(auditor.summarize(report))
     found = {(d.cell, d.value, d.how) for d in report.determined}
@@ -206,7 +205,7 @@ def test_auditor_finds_what_a_primary_only_sankey_gives_away(tmp_path):
 def test_auditor_reads_a_listed_flow_as_at_least_one_pupil(tmp_path):
     """The first Sankey listed only the flows someone took: five '<5' destinations that add up to 5 are each 1."""
     path = _leaky_flow_region(tmp_path / "flow.duckdb")
-    report = auditor.audit(path, runner=_primary_only_flow(drop_empty=True), commands=("cohort-flow",), levels=("vmbo",),
+    report = auditor.audit(path, runner=functools.partial(primary_only_flow, drop_empty=True), commands=("cohort-flow",), levels=("vmbo",),
                            singles=(), combos=())
     print(auditor.summarize(report))
     found = {(d.cell, d.value, d.how) for d in report.determined}
