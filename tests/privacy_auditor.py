@@ -35,6 +35,19 @@ Semantics coded here (the engine under test must match them; see AuditReport.ass
   niet_gevonden, technical if any enrolment at that level has a technical sector; retention:
   chosen record in Y vmbo leerjaar 3 with a profile technical under some setting, Y+1 has vo
   rows, chosen record in Y+1 vmbo leerjaar 4 with a known profile;
+* cohort flow (`cohort-flow`, one block per start year Y, its own grid; see "Limits" for why not with destinations):
+  the pupils whose chosen record in Y is vmbo leerjaar 2, by that record's school, leerweg and gender, and their raw
+  path: stage 2 = the chosen record of Y+1 is vmbo leerjaar 3 (`lj3_` + its class, other and unknown as `rest`) or
+  not (`lj3_elders`, no record included); stage 3 = the chosen record of Y+2 is vmbo with a diploma (`diploma_` +
+  class) or not (`geen_diploma`); stage 4 = the destination in Y+3 as for destinations, for diploma holders only. A
+  stage is '' for everyone when its year has no data (vo for stages 2-3, mbo or ho for 4; stage 4 also needs a
+  diploma holder), and the paths outside the stages with data are known zeros (public: the page shows the stages).
+  A node is the pupils whose path passes it, a link those who pass both ends with no stage of data between; the
+  technical nodes hold `core` (and `extra` with --dp-technical). `--school` is the school's flow; `--leerweg` and
+  `--geslacht` select by the leerjaar-2 record;
+* a listed flow: '<5' is read as 1-4 (a listed link or node has at least 1 pupil) only when every flow the output
+  lists holds a pupil; an output that lists empty flows too tells nothing by listing (said in a note), and a flow
+  missing from an output is 0 when every missing one is;
 * profile class (ref_profile, at the level fitting the education type): core (technical under
   both settings), extra (only under the alternative: vmbo D&P, havo/vwo N without NT), other,
   unknown (no fitting ref row);
@@ -52,7 +65,13 @@ Semantics coded here (the engine under test must match them; see AuditReport.ass
 
 Limits: the LP is the relaxation (integrality not used); each block (family, level, school year)
 is audited on its own, so links between families (inflow leerjaar 3 vs retention) and between
-years are not used; the cohort flow, the ambitions and the report are not collected. Information
+years are not used; the ambitions and the report are not collected. The cohort flow is audited on its own: its
+graduate atoms are destinations atoms of diploma year Y+2 refined by the leerjaar-2 record (school, leerweg, gender)
+and stage 2, and its leerjaar-3 atoms are inflow atoms of Y+1 refined likewise, but the two families' atoms do not line
+up one to one (destinations' selection is the diploma-year record, the flow's the leerjaar-2 record: pupils who moved,
+repeated or came in between are in one and not the other), so a joint grid would be the product of both families'
+selection dimensions (about 10^7 atoms per block on the demo, too many for the dense grid); the engine protects them
+as separate tables too, so differences between the flow and destinations or inflow are not audited. Information
 loss: of the distinct cells with true value >= 5 that a metric prints, the share that is hidden;
 'region'/'school' are the regio and school rows of the unfiltered tables ('all views': every view,
 region = all schools, school = one school).
