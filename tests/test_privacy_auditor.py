@@ -3,8 +3,9 @@
 * On two generated regions no hidden count of 1-4 may be determined by everything the command line
   prints together (minutes each).
 * The auditor itself is checked on tiny hand-built databases: with a naive publisher (exact counts,
-  only 1-4 written as '<5') it finds the obvious leaks; on a database without small counts it finds
-  nothing.
+  only 1-4 written as '<5') it finds the obvious leaks, in the tables and in the cohort flow (also
+  with only the flows someone took listed, as the first Sankey did); on a database without small
+  counts it finds nothing.
 """
 
 from __future__ import annotations
