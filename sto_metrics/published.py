@@ -1,8 +1,8 @@
 """The one way figures leave the engine: computed from the registry's declaration, then suppressed.
 
 Pages, the report, the ambitions and the command line all call `table` (and `flow` for the cohort
-flow). `exact_table` is the same figure without suppression: only the command line's `--raw` and the
-tests use it.
+flow). `exact_table` and `exact_flow` are the same figures without suppression: only the command line's
+`--raw` and the tests use them.
 """
 
 from __future__ import annotations
@@ -76,6 +76,13 @@ def table(con: duckdb.DuckDBPyConnection, metric: str, *, by: str = "regio", spl
     check_population(population, cells=registry.get(metric).cells, per_school=per_school_view(by, population))
     exact = exact_table(con, metric, by=by, split=split, settings=settings, population=population)
     return suppression.suppress(exact, rules)
+
+
+def exact_flow(con: duckdb.DuckDBPyConnection, start_year: int, *, school_id: str | None = None, settings: MetricSettings | None = None,
+               population: PopulationFilter | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cohort flow from `start_year`, exact: (nodes, links), for --raw and tests only."""
+    return calculations.cohort_flow(con, start_year=start_year, school_id=school_id, settings=settings or MetricSettings(),
+                                    population=population or PopulationFilter())
 
 
 def flow(con: duckdb.DuckDBPyConnection, start_year: int, *, school_id: str | None = None, settings: MetricSettings | None = None,

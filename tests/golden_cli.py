@@ -14,6 +14,7 @@ from sto_metrics.cli import main
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden" / "cli"
 
+FLOW_START = 2022  # leerjaar 2 in 2022-2023: the latest start year with a destination stage in the demo
 SETTINGS = {"standaard": [], "dp": ["--dp-technical"], "n": ["--havo-vwo-technical", "n"], "alle": ["--over-all-graduates"]}
 
 
@@ -37,6 +38,12 @@ def invocations() -> dict[str, list[str]]:
                                 args.append("--raw")
                             stem = "_".join(filter(None, [command, level, by, split, setting, "raw" if raw else None]))
                             found[stem] = args
+    # the cohort flow from the Doorstroom page's default start year: region and every school, both D&P settings
+    for by in ("regio", "school"):
+        for setting, flags in (("standaard", []), ("dp", ["--dp-technical"])):
+            for raw in (False, True):
+                stem = "_".join(filter(None, ["cohort-flow", str(FLOW_START), by, setting, "raw" if raw else None]))
+                found[stem] = ["cohort-flow", "--start", str(FLOW_START), "--by", by, *flags, *(["--raw"] if raw else [])]
     return found
 
 

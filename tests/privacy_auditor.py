@@ -35,6 +35,19 @@ Semantics coded here (the engine under test must match them; see AuditReport.ass
   niet_gevonden, technical if any enrolment at that level has a technical sector; retention:
   chosen record in Y vmbo leerjaar 3 with a profile technical under some setting, Y+1 has vo
   rows, chosen record in Y+1 vmbo leerjaar 4 with a known profile;
+* cohort flow (`cohort-flow`, one block per start year Y, its own grid; see "Limits" for why not with destinations):
+  the pupils whose chosen record in Y is vmbo leerjaar 2, by that record's school, leerweg and gender, and their raw
+  path: stage 2 = the chosen record of Y+1 is vmbo leerjaar 3 (`lj3_` + its class, other and unknown as `rest`) or
+  not (`lj3_elders`, no record included); stage 3 = the chosen record of Y+2 is vmbo with a diploma (`diploma_` +
+  class) or not (`geen_diploma`); stage 4 = the destination in Y+3 as for destinations, for diploma holders only. A
+  stage is '' for everyone when its year has no data (vo for stages 2-3, mbo or ho for 4; stage 4 also needs a
+  diploma holder), and the paths outside the stages with data are known zeros (public: the page shows the stages).
+  A node is the pupils whose path passes it, a link those who pass both ends with no stage of data between; the
+  technical nodes hold `core` (and `extra` with --dp-technical). `--school` is the school's flow; `--leerweg` and
+  `--geslacht` select by the leerjaar-2 record;
+* a listed flow: '<5' is read as 1-4 (a listed link or node has at least 1 pupil) only when every flow the output
+  lists holds a pupil; an output that lists empty flows too tells nothing by listing (said in a note), and a flow
+  missing from an output is 0 when every missing one is;
 * profile class (ref_profile, at the level fitting the education type): core (technical under
   both settings), extra (only under the alternative: vmbo D&P, havo/vwo N without NT), other,
   unknown (no fitting ref row);
@@ -52,7 +65,13 @@ Semantics coded here (the engine under test must match them; see AuditReport.ass
 
 Limits: the LP is the relaxation (integrality not used); each block (family, level, school year)
 is audited on its own, so links between families (inflow leerjaar 3 vs retention) and between
-years are not used; the cohort flow, the ambitions and the report are not collected. Information
+years are not used; the ambitions and the report are not collected. The cohort flow is audited on its own: its
+graduate atoms are destinations atoms of diploma year Y+2 refined by the leerjaar-2 record (school, leerweg, gender)
+and stage 2, and its leerjaar-3 atoms are inflow atoms of Y+1 refined likewise, but the two families' atoms do not line
+up one to one (destinations' selection is the diploma-year record, the flow's the leerjaar-2 record: pupils who moved,
+repeated or came in between are in one and not the other), so a joint grid would be the product of both families'
+selection dimensions (about 10^7 atoms per block on the demo, too many for the dense grid); the engine protects them
+as separate tables too, so differences between the flow and destinations or inflow are not audited. Information
 loss: of the distinct cells with true value >= 5 that a metric prints, the share that is hidden;
 'region'/'school' are the regio and school rows of the unfiltered tables ('all views': every view,
 region = all schools, school = one school).
@@ -64,6 +83,7 @@ import contextlib
 import csv
 import ctypes
 import io
+import itertools
 import multiprocessing
 import os
 import time
@@ -84,11 +104,11 @@ VMBO_LEERWEGEN = ("BB", "KB", "GL", "TL")
 CLASSES = ("core", "extra", "other", "unknown")
 RETENTION_FROM = ("core", "extra")
 RETENTION_TO = ("core", "extra", "other")
-COMMANDS = ("inflow", "destinations", "progression", "retention", "activity-effect", "reach-pupils")
-VMBO_ONLY = ("retention", "activity-effect", "reach-pupils")  # commands without --level (vmbo's grids)
+COMMANDS = ("inflow", "destinations", "progression", "retention", "activity-effect", "reach-pupils", "cohort-flow")
+VMBO_ONLY = ("retention", "activity-effect", "reach-pupils", "cohort-flow")  # commands without --level (vmbo's grids)
 # activity-effect splits inflow's vmbo pupils by participation: it shares inflow's grid (dimension grp, see compute_atoms)
 FAMILY_OF = {"inflow": "inflow", "destinations": "destinations", "progression": "destinations", "retention": "retention",
-             "activity-effect": "inflow", "reach-pupils": "inflow"}
+             "activity-effect": "inflow", "reach-pupils": "inflow", "cohort-flow": "cohort_flow"}
 ACTIVITY_GROUPS = ("d", "n")  # on a participant list of an earlier school year / every other pupil
 COUNT_COLUMNS = {
     "activity-effect": ("pupils", "technical"),
@@ -97,10 +117,17 @@ COUNT_COLUMNS = {
     "destinations": ("graduates", *DESTS),
     "progression": ("enrolled", "technical"),
     "retention": ("pupils", "retained"),
+    "cohort-flow": ("pupils",),
 }
 SHARE_PARTS = {"inflow": ("technical", "pupils"), "progression": ("technical", "enrolled"), "retention": ("retained", "pupils"),
                "activity-effect": ("technical", "pupils")}
 FROM_GROUPS = ("techniek", "overig", "totaal")
+# The cohort flow's raw stage values per pupil ('' = no data for that stage's year): leerjaar 3 in Y+1, the vmbo diploma
+# in Y+2 (by profile class; 'rest' = other or unknown profile), the destination in Y+3 (graduates only)
+FLOW_STAGES = ("stage2", "stage3", "stage4")
+FLOW_VALUES = {"stage2": ("lj3_core", "lj3_extra", "lj3_rest", "lj3_elders", ""),
+               "stage3": ("diploma_core", "diploma_extra", "diploma_rest", "geen_diploma", ""),
+               "stage4": (*DESTS, "")}
 ALL_COMBOS = ("school+geslacht", "leerweg+geslacht")
 Z95 = 1.959963984540054
 
@@ -124,9 +151,12 @@ class View:
     leerweg: str | None = None
     geslacht: str | None = None
     raw: bool = False
+    start: int | None = None  # cohort-flow: one start year (None: every start year it prints)
 
     def argv(self, db_path: str | Path) -> list[str]:
         argv = [self.command, "--db", str(db_path), "--by", self.by, "--format", "csv"]
+        if self.start is not None:
+            argv += ["--start", str(self.start)]
         if self.command not in VMBO_ONLY:
             argv += ["--level", self.level]
         if self.split:
@@ -145,7 +175,7 @@ class View:
 
     @property
     def metric(self) -> str:
-        if self.command in ("activity-effect", "reach-pupils"):
+        if self.command in ("activity-effect", "reach-pupils", "cohort-flow"):
             return self.command.replace("-", "_")
         return f"{self.command}_{self.level.replace('-', '_')}"
 
@@ -198,6 +228,8 @@ def _run_group(job: tuple[str, list[View], Runner]) -> list[ViewResult]:
     for view in views:
         code, stdout, stderr = runner(view.argv(db_path))
         rows = list(csv.DictReader(io.StringIO(stdout))) if code == 0 else []
+        for row in rows if view.command == "cohort-flow" else []:
+            row["school_year"] = row["start_year"]  # one block per start year
         out.append((view, code, rows, stderr.strip()[:300]))
     return out
 
@@ -319,6 +351,17 @@ def compute_atoms(db_path: str | Path) -> dict[tuple[str, str], pd.DataFrame]:
     chosen["attr_leerweg"] = _attr_leerweg(chosen)
     chosen["school_year"] = chosen["school_year"].astype(int)
     out: dict[tuple[str, str], pd.DataFrame] = {}
+    ho_of = dict(zip(zip(ho["pupil_hash"], ho["school_year"].astype(int), strict=True), ho["technical"], strict=True))
+    mbo_of = dict(zip(zip(mbo["pupil_hash"], mbo["school_year"].astype(int), strict=True), mbo["technical"], strict=True))
+    vo_of = set(zip(vo_any["pupil_hash"], vo_any["school_year"].astype(int), strict=True))
+
+    def destination(key: tuple[str, int]) -> str:
+        """Where a graduate is in the next school year: ho > mbo > vo > niet_gevonden, technical if any enrolment is."""
+        if key in ho_of:
+            return "ho_techniek" if ho_of[key] else "ho_overig"
+        if key in mbo_of:
+            return "mbo_techniek" if mbo_of[key] else "mbo_overig"
+        return "vo" if key in vo_of else "niet_gevonden"
 
     def grouped(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         frame = frame.drop(columns=["leerweg"]).rename(columns={"school_year": "year", "school_id": "school", "attr_leerweg": "leerweg"})
@@ -347,21 +390,7 @@ def compute_atoms(db_path: str | Path) -> dict[tuple[str, str], pd.DataFrame]:
             out[("inflow", level)] = grouped(upper, [*base, "class"])
         # destinations
         graduates = of_level[(of_level["diploma"] == True) & (of_level["school_year"] + 1).isin(next_years)].copy()  # noqa: E712
-        keys = list(zip(graduates["pupil_hash"], graduates["school_year"] + 1, strict=True))
-        ho_of = dict(zip(zip(ho["pupil_hash"], ho["school_year"].astype(int), strict=True), ho["technical"], strict=True))
-        mbo_of = dict(zip(zip(mbo["pupil_hash"], mbo["school_year"].astype(int), strict=True), mbo["technical"], strict=True))
-        vo_of = set(zip(vo_any["pupil_hash"], vo_any["school_year"].astype(int), strict=True))
-        dest = []
-        for key in keys:
-            if key in ho_of:
-                dest.append("ho_techniek" if ho_of[key] else "ho_overig")
-            elif key in mbo_of:
-                dest.append("mbo_techniek" if mbo_of[key] else "mbo_overig")
-            elif key in vo_of:
-                dest.append("vo")
-            else:
-                dest.append("niet_gevonden")
-        graduates["dest"] = dest
+        graduates["dest"] = [destination(key) for key in zip(graduates["pupil_hash"], graduates["school_year"] + 1, strict=True)]
         out[("destinations", level)] = grouped(graduates, [*base, "class", "dest"])
     # retention (vmbo)
     vmbo = chosen[chosen["education_type"] == "vmbo"]
@@ -371,7 +400,30 @@ def compute_atoms(db_path: str | Path) -> dict[tuple[str, str], pd.DataFrame]:
     followed = start.rename(columns={"class": "class_from"}).merge(following.rename(columns={"class": "class_to"}),
                                                                     on=["pupil_hash", "school_year"], how="inner")
     out[("retention", "vmbo")] = grouped(followed, [*base, "class_from", "class_to"])
+    out[("cohort_flow", "vmbo")] = grouped(_flow_paths(chosen, vo_years, next_years, destination), [*base, *FLOW_STAGES])
     return out
+
+
+def _flow_paths(chosen: pd.DataFrame, vo_years: set[int], next_years: set[int], destination: Callable) -> pd.DataFrame:
+    """Per pupil whose chosen record in Y is vmbo leerjaar 2: that record's school, leerweg and gender, and its raw stages
+    (FLOW_STAGES) from the chosen records of Y+1 and Y+2 and the destination in Y+3; `school_year` is the start year Y."""
+    record = {(p, int(y)): (t, lj, c, d) for p, y, t, lj, c, d in zip(
+        chosen["pupil_hash"], chosen["school_year"], chosen["education_type"], chosen["leerjaar"], chosen["class"], chosen["diploma"], strict=True)}
+    bucket = {"core": "core", "extra": "extra", "other": "rest", "unknown": "rest"}
+    start = chosen[(chosen["education_type"] == "vmbo") & (chosen["leerjaar"] == 2)]
+    stages = []
+    for pupil, year in zip(start["pupil_hash"], start["school_year"].astype(int), strict=True):
+        s2 = s3 = s4 = ""
+        if year + 1 in vo_years:
+            t, lj, c, _ = record.get((pupil, year + 1), (None, None, None, None))
+            s2 = f"lj3_{bucket[c]}" if t == "vmbo" and lj == 3 else "lj3_elders"
+        if year + 2 in vo_years:
+            t, _, c, d = record.get((pupil, year + 2), (None, None, None, False))
+            s3 = f"diploma_{bucket[c]}" if t == "vmbo" and d else "geen_diploma"
+            if s3 != "geen_diploma" and year + 3 in next_years:
+                s4 = destination((pupil, year + 3))
+        stages.append((s2, s3, s4))
+    return start.assign(**{name: [s[i] for s in stages] for i, name in enumerate(FLOW_STAGES)})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,6 +448,7 @@ class Cell:
     derived: list[tuple[int, str]] = field(default_factory=list)  # (value, how) from shares
     truth: int = 0
     kind: str = ""  # 'eq' | 'ub' (<5: sum <= 4) | 'lb' (empty: sum >= 5)
+    at_least_one: bool = False  # a '<5' flow the output lists only because someone took it: 1 <= sum <= 4
     value: int | None = None  # for eq
 
     def describe(self) -> str:
@@ -423,6 +476,8 @@ class Grid:
         dims: list[tuple[str, list]] = [("school", sorted(schools)), ("leerweg", lw), ("gender", gender_values)]
         if family == "retention":
             dims += [("class_from", list(RETENTION_FROM)), ("class_to", list(RETENTION_TO))]
+        elif family == "cohort_flow":
+            dims += [(name, list(FLOW_VALUES[name])) for name in FLOW_STAGES]
         elif family == "inflow" and level == "vmbo":
             reached = sorted(set(atoms["reached"] if len(atoms) else []) - {NOT_REACHED})  # a printed school has pupils
             dims += [("class", [*CLASSES, "outside"]), ("grp", list(ACTIVITY_GROUPS)), ("reached", [*reached, NOT_REACHED])]
@@ -445,6 +500,23 @@ class Grid:
                     position.append(index[r[name]])
                 grid[tuple(position)] += int(r["n"])
             self.counts[int(year)] = grid
+        # atoms public facts rule out (known 0), per year: the flow's paths outside the stages with data
+        self.impossible: dict[int, np.ndarray] = {}
+        if family == "cohort_flow":
+            for year in self.counts:
+                self.impossible[year] = self._impossible_paths(_flow_stages_known(atoms, year))
+
+    def _impossible_paths(self, known: tuple[bool, bool, bool]) -> np.ndarray:
+        """Flow atoms no pupil can be in: a stage with data has a value for everyone (and a destination for every diploma
+        holder, none for the others); a stage without data is '' for everyone (the page shows which stages it has)."""
+        values = [self.values(stage) for stage in FLOW_STAGES]
+        possible = np.zeros([len(v) for v in values], dtype=bool)
+        for (i2, s2), (i3, s3) in itertools.product(enumerate(values[0]), enumerate(values[1])):
+            if (s2 != "") != known[0] or (s3 != "") != known[1]:
+                continue
+            for i4, s4 in enumerate(values[2]):
+                possible[i2, i3, i4] = (s4 != "") == (known[2] and s3.startswith("diploma_"))
+        return ~np.broadcast_to(possible, self.shape).ravel()
 
     def values(self, name: str) -> list:
         return self.dims[self.names.index(name)][1]
@@ -517,6 +589,9 @@ def _selections(view: View, row: dict, grid: Grid, gender: GenderSemantics) -> d
         base["leerweg"] = base.get("leerweg", set(grid.values("leerweg"))) & {value}
     technical = _technical_classes(view)
     out: dict[str, dict[str, set]] = {}
+    if view.command == "cohort-flow":
+        out["pupils"] = {**base, **_flow_selection(row, {c.replace("other", "rest") for c in technical})}
+        return out
     if view.command == "activity-effect":
         grp = {"deelnemers": "d", "niet-deelnemers": "n"}[row["group"]]
         out["pupils"] = {**base, "grp": {grp}, "class": {"core", "extra", "other"}}
@@ -547,6 +622,47 @@ def _selections(view: View, row: dict, grid: Grid, gender: GenderSemantics) -> d
         out["pupils"] = {**base, "class_from": technical}
         out["retained"] = {**base, "class_from": technical, "class_to": technical}
     return out
+
+
+FLOW_NODE_STAGE = {"start": None, **{f"lj3_{k}": "stage2" for k in ("techniek", "overig", "elders")},
+                   **{f"diploma_{k}": "stage3" for k in ("techniek", "overig")}, "geen_diploma": "stage3", **{d: "stage4" for d in DESTS}}
+
+
+def _flow_node_values(node: str, technical: set[str]) -> set[str]:
+    """The raw stage values a Sankey node stands for under a setting (technical: the technical profile classes)."""
+    for prefix in ("lj3", "diploma"):
+        if node == f"{prefix}_techniek":
+            return {f"{prefix}_{c}" for c in technical}
+        if node == f"{prefix}_overig":
+            return {f"{prefix}_{c}" for c in ("core", "extra", "rest") if c not in technical}
+    if node not in FLOW_NODE_STAGE or node == "start":
+        raise AuditError(f"unknown cohort-flow node {node!r}")
+    return {node}
+
+
+def _flow_selection(row: dict, technical: set[str]) -> dict[str, set]:
+    """A node: the pupils whose path passes it; a link: passes both, with no stage of data between them."""
+    ends = [row["source"]] if row["kind"] == "node" else [row["source"], row["target"]]
+    selection: dict[str, set] = {}
+    for node in ends:
+        if node != "start":
+            selection[FLOW_NODE_STAGE[node]] = _flow_node_values(node, technical)
+    if row["kind"] == "link":
+        first = 0 if row["source"] == "start" else FLOW_STAGES.index(FLOW_NODE_STAGE[row["source"]]) + 1
+        for stage in FLOW_STAGES[first:FLOW_STAGES.index(FLOW_NODE_STAGE[row["target"]])]:
+            selection[stage] = {""}
+    return selection
+
+
+def _flow_rows(known: tuple[bool, bool, bool]) -> list[tuple[str, str, str]]:
+    """Every node and link a cohort flow lists when the stages with data are `known`: (kind, source, target)."""
+    stages = [["start"], *([["lj3_techniek", "lj3_overig", "lj3_elders"]] if known[0] else []),
+              *([["diploma_techniek", "diploma_overig", "geen_diploma"]] if known[1] else []),
+              *([list(DESTS)] if known[1] and known[2] else [])]
+    rows = [("node", n, "") for stage in stages for n in stage]
+    for a, b in itertools.pairwise(stages):
+        rows += [("link", s, t) for s in a for t in b if s != "geen_diploma"]
+    return rows
 
 
 def _wilson(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -684,6 +800,8 @@ def _row_label(view: View, row: dict) -> str:
         extra += f" {row['group']}"
     if row.get("from_group"):
         extra += f" {row['from_group']}"
+    if row.get("kind"):
+        extra += f" {row['kind']} {row['source']}" + (f">{row['target']}" if row["target"] else "")
     return f"{row['school_year']} {row['scope']}{extra}"
 
 
@@ -791,7 +909,8 @@ def _build_cells(pub: Publication) -> tuple[dict[tuple[str, str], Grid], dict[tu
         fl = (view.family, view.level)
         for r in rows:
             observe(view, r)
-            present.add((view, r["school_year"], r["scope"], r.get("split") or "", r.get("from_group") or ""))
+            present.add((view, r["school_year"], r["scope"], r.get("split") or "", r.get("from_group") or "",
+                         (r["kind"], r["source"], r["target"]) if "kind" in r else None))
             years[fl].add(r["school_year"])
             if view.by == "school":
                 schools[fl].add(r["scope"])
@@ -803,12 +922,20 @@ def _build_cells(pub: Publication) -> tuple[dict[tuple[str, str], Grid], dict[tu
         if view.command in ("activity-effect", "reach-pupils"):
             continue  # their years start with the participant lists; rows without pupils are left out
         fl = (view.family, view.level)
+        if view.command == "cohort-flow":
+            scopes = [view.school] if view.school else ["regio"] if view.by == "regio" else sorted(schools[fl])
+            for year in years[fl]:
+                for scope in scopes:
+                    for kind, source, target in _flow_rows(_flow_stages_known(pub.atoms[fl], int(year[:4]))):
+                        if (view, year, scope, "", "", (kind, source, target)) not in present:
+                            absent.append((view, {"school_year": year, "scope": scope, "kind": kind, "source": source, "target": target}))
+            continue
         scopes = ["regio"] if view.by == "regio" else sorted(s for s in schools[fl] if view.school in (None, s))
         for year in years[fl]:
             for scope in scopes:
                 for split in sorted(splits[(*fl, view.split)]) if view.split else [""]:
                     for group in FROM_GROUPS if view.family == "destinations" else ("",):
-                        if (view, year, scope, split, group) not in present:
+                        if (view, year, scope, split, group, None) not in present:
                             absent.append((view, {"school_year": year, "scope": scope, "split": split, "from_group": group}))
     nonzero = next(((v, r) for v, r in absent
                     if any(grids[(v.family, v.level)].truth(int(r["school_year"][:4]), grids[(v.family, v.level)].key(sel))
@@ -820,6 +947,27 @@ def _build_cells(pub: Publication) -> tuple[dict[tuple[str, str], Grid], dict[tu
         notes.append(f"{len(absent)} rows missing from outputs, not all of them zero (e.g. {nonzero[0].label()} | "
                      f"{_row_label(*nonzero)}): a missing row is not read as 0")
     return grids, cells, (len(absent) if nonzero is None else 0), list(dict.fromkeys(notes))
+
+
+def _flow_stages_known(atoms: pd.DataFrame, year: int) -> tuple[bool, bool, bool]:
+    """Which flow stages have data for a start year: some pupil has a value there (public: the page draws the stage)."""
+    part = atoms[atoms["year"] == year]
+    return tuple(bool((part[stage] != "").any()) for stage in FLOW_STAGES)  # type: ignore[return-value]
+
+
+def _listing_bound(cells: dict[tuple[str, str, int], dict[tuple, Cell]], notes: list[str]) -> None:
+    """'A listed link or node has at least 1 pupil', for the flow's '<5' cells, when the output behaves so: only when every
+    listed flow row holds a pupil (a publisher that lists empty flows too, as 0 or '<5', tells nothing by listing)."""
+    flow_cells = [c for (family, _, _), block in cells.items() if family == "cohort_flow" for c in block.values()
+                  if any(not o.absent for o in c.observations)]
+    if not flow_cells:
+        return
+    empty = next((c for c in flow_cells if c.truth == 0), None)
+    if empty is not None:
+        notes.append(f"the cohort flow lists empty links or nodes too (e.g. {empty.describe()}): a listed flow is not read as at least 1")
+        return
+    for cell in flow_cells:
+        cell.at_least_one = cell.kind == "ub"
 
 
 def _resolve(cells: dict[tuple[str, str, int], dict[tuple, Cell]]) -> None:
@@ -900,6 +1048,7 @@ def analyse(pub: Publication, *, max_determined: int | None = None, certificates
     t0 = time.perf_counter()
     grids, cells, absent_used, notes = _build_cells(pub)
     _resolve(cells)
+    _listing_bound(cells, notes)
     metrics = _metric_reports(grids, cells)
     seconds["map"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -989,6 +1138,8 @@ def _audit_block(grid: Grid, year: int, cells: list[Cell], *, random_objectives:
 
     # the LP: atoms in a cell shown as 0 are 0; atoms no cell tells apart are one variable
     keep = ~full[(kind == "eq") & (value == 0)].any(axis=0)
+    if year in grid.impossible:
+        keep &= ~grid.impossible[year]
     first, inverse = _merge_columns(full[:, keep])
     R = full[:, keep][:, first].astype(float)
     x_true = np.bincount(inverse, weights=truth_atoms[keep], minlength=len(first))
@@ -997,11 +1148,12 @@ def _audit_block(grid: Grid, year: int, cells: list[Cell], *, random_objectives:
     rows_eq = _unique_rows(R, list(np.flatnonzero((kind == "eq") & (value > 0))))
     rows_ub = _unique_rows(R, list(np.flatnonzero(kind == "ub")))
     rows_lb = _unique_rows(R, list(np.flatnonzero(kind == "lb")))
+    rows_one = _unique_rows(R, [i for i, c in enumerate(cells) if c.at_least_one])
     A_eq = sparse.csr_matrix(R[rows_eq]) if rows_eq else None
     b_eq = value[rows_eq].astype(float) if rows_eq else None
-    ub_rows = rows_ub + rows_lb
-    A_ub = sparse.csr_matrix(np.vstack([R[rows_ub], -R[rows_lb]])) if ub_rows else None
-    b_ub = np.array([4.0] * len(rows_ub) + [-5.0] * len(rows_lb)) if ub_rows else None
+    ub_rows = rows_ub + rows_lb + rows_one
+    A_ub = sparse.csr_matrix(np.vstack([R[rows_ub], -R[rows_lb], -R[rows_one]])) if ub_rows else None
+    b_ub = np.array([4.0] * len(rows_ub) + [-5.0] * len(rows_lb) + [-1.0] * len(rows_one)) if ub_rows else None
     solves = 0
 
     def solve(c: np.ndarray):
@@ -1097,9 +1249,10 @@ def _audit_block(grid: Grid, year: int, cells: list[Cell], *, random_objectives:
     winners = [i for g, members in enumerate(groups.values()) if state[g] == 2 for i in members]
     if label_span and winners:
         eq_rows = np.flatnonzero(kind == "eq")
-        first_strict, _ = _merge_columns(full[np.r_[eq_rows, winners]])
-        A = np.unique(full[eq_rows][:, first_strict], axis=0)
-        strict = dict(zip(winners, _in_row_span(A, full[winners][:, first_strict]), strict=True))
+        possible = full[:, ~grid.impossible[year]] if year in grid.impossible else full  # structural zeros are public
+        first_strict, _ = _merge_columns(possible[np.r_[eq_rows, winners]])
+        A = np.unique(possible[eq_rows][:, first_strict], axis=0)
+        strict = dict(zip(winners, _in_row_span(A, possible[winners][:, first_strict]), strict=True))
     found: list[Determined] = []
     for g, members in enumerate(groups.values()):
         if state[g] != 2:

@@ -7,7 +7,7 @@ import importlib
 import sys
 
 from sto_metrics import db
-from sto_metrics.cli import metric_commands
+from sto_metrics.cli import flow_command, metric_commands
 from sto_metrics.errors import EXIT_BAD_INPUT, EXIT_OTHER, UserError
 from sto_metrics.metrics import registry
 
@@ -23,6 +23,7 @@ HANDLERS = {
     "compare": "sto_metrics.cli.compare:run",
     "duo-download": "sto_metrics.national.download:run",
     **{family: "sto_metrics.cli.metric_commands:run" for family in registry.families()},  # one per figure family
+    "cohort-flow": "sto_metrics.cli.flow_command:run",  # the Sankey: nodes and links, not a table per scope
 }
 
 
@@ -61,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     for family in registry.families():  # one command per figure family; its options come from the declarations
         metric_commands.add_options(commands.add_parser(family, help=registry.FAMILY_HELP_NL[family]), family, FORMATS)
+
+    flow_command.add_options(commands.add_parser("cohort-flow", help=flow_command.HELP_NL), FORMATS)
 
     compare_command = commands.add_parser("compare", help="regio tegenover landelijk, provincie en landsdeel (DUO)")
     importlib.import_module("sto_metrics.cli.compare").add_options(compare_command, FORMATS)

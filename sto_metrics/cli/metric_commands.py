@@ -71,6 +71,12 @@ def add_options(parser: argparse.ArgumentParser, family: str, formats: list[str]
     splits = list(dict.fromkeys(split for m in declared for split in m.splits))
     if splits:
         parser.add_argument("--split", choices=splits, help=f"uitsplitsen naar {' of '.join(splits)}")
+    _add_shared_options(parser, formats)
+    parser.set_defaults(family=family)
+
+
+def _add_shared_options(parser: argparse.ArgumentParser, formats: list[str]) -> None:
+    """The sidebar's population filters, --raw, --format and the definition settings: every figure command takes them."""
     parser.add_argument("--school", action="append", metavar="ID", help="alleen deze school (vestigingscode); herhaalbaar")
     parser.add_argument("--leerweg", action="append", choices=LEERWEGEN, help="alleen deze vmbo-leerweg; herhaalbaar")
     parser.add_argument("--geslacht", action="append", choices=GENDERS, help="alleen dit geslacht; herhaalbaar")
@@ -79,7 +85,6 @@ def add_options(parser: argparse.ArgumentParser, family: str, formats: list[str]
     parser.add_argument("--dp-technical", action="store_true", help="tel het vmbo-profiel D&P als technisch")
     parser.add_argument("--havo-vwo-technical", choices=["nt", "n"], default="nt", help="havo/vwo technisch: profiel met NT (standaard, CBS) of elk N-profiel (Techniekpact)")
     parser.add_argument("--over-all-graduates", action="store_true", help="doorstroom vmbo over alle gediplomeerden in plaats van over wie naar het mbo ging")
-    parser.set_defaults(family=family)
 
 
 def run(args: argparse.Namespace) -> int:
