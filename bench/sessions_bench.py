@@ -1,7 +1,10 @@
 """Many users at once: N browser sessions against one `streamlit run`, each opening Overzicht, Instroom and
 Doorstroom and changing two sidebar settings (issue 13).
 
-    python bench/sessions_bench.py [--sessions 1,5,10,20] [--db regio.duckdb]
+    python bench/sessions_bench.py [--sessions 1,5,10,20] [--db regio.duckdb] [--pin]
+
+With --pin the server runs on CPU 0 and this process with its browser on CPU 1 (Linux), as if the browsers were on
+other machines: on two cores, one Chromium drawing 20 tabs otherwise takes the cores the server waits for.
 
 For each N it prints the median and p90 of the time from a click (or page open) until the app is idle
 again, as every session saw it, plus the count of errors shown. The server and the browser bind to
@@ -32,7 +35,7 @@ STEP_TIMEOUT_MS = 600_000
 
 
 def start_server(database: Path, port: int, log: Path | None = None, *, script: Path | None = None,
-                 run_times: Path | None = None) -> subprocess.Popen:
+                 run_times: Path | None = None, cpus: set[int] | None = None) -> subprocess.Popen:
     """`streamlit run` of the dashboard (or another script, such as the empty page of bench/pages_bench.py) on 127.0.0.1;
     with run_times, the dashboard appends each script run's server-side time to that file."""
     env = {**os.environ, "STO_DB": str(database), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
@@ -41,7 +44,8 @@ def start_server(database: Path, port: int, log: Path | None = None, *, script: 
     output = log.open("w") if log else subprocess.DEVNULL
     process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script or "dashboard.py"), "--server.headless", "true",
                                 "--server.port", str(port), "--server.address", "127.0.0.1"],
-                               cwd=script.parent if script else REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
+                               cwd=script.parent if script else REPO, env=env, stdout=output, stderr=subprocess.STDOUT,
+                               preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
     try:
         wait_until_up(f"http://127.0.0.1:{port}/_stcore/health", process, "streamlit")
     except (RuntimeError, TimeoutError) as problem:
@@ -112,6 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", default="1,5,10,20", help="comma-separated session counts")
     parser.add_argument("--db", help="a region database (default: a fresh demo region, 600 pupils a year)")
+    parser.add_argument("--pin", action="store_true", help="server on CPU 0, browser on CPU 1 (browsers as if elsewhere)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sto-sessions-") as folder:
         if args.db:
@@ -122,7 +127,9 @@ def main() -> None:
             database, _ = build_region_database(Path(folder))
         port = free_port()
         run_times = Path(folder) / "run_times.tsv"
-        server = start_server(database, port, run_times=run_times)
+        server = start_server(database, port, run_times=run_times, cpus={0} if args.pin else None)
+        if args.pin:
+            os.sched_setaffinity(0, {1})  # Playwright's driver and Chromium inherit it
         try:
             base_url = f"http://127.0.0.1:{port}"
             asyncio.run(round_of(base_url, 1))  # warm: the caches hold every figure the rounds ask for
