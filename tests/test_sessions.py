@@ -27,6 +27,7 @@ from tests.loader_support import VO_HEADER, VO_ROWS, csv_text
 SESSIONS = 20
 STEP_TIMEOUT_MS = 300_000
 ROUND_TIMEOUT_S = 900
+REDRAW_POLLS = 240  # half-second looks for a redrawn line after a setting changes: two minutes at most
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
@@ -70,11 +71,17 @@ async def one_session(browser, base_url: str, dp_technical: bool) -> tuple[list,
     errors = 0
     await page.goto(f"{base_url}/instroom")
     await idle(page)
+    await page.wait_for_selector(".js-plotly-plot")
     if dp_technical:
+        unset = await regio_line(page)
         await sessions.open_settings(page)
         await page.get_by_test_id("stSidebarUserContent").get_by_text("D&P telt als techniek (vmbo)", exact=True).click()
-        await idle(page)
-    await page.wait_for_selector(".js-plotly-plot")
+        # a busy server may start the rerun after the idle check looked: wait (bounded) until the line is redrawn
+        for _ in range(REDRAW_POLLS):
+            await idle(page)
+            if await regio_line(page) != unset:
+                break
+            await page.wait_for_timeout(500)
     line = await regio_line(page)
     errors += await page.locator(ERRORS).count()
     for path in ("", "doorstroom"):
