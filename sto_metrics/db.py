@@ -157,9 +157,19 @@ def lock_down(con: duckdb.DuckDBPyConnection) -> None:
     execute(con, "lock_down", folders=[f"{read_folder()}{os.sep}"])
 
 
+def number_unset_pupils(con: duckdb.DuckDBPyConnection) -> None:
+    """Give every enrolment row without a pupil number its pupil's number (a database from before the numbers;
+    canonical rows a test wrote directly). The loader numbers its own rows (sql/load.sql, number_load_pupils)."""
+    if rows(con, "pupils_unnumbered")[0][0]:
+        with transaction(con):
+            execute(con, "number_unset_pupils")
+
+
 def decide_unset_chosen(con: duckdb.DuckDBPyConnection) -> None:
     """Decide the chosen vo record of every pupil-year that has a row without one (a database from before the stored
-    flag; canonical rows a test wrote directly). The loader keeps the flag right itself (sql/load.sql, chosen_refresh)."""
+    flag; canonical rows a test wrote directly). The loader keeps the flag right itself (sql/load.sql, chosen_refresh).
+    Rows without a pupil number get theirs first: the rule groups a pupil's records by it."""
+    number_unset_pupils(con)
     if rows(con, "chosen_unset_rows")[0][0]:
         with transaction(con):
             execute(con, "chosen_years_unset")

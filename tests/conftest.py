@@ -47,9 +47,10 @@ class PupilDB:
         """Write the queued rows and return the connection."""
         for table, rows, width in (("vo_enrolment", self._vo, 11), ("mbo_enrolment", self._mbo, 9), ("ho_enrolment", self._ho, 8)):
             if rows:
-                # the canonical columns only: the chosen vo record (vo_enrolment.is_chosen) is decided below
+                # the canonical columns only: the chosen vo record and the pupil numbers are decided below
                 columns = ", ".join(c for (c,) in self.con.execute(f"SELECT column_name FROM duckdb_columns() WHERE table_name = '{table}' "
-                                                                    "AND column_name <> 'is_chosen' ORDER BY column_index").fetchall())
+                                                                    "AND column_name NOT IN ('is_chosen', 'pupil_number') "
+                                                                    "ORDER BY column_index").fetchall())
                 placeholders = ", ".join(["?"] * width)
                 self.con.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)
                 rows.clear()
@@ -67,7 +68,7 @@ def insert_frames(con, vo: pd.DataFrame, mbo: pd.DataFrame, ho: pd.DataFrame) ->
         con.register("_frame", frame)
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
         con.unregister("_frame")
-    db.decide_unset_chosen(con)  # rows written around the loader: their chosen vo record is decided as on load
+    db.decide_unset_chosen(con)  # rows written around the loader: numbered and their chosen vo record decided as on load
 
 
 VMBO_PROFILES = ["BWI", "PIE", "MVI", "M&T", "MaT", "D&P", "Z&W", "E&O", "HBR", "GR"]

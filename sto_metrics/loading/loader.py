@@ -603,7 +603,8 @@ def _load(con, name, open_bytes: OpenBytes, kind, replace, source_path, secret, 
                 db.execute(con, f"replace_overlap_{layout.kind}", load_id=load_id)
                 db.execute(con, "replace_overlap_scope", load_id=load_id, kind=layout.kind)
                 result.messages.append(f"Vervangen: eerdere gegevens uit lading(en) {', '.join(str(o[0]) for o in overlap)} voor dezelfde school en hetzelfde schooljaar.")
-            db.execute(con, f"{layout.kind}_insert", load_id=load_id, **params)
+            db.execute(con, "number_load_pupils", **params)  # in this transaction: no number outlives a failed load
+            db.execute(con, f"{layout.kind}_insert", load_id=load_id)
             if layout.kind == "vo":  # in this transaction: a crash leaves the flags as they were with the rows
                 db.execute(con, "chosen_years_of_load", load_id=load_id)
                 db.execute(con, "chosen_refresh")

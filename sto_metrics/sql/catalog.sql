@@ -60,7 +60,8 @@ SELECT school_id, name FROM school;
 SELECT 1 FROM vo_enrolment LIMIT 1;
 
 -- name: schema_outdated
--- True for a database from before vo_enrolment.is_chosen (the stored chosen record): only a writable open adds it.
-SELECT count(*) > 0 AND count(*) FILTER (column_name = 'is_chosen') = 0
+-- True for a database from before vo_enrolment.is_chosen (the stored chosen record) or pupil_number (the pupil's
+-- number): only a writable open adds them.
+SELECT count(*) > 0 AND (count(*) FILTER (column_name = 'is_chosen') = 0 OR count(*) FILTER (column_name = 'pupil_number') = 0)
 FROM duckdb_columns()
 WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'vo_enrolment';

@@ -5,6 +5,8 @@
 -- Shared rules are macros stored with the database (sql/schema.sql):
 --   * vo_enrolment.is_chosen: one vo record per pupil and year, highest leerjaar, then smallest
 --     school_id (ARCHITECTURE.md), decided when rows are written (sql/load.sql, chosen_refresh);
+--   * a pupil's records in different tables and years are linked on pupil_number (one per pupil_hash, sql/load.sql:
+--     number_load_pupils): an integer joins several times faster than the 64-character hash;
 --   * the gender group: 'V', or 'M' for everyone else (M, X, unknown): X alone is too rare to publish or protect,
 --     and DUO publishes man/vrouw too;
 --   * a profile is known when it is in ref_profile at a level that fits the education type;
@@ -58,7 +60,7 @@ vo_record AS (
 ),
 cohort AS (
     SELECT
-        r.pupil_hash,
+        r.pupil_number,
         r.school_year,
         r.school_id,
         CASE WHEN r.education_type = 'vmbo' THEN coalesce(r.leerweg, 'onbekend') ELSE r.education_type END AS leerweg,
@@ -70,16 +72,16 @@ cohort AS (
        AND CASE WHEN r.education_type = 'vmbo' THEN p.level IN ('vmbo', 'vmbo_tl') ELSE p.level = 'havo_vwo' END
 ),
 ho_next AS (
-    SELECT h.pupil_hash, h.school_year - 1 AS cohort_year, bool_or(coalesce(s.technical, FALSE)) AS technical
+    SELECT h.pupil_number, h.school_year - 1 AS cohort_year, bool_or(coalesce(s.technical, FALSE)) AS technical
     FROM ho_enrolment h
-    SEMI JOIN cohort c ON c.pupil_hash = h.pupil_hash AND c.school_year = h.school_year - 1
+    SEMI JOIN cohort c ON c.pupil_number = h.pupil_number AND c.school_year = h.school_year - 1
     LEFT JOIN ref_ho_sector s ON s.code = h.sector_code
     GROUP BY ALL
 ),
 mbo_next AS (
-    SELECT m.pupil_hash, m.school_year - 1 AS cohort_year, bool_or(coalesce(s.technical, FALSE)) AS technical
+    SELECT m.pupil_number, m.school_year - 1 AS cohort_year, bool_or(coalesce(s.technical, FALSE)) AS technical
     FROM mbo_enrolment m
-    SEMI JOIN cohort c ON c.pupil_hash = m.pupil_hash AND c.school_year = m.school_year - 1
+    SEMI JOIN cohort c ON c.pupil_number = m.pupil_number AND c.school_year = m.school_year - 1
     LEFT JOIN ref_mbo_sector s ON s.code = m.sector_code
     GROUP BY ALL
 ),
@@ -91,14 +93,14 @@ destined AS (
         c.gender,
         c.profile_class,
         CASE
-            WHEN h.pupil_hash IS NOT NULL THEN CASE WHEN h.technical THEN 'ho_techniek' ELSE 'ho_overig' END
-            WHEN m.pupil_hash IS NOT NULL THEN CASE WHEN m.technical THEN 'mbo_techniek' ELSE 'mbo_overig' END
-            WHEN EXISTS (SELECT 1 FROM vo_enrolment v WHERE v.pupil_hash = c.pupil_hash AND v.school_year = c.school_year + 1) THEN 'vo'
+            WHEN h.pupil_number IS NOT NULL THEN CASE WHEN h.technical THEN 'ho_techniek' ELSE 'ho_overig' END
+            WHEN m.pupil_number IS NOT NULL THEN CASE WHEN m.technical THEN 'mbo_techniek' ELSE 'mbo_overig' END
+            WHEN EXISTS (SELECT 1 FROM vo_enrolment v WHERE v.pupil_number = c.pupil_number AND v.school_year = c.school_year + 1) THEN 'vo'
             ELSE 'niet_gevonden'
         END AS destination
     FROM cohort c
-    LEFT JOIN ho_next h ON h.pupil_hash = c.pupil_hash AND h.cohort_year = c.school_year
-    LEFT JOIN mbo_next m ON m.pupil_hash = c.pupil_hash AND m.cohort_year = c.school_year
+    LEFT JOIN ho_next h ON h.pupil_number = c.pupil_number AND h.cohort_year = c.school_year
+    LEFT JOIN mbo_next m ON m.pupil_number = c.pupil_number AND m.cohort_year = c.school_year
 )
 SELECT
     school_year::INTEGER AS school_year, school_id, leerweg, gender, profile_class, destination,
@@ -114,7 +116,7 @@ ORDER BY ALL;
 -- classes ('core' | 'extra' | 'rest') let every setting's flow be a sum of these cells. A stage is '' when the
 -- database holds no data for its year (vo for stages 2-3; mbo or ho for stage 4), and stage 4 is '' without a diploma.
 WITH start AS (
-    SELECT c.pupil_hash, c.school_id, coalesce(c.leerweg, 'onbekend') AS leerweg, CASE WHEN c.gender = 'V' THEN 'V' ELSE 'M' END AS gender
+    SELECT c.pupil_number, c.school_id, coalesce(c.leerweg, 'onbekend') AS leerweg, CASE WHEN c.gender = 'V' THEN 'V' ELSE 'M' END AS gender
     FROM vo_enrolment c
     WHERE c.school_year = $start_year AND c.education_type = 'vmbo' AND c.leerjaar = 2 AND c.is_chosen
 ),
@@ -124,7 +126,7 @@ vo_record AS (
     FROM vo_enrolment v
     WHERE v.school_year BETWEEN $start_year + 1 AND $start_year + 2
       AND v.is_chosen
-      AND v.pupil_hash IN (SELECT pupil_hash FROM start)
+      AND v.pupil_number IN (SELECT pupil_number FROM start)
 ),
 classified AS (
     SELECT
@@ -157,39 +159,39 @@ paths AS (
             ELSE 'geen_diploma'
         END AS stage3,
         y2.education_type = 'vmbo' AND coalesce(y2.diploma, FALSE) AS graduated,
-        s.pupil_hash
+        s.pupil_number
     FROM start s
-    LEFT JOIN classified y1 ON y1.pupil_hash = s.pupil_hash AND y1.school_year = $start_year + 1
-    LEFT JOIN classified y2 ON y2.pupil_hash = s.pupil_hash AND y2.school_year = $start_year + 2
+    LEFT JOIN classified y1 ON y1.pupil_number = s.pupil_number AND y1.school_year = $start_year + 1
+    LEFT JOIN classified y2 ON y2.pupil_number = s.pupil_number AND y2.school_year = $start_year + 2
 ),
 ho_next AS (
-    SELECT h.pupil_hash, bool_or(coalesce(t.technical, FALSE)) AS technical
+    SELECT h.pupil_number, bool_or(coalesce(t.technical, FALSE)) AS technical
     FROM ho_enrolment h LEFT JOIN ref_ho_sector t ON t.code = h.sector_code
     WHERE h.school_year = $start_year + 3
     GROUP BY ALL
 ),
 mbo_next AS (
-    SELECT m.pupil_hash, bool_or(coalesce(t.technical, FALSE)) AS technical
+    SELECT m.pupil_number, bool_or(coalesce(t.technical, FALSE)) AS technical
     FROM mbo_enrolment m LEFT JOIN ref_mbo_sector t ON t.code = m.sector_code
     WHERE m.school_year = $start_year + 3
     GROUP BY ALL
 ),
-vo_next AS (SELECT DISTINCT pupil_hash FROM vo_enrolment WHERE school_year = $start_year + 3),
+vo_next AS (SELECT DISTINCT pupil_number FROM vo_enrolment WHERE school_year = $start_year + 3),
 staged AS (
     SELECT
         p.school_id, p.leerweg, p.gender, p.stage2, p.stage3,
         CASE
             WHEN p.stage3 = '' OR NOT p.graduated THEN ''
             WHEN NOT (SELECT known FROM has_next) THEN ''
-            WHEN h.pupil_hash IS NOT NULL THEN CASE WHEN h.technical THEN 'ho_techniek' ELSE 'ho_overig' END
-            WHEN m.pupil_hash IS NOT NULL THEN CASE WHEN m.technical THEN 'mbo_techniek' ELSE 'mbo_overig' END
-            WHEN v.pupil_hash IS NOT NULL THEN 'vo'
+            WHEN h.pupil_number IS NOT NULL THEN CASE WHEN h.technical THEN 'ho_techniek' ELSE 'ho_overig' END
+            WHEN m.pupil_number IS NOT NULL THEN CASE WHEN m.technical THEN 'mbo_techniek' ELSE 'mbo_overig' END
+            WHEN v.pupil_number IS NOT NULL THEN 'vo'
             ELSE 'niet_gevonden'
         END AS stage4
     FROM paths p
-    LEFT JOIN ho_next h ON h.pupil_hash = p.pupil_hash
-    LEFT JOIN mbo_next m ON m.pupil_hash = p.pupil_hash
-    LEFT JOIN vo_next v ON v.pupil_hash = p.pupil_hash
+    LEFT JOIN ho_next h ON h.pupil_number = p.pupil_number
+    LEFT JOIN mbo_next m ON m.pupil_number = p.pupil_number
+    LEFT JOIN vo_next v ON v.pupil_number = p.pupil_number
 )
 SELECT $start_year::INTEGER AS school_year, school_id, leerweg, gender, stage2, stage3, stage4, count(*)::BIGINT AS pupils
 FROM staged
@@ -207,7 +209,7 @@ WITH followed_years AS (
 ),
 start_record AS (
     SELECT
-        c.pupil_hash, c.school_year, c.school_id, coalesce(c.leerweg, 'onbekend') AS leerweg, CASE WHEN c.gender = 'V' THEN 'V' ELSE 'M' END AS gender,
+        c.pupil_number, c.school_year, c.school_id, coalesce(c.leerweg, 'onbekend') AS leerweg, CASE WHEN c.gender = 'V' THEN 'V' ELSE 'M' END AS gender,
         profile_class(p.code, p.level, p.technical, p.is_dp, p.contains_nt, p.contains_n) AS class_from
     FROM vo_enrolment c
     JOIN followed_years f ON f.cohort_year = c.school_year
@@ -216,7 +218,7 @@ start_record AS (
 ),
 next_record AS (
     SELECT
-        n.pupil_hash, n.school_year - 1 AS cohort_year,
+        n.pupil_number, n.school_year - 1 AS cohort_year,
         profile_class(p.code, p.level, p.technical, p.is_dp, p.contains_nt, p.contains_n) AS class_to
     FROM vo_enrolment n
     LEFT JOIN ref_profile p ON p.code = n.profile_code AND p.level IN ('vmbo', 'vmbo_tl')
@@ -225,7 +227,7 @@ next_record AS (
 followed AS (
     SELECT s.school_year, s.school_id, s.leerweg, s.gender, s.class_from, x.class_to
     FROM start_record s
-    JOIN next_record x ON x.pupil_hash = s.pupil_hash AND x.cohort_year = s.school_year
+    JOIN next_record x ON x.pupil_number = s.pupil_number AND x.cohort_year = s.school_year
     WHERE s.class_from IN ('core', 'extra') AND x.class_to <> 'unknown'
 )
 SELECT school_year::INTEGER AS school_year, school_id, leerweg, gender, class_from, class_to, count(*)::BIGINT AS pupils

@@ -5,20 +5,30 @@ CREATE TABLE IF NOT EXISTS vo_enrolment (
     load_id INTEGER, pupil_hash VARCHAR, school_year INTEGER, school_id VARCHAR,
     education_type VARCHAR, leerweg VARCHAR, leerjaar INTEGER,
     profile_code VARCHAR, profile_unknown BOOLEAN, gender VARCHAR, diploma BOOLEAN,
-    is_chosen BOOLEAN  -- the pupil's one record of the year (chosen_refresh in sql/load.sql); NULL = not decided yet
+    is_chosen BOOLEAN,  -- the pupil's one record of the year (chosen_refresh in sql/load.sql); NULL = not decided yet
+    pupil_number INTEGER  -- the pupil's number in `pupil`; NULL = not numbered yet
 );
 -- A database from before the stored flag gets the column empty; db.connect decides it for every row (chosen.py).
 ALTER TABLE vo_enrolment ADD COLUMN IF NOT EXISTS is_chosen BOOLEAN;
 CREATE TABLE IF NOT EXISTS mbo_enrolment (
     load_id INTEGER, pupil_hash VARCHAR, school_year INTEGER, institution_id VARCHAR,
     programme_code VARCHAR, programme_name VARCHAR, level INTEGER, route VARCHAR,
-    sector_code VARCHAR
+    sector_code VARCHAR, pupil_number INTEGER
 );
 CREATE TABLE IF NOT EXISTS ho_enrolment (
     load_id INTEGER, pupil_hash VARCHAR, school_year INTEGER, institution_id VARCHAR,
     programme_code VARCHAR, programme_name VARCHAR, ho_type VARCHAR,
-    sector_code VARCHAR
+    sector_code VARCHAR, pupil_number INTEGER
 );
+-- Every pupil ever written, by a compact number: the metrics join enrolments on the INTEGER, not on the 64-character
+-- hash. Each write of pupil rows numbers its new pupils in its own transaction (sql/load.sql); a number is never given
+-- twice nor changed, and stays when the pupil's rows are removed. No PRIMARY KEY: its index would cost every load
+-- memory and time, and the only writers add a hash after an anti-join (tests/test_pupil_number.py checks it).
+CREATE TABLE IF NOT EXISTS pupil (pupil_hash VARCHAR, pupil_number INTEGER);
+-- A database from before the numbers gets the columns empty; db.connect numbers every row (number_unset_pupils).
+ALTER TABLE vo_enrolment ADD COLUMN IF NOT EXISTS pupil_number INTEGER;
+ALTER TABLE mbo_enrolment ADD COLUMN IF NOT EXISTS pupil_number INTEGER;
+ALTER TABLE ho_enrolment ADD COLUMN IF NOT EXISTS pupil_number INTEGER;
 CREATE TABLE IF NOT EXISTS school (
     school_id VARCHAR PRIMARY KEY, name VARCHAR, school_type VARCHAR, board VARCHAR
 );
@@ -51,6 +61,9 @@ CREATE TABLE IF NOT EXISTS replaced_vo_enrolment AS SELECT *, NULL::INTEGER AS r
 CREATE TABLE IF NOT EXISTS replaced_mbo_enrolment AS SELECT *, NULL::INTEGER AS replaced_by FROM mbo_enrolment WHERE false;
 ALTER TABLE replaced_vo_enrolment ADD COLUMN IF NOT EXISTS is_chosen BOOLEAN;
 CREATE TABLE IF NOT EXISTS replaced_ho_enrolment AS SELECT *, NULL::INTEGER AS replaced_by FROM ho_enrolment WHERE false;
+ALTER TABLE replaced_vo_enrolment ADD COLUMN IF NOT EXISTS pupil_number INTEGER;
+ALTER TABLE replaced_mbo_enrolment ADD COLUMN IF NOT EXISTS pupil_number INTEGER;
+ALTER TABLE replaced_ho_enrolment ADD COLUMN IF NOT EXISTS pupil_number INTEGER;
 CREATE TABLE IF NOT EXISTS replaced_load_scope AS SELECT *, NULL::INTEGER AS replaced_by FROM load_scope WHERE false;
 CREATE TABLE IF NOT EXISTS ref_profile (
     code VARCHAR, name VARCHAR, level VARCHAR, technical BOOLEAN, is_dp BOOLEAN,
