@@ -46,6 +46,11 @@ class Task:
     also: tuple[str, ...] = ()  # the other figures published from the same table
 
     @property
+    def cells(self) -> str:
+        """The cell model of its table (privacy.suppression.CROSS_MODELS)."""
+        return registry.get(self.metric).cells
+
+    @property
     def label_nl(self) -> str:
         label = " en ".join(registry.get(name).label_nl for name in (self.metric, *self.also))
         return f"{label}, startjaar {schoolyear.label(self.start_year)}" if self.start_year is not None else label
@@ -74,20 +79,20 @@ def _flow_start_years(years: list[int]) -> list[int]:
     return sorted(offered, key=lambda year: (year != default, -year))
 
 
+def _table_of(metric: registry.Metric) -> tuple[str, str]:
+    """The protected table a figure publishes from: its cell model and the level that table is built at."""
+    return metric.cells, suppression.CROSS_MODELS[metric.cells].level or metric.level
+
+
 def tasks(con: duckdb.DuckDBPyConnection) -> list[Task]:
     """Every protected table of the data loaded now, once each (figures that share a table share its task), menu order."""
-    found: list[tuple[int, int, Task]] = []
-    seen: set[tuple[str, str]] = set()
-    for position, metric in enumerate(registry.METRICS.values()):
-        if metric.compute is None:
-            continue
-        table = (metric.cells, suppression.CROSS_MODELS[metric.cells].level or metric.level)
-        if table not in seen:
-            seen.add(table)
-            # the first page of any figure on this table decides its place
-            sharing = [m for m in registry.METRICS.values() if m.compute is not None
-                       and (m.cells, suppression.CROSS_MODELS[m.cells].level or m.level) == table]
-            found.append((min(map(_page_rank, sharing)), position, Task(metric.name, also=tuple(m.name for m in sharing[1:]))))
+    tables: dict[tuple[str, str], list[registry.Metric]] = {}
+    for metric in registry.METRICS.values():
+        if metric.compute is not None:
+            tables.setdefault(_table_of(metric), []).append(metric)
+    # the first page of any figure on a table decides its place
+    found = [(min(map(_page_rank, sharing)), position, Task(sharing[0].name, also=tuple(m.name for m in sharing[1:])))
+             for position, sharing in enumerate(tables.values())]
     flow_rank = _page_rank(registry.get(FLOW))
     flows = [(flow_rank, len(registry.METRICS) + n, Task(FLOW, year))
              for n, year in enumerate(_flow_start_years(catalog.school_years(con)))]
@@ -111,7 +116,7 @@ def prepare_one(reading: Reading, task: Task, rules: suppression.SuppressionRule
     try:
         with reading() as con:
             counted = cube(con, task)
-        cells = registry.get(task.metric).cells
+        cells = task.cells
         if counted.counts.empty:
             return Prepared(task, "geen gegevens", time.perf_counter() - started)
         status = "al klaar" if suppression.is_prepared(counted, cells, rules) else "berekend"
@@ -159,7 +164,6 @@ class Background:
         self._done: dict[str, str] = {}  # path -> version last prepared
         self._thread: threading.Thread | None = None
         self._stopping = False
-        self.runs = 0  # work() calls so far
 
     def request(self, path: str, version: str) -> bool:
         """Ask for `path`'s tables at `version`; True when that is new work (the thread starts if it was not running)."""
@@ -212,7 +216,6 @@ class Background:
             except Exception as error:  # never in front of a user; the next request or change tries again
                 LOG.error("Voorbereiden mislukt: %s\n%s", type(error).__name__, "".join(traceback.format_tb(error.__traceback__)))
             with self._state:
-                self.runs += 1
                 self._running = None
                 if version is not None:
                     self._done[path] = version
@@ -224,7 +227,7 @@ class Background:
             return self._state.wait_for(lambda: self._running is None and not self._wanted, timeout)
 
     def stop(self) -> None:
-        """End the thread after the table it works on (tests)."""
+        """End the thread once its current work is done (tests)."""
         with self._state:
             self._stopping = True
             thread = self._thread
