@@ -111,7 +111,8 @@ def cube(con: duckdb.DuckDBPyConnection, task: Task) -> Cube:
 
 
 def prepare_one(reading: Reading, task: Task, rules: suppression.SuppressionRules) -> Prepared:
-    """Prepare one table: its counts read on a connection held only for that query, the protection outside it."""
+    """Prepare one table: its counts read on a connection held only for that query, the protection outside it (and kept in
+    this process's memory too, for the pages)."""
     started = time.perf_counter()
     try:
         with reading() as con:
@@ -119,9 +120,11 @@ def prepare_one(reading: Reading, task: Task, rules: suppression.SuppressionRule
         cells = task.cells
         if counted.counts.empty:
             return Prepared(task, "geen gegevens", time.perf_counter() - started)
-        status = "al klaar" if suppression.is_prepared(counted, cells, rules) else "berekend"
+        if suppression.is_prepared(counted, cells, rules):
+            # left in the cache folder: a page reads it when it needs it, and a fresh server's first visit has the CPU
+            return Prepared(task, "al klaar", time.perf_counter() - started)
         suppression.protected_table(counted, cells, rules)
-        return Prepared(task, status, time.perf_counter() - started)
+        return Prepared(task, "berekend", time.perf_counter() - started)
     except Exception as error:  # a table that fails is computed again when a page asks for it; the others go on
         # by type and place only: an exception's text may hold data
         LOG.error("Voorbereiden van %s mislukt: %s\n%s", task.label_nl, type(error).__name__, "".join(traceback.format_tb(error.__traceback__)))
