@@ -23,7 +23,7 @@ from sto_metrics.metrics import calculations, catalog, registry
 from sto_metrics.privacy import cross, suppression
 from sto_metrics.settings import MetricSettings, PopulationFilter
 from tests import demo_patterns
-from tests.dashboard_fixtures import REPO
+from tests.dashboard_fixtures import REPO, make_app  # noqa: F401 (fixture)
 
 PUPIL_DATA = "-".join(["leerling", "4711"])  # built, so that a logged source line cannot hold it
 SMALL_PUPILS_PER_YEAR = 200
@@ -373,7 +373,8 @@ def test_background_sees_a_load_from_a_shell_without_a_visit():
 # ----------------------------------------------------------------------------- the dashboard asks, once per data version
 
 
-def test_the_dashboard_asks_for_each_data_version_once(make_app, small_region, prepared_cache, fresh_process, tmp_path, monkeypatch):
+def test_the_dashboard_asks_for_each_data_version_once(make_app, small_region, prepared_cache, fresh_process, tmp_path,  # noqa: F811
+                                                       monkeypatch):
     import app_support
     from sto_metrics.loading import loader, pseudonym
     from tests.loader_support import VO_HEADER, VO_ROWS, csv_text
