@@ -492,13 +492,9 @@ def _prepare_shown(path: str) -> str:
     if version == _BACKGROUND.prepared(path):
         return version  # the file changed but not yet its copy (a load is still writing): nothing new to prepare
 
-    @contextmanager
-    def reading() -> Iterator[duckdb.DuckDBPyConnection]:
-        with cursor(path) as cur:  # held only while counts are read: a database swap never waits for a protection
-            yield cur
-
     started = time.perf_counter()
-    results = prepare.prepare(reading, rules=RULES)
+    # a cursor held only while counts are read: a database swap never waits for a protection
+    results = prepare.prepare(functools.partial(cursor, path), rules=RULES)
     computed = sum(result.status == "berekend" for result in results)
     logging.getLogger("sto_dashboard").info("Beschermde tabellen voorbereid: %d van %d berekend in %.1f s", computed,
                                             len(results), time.perf_counter() - started)

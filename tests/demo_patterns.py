@@ -14,8 +14,6 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -40,16 +38,9 @@ def pattern_names(database: Path) -> dict[str, prepare.Task]:
         con.close()
 
 
-def reading(database: Path):
-    @contextmanager
-    def open_read_only() -> Iterator:
-        con = db.connect(database, read_only=True)
-        try:
-            yield con
-        finally:
-            con.close()
-
-    return open_read_only
+def reading(database: Path) -> prepare.Reading:
+    """Read-only connections to `database`, each closed when its `with` ends (a DuckDB connection is a context manager)."""
+    return lambda: db.connect(database, read_only=True)
 
 
 def write(target: Path = prebuilt.SHIPPED_PATTERNS) -> None:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import duckdb
 
 from sto_metrics import prepare
 from sto_metrics.cli.metric_commands import open_database
@@ -18,18 +14,10 @@ def run(args: argparse.Namespace) -> int:
     """`prepare --db FILE`: one line per table as it is done, then a total; exit 1 when a table failed."""
     open_database(args.db).close()  # a missing or foreign database: a Dutch message before anything starts
 
-    @contextmanager
-    def reading() -> Iterator[duckdb.DuckDBPyConnection]:
-        # open per table and only while its counts are read: a load from a shell need not wait for the whole run
-        con = open_database(args.db)
-        try:
-            yield con
-        finally:
-            con.close()
-
     started = time.perf_counter()
     print(f"Beschermde tabellen voorbereiden voor {args.db} (kan enkele minuten duren) ...", flush=True)
-    results = prepare.prepare(reading, progress=lambda result: print("  " + prepare.summary_line(result), flush=True))
+    # a connection per table, open only while its counts are read (closed by `with`): a shell load need not wait for the run
+    results = prepare.prepare(lambda: open_database(args.db), progress=lambda result: print("  " + prepare.summary_line(result), flush=True))
     counts = {status: sum(r.status == status for r in results) for status in ("berekend", "al klaar", "geen gegevens", "mislukt")}
     print(f"Klaar in {time.perf_counter() - started:.1f} s: ".replace(".", ",")
           + f"{counts['berekend']} berekend, {counts['al klaar']} waren al klaar, {counts['geen gegevens']} zonder gegevens"
