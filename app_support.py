@@ -33,7 +33,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from sto_metrics import access, audit, db, published, roles, schoolyear
+from sto_metrics import access, audit, db, prepare, published, roles, schoolyear
 from sto_metrics.errors import UserError
 from sto_metrics.loading import reference
 from sto_metrics.metrics import catalog, registry
@@ -425,7 +425,7 @@ def require_manager() -> None:
 # ----------------------------------------------------------------------------- cached tables
 
 
-# The first view of a figure family after a load computes its protected table (up to a minute for destinations).
+# A view whose protected table the background thread has not prepared yet computes it (up to a minute for destinations).
 PROTECTING = "Cijfers berekenen en kleine aantallen afschermen…"
 
 # Display-safe tables are shared between sessions (st.cache_resource: no pickling at every hit, as st.cache_data does);
@@ -479,6 +479,44 @@ def data_versions(path: str) -> DataVersions:
 def data_version(path: str) -> str:
     """One fingerprint of everything loaded."""
     return data_versions(path).everything
+
+
+# ----------------------------------------------------------------------------- protection prepared ahead
+
+PREPARE_ENV = "STO_PREPARE"  # '0': no background preparation (the test suite; its own tests switch it on)
+
+
+def _prepare_shown(path: str) -> str:
+    """The background thread's work: every protected table of the copy pages read now (sto_metrics.prepare); its version."""
+    version = _shown(path).versions.of(prepare.PROTECTED_FAMILIES)
+    if version == _BACKGROUND.prepared(path):
+        return version  # the file changed but not yet its copy (a load is still writing): nothing new to prepare
+
+    started = time.perf_counter()
+    # a cursor held only while counts are read: a database swap never waits for a protection
+    results = prepare.prepare(functools.partial(cursor, path), rules=RULES)
+    computed = sum(result.status == "berekend" for result in results)
+    logging.getLogger("sto_dashboard").info("Beschermde tabellen voorbereid: %d van %d berekend in %.1f s", computed,
+                                            len(results), time.perf_counter() - started)
+    return version
+
+
+def _source_changed(path: str) -> bool:
+    """Has the database file changed since the copy pages read was taken (a load from a shell)?"""
+    held = _OPEN.get(path)
+    return held is not None and held.shown != access.state(path)
+
+
+_BACKGROUND = prepare.Background(_prepare_shown, changed=_source_changed)
+
+
+def prepare_in_background(path: str, versions: DataVersions) -> bool:
+    """Start preparing this data version's protected tables in the background thread, unless it did or does (True: started).
+
+    Never waits: a page that needs a table first computes it as before, or waits for the thread that is computing it."""
+    if os.environ.get(PREPARE_ENV, "").strip() == "0":
+        return False
+    return _BACKGROUND.request(path, versions.of(prepare.PROTECTED_FAMILIES))
 
 
 # ----------------------------------------------------------------------------- filters and context
@@ -599,6 +637,7 @@ def sidebar() -> Context:
     """Draw the shared filters (state in the URL, so a link shares the view) and store the context."""
     src = source()
     versions = data_versions(src.path)
+    prepare_in_background(src.path, versions)  # at the first visit and at every new data version
     years, schools = _options(src.path, versions.of(["enrolments"]))
     with st.sidebar:
         st.header("Filters", divider="gray")

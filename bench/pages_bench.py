@@ -1,6 +1,7 @@
 """Light pages (issue 14): how long each dashboard page takes to open in a browser, against an empty Streamlit page.
 
-    python bench/pages_bench.py [--warm 5] [--db regio.duckdb] [--pages Overzicht,Instroom]
+    python bench/pages_bench.py [--warm 5] [--db regio.duckdb | --demo] [--pages Overzicht,Instroom] [--cache empty|shipped]
+                                [--no-background]
 
 Per page it prints, in seconds:
 - floor: an empty one-line Streamlit page started and opened the same way (the best any page can do);
@@ -10,6 +11,10 @@ Per page it prints, in seconds:
   on a shared machine), and what the page drew (Plotly charts, data grids, widgets in the sidebar);
 - script cold / warm: the page's server-side script time (Streamlit's AppTest in this process: the
   first run after the caches were cleared, and the median of later runs).
+Protected tables: by default the cache folder is used as it is. `--cache empty` starts from an empty cache folder (every
+protected table computed by the first page that needs it, as before they were prepared ahead); `--cache shipped` from one
+holding only the demo's shipped patterns (what a fresh demo server has); `--no-background` switches the dashboard's
+background preparation off. The load average is printed before and after.
 A visit is timed from `goto` until the page's last change, once the app is idle, the page title
 is there, every visible Plotly chart has drawn and nothing changed for 0.4 s. Server and browser bind to 127.0.0.1 only; every wait is bounded. The
 machine is shared: compare the ratios of one run, not seconds across runs. Nothing here is asserted.
@@ -164,18 +169,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warm", type=int, default=5, help="warm visits per page (the median is printed)")
     parser.add_argument("--db", help="a region database (default: a fresh demo region, 600 pupils a year, as the tests use)")
+    parser.add_argument("--demo", action="store_true", help="the bundled demo region (data/demo/, 2000 pupils a year), built afresh")
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated page names")
+    parser.add_argument("--cache", choices=["keep", "empty", "shipped"], default="keep",
+                        help="the pattern cache folder: as it is (default), empty, or only the demo's shipped patterns")
+    parser.add_argument("--no-background", action="store_true", help="no background preparation of protected tables")
     args = parser.parse_args()
     pages = [name.strip() for name in args.pages.split(",") if name.strip()]
+    print(f"load average before: {' '.join(f'{v:.1f}' for v in os.getloadavg())}", flush=True)
     with tempfile.TemporaryDirectory(prefix="sto-pages-") as folder:
+        if args.no_background:
+            os.environ["STO_PREPARE"] = "0"  # the servers inherit it
+        if args.cache != "keep":
+            os.environ["STO_CACHE_DIR"] = str(Path(folder) / "cache")
+        if args.cache == "shipped":
+            from sto_metrics.demo import prebuilt
+
+            print(f"shipped patterns seeded: {prebuilt.seed_patterns()}", flush=True)
         if args.db:
             database = Path(args.db)
+        elif args.demo:
+            from sto_metrics.demo import prebuilt
+
+            database = Path(folder) / "demo.duckdb"
+            prebuilt.build(database)
         else:
             from tests.dashboard_fixtures import build_region_database
 
             database, _ = build_region_database(Path(folder))
         browser = browser_times(database, Path(folder), pages, args.warm)
         script = script_times(database, pages, args.warm)
+    print(f"load average after: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     floor_cold, floor_warm, floor_cpu, _ = browser[""]
     print(f"lege pagina: koud {floor_cold:.2f} s, warm {floor_warm:.2f} s, browser-CPU warm {floor_cpu:.2f} s")
     print(f"{'pagina':<17} {'koud s':>7} {'-vloer':>7} {'warm s':>7} {'-vloer':>7} {'x vloer':>8} {'CPU s':>6} {'-vloer':>7} "

@@ -211,6 +211,8 @@ def _private_pattern_cache(tmp_path_factory):
     import os
 
     os.environ["STO_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    # no dashboard's background thread protecting tables beside a test (tests/test_prepare.py switches it on)
+    os.environ["STO_PREPARE"] = "0"
 
 
 @pytest.fixture

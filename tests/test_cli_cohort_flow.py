@@ -32,7 +32,8 @@ def _counts(rows: list[dict], scope: str = "regio") -> dict[tuple[str, str], str
 @pytest.fixture
 def small_region(tmp_path):
     """Leerjaar 2 in 2020 at 31XA00: 6 to leerjaar 3 BWI, then a BWI diploma, 5 to mbo techniek and 1 to mbo economie;
-    2 to leerjaar 3 D&P without a diploma; 1 gone after leerjaar 2. At 31XB00: 7 girls to leerjaar 3 Z&W, diploma, mbo zorg."""
+    2 to leerjaar 3 D&P without a diploma; 1 gone after leerjaar 2. At 31XB00: 7 girls to leerjaar 3 Z&W, diploma, mbo zorg.
+    At 31XC00 one pupil in leerjaar 3 in 2021 only: a school with vo data and no leerjaar 2 in 2020."""
     database = PupilDB(tmp_path / "flow.duckdb")
     for i in range(6):
         database.vo(f"t{i}", 2020, leerjaar=2).vo(f"t{i}", 2021, leerjaar=3, profile="BWI")
@@ -43,6 +44,7 @@ def small_region(tmp_path):
     for i in range(7):
         database.vo(f"g{i}", 2020, school="31XB00", leerjaar=2, gender="V").vo(f"g{i}", 2021, school="31XB00", leerjaar=3, profile="Z&W", gender="V")
         database.vo(f"g{i}", 2022, school="31XB00", leerjaar=4, profile="Z&W", gender="V", diploma=True).mbo(f"g{i}", 2023, "ZORG_WELZIJN")
+    database.vo("late", 2021, school="31XC00", leerjaar=3, profile="BWI")
     database.flush()
     database.close()
     return tmp_path / "flow.duckdb"
@@ -67,6 +69,9 @@ def test_raw_flow_by_hand(capsys, small_region):
     assert _counts(girls)[("start", "")] == "7" and _counts(girls)[("start", "lj3_techniek")] == "0"
     _, by_school, _ = _run(capsys, "cohort-flow", "--db", str(small_region), "--start", "2020", "--raw", "--by", "school")
     assert [r["scope"] for r in by_school if r["source"] == "start" and r["kind"] == "node"] == ["31XA00", "31XB00"]
+    # a school without leerjaar-2 pupils that year has no flow of its own; asked for, it shows its zeros
+    _, late, _ = _run(capsys, "cohort-flow", "--db", str(small_region), "--start", "2020", "--raw", "--school", "31XC00")
+    assert _counts(late, "31XC00")[("start", "")] == "0"
 
 
 def test_suppressed_flow_is_the_pages_and_hides_small_flows(capsys, small_region):

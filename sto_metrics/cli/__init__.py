@@ -20,6 +20,7 @@ HANDLERS = {
     "ambitions": "sto_metrics.cli.ambitions:run",
     "report": "sto_metrics.cli.report:run",
     "backup": "sto_metrics.cli.backup:run",
+    "prepare": "sto_metrics.cli.prepare:run",
     "compare": "sto_metrics.cli.compare:run",
     "duo-download": "sto_metrics.national.download:run",
     **{family: "sto_metrics.cli.metric_commands:run" for family in registry.families()},  # one per figure family
@@ -85,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     backup = commands.add_parser("backup", help="reservekopie van de database (ook terwijl het dashboard draait)")
     backup.add_argument("--db", required=True, help="het DuckDB-bestand")
     backup.add_argument("--out", required=True, help="het bestand voor de kopie")
+
+    prepare = commands.add_parser("prepare", help="bereken alle beschermde tabellen vooraf (snelle eerste bezoeken)")
+    prepare.add_argument("--db", required=True, help="het DuckDB-bestand")
     return parser
 
 

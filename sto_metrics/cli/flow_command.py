@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+import duckdb
 import pandas as pd
 
 from sto_metrics import published, schoolyear
 from sto_metrics.cli import metric_commands
 from sto_metrics.errors import UserError
-from sto_metrics.metrics import catalog
+from sto_metrics.metrics import calculations, catalog
 from sto_metrics.presentation import tabular
 
 HELP_NL = "cohortstroom vmbo: leerjaar 2, leerjaar 3, diploma en bestemming (de Sankey van Doorstroom)"
@@ -57,6 +58,16 @@ def _rows(nodes: pd.DataFrame, links: pd.DataFrame, start: int, scope: str, scop
     return rows
 
 
+def _scopes(con: duckdb.DuckDBPyConnection, start_year: int, schools_chosen: tuple[str, ...], by: str) -> list[str | None]:
+    """The chosen schools; with --by school, the schools with vmbo leerjaar-2 pupils in that start year (a school
+    without them has no flow: listing it would only print '<5' for its zeros); else the region."""
+    if schools_chosen:
+        return list(schools_chosen)
+    if by == "school":
+        return sorted(calculations.cohort_flow_counts(con, start_year)["school_id"].unique().tolist())
+    return [None]
+
+
 def run(args: argparse.Namespace) -> int:
     """The cohort flow per start year for the region, each chosen school (--school) or every school (--by school)."""
     settings = metric_commands.settings_from_args(args)
@@ -70,10 +81,9 @@ def run(args: argparse.Namespace) -> int:
         unknown = [s for s in schools_chosen if s not in names]
         if unknown:
             raise UserError(f"Onbekende school {', '.join(unknown)}: geen vo-gegevens van deze vestiging. Kies uit: {', '.join(sorted(names))}.")
-        scopes: list[str | None] = list(schools_chosen) if schools_chosen else (sorted(names) if args.by == "school" else [None])
         rows: list[dict] = []
         for year in years:
-            for school in scopes:
+            for school in _scopes(con, year, schools_chosen, args.by):
                 options = dict(school_id=school, settings=settings, population=population)
                 nodes, links = published.exact_flow(con, year, **options) if args.raw else published.flow(
                     con, year, rules=metric_commands.rules_from_args(args), **options)

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from sto_metrics import db
 from sto_metrics.loading import loader, reference
 from sto_metrics.paths import DATA_DIR, DEMO_DIR
+from sto_metrics.privacy import suppression
 
 # Synthetic pupils only: a fixed, public key keeps the demo database reproducible.
 DEMO_SECRET = b"sto-demo-synthetic-data-only"
+# The demo's protected tables, computed ahead (python -m tests.demo_patterns): a fresh server's first visit reads them.
+SHIPPED_PATTERNS = DATA_DIR / "demo-patronen.npz"
+_PATTERN_NAME = re.compile(r"[0-9a-f]{64}")
 
 
 def _source_fingerprint(folder: Path) -> str:
@@ -57,6 +64,37 @@ def ensure_demo_database(target: Path | None = None) -> Path:
         finally:
             con.close()
         if stored and stored[0][0] == _source_fingerprint(DEMO_DIR):
+            seed_patterns()
             return target
     build(target)
+    seed_patterns()
     return target
+
+
+def seed_patterns(shipped: Path = SHIPPED_PATTERNS) -> int:
+    """Put the demo's shipped suppression patterns in the cache folder (those not there yet); returns how many were added.
+
+    A pattern file's name is a digest of the algorithm's source, the cell model, the level, the threshold and the exact
+    counts (suppression.pattern_file), so a shipped pattern is read only for exactly the table it was computed for, by
+    this very code; after a change to the algorithm none matches and the dashboard prepares them anew."""
+    if not shipped.is_file():
+        return 0
+    folder = suppression.pattern_folder()
+    added = 0
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with np.load(shipped, allow_pickle=False) as patterns:
+            for name in patterns.files:
+                target = folder / f"{name}.npy"
+                if not _PATTERN_NAME.fullmatch(name) or target.exists():
+                    continue
+                hidden = patterns[name]
+                if hidden.dtype != bool or hidden.ndim != 1:
+                    continue
+                with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as partial:
+                    np.save(partial, hidden, allow_pickle=False)
+                os.replace(partial.name, target)  # whole or not at all: a page may read it at this moment
+                added += 1
+    except (OSError, ValueError):  # a cache that cannot be written: the patterns are computed when needed
+        return added
+    return added

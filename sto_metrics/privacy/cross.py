@@ -316,7 +316,6 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
     for key, shown in (shown_elsewhere or {}).items():
         if key in index:
             publishable[index[key]] = shown
-            priorities[index[key]] += gauss.SHOWN_ELSEWHERE * shown
             public_already[index[key]] = shown
     cached = _read_pattern(cache_key, len(cells))
     if cached is not None:
@@ -388,7 +387,7 @@ def _protect_block(matrix: sparse.csr_matrix, values: np.ndarray, publishable: n
     the interval check. With the implied zeros, no hidden count is fixed by the shown counts and x >= 0 alone."""
     known_zero = np.zeros(matrix.shape[1], dtype=bool)
     while True:
-        hidden = gauss.suppress(matrix, values, publishable, priorities, min_count, known_zero=known_zero)
+        hidden = gauss.suppress(matrix, values, publishable, priorities, min_count, known_zero=known_zero, public=public_already)
         implied = intervals.implied_zeros(matrix, values, publishable, hidden, min_count, known_zero, inner_values)
         if not (implied & ~known_zero).any():
             break

@@ -21,8 +21,6 @@ import numpy as np
 from scipy import sparse
 
 TOLERANCE = 1e-9
-# Priority of a cell that another table already shows: first of all candidates, a 0 too (hiding it protects nothing).
-SHOWN_ELSEWHERE = 1_000_000
 
 
 def zeros_inside_small_cells(matrix: sparse.csr_matrix, values: np.ndarray, small: np.ndarray) -> np.ndarray:
@@ -157,14 +155,14 @@ class _Echelon:
 
 
 def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, priority: np.ndarray,
-             min_count: int = 5, known_zero: np.ndarray | None = None) -> np.ndarray:
+             min_count: int = 5, known_zero: np.ndarray | None = None, public: np.ndarray | None = None) -> np.ndarray:
     """Which cells to hide: primary (1 .. min_count-1, and zeros inside them) plus secondary cells by Gaussian elimination.
 
     matrix: cells x inner cells (0/1); values: the cells' exact counts; publishable: cells a view may show (the others
     are never shown, but are protected when small); priority: higher is more important to show; known_zero: inner
-    cells the attacker knows to be 0 by other means (intervals.implied_zeros); a 0 another table shows (priority
-    SHOWN_ELSEWHERE) is known too. Cells with the same row are decided
-    together. Returns a boolean array over the cells (True = hidden); never-publishable cells are True.
+    cells the attacker knows to be 0 by other means (intervals.implied_zeros); public: cells another table already
+    shows, taken first of all candidates, a 0 too (hiding them here protects nothing; a public 0 tells its inner cells).
+    Cells with the same row are decided together. Returns a boolean array over the cells (True = hidden); never-publishable cells are True.
     """
     matrix = sparse.csr_matrix(matrix)
     values = np.asarray(values, dtype=np.int64)
@@ -172,7 +170,8 @@ def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndar
     primary = small | zeros_inside_small_cells(matrix, values, small)
     publishable = np.asarray(publishable, dtype=bool)
     hidden = ~publishable | primary
-    shown_zeros = np.flatnonzero(publishable & ~primary & (values == 0) & (np.asarray(priority) >= SHOWN_ELSEWHERE))
+    public = np.zeros(len(values), dtype=bool) if public is None else np.asarray(public, dtype=bool)
+    shown_zeros = np.flatnonzero(publishable & ~primary & (values == 0) & public)
     keep = np.ones(matrix.shape[1], dtype=bool) if known_zero is None else ~np.asarray(known_zero, dtype=bool)
     keep[np.unique(matrix[shown_zeros].indices)] = False
     if not keep.all():
@@ -187,12 +186,15 @@ def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndar
         hidden[cells] = True
     candidates = [cells for key, cells in groups.items() if key and not primary[cells].any() and publishable[cells].any()]
     # Zeros last: a hidden 0 ('<5') is the cheapest complement (SSBtools' candidate order puts empty cells last too).
-    candidates.sort(key=lambda cells: (values[cells[0]] == 0 and priority[cells].max() < SHOWN_ELSEWHERE,
-                                       -priority[cells].max(), -values[cells[0]], cells[0]))
+    def order(cells: list[int]) -> tuple:
+        shown_elsewhere = [cell for cell in cells if public[cell]]
+        return (values[cells[0]] == 0 and not shown_elsewhere, not shown_elsewhere,
+                -priority[shown_elsewhere or cells].max(), -values[cells[0]], cells[0])
+    candidates.sort(key=order)
     echelon = _Echelon(values, np.where(publishable, min_count - 1, np.inf))  # '<5' = 0 to 4; never shown: 0 and up
     for cells in sensitive:
         echelon.add_sensitive(rows[cells[0]], cells[0])
     for cells in candidates:
-        shown = echelon.try_show(rows[cells[0]], public=bool(priority[cells].max() >= SHOWN_ELSEWHERE))
+        shown = echelon.try_show(rows[cells[0]], public=bool(public[cells].any()))
         hidden[cells] = (not shown) | ~publishable[cells]
     return hidden

@@ -79,6 +79,10 @@ class _AttackerModel:
         self.shown_row[row] = False
         self.highs.changeRowBounds(row, *self.bounds(row))
 
+    def show(self, row: int) -> None:
+        self.shown_row[row] = True
+        self.highs.changeRowBounds(row, *self.bounds(row))
+
     def optimum(self, weights: np.ndarray, maximise: bool, own_columns: bool = False) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(inner cells, row duals) at the optimum of weights . x; (None, None) when unbounded.
 
@@ -170,8 +174,7 @@ def release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarr
         row = model.row_of[cells[0]]
         equation = matrix[cells[0]].toarray().ravel()
         value = float(values[cells[0]])
-        model.shown_row[row] = True
-        model.highs.changeRowBounds(row, value, value)
+        model.show(row)
         renewed = {}
         for position, i in enumerate(watched):
             sides = list(witnesses[i])
@@ -230,7 +233,7 @@ def _range_side(model: _AttackerModel, row: np.ndarray, truth: float) -> tuple[b
     if truth - row @ low_x[:len(row)] >= MIN_RANGE - 1e-9:
         return True, None
     high_x, high_duals = model.optimum(row, maximise=True)
-    if high_x is None or (row @ high_x[:len(row)]) - (row @ low_x[:len(row)]) >= MIN_RANGE - 1e-9:
+    if _wide(row, low_x, high_x):
         return True, None
     return False, np.abs(high_duals) + np.abs(low_duals)
 

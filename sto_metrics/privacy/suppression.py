@@ -43,9 +43,11 @@ cache folder, paths.cache_dir()); a filter or setting change costs no new protec
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -208,21 +210,62 @@ REGION_ONLY_FILTERS = ("destinations", "cohort_flow")
 
 _TABLES: OrderedDict[tuple, cross.CrossTable] = OrderedDict()
 _TABLE_CACHE_SIZE = 32
+_GUARD = threading.Lock()  # _TABLES and _COMPUTING are shared by the dashboard's sessions and its background thread
+_COMPUTING: dict[tuple, threading.Event] = {}  # tables a thread is protecting now: others wait for it, not compute it twice
+
+
+def _keys(cube: Cube, cells: str, rules: SuppressionRules) -> tuple[tuple, str]:
+    """(key in this process, key of the pattern file in the cache folder) of the family's protected table."""
+    level = CROSS_MODELS[cells].level or cube.level
+    return (cells, level, _fingerprint(cube), rules), f"{cells}|{level}|{rules.min_count}|{_fingerprint(cube)}"
+
+
+def pattern_file(cube: Cube, cells: str, rules: SuppressionRules) -> Path:
+    """Where the pattern of the family's protected table is kept: its name holds the algorithm, cell model, level and counts."""
+    return cross._pattern_file(_keys(cube, cells, rules)[1])
+
+
+def pattern_folder() -> Path:
+    """The cache folder's folder of patterns (one .npy file per protected table, named by pattern_file)."""
+    return cross._pattern_file("").parent
+
+
+def is_prepared(cube: Cube, cells: str, rules: SuppressionRules) -> bool:
+    """Is the protected table of these counts at hand (in this process or its pattern in the cache folder)?"""
+    key, _ = _keys(cube, cells, rules)
+    with _GUARD:
+        if key in _TABLES:
+            return True
+    return pattern_file(cube, cells, rules).is_file()
 
 
 def protected_table(cube: Cube, cells: str, rules: SuppressionRules) -> cross.CrossTable:
-    """The family's whole protected table, computed once per content of its inner cells (any view, filter or setting)."""
+    """The family's whole protected table, computed once per content of its inner cells (any view, filter or setting).
+
+    While another thread computes the same table (a page and the background preparation), this one waits for it."""
     table_model = CROSS_MODELS[cells]
-    level = table_model.level or cube.level
-    key = (cells, level, _fingerprint(cube), rules)
-    if key not in _TABLES:
+    key, cache_key = _keys(cube, cells, rules)
+    while True:
+        with _GUARD:
+            if key in _TABLES:
+                _TABLES.move_to_end(key)
+                return _TABLES[key]
+            running = _COMPUTING.get(key)
+            if running is None:
+                _COMPUTING[key] = threading.Event()
+                break
+        running.wait()  # then take its table (or, if it failed, compute it here)
+    try:
         shown_elsewhere = table_model.shown_elsewhere(cube, rules) if table_model.shown_elsewhere else None
-        _TABLES[key] = cross.build(cube.counts, table_model.model(cube), rules.min_count,
-                                   cache_key=f"{cells}|{level}|{rules.min_count}|{_fingerprint(cube)}", shown_elsewhere=shown_elsewhere)
-        while len(_TABLES) > _TABLE_CACHE_SIZE:
-            _TABLES.popitem(last=False)
-    _TABLES.move_to_end(key)
-    return _TABLES[key]
+        table = cross.build(cube.counts, table_model.model(cube), rules.min_count, cache_key=cache_key, shown_elsewhere=shown_elsewhere)
+        with _GUARD:
+            _TABLES[key] = table
+            while len(_TABLES) > _TABLE_CACHE_SIZE:
+                _TABLES.popitem(last=False)
+        return table
+    finally:
+        with _GUARD:
+            _COMPUTING.pop(key).set()
 
 
 def _hidden_lookup(cube: Cube, metric, rules: SuppressionRules):

@@ -1,0 +1,250 @@
+"""Protected tables prepared ahead: every table the dashboard and the command line can publish, for the data loaded now.
+
+Each figure family has one protected table per content of its inner cells (privacy/cross.py), and every view of it (region
+or school, split, leerweg, gender, school, both definition settings) selects cells of that one table. So one table per
+cell model and level, and one per start year of the cohort flow, covers everything a page or command can ask for; its
+pattern is kept in the cache folder (paths.cache_dir()), where a page, a command or a restarted dashboard reads it back.
+
+`prepare()` computes them in the order of the dashboard's menu (most visited first); `python -m sto_metrics prepare` and
+the dashboard's background thread (`Background`) run it. Nothing computed here leaves the engine: the results say only
+which table was prepared and how long it took.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+import duckdb
+
+from sto_metrics import published, schoolyear
+from sto_metrics.metrics import catalog, registry
+from sto_metrics.metrics.calculations import Cube
+from sto_metrics.privacy import suppression
+
+LOG = logging.getLogger("sto_metrics.prepare")
+# The dashboard's menu, most visited first: a table is prepared in the order of the first page that shows it.
+PAGE_ORDER = ("overzicht", "instroom", "doorstroom", "mijn_school", "ambities", "activiteiten", "subsidieaanvraag")
+FLOW = "cohort_flow"
+# The table families protected tables are computed from: a load of another kind (DUO's files) changes none of them.
+PROTECTED_FAMILIES = registry.reads_of(registry.METRICS.values())
+
+Reading = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One protected table: the first figure (in menu order) that publishes from it, and for the cohort flow its start year."""
+
+    metric: str
+    start_year: int | None = None
+    also: tuple[str, ...] = ()  # the other figures published from the same table
+
+    @property
+    def cells(self) -> str:
+        """The cell model of its table (privacy.suppression.CROSS_MODELS)."""
+        return registry.get(self.metric).cells
+
+    @property
+    def label_nl(self) -> str:
+        label = " en ".join(registry.get(name).label_nl for name in (self.metric, *self.also))
+        return f"{label}, startjaar {schoolyear.label(self.start_year)}" if self.start_year is not None else label
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What preparing one table did: 'berekend', 'al klaar', 'geen gegevens' or 'mislukt' (error: the exception's type)."""
+
+    task: Task
+    status: str
+    seconds: float
+    error: str | None = None
+
+
+def _page_rank(metric: registry.Metric) -> int:
+    return min((PAGE_ORDER.index(page) for page in metric.pages if page in PAGE_ORDER), default=len(PAGE_ORDER))
+
+
+def _flow_start_years(years: list[int]) -> list[int]:
+    """The Doorstroom page's start years (vo data of the next year loaded), its default first (destinations known), then
+    the newest first."""
+    loaded = set(years)
+    offered = [year for year in years if year + 1 in loaded]
+    default = max((year for year in offered if year + 3 in loaded), default=offered[0] if offered else None)
+    return sorted(offered, key=lambda year: (year != default, -year))
+
+
+def _table_of(metric: registry.Metric) -> tuple[str, str]:
+    """The protected table a figure publishes from: its cell model and the level that table is built at."""
+    return metric.cells, suppression.CROSS_MODELS[metric.cells].level or metric.level
+
+
+def tasks(con: duckdb.DuckDBPyConnection) -> list[Task]:
+    """Every protected table of the data loaded now, once each (figures that share a table share its task), menu order."""
+    tables: dict[tuple[str, str], list[registry.Metric]] = {}
+    for metric in registry.METRICS.values():
+        if metric.compute is not None:
+            tables.setdefault(_table_of(metric), []).append(metric)
+    # the first page of any figure on a table decides its place
+    found = [(min(map(_page_rank, sharing)), position, Task(sharing[0].name, also=tuple(m.name for m in sharing[1:])))
+             for position, sharing in enumerate(tables.values())]
+    flow_rank = _page_rank(registry.get(FLOW))
+    flows = [(flow_rank, len(registry.METRICS) + n, Task(FLOW, year))
+             for n, year in enumerate(_flow_start_years(catalog.school_years(con)))]
+    # the flow's default start year is on the page beside destinations; its other years only when chosen, so last
+    ordered = sorted(found + flows[:1], key=lambda item: item[:2]) + flows[1:]
+    return [task for *_, task in ordered]
+
+
+def cube(con: duckdb.DuckDBPyConnection, task: Task) -> Cube:
+    """The inner cells of a task's table, as the figure that publishes from it counts them (no number leaves here)."""
+    if task.start_year is not None:
+        nodes, _ = published.exact_flow(con, task.start_year)
+        return nodes.attrs["sto_cube"]
+    metric = registry.get(task.metric)
+    return published.exact_table(con, task.metric, by=metric.scopes[0]).attrs["sto_cube"]
+
+
+def prepare_one(reading: Reading, task: Task, rules: suppression.SuppressionRules) -> Prepared:
+    """Prepare one table: its counts read on a connection held only for that query, the protection outside it (and kept in
+    this process's memory too, for the pages)."""
+    started = time.perf_counter()
+    try:
+        with reading() as con:
+            counted = cube(con, task)
+        cells = task.cells
+        if counted.counts.empty:
+            return Prepared(task, "geen gegevens", time.perf_counter() - started)
+        if suppression.is_prepared(counted, cells, rules):
+            # left in the cache folder: a page reads it when it needs it, and a fresh server's first visit has the CPU
+            return Prepared(task, "al klaar", time.perf_counter() - started)
+        suppression.protected_table(counted, cells, rules)
+        return Prepared(task, "berekend", time.perf_counter() - started)
+    except Exception as error:  # a table that fails is computed again when a page asks for it; the others go on
+        # by type and place only: an exception's text may hold data
+        LOG.error("Voorbereiden van %s mislukt: %s\n%s", task.label_nl, type(error).__name__, "".join(traceback.format_tb(error.__traceback__)))
+        return Prepared(task, "mislukt", time.perf_counter() - started, type(error).__name__)
+
+
+def prepare(reading: Reading, *, rules: suppression.SuppressionRules | None = None,
+            progress: Callable[[Prepared], None] | None = None) -> list[Prepared]:
+    """Prepare every protected table of the data `reading()` shows, most visited first; returns what each one did.
+
+    `reading()` gives a read-only connection (a context manager): it is held only while counts are read, never during
+    the protection itself, so a reader that swaps databases (the dashboard) is never held up for long."""
+    rules = rules or suppression.SuppressionRules()
+    with reading() as con:
+        todo = tasks(con)
+    done = []
+    for task in todo:
+        done.append(prepare_one(reading, task, rules))
+        if progress:
+            progress(done[-1])
+    return done
+
+
+class Background:
+    """One thread per process that prepares the tables of each data version it is told of, never two at once.
+
+    `request(path, version)` is cheap and never waits: a version already prepared, being prepared or waiting is not
+    asked again; a newer version of the same database replaces one that waits. `work(path)` prepares what `path` shows
+    now and returns the version it prepared. With `changed(path)`, the thread also looks every `watch_seconds` whether
+    a database it prepared has changed since (a load from a shell while nobody visits) and prepares it again then.
+    """
+
+    def __init__(self, work: Callable[[str], str], *, changed: Callable[[str], bool] | None = None, watch_seconds: float = 30.0):
+        self._work = work
+        self._changed = changed
+        self._watch_seconds = watch_seconds
+        self._state = threading.Condition()
+        self._wanted: dict[str, str | None] = {}  # path -> version asked for (None: whatever it shows now)
+        self._running: tuple[str, str | None] | None = None
+        self._done: dict[str, str] = {}  # path -> version last prepared
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def request(self, path: str, version: str) -> bool:
+        """Ask for `path`'s tables at `version`; True when that is new work (the thread starts if it was not running)."""
+        with self._state:
+            if version in (self._done.get(path), self._wanted.get(path)) or self._running == (path, version):
+                return False
+            self._wanted[path] = version
+            self._start()
+            self._state.notify_all()
+            return True
+
+    def _start(self) -> None:
+        if self._thread is None and not self._stopping:
+            self._thread = threading.Thread(target=self._run, name="sto-voorbereiden", daemon=True)
+            self._thread.start()
+
+    def _next(self) -> tuple[str, str | None] | None:
+        """The next database to prepare (waiting, or changed since); None when the thread should end."""
+        with self._state:
+            while not self._stopping:
+                for path, version in list(self._wanted.items()):
+                    del self._wanted[path]
+                    if version is None or version != self._done.get(path):
+                        self._running = (path, version)
+                        return self._running
+                if self._changed is None:
+                    break
+                self._state.wait(self._watch_seconds)
+                if not self._wanted and not self._stopping:
+                    self._wanted.update({path: None for path in self._watched_changes()})
+            self._thread = None
+            return None
+
+    def _watched_changes(self) -> list[str]:
+        changed = []
+        for path in list(self._done):
+            try:
+                if self._changed(path):
+                    changed.append(path)
+            except Exception as error:  # a database that went away: nothing to prepare
+                LOG.warning("Controle op nieuwe gegevens mislukt: %s", type(error).__name__)
+        return changed
+
+    def _run(self) -> None:
+        while (job := self._next()) is not None:
+            path, _ = job
+            version = None
+            try:
+                version = self._work(path)
+            except Exception as error:  # never in front of a user; the next request or change tries again
+                LOG.error("Voorbereiden mislukt: %s\n%s", type(error).__name__, "".join(traceback.format_tb(error.__traceback__)))
+            with self._state:
+                self._running = None
+                if version is not None:
+                    self._done[path] = version
+                self._state.notify_all()
+
+    def idle(self, timeout: float) -> bool:
+        """Wait until nothing runs or waits (tests, benchmarks); True when idle within `timeout` seconds."""
+        with self._state:
+            return self._state.wait_for(lambda: self._running is None and not self._wanted, timeout)
+
+    def stop(self) -> None:
+        """End the thread once its current work is done (tests)."""
+        with self._state:
+            self._stopping = True
+            thread = self._thread
+            self._state.notify_all()
+        if thread is not None:
+            thread.join()
+
+    def prepared(self, path: str) -> str | None:
+        """The version of `path` last prepared, or None."""
+        with self._state:
+            return self._done.get(path)
+
+
+def summary_line(result: Prepared) -> str:
+    """One Dutch line of what preparing a table did (the command line prints them)."""
+    status = f"mislukt ({result.error})" if result.error else result.status
+    return f"{result.task.label_nl}: {status} ({result.seconds:.1f} s)".replace(".", ",")
