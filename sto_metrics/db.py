@@ -176,6 +176,15 @@ def decide_unset_chosen(con: duckdb.DuckDBPyConnection) -> None:
             execute(con, "chosen_refresh")
 
 
+def write_memory_budget() -> str:
+    """The memory a writable database may use (DuckDB's memory_limit): STO_WRITE_MEMORY_MB, else 256 MB per thread
+    and at least 512 MB. A load then needs about the same memory for a file of any size (docs/ARCHITECTURE.md)."""
+    megabytes = os.environ.get("STO_WRITE_MEMORY_MB", "").strip()
+    if not megabytes.isdigit() or int(megabytes) < 64:
+        megabytes = str(max(512, 256 * (os.cpu_count() or 1)))
+    return f"{megabytes}MB"
+
+
 def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (and if needed create) a database, locked down (lock_down); a writable one gets the canonical schema.
 
@@ -186,7 +195,9 @@ def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> du
     con = duckdb.connect(str(db_path) if db_path else ":memory:", read_only=read_only)
     if not read_only:
         execute(con, "create_schema")
-        decide_unset_chosen(con)
+        decide_unset_chosen(con)  # before the budget: a one-time upgrade of an old database may update every row
+        if db_path:
+            execute(con, "write_memory_budget", limit=write_memory_budget())
     if new_file:
         os.chmod(db_path, 0o600)  # pseudonymised pupil rows: for the one who made it, whatever the umask
     lock_down(con)

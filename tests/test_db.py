@@ -84,3 +84,30 @@ def test_every_named_query_says_what_it_does():
                     missing.append(f"{path.name}:{number + 1} {line}")
     assert headers == len(db.queries())  # every query was looked at
     assert not missing, f"named queries without a comment line under their header: {missing}"
+
+
+def _memory_limit(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'").fetchall()[0][0]
+
+
+def test_a_writable_database_gets_the_memory_budget_and_a_reader_does_not(tmp_path, monkeypatch):
+    path = tmp_path / "budget.duckdb"
+    monkeypatch.setenv("STO_WRITE_MEMORY_MB", "300")
+    writer = db.connect(path)
+    assert db.write_memory_budget() == "300MB"
+    assert _memory_limit(writer) == "286.1 MiB"  # DuckDB reports 300 MB in MiB
+    with pytest.raises(duckdb.Error):  # the budget is locked with the rest of the configuration
+        writer.execute("SET memory_limit = '8GB'")
+    writer.close()
+    reader = db.connect(path, read_only=True)
+    assert _memory_limit(reader) != "286.1 MiB"
+    reader.close()
+
+
+@pytest.mark.parametrize("setting", ["", "lots", "12"])
+def test_an_unusable_memory_budget_falls_back_to_the_default(monkeypatch, setting):
+    monkeypatch.setenv("STO_WRITE_MEMORY_MB", setting)
+    monkeypatch.setattr(db.os, "cpu_count", lambda: 4)
+    assert db.write_memory_budget() == "1024MB"
+    monkeypatch.setattr(db.os, "cpu_count", lambda: 1)
+    assert db.write_memory_budget() == "512MB"

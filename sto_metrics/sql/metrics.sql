@@ -85,6 +85,12 @@ mbo_next AS (
     LEFT JOIN ref_mbo_sector s ON s.code = m.sector_code
     GROUP BY ALL
 ),
+-- still in vo: probed only for the cohort's pupils (a semi join instead of a lookup of every vo row per pupil)
+vo_next AS (
+    SELECT DISTINCT v.pupil_number, v.school_year - 1 AS cohort_year
+    FROM vo_enrolment v
+    SEMI JOIN cohort c ON c.pupil_number = v.pupil_number AND c.school_year = v.school_year - 1
+),
 destined AS (
     SELECT
         c.school_year,
@@ -95,12 +101,13 @@ destined AS (
         CASE
             WHEN h.pupil_number IS NOT NULL THEN CASE WHEN h.technical THEN 'ho_techniek' ELSE 'ho_overig' END
             WHEN m.pupil_number IS NOT NULL THEN CASE WHEN m.technical THEN 'mbo_techniek' ELSE 'mbo_overig' END
-            WHEN EXISTS (SELECT 1 FROM vo_enrolment v WHERE v.pupil_number = c.pupil_number AND v.school_year = c.school_year + 1) THEN 'vo'
+            WHEN v.pupil_number IS NOT NULL THEN 'vo'
             ELSE 'niet_gevonden'
         END AS destination
     FROM cohort c
     LEFT JOIN ho_next h ON h.pupil_number = c.pupil_number AND h.cohort_year = c.school_year
     LEFT JOIN mbo_next m ON m.pupil_number = c.pupil_number AND m.cohort_year = c.school_year
+    LEFT JOIN vo_next v ON v.pupil_number = c.pupil_number AND v.cohort_year = c.school_year
 )
 SELECT
     school_year::INTEGER AS school_year, school_id, leerweg, gender, profile_class, destination,

@@ -162,6 +162,11 @@ INSERT INTO ref_landsdeel SELECT DISTINCT norm_text(province), trim(landsdeel) F
 -- Whether this database instance is locked down already (by an earlier connection to the same file).
 SELECT current_setting('lock_configuration');
 
+-- name: write_memory_budget
+-- A writer's memory budget ($limit, e.g. '512MB'): past it DuckDB spills sorts, joins and aggregates to a temporary
+-- file beside the database instead of growing with the file it loads.
+SET memory_limit = $limit;
+
 -- name: lock_down
 -- The app reads files only from its own folder ($folders), installs and loads no extension, and cannot undo this.
 SET allowed_directories = $folders;
