@@ -177,11 +177,11 @@ def decide_unset_chosen(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def write_memory_budget() -> str:
-    """The memory a writable database may use (DuckDB's memory_limit): STO_WRITE_MEMORY_MB, else 256 MB per thread
-    and at least 512 MB. A load then needs about the same memory for a file of any size (docs/ARCHITECTURE.md)."""
+    """The memory a writable database may use (DuckDB's memory_limit): STO_WRITE_MEMORY_MB, else 192 MB per thread
+    and at least 384 MB. A load then needs about the same memory for a file of any size (docs/ARCHITECTURE.md)."""
     megabytes = os.environ.get("STO_WRITE_MEMORY_MB", "").strip()
     if not megabytes.isdigit() or int(megabytes) < 64:
-        megabytes = str(max(512, 256 * (os.cpu_count() or 1)))
+        megabytes = str(max(384, 192 * (os.cpu_count() or 1)))
     return f"{megabytes}MB"
 
 

@@ -108,6 +108,6 @@ def test_a_writable_database_gets_the_memory_budget_and_a_reader_does_not(tmp_pa
 def test_an_unusable_memory_budget_falls_back_to_the_default(monkeypatch, setting):
     monkeypatch.setenv("STO_WRITE_MEMORY_MB", setting)
     monkeypatch.setattr(db.os, "cpu_count", lambda: 4)
-    assert db.write_memory_budget() == "1024MB"
+    assert db.write_memory_budget() == "768MB"
     monkeypatch.setattr(db.os, "cpu_count", lambda: 1)
-    assert db.write_memory_budget() == "512MB"
+    assert db.write_memory_budget() == "384MB"

@@ -229,19 +229,23 @@ FROM load_rows;
 
 -- name: number_load_pupils
 -- The file's pupils with their pseudonym and number (load_pupils), in the load's transaction before its insert: each
--- key is hashed once (a file often lists a pupil in two years); a known pupil keeps its number, a new one gets the next
--- free number and goes into pupil. The free numbers are dealt by a running count in one streaming pass (no sort: a
--- sort of a million pupils cost 150 MB and half a second); which new pupil gets which is arbitrary, as a join key may be.
-CREATE OR REPLACE TEMP TABLE load_pupils AS
-SELECT k.pupil_norm, k.pupil_hash, p.pupil_number IS NULL AS is_new,
-       coalesce(p.pupil_number,
-                (SELECT coalesce(max(pupil_number), 0) FROM pupil)
-                + sum((p.pupil_number IS NULL)::INTEGER) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))::INTEGER AS pupil_number
+-- key is hashed once (a file often lists a pupil in two years) and looked up in pupil, in parallel; then one streaming
+-- pass deals the next free numbers to the new ones by a running count (no sort: sorting a million pupils cost 150 MB
+-- and half a second; which new pupil gets which free number is arbitrary, as befits a join key), which go into pupil.
+CREATE OR REPLACE TEMP TABLE load_keys AS
+SELECT k.pupil_norm, k.pupil_hash, p.pupil_number
 FROM (
     SELECT pupil_norm, pseudonym_of_normal(pupil_norm, $hmac_inner, $hmac_outer) AS pupil_hash
     FROM (SELECT DISTINCT pupil_norm FROM load_rows WHERE nth = 1)
 ) k
 LEFT JOIN pupil p ON p.pupil_hash = k.pupil_hash;
+CREATE OR REPLACE TEMP TABLE load_pupils AS
+SELECT pupil_norm, pupil_hash, pupil_number IS NULL AS is_new,
+       coalesce(pupil_number,
+                (SELECT coalesce(max(pupil_number), 0) FROM pupil)
+                + sum((pupil_number IS NULL)::INTEGER) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))::INTEGER AS pupil_number
+FROM load_keys;
+DROP TABLE load_keys;
 INSERT INTO pupil SELECT pupil_hash, pupil_number FROM load_pupils WHERE is_new;
 
 -- name: vo_insert
