@@ -229,16 +229,17 @@ FROM load_rows;
 
 -- name: number_load_pupils
 -- The file's pupils with their pseudonym and number (load_pupils), in the load's transaction before its insert: each
--- key is hashed once (a file often lists a pupil in two years) and looked up in pupil, in parallel; then one streaming
--- pass deals the next free numbers to the new ones by a running count (no sort: sorting a million pupils cost 150 MB
--- and half a second; which new pupil gets which free number is arbitrary, as befits a join key), which go into pupil.
+-- key is hashed once (a file often lists a pupil in two years) and looked up in pupil, in parallel, in the hashes'
+-- order; then one streaming pass deals the next free numbers to the new ones by a running count, so the same content
+-- gets the same numbers whatever its row order (a window's own sort of a million pupils cost 150 MB more).
 CREATE OR REPLACE TEMP TABLE load_keys AS
 SELECT k.pupil_norm, k.pupil_hash, p.pupil_number
 FROM (
     SELECT pupil_norm, pseudonym_of_normal(pupil_norm, $hmac_inner, $hmac_outer) AS pupil_hash
     FROM (SELECT DISTINCT pupil_norm FROM load_rows WHERE nth = 1)
 ) k
-LEFT JOIN pupil p ON p.pupil_hash = k.pupil_hash;
+LEFT JOIN pupil p ON p.pupil_hash = k.pupil_hash
+ORDER BY hash(k.pupil_hash), k.pupil_hash;
 CREATE OR REPLACE TEMP TABLE load_pupils AS
 SELECT pupil_norm, pupil_hash, pupil_number IS NULL AS is_new,
        coalesce(pupil_number,
