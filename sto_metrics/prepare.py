@@ -25,6 +25,7 @@ import duckdb
 from sto_metrics import published, schoolyear
 from sto_metrics.metrics import catalog, registry
 from sto_metrics.metrics.calculations import Cube
+from sto_metrics.presentation import formatting
 from sto_metrics.privacy import suppression
 
 LOG = logging.getLogger("sto_metrics.prepare")
@@ -247,4 +248,4 @@ class Background:
 def summary_line(result: Prepared) -> str:
     """One Dutch line of what preparing a table did (the command line prints them)."""
     status = f"mislukt ({result.error})" if result.error else result.status
-    return f"{result.task.label_nl}: {status} ({result.seconds:.1f} s)".replace(".", ",")
+    return f"{result.task.label_nl}: {status} ({formatting.number(result.seconds, 1)} s)"

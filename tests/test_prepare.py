@@ -526,3 +526,10 @@ def test_the_demo_seeds_its_patterns_once_and_a_fresh_server_computes_none(demo_
         published.flow(con, prepare._flow_start_years(catalog.school_years(con))[0])
     finally:
         con.close()
+
+
+def test_a_summary_line_writes_its_seconds_in_dutch_and_leaves_the_rest_alone():
+    task = prepare.Task("inflow_vmbo")
+    assert prepare.summary_line(prepare.Prepared(task, "berekend", 1234.56)) == f"{task.label_nl}: berekend (1.234,6 s)"
+    failed = prepare.Prepared(task, "mislukt", 0.04, error="duckdb.IOException")
+    assert prepare.summary_line(failed) == f"{task.label_nl}: mislukt (duckdb.IOException) (0,0 s)"

@@ -8,6 +8,7 @@ import time
 from sto_metrics import prepare
 from sto_metrics.cli.metric_commands import open_database
 from sto_metrics.errors import EXIT_OTHER
+from sto_metrics.presentation import formatting
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     # a connection per table, open only while its counts are read (closed by `with`): a shell load need not wait for the run
     results = prepare.prepare(lambda: open_database(args.db), progress=lambda result: print("  " + prepare.summary_line(result), flush=True))
     counts = {status: sum(r.status == status for r in results) for status in ("berekend", "al klaar", "geen gegevens", "mislukt")}
-    print(f"Klaar in {time.perf_counter() - started:.1f} s: ".replace(".", ",")
+    print(f"Klaar in {formatting.number(time.perf_counter() - started, 1)} s: "
           + f"{counts['berekend']} berekend, {counts['al klaar']} waren al klaar, {counts['geen gegevens']} zonder gegevens"
           + (f", {counts['mislukt']} mislukt (meld dit bij de beheerder)" if counts["mislukt"] else "") + ".")
     return EXIT_OTHER if counts["mislukt"] else 0
