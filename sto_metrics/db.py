@@ -197,7 +197,7 @@ def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> du
         execute(con, "create_schema")
         decide_unset_chosen(con)  # before the budget: a one-time upgrade of an old database may update every row
         if db_path and not rows(con, "configuration_locked")[0][0]:  # a second connection finds the budget set
-            execute(con, "write_memory_budget", limit=write_memory_budget())
+            execute(con, "write_memory_budget", limit=write_memory_budget(), spill_folder=str(read_folder() / "spill"))
     if new_file:
         os.chmod(db_path, 0o600)  # pseudonymised pupil rows: for the one who made it, whatever the umask
     lock_down(con)

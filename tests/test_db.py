@@ -111,3 +111,18 @@ def test_an_unusable_memory_budget_falls_back_to_the_default(monkeypatch, settin
     assert db.write_memory_budget() == "768MB"
     monkeypatch.setattr(db.os, "cpu_count", lambda: 1)
     assert db.write_memory_budget() == "384MB"
+
+
+def test_what_a_writer_spills_goes_into_the_private_read_folder_not_beside_the_database(tmp_path, monkeypatch):
+    monkeypatch.setenv("STO_WRITE_MEMORY_MB", "64")
+    path = tmp_path / "spill.duckdb"
+    con = db.connect(path)
+    try:
+        # sorted text well past the 64 MB budget: DuckDB must spill it to finish
+        con.execute("CREATE TEMP TABLE sorted AS SELECT md5(i::VARCHAR) AS h FROM range(3000000) r(i) ORDER BY h")
+        assert con.execute("SELECT count(*) FROM sorted").fetchall() == [(3000000,)]
+        spilled = list((db.read_folder() / "spill").glob("duckdb_temp_*"))
+        assert any(p.stat().st_size > 0 for p in spilled), spilled
+        assert not (tmp_path / "spill.duckdb.tmp").exists()
+    finally:
+        con.close()

@@ -163,8 +163,10 @@ INSERT INTO ref_landsdeel SELECT DISTINCT norm_text(province), trim(landsdeel) F
 SELECT current_setting('lock_configuration');
 
 -- name: write_memory_budget
--- A writer's memory budget ($limit, e.g. '512MB'): past it DuckDB spills sorts, joins and aggregates to a temporary
--- file beside the database instead of growing with the file it loads.
+-- A writer's memory budget (limit, e.g. '512MB'): past it DuckDB spills sorts, joins, aggregates and the load's
+-- staging tables (raw pupil numbers among them) to the spill folder, inside the process's private read folder, which is
+-- removed at exit and, after a crash, by the next process (DuckDB's own default, <database>.tmp, stays behind).
+SET temp_directory = $spill_folder;
 SET memory_limit = $limit;
 
 -- name: lock_down
