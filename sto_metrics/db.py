@@ -177,12 +177,17 @@ def decide_unset_chosen(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def write_memory_budget() -> str:
-    """The memory a writable database may use (DuckDB's memory_limit): STO_WRITE_MEMORY_MB, else 192 MB per thread
-    and at least 384 MB. A load then needs about the same memory for a file of any size (docs/ARCHITECTURE.md)."""
+    """The memory a writable database file may use (DuckDB's memory_limit): STO_WRITE_MEMORY_MB, else 192 MB per CPU
+    core this process may use and at least 384 MB; never above DuckDB's own default, 80% of the machine's memory. A
+    load then needs about the same memory for a file of any size (docs/ARCHITECTURE.md)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     megabytes = os.environ.get("STO_WRITE_MEMORY_MB", "").strip()
-    if not megabytes.isdigit() or int(megabytes) < 64:
-        megabytes = str(max(384, 192 * (os.cpu_count() or 1)))
-    return f"{megabytes}MB"
+    chosen = int(megabytes) if megabytes.isdigit() and int(megabytes) >= 64 else max(384, 192 * cores)
+    try:
+        machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (ValueError, OSError, AttributeError):
+        machine = 0  # unknown: no cap
+    return f"{min(chosen, int(machine * 0.8)) if machine else chosen}MB"
 
 
 def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -193,11 +198,15 @@ def connect(db_path: str | Path | None = None, *, read_only: bool = False) -> du
     """
     new_file = bool(db_path) and not read_only and not Path(db_path).exists()
     con = duckdb.connect(str(db_path) if db_path else ":memory:", read_only=read_only)
+    # a second connection to an open file finds the settings of the first (the configuration is locked)
+    configure = not read_only and not rows(con, "configuration_locked")[0][0]
+    if configure:  # before anything can spill: DuckDB cannot move its temporary files once it has written some
+        execute(con, "spill_folder", folder=str(read_folder() / "spill"))
     if not read_only:
         execute(con, "create_schema")
         decide_unset_chosen(con)  # before the budget: a one-time upgrade of an old database may update every row
-        if db_path and not rows(con, "configuration_locked")[0][0]:  # a second connection finds the budget set
-            execute(con, "write_memory_budget", limit=write_memory_budget(), spill_folder=str(read_folder() / "spill"))
+        if configure and db_path:
+            execute(con, "write_memory_budget", limit=write_memory_budget())
     if new_file:
         os.chmod(db_path, 0o600)  # pseudonymised pupil rows: for the one who made it, whatever the umask
     lock_down(con)

@@ -107,10 +107,27 @@ def test_a_writable_database_gets_the_memory_budget_and_a_reader_does_not(tmp_pa
 @pytest.mark.parametrize("setting", ["", "lots", "12"])
 def test_an_unusable_memory_budget_falls_back_to_the_default(monkeypatch, setting):
     monkeypatch.setenv("STO_WRITE_MEMORY_MB", setting)
-    monkeypatch.setattr(db.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(db.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})  # the cores this process may use
     assert db.write_memory_budget() == "768MB"
-    monkeypatch.setattr(db.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(db.os, "sched_getaffinity", lambda pid: {0})
     assert db.write_memory_budget() == "384MB"
+
+
+def test_the_memory_budget_never_exceeds_duckdbs_own_default_of_80_percent(monkeypatch):
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 2**30 // 4096}  # a machine with 1 GiB
+    monkeypatch.setattr(db.os, "sysconf", lambda name: pages[name])
+    monkeypatch.setenv("STO_WRITE_MEMORY_MB", "4096")
+    assert db.write_memory_budget() == "819MB"
+    monkeypatch.setenv("STO_WRITE_MEMORY_MB", "500")
+    assert db.write_memory_budget() == "500MB"
+
+
+def test_a_writable_in_memory_database_spills_into_the_private_read_folder_too():
+    con = db.connect()
+    try:
+        assert con.execute("SELECT current_setting('temp_directory')").fetchall() == [(str(db.read_folder() / "spill"),)]
+    finally:
+        con.close()
 
 
 def test_what_a_writer_spills_goes_into_the_private_read_folder_not_beside_the_database(tmp_path, monkeypatch):

@@ -60,8 +60,8 @@ def assert_numbers_exact(con, earlier: pd.DataFrame | None = None) -> pd.DataFra
         joined = stored.merge(numbers, on="pupil_hash", how="left", suffixes=("", "_of_hash"), validate="many_to_one")
         assert joined["pupil_number_of_hash"].notna().all(), f"{table}: a pupil without a dictionary entry"
         assert (joined["pupil_number"] == joined["pupil_number_of_hash"]).all(), f"{table}: a row with another pupil's number"
-    if earlier is not None:
-        kept = earlier.merge(numbers, on="pupil_hash", how="left", suffixes=("_then", "_now"))
+    if earlier is not None:  # a pupil still in the dictionary kept its number
+        kept = earlier.merge(numbers, on="pupil_hash", how="inner", suffixes=("_then", "_now"))
         assert (kept["pupil_number_then"] == kept["pupil_number_now"]).all(), "a number changed"
     return numbers
 
@@ -98,16 +98,21 @@ def test_numbers_stay_exact_across_loads_replacements_and_removals(con):
     assert con.execute("SELECT count(*) FROM replaced_vo_enrolment").fetchall() == [(10,)]
 
     loader.remove_load(con, mbo)
-    numbers = assert_numbers_exact(con, numbers)
-    assert len(numbers) == 16  # a removal gives no number back
-    load(con, "mbo-2024.csv", MBO_HEADER, MBO_2024)  # loaded again: the same numbers as the first time
+    before_removal, numbers = numbers, assert_numbers_exact(con, numbers)
+    # the pupil only the mbo file named (390000) left the dictionary; its vo pupils (300004-300007) stayed
+    assert set(before_removal["pupil_hash"]) - set(numbers["pupil_hash"]) == hashes(con, ["390000"])
+    assert len(numbers) == 15
+    load(con, "mbo-2024.csv", MBO_HEADER, MBO_2024)  # loaded again: the vo pupils with the same numbers as the first time
     again = con.execute("SELECT pupil_hash, pupil_number FROM mbo_enrolment").df()
-    assert set(again["pupil_number"]) == set(numbers[numbers["pupil_hash"].isin(hashes(con, [r[0] for r in MBO_2024]))]["pupil_number"])
-    numbers = assert_numbers_exact(con, numbers)
-
-    loader.remove_load(con, corrected)  # the original 2023 rows come back with their numbers
+    vo_pupils = hashes(con, [r[0] for r in MBO_2024[:4]])
+    assert set(again[again["pupil_hash"].isin(vo_pupils)]["pupil_number"]) == set(numbers[numbers["pupil_hash"].isin(vo_pupils)]["pupil_number"])
     numbers = assert_numbers_exact(con, numbers)
     assert len(numbers) == 16
+
+    loader.remove_load(con, corrected)  # the original 2023 rows come back with their numbers
+    before_removal, numbers = numbers, assert_numbers_exact(con, numbers)
+    assert set(before_removal["pupil_hash"]) - set(numbers["pupil_hash"]) == hashes(con, ["300099"])  # only the correction named it
+    assert len(numbers) == 15
     assert con.execute("SELECT count(*) FROM vo_enrolment WHERE school_year = 2023").fetchall() == [(10,)]
     assert con.execute("SELECT count(*) FROM replaced_vo_enrolment").fetchall() == [(0,)]
 

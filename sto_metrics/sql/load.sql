@@ -230,8 +230,9 @@ FROM load_rows;
 -- name: number_load_pupils
 -- The file's pupils with their pseudonym and number (load_pupils), in the load's transaction before its insert: each
 -- key is hashed once (a file often lists a pupil in two years) and looked up in pupil, in parallel, in the hashes'
--- order; then one streaming pass deals the next free numbers to the new ones by a running count, so the same content
--- gets the same numbers whatever its row order (a window's own sort of a million pupils cost 150 MB more).
+-- order; then one streaming pass deals the next free numbers to the new ones by a running count (a window's own sort of
+-- a million pupils cost 150 MB more). The count makes the numbers unique whatever the order; that the same content gets
+-- the same numbers relies on DuckDB reading the sorted table in order (preserve_insertion_order, observed, not promised).
 CREATE OR REPLACE TEMP TABLE load_keys AS
 SELECT k.pupil_norm, k.pupil_hash, p.pupil_number
 FROM (
@@ -484,6 +485,14 @@ DELETE FROM activity WHERE load_id = $load_id;
 DELETE FROM activity_participant WHERE load_id = $load_id;
 DELETE FROM load_scope WHERE load_id = $load_id;
 DELETE FROM load_log WHERE load_id = $load_id;
+-- A pupil no enrolment row names any more leaves pupil too: a removed file (one keyed on the wrong column, an erasure)
+-- leaves no hash behind. Its number may be given again; nothing refers to it.
+DELETE FROM pupil WHERE pupil_number IN (
+    SELECT p.pupil_number FROM pupil p
+    ANTI JOIN (SELECT pupil_number FROM vo_enrolment UNION ALL SELECT pupil_number FROM mbo_enrolment
+               UNION ALL SELECT pupil_number FROM ho_enrolment UNION ALL SELECT pupil_number FROM replaced_vo_enrolment
+               UNION ALL SELECT pupil_number FROM replaced_mbo_enrolment UNION ALL SELECT pupil_number FROM replaced_ho_enrolment) n
+        ON n.pupil_number = p.pupil_number);
 
 -- name: forget_empty_load
 -- A replaced load whose rows were not kept and that holds none: it goes, so that its file can be loaded again.

@@ -20,9 +20,9 @@ CREATE TABLE IF NOT EXISTS ho_enrolment (
     programme_code VARCHAR, programme_name VARCHAR, ho_type VARCHAR,
     sector_code VARCHAR, pupil_number INTEGER
 );
--- Every pupil ever written, by a compact number: the metrics join enrolments on the INTEGER, not on the 64-character
--- hash. Each write of pupil rows numbers its new pupils in its own transaction (sql/load.sql); a number is never given
--- twice nor changed, and stays when the pupil's rows are removed. No PRIMARY KEY: its index would cost every load
+-- Every pupil some enrolment row names, by a compact number: the metrics join enrolments on the INTEGER, not on the
+-- 64-character hash. Each write of pupil rows numbers its new pupils in its own transaction (sql/load.sql); a number
+-- never changes while its pupil has rows; a removal takes out the pupils no row names any more. No PRIMARY KEY: its index would cost every load
 -- memory and time, and the only writers add a hash after an anti-join (tests/test_pupil_number.py checks it).
 CREATE TABLE IF NOT EXISTS pupil (pupil_hash VARCHAR, pupil_number INTEGER);
 -- A database from before the numbers gets the columns empty; db.connect numbers every row (number_unset_pupils).
@@ -162,11 +162,14 @@ INSERT INTO ref_landsdeel SELECT DISTINCT norm_text(province), trim(landsdeel) F
 -- Whether this database instance is locked down already (by an earlier connection to the same file).
 SELECT current_setting('lock_configuration');
 
+-- name: spill_folder
+-- Where a writer spills sorts, joins, aggregates and the load's staging tables (raw pupil numbers among them) when they
+-- outgrow its memory: a folder in the process's private read folder, which is removed at exit and, after a crash, by
+-- the next process (DuckDB's default, <database>.tmp beside the file, stays behind after a kill).
+SET temp_directory = $folder;
+
 -- name: write_memory_budget
--- A writer's memory budget (limit, e.g. '512MB'): past it DuckDB spills sorts, joins, aggregates and the load's
--- staging tables (raw pupil numbers among them) to the spill folder, inside the process's private read folder, which is
--- removed at exit and, after a crash, by the next process (DuckDB's own default, <database>.tmp, stays behind).
-SET temp_directory = $spill_folder;
+-- A writer's memory budget (limit, e.g. '512MB'): past it DuckDB spills instead of growing with the file it loads.
 SET memory_limit = $limit;
 
 -- name: lock_down
