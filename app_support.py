@@ -84,7 +84,8 @@ def source() -> Source:
 def _demo_database() -> str:
     from sto_metrics.demo import prebuilt
 
-    return str(prebuilt.ensure_demo_database())
+    with _WRITING:  # its writable open may number an older demo's pupils: not beside a Data-page write in this process
+        return str(prebuilt.ensure_demo_database())
 
 
 class _SwapLock:
