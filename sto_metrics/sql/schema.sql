@@ -22,8 +22,9 @@ CREATE TABLE IF NOT EXISTS ho_enrolment (
 );
 -- Every pupil some enrolment row names, by a compact number: the metrics join enrolments on the INTEGER, not on the
 -- 64-character hash. Each write of pupil rows numbers its new pupils in its own transaction (sql/load.sql); a number
--- never changes while its pupil has rows; a removal takes out the pupils no row names any more. No PRIMARY KEY: its index would cost every load
--- memory and time, and the only writers add a hash after an anti-join (tests/test_pupil_number.py checks it).
+-- never changes while its pupil has rows; a removal takes out the pupils no row names any more. No PRIMARY KEY: its
+-- index would cost every load memory and time, and the only writers add hashes not found in it (an anti-join or a
+-- left join's misses; tests/test_pupil_number.py checks one number per hash).
 CREATE TABLE IF NOT EXISTS pupil (pupil_hash VARCHAR, pupil_number INTEGER);
 -- A database from before the numbers gets the columns empty; db.connect numbers every row (number_unset_pupils).
 ALTER TABLE vo_enrolment ADD COLUMN IF NOT EXISTS pupil_number INTEGER;
