@@ -4,6 +4,7 @@ much it hides (information loss: the share of publishable cells with 5 or more p
     python bench/privacy_bench.py [--db regio.duckdb]     # default: the bundled demo region
     python bench/privacy_bench.py --db groot.duckdb --families inflow --last-years 1   # a slice of a large set
     python bench/privacy_bench.py --db groot.duckdb --families none --view             # the command line's view only
+    python bench/privacy_bench.py --bound      # also the least loss any safe pattern can have (bench/loss_bound.py)
 
 Goals (issue 10): region cells hide at most 3%, school cells at most 18%; protection within a few times the raw
 figures. Prints one line per family and level; no timing is asserted anywhere in the tests.
@@ -20,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import loss_bound
 from sto_metrics import db, published
 from sto_metrics.metrics import calculations, catalog
 from sto_metrics.privacy import cross, suppression
@@ -93,6 +95,8 @@ def main() -> int:
     parser.add_argument("--last-years", type=int, default=0, help="protect only the last N school years of each family")
     parser.add_argument("--view", action="store_true", help="time the suppressed command line view (inflow per school by "
                                                             "geslacht) cold and from the pattern cache, against --raw")
+    parser.add_argument("--bound", action="store_true", help="print per level the fewest cells of 5 or more that every "
+                                                             "safe pattern hides (a proved lower bound on the loss)")
     args = parser.parse_args()
     if args.db:
         path = Path(args.db)
@@ -120,6 +124,12 @@ def main() -> int:
                          for level_name, (hidden, total) in information_loss(table, model).items())
         print(f"{family:26} {level:9} cells {len(table.values):7d}  raw {raw_seconds:6.2f} s  protect {protect_seconds:7.2f} s "
               f"({protect_seconds / max(raw_seconds, 1e-9):5.1f}x raw)  hidden of >=5: {loss}")
+        if args.bound:
+            least = loss_bound.loss_bound(counts, model, table)
+            print(f"{'':36}every safe pattern hides at least: " + ", ".join(
+                f"{level_name} {least.get(level_name, 0)}/{total} = {least.get(level_name, 0) / total:.1%}"
+                + ("*" if level_name.endswith("unsplit") and least.get(level_name, 0) / total > GOAL[level_name.split()[0]] else "")
+                for level_name, (_, total) in information_loss(table, model).items()))
         if family in HEADLINE:
             name, only = HEADLINE[family]
             print(f"{'':36}of which {name}: " + ", ".join(
