@@ -1,15 +1,17 @@
 """A lower bound on information loss: how many cells with 5 or more pupils any safe pattern must hide.
 
-Two published cells a and b whose difference a - b is a count of 1 to 4 (a cell of the same table, published or
-never published, such as the D&P graduates' destinations: the alternative setting's `techniek` row minus the default
-setting's) cannot both be shown: whoever sees both reads the small count. So every safe pattern hides a or b, and the
-cells hidden for these pairs form a vertex cover of the graph whose edges are the pairs. Its minimum (solved exactly,
-a small integer program for HiGHS) is a lower bound on the loss of every pattern, whatever the suppression method:
-GaussSuppression, tau-argus's optimal method or anything else. Only pairs within one level (region or school,
-unsplit or split) count, so each level's bound holds on its own.
+Whoever sees the shown cells knows every cell that an additive relation ties to known cells only: a = b + c with b and
+c known, or a row total with all its destinations known. A count of 1 to 4 must stay unknown, so in each relation
+that holds it another cell must be unknown too, and so on. Writing that as an integer program (x: a cell of 5 or
+more is hidden, at cost 1; u: a cell is not known; see loss_bound) and solving it exactly with HiGHS gives the fewest
+cells any safe pattern hides, whatever the method: GaussSuppression, tau-argus's optimal method or anything else.
+The simplest case: two published cells whose difference is a count of 1 to 4 (the alternative setting's `techniek`
+row minus the default setting's is the D&P graduates' count) cannot both be shown. Only the attacker's linear
+reasoning within one school year and scope is used (no 'counts are not negative', no sums over schools), and other
+levels' cells count as unknown at no cost, so the bound is low, never high: each level's bound holds on its own.
 
-The cells' rows are rebuilt here from the keys (year, scope, leerweg, gender, measure) and the model's members, not
-taken from `cross.build`, and each rebuilt cell's value is checked against the protected table's.
+The cells' sets of inner cells are rebuilt here from the keys (year, scope, leerweg, gender, measure) and the model's
+members, not taken from `cross.build`, and each rebuilt cell's value is checked against the protected table's.
 """
 
 from __future__ import annotations
