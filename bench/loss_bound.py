@@ -16,6 +16,8 @@ members, not taken from `cross.build`, and each rebuilt cell's value is checked 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from scipy import optimize, sparse
@@ -151,4 +153,5 @@ def _year_bound(all_relations, values, published, in_level, in_year, min_count) 
                            integrality=np.ones(variables), bounds=optimize.Bounds(low_bounds, 1.0))
     if not result.success:
         raise RuntimeError(f"bound not solved: {result.message}")
-    return round(result.fun)
+    # the solver's proved bound, not its best solution (with a gap that one could be above the minimum): at least this
+    return math.ceil((result.fun if result.mip_dual_bound is None else result.mip_dual_bound) - 1e-6)
