@@ -176,7 +176,7 @@ def test_reach_pupils_share_the_comparisons_table(con, chosen):
 
     cells = activities.activity_counts(con)
     table = suppression.protected_table(Cube("activity-effect", "vmbo", MetricSettings(), cells), "activity_effect",
-                                        suppression.SuppressionRules())
+                                        suppression.SuppressionRules(), with_counts=True)
     exact = published.exact_table(con, "reach_pupils", by="school")
     for row in exact.itertuples(index=False):
         year = int(row.school_year[:4]) + 1

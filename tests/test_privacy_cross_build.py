@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sto_metrics.privacy import cross
+from sto_metrics.metrics.calculations import Cube
+from sto_metrics.privacy import cross, suppression
+from sto_metrics.settings import MetricSettings
 
 COUNTS = pd.DataFrame(
     [
@@ -99,3 +101,44 @@ def test_school_years_are_separate_blocks(table):
     # 2024 holds one school, one leerweg, one gender group: scope x leerweg x gender = 2 x 2 x 3 selections, 7 measures
     selections_2024 = len(list(itertools.product(("", "01ZZ00"), ("", "TL"), ("", "M", "V"))))
     assert per_year[2024] == 7 * (selections_2024 - 4)  # gender V holds no 2024 group: its 4 selections are absent
+
+
+def test_a_new_process_reads_the_protected_table_back_without_laying_it_out(tmp_path, monkeypatch):
+    # The cache folder keeps the cells' keys and pattern, never a count. Read back (as a new process does: nothing in
+    # memory), the table has the same keys in the same order and the same hidden cells, and nothing is laid out or
+    # protected again; asked for its counts, it is laid out (around the kept pattern).
+    monkeypatch.setenv("STO_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(suppression, "_TABLES", type(suppression._TABLES)())
+    cube, rules = Cube("inflow", "vmbo", MetricSettings(), COUNTS), suppression.SuppressionRules()
+    built = suppression.protected_table(cube, "inflow", rules)
+    assert built.values is not None  # computed here: the counts are at hand
+    _, cache_key = suppression._keys(cube, "inflow", rules)
+    with np.load(suppression._table_file(cache_key), allow_pickle=False) as kept:
+        assert sorted(kept.files) == ["gender", "hidden", "leerweg", "measure", "scope", "year"]  # no values
+    assert suppression._table_file(cache_key).suffix == ".npz"  # the demo's shipped patterns are the .npy files
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("laid out again")
+
+    monkeypatch.setattr(suppression, "_TABLES", type(suppression._TABLES)())
+    monkeypatch.setattr(cross, "build", not_again)
+    read = suppression.protected_table(cube, "inflow", rules)
+    assert read.values is None
+    assert list(read.index.items()) == list(built.index.items())
+    assert read.hidden.tolist() == built.hidden.tolist() and read.hidden.any() and not read.hidden.all()
+    with pytest.raises(AssertionError, match="laid out again"):
+        suppression.protected_table(cube, "inflow", rules, with_counts=True)
+
+
+def test_a_damaged_table_file_is_laid_out_again_and_rewritten(tmp_path, monkeypatch):
+    monkeypatch.setenv("STO_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(suppression, "_TABLES", type(suppression._TABLES)())
+    cube, rules = Cube("inflow", "vmbo", MetricSettings(), COUNTS), suppression.SuppressionRules()
+    built = suppression.protected_table(cube, "inflow", rules)
+    table_file = suppression._table_file(suppression._keys(cube, "inflow", rules)[1])
+    for damage in (b"", b"not a table"):
+        table_file.write_bytes(damage)
+        monkeypatch.setattr(suppression, "_TABLES", type(suppression._TABLES)())
+        again = suppression.protected_table(cube, "inflow", rules)
+        assert again.values is not None and again.hidden.tolist() == built.hidden.tolist()
+        assert suppression._read_table(suppression._keys(cube, "inflow", rules)[1]).hidden.tolist() == built.hidden.tolist()

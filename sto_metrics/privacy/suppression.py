@@ -43,6 +43,8 @@ cache folder, paths.cache_dir()); a filter or setting change costs no new protec
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -239,15 +241,26 @@ def is_prepared(cube: Cube, cells: str, rules: SuppressionRules) -> bool:
     return pattern_file(cube, cells, rules).is_file()
 
 
-def protected_table(cube: Cube, cells: str, rules: SuppressionRules) -> cross.CrossTable:
+@dataclass(frozen=True)
+class KeptTable:
+    """A protected table read back from the cache folder: its cells' keys (position in `index`) and pattern, no count."""
+
+    index: dict[tuple, int]
+    hidden: np.ndarray
+    values: None = None
+
+
+def protected_table(cube: Cube, cells: str, rules: SuppressionRules, with_counts: bool = False) -> cross.CrossTable | KeptTable:
     """The family's whole protected table, computed once per content of its inner cells (any view, filter or setting).
 
+    A new process reads it back from the cache folder (KeptTable: laying a national table out takes seconds); the
+    cells' exact counts (`values`) come only `with_counts`, from cross.build (with the pattern from the folder).
     While another thread computes the same table (a page and the background preparation), this one waits for it."""
     table_model = CROSS_MODELS[cells]
     key, cache_key = _keys(cube, cells, rules)
     while True:
         with _GUARD:
-            if key in _TABLES:
+            if key in _TABLES and (_TABLES[key].values is not None or not with_counts):
                 _TABLES.move_to_end(key)
                 return _TABLES[key]
             running = _COMPUTING.get(key)
@@ -256,8 +269,12 @@ def protected_table(cube: Cube, cells: str, rules: SuppressionRules) -> cross.Cr
                 break
         running.wait()  # then take its table (or, if it failed, compute it here)
     try:
-        shown_elsewhere = table_model.shown_elsewhere(cube, rules) if table_model.shown_elsewhere else None
-        table = cross.build(cube.counts, table_model.model(cube), rules.min_count, cache_key=cache_key, shown_elsewhere=shown_elsewhere)
+        table = None if with_counts else _read_table(cache_key)
+        if table is None:
+            shown_elsewhere = table_model.shown_elsewhere(cube, rules) if table_model.shown_elsewhere else None
+            table = cross.build(cube.counts, table_model.model(cube), rules.min_count, cache_key=cache_key,
+                                shown_elsewhere=shown_elsewhere)
+            _write_table(cache_key, table)
         with _GUARD:
             _TABLES[key] = table
             while len(_TABLES) > _TABLE_CACHE_SIZE:
@@ -266,6 +283,42 @@ def protected_table(cube: Cube, cells: str, rules: SuppressionRules) -> cross.Cr
     finally:
         with _GUARD:
             _COMPUTING.pop(key).set()
+
+
+def _table_file(cache_key: str) -> Path:
+    """Beside the table's pattern file; not a .npy, which names the demo's shipped patterns (tests/demo_patterns.py)."""
+    return cross._pattern_file(cache_key).with_suffix(".cells.npz")
+
+
+_KEY_FIELDS = ("year", "scope", "leerweg", "gender", "measure")
+
+
+def _write_table(cache_key: str, table: cross.CrossTable) -> None:
+    """The cells' keys, in their order, and the pattern: written aside and moved in place, or not kept."""
+    keys = sorted(table.index, key=table.index.get)
+    columns = list(zip(*keys, strict=True)) if keys else [()] * len(_KEY_FIELDS)
+    arrays = {name: np.array(column, dtype=np.int64 if name == "year" else str) for name, column in zip(_KEY_FIELDS, columns, strict=True)}
+    target = _table_file(cache_key)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as partial:
+            np.savez(partial, hidden=table.hidden.astype(bool), **arrays)
+        os.replace(partial.name, target)
+    except OSError:
+        return
+
+
+def _read_table(cache_key: str) -> KeptTable | None:
+    try:
+        with np.load(_table_file(cache_key), allow_pickle=False) as kept:
+            hidden = kept["hidden"]
+            columns = [kept[name].tolist() for name in _KEY_FIELDS]
+    except (OSError, ValueError, KeyError, EOFError):  # none yet, or damaged: laid out again (and written anew)
+        return None
+    if hidden.dtype != bool or hidden.ndim != 1 or any(len(column) != len(hidden) for column in columns):
+        return None
+    index = dict(zip(zip(*columns, strict=True), range(len(hidden)), strict=True))  # a third faster than a comprehension
+    return KeptTable(index, hidden) if len(index) == len(hidden) else None
 
 
 def _hidden_lookup(cube: Cube, metric, rules: SuppressionRules):
