@@ -3,6 +3,8 @@ what the product's own (audited) pattern hides."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -56,3 +58,36 @@ def test_the_bound_never_exceeds_the_products_audited_pattern():
     for level, (hidden, _) in loss.items():
         assert bound[level] <= hidden, level
     assert bound["school split"] > 0
+
+
+def test_the_bound_is_the_least_by_brute_force_on_a_small_table(monkeypatch):
+    # Every way of hiding the level's cells of 5 or more (all other cells hidden), judged by linear algebra on the
+    # table's own matrix from cross.build: the least safe one hides exactly what the bound says, per level.
+    counts = _inflow_counts({"31AA00": {"core": 10, "extra": 1, "other": 20, "unknown": 0},
+                             "31BB00": {"core": 12, "extra": 2, "other": 15, "unknown": 0}})
+    blocks = []
+    original = cross._protect_block
+
+    def keep_matrix(matrix, values, *rest):
+        blocks.append(matrix.toarray())
+        return original(matrix, values, *rest)
+
+    monkeypatch.setattr(cross, "_protect_block", keep_matrix)
+    table = cross.build(counts, cross.INFLOW)
+    (matrix,) = blocks  # one school year
+    keys = sorted(table.index, key=table.index.get)
+    published = np.array([{m.name: m.published for m in cross.INFLOW.measures}[key[4]] for key in keys])
+    small = matrix[(table.values >= 1) & (table.values < 5)]
+
+    def safe(shown: list[int]) -> bool:
+        if not shown:
+            return True
+        rank = np.linalg.matrix_rank(matrix[shown])
+        return all(np.linalg.matrix_rank(np.vstack([matrix[shown], row])) > rank for row in small)
+
+    bound = loss_bound.loss_bound(counts, cross.INFLOW, table)
+    for level in ("regio unsplit", "school unsplit"):
+        costly = [i for i, key in enumerate(keys) if loss_bound._level(*key[1:4]) == level and published[i] and table.values[i] >= 5]
+        least = next(size for size in range(len(costly) + 1)
+                     if any(safe(sorted(set(costly) - set(hide))) for hide in itertools.combinations(costly, size)))
+        assert bound[level] == least, level
