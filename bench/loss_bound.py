@@ -102,20 +102,19 @@ def loss_bound(counts: pd.DataFrame, model: cross.CrossModel, table: cross.Cross
     keys = sorted(table.index, key=table.index.get)
     values = table.values
     hashes, sets = _row_hashes(counts, model, keys, values)
-    all_relations = relations(keys, hashes, sets)
-    published = np.array([{m.name: m.published for m in model.measures}[key[4]] for key in keys])
+    by_year: dict[int, list[list[int]]] = {}
+    for relation in relations(keys, hashes, sets):
+        by_year.setdefault(keys[relation[0]][0], []).append(relation)
+    published_measure = {m.name: m.published for m in model.measures}
+    published = np.array([published_measure[key[4]] for key in keys])
     level = np.array([_level(*key[1:4]) for key in keys])
     years = np.array([key[0] for key in keys])
-    bound: dict[str, int] = {}
-    for level_name in sorted(set(level)):
-        total = 0
-        for year in np.unique(years):
-            total += _year_bound(all_relations, values, published, level == level_name, years == year, min_count)
-        bound[level_name] = total
-    return bound
+    return {level_name: sum(_year_bound(by_year.get(int(year), []), values, published, level == level_name, years == year, min_count)
+                            for year in np.unique(years))
+            for level_name in sorted(set(level))}
 
 
-def _year_bound(all_relations, values, published, in_level, in_year, min_count) -> int:
+def _year_bound(year_relations, values, published, in_level, in_year, min_count) -> int:
     costly = np.flatnonzero(in_level & in_year & published & (values >= min_count))
     if not len(costly):
         return 0
@@ -137,8 +136,8 @@ def _year_bound(all_relations, values, published, in_level, in_year, min_count) 
     fixed_unknown = [column[int(c)] for c in cells if free[c] or min_count > values[c] >= 1]
     for cell in costly.tolist():
         constraint([(column[cell], 1.0), (x_of[cell], -1.0)], -np.inf, 0.0)
-    for relation in all_relations:
-        if not in_year[relation[0]] or any(free[cell] for cell in relation):
+    for relation in year_relations:
+        if any(free[cell] for cell in relation):
             continue  # a relation with a cell of another level can always be kept open there
         for cell in relation:
             constraint([(column[cell], 1.0), *((column[other], -1.0) for other in relation if other != cell)], -np.inf, 0.0)

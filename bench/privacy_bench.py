@@ -119,9 +119,10 @@ def main() -> int:
         started = time.perf_counter()
         table = cross.build(counts, model)  # no cache: the full cost
         protect_seconds = time.perf_counter() - started
+        loss_by_level = information_loss(table, model)
         loss = ", ".join(f"{level_name} {hidden}/{total} = {hidden / total:.1%}"
                          + ("*" if level_name.endswith("unsplit") and hidden / total > GOAL[level_name.split()[0]] else "")
-                         for level_name, (hidden, total) in information_loss(table, model).items())
+                         for level_name, (hidden, total) in loss_by_level.items())
         print(f"{family:26} {level:9} cells {len(table.values):7d}  raw {raw_seconds:6.2f} s  protect {protect_seconds:7.2f} s "
               f"({protect_seconds / max(raw_seconds, 1e-9):5.1f}x raw)  hidden of >=5: {loss}")
         if args.bound:
@@ -129,7 +130,7 @@ def main() -> int:
             print(f"{'':36}every safe pattern hides at least: " + ", ".join(
                 f"{level_name} {least.get(level_name, 0)}/{total} = {least.get(level_name, 0) / total:.1%}"
                 + ("*" if level_name.endswith("unsplit") and least.get(level_name, 0) / total > GOAL[level_name.split()[0]] else "")
-                for level_name, (_, total) in information_loss(table, model).items()))
+                for level_name, (_, total) in loss_by_level.items()))
         if family in HEADLINE:
             name, only = HEADLINE[family]
             print(f"{'':36}of which {name}: " + ", ".join(

@@ -76,7 +76,8 @@ def test_the_bound_is_the_least_by_brute_force_on_a_small_table(monkeypatch):
     table = cross.build(counts, cross.INFLOW)
     (matrix,) = blocks  # one school year
     keys = sorted(table.index, key=table.index.get)
-    published = np.array([{m.name: m.published for m in cross.INFLOW.measures}[key[4]] for key in keys])
+    published_measure = {m.name: m.published for m in cross.INFLOW.measures}
+    published = np.array([published_measure[key[4]] for key in keys])
     small = matrix[(table.values >= 1) & (table.values < 5)]
 
     def safe(shown: list[int]) -> bool:
