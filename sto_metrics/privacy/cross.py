@@ -396,12 +396,12 @@ def _protect_block(matrix: sparse.csr_matrix, values: np.ndarray, publishable: n
         linear = hidden
         hidden = intervals.protect(matrix, values, publishable, hidden, priorities, min_count, known_zero=known_zero,
                                    keep_shown=public_already)
-        hidden = _release(matrix, values, publishable, linear, hidden, priorities, min_count, known_zero)
+        hidden = _release(matrix, values, publishable, linear, hidden, priorities, min_count, known_zero, inner_values)
     return hidden
 
 
 def _release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, linear: np.ndarray, hidden: np.ndarray,
-             priorities: np.ndarray, min_count: int, known_zero: np.ndarray) -> np.ndarray:
+             priorities: np.ndarray, min_count: int, known_zero: np.ndarray, inner_values: np.ndarray) -> np.ndarray:
     """The interval check's extra cells of 5 or more shown again where the final pattern no longer needs them (most
     important first): a clean-up of over-suppression, since a cell hidden early may be covered by cells hidden later.
     Each release keeps every hidden small count's range (intervals.release); the pattern still hides all
@@ -413,7 +413,8 @@ def _release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndar
     released = [cells for cells in by_row.values()
                 if hidden[cells].any() and not linear[cells].any() and values[cells[0]] >= min_count]
     released.sort(key=lambda cells: (-priorities[cells].max(), -values[cells[0]], cells[0]))
-    return intervals.release(matrix, values, publishable, hidden, released, min_count, known_zero=known_zero)
+    return intervals.release(matrix, values, publishable, hidden, released, min_count, known_zero=known_zero,
+                             inner_values=inner_values)
 
 
 # The pattern depends on the algorithm too: a change to this file, gauss.py or intervals.py starts a new cache.

@@ -66,7 +66,14 @@ class _AttackerModel:
         lp.a_matrix_.value_ = rows.data
         lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, rows.shape[0]
         self.highs.passModel(lp)
+        self.rows = rows
         self.cost_columns = np.zeros(0, dtype=np.int32)
+
+    def allows(self, x: np.ndarray) -> bool:
+        """Does the table x (over the LP's columns) meet every row's bounds and x >= 0?"""
+        totals = self.rows @ x
+        bounds = np.array([self.bounds(row) for row in range(self.rows.shape[0])]).reshape(-1, 2)
+        return bool((x >= -1e-9).all() and (totals >= bounds[:, 0] - 1e-6).all() and (totals <= bounds[:, 1] + 1e-6).all())
 
     def bounds(self, row: int) -> tuple[float, float]:
         """What the attacker knows of a row: its value when shown, '<5' (0-4) or empty (5 or more) when hidden."""
@@ -153,12 +160,18 @@ def protect(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarr
 
 
 def release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, hidden: np.ndarray,
-            groups: list[list[int]], min_count: int = 5, known_zero: np.ndarray | None = None) -> np.ndarray:
+            groups: list[list[int]], min_count: int = 5, known_zero: np.ndarray | None = None,
+            inner_values: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
     """`hidden` with each group of cells (one published row each) shown again, in the given order, where every hidden
     count of 1 to min_count-1 whose range is MIN_RANGE or more keeps such a range (one pinned already stays so, by
-    bounds and cells that cannot be hidden). One attacker model serves every trial: a trial fixes the row at its value,
-    and a count's minimum or maximum is solved again only when the table that reached it breaks the new equation (a
-    solution still feasible stays optimal on the smaller feasible set)."""
+    bounds and cells that cannot be hidden).
+
+    A range is proven wide by any two tables the attacker cannot rule out whose counts differ by MIN_RANGE: optima are
+    needed only to prove a range narrow. So one attacker model and a pool of such tables serve every trial (the true
+    table, `inner_values`, is one). A trial fixes the row at its value and keeps the tables that meet it; only counts
+    those no longer prove get LPs, first shared ones that push all of them at once, then each its own minimum and
+    maximum, which alone can refuse the release. Tables found for a trial meet the earlier equations too, so they stay
+    in the pool whether the release is made or refused."""
     hidden = np.array(hidden, dtype=bool)
     targets = np.flatnonzero(hidden & (values >= 1) & (values < min_count))
     if not len(targets):
@@ -166,30 +179,120 @@ def release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarr
             hidden[cells] = False
         return hidden
     targets = _distinct_rows(matrix, targets)
-    model = _AttackerModel(sparse.csr_matrix(matrix, dtype=float), values, publishable, hidden, min_count, known_zero)
-    target_rows = [matrix[target].toarray().ravel() for target in targets]
-    witnesses = {i: [model.optimum(row, maximise=False)[0], model.optimum(row, maximise=True)[0]] for i, row in enumerate(target_rows)}
-    watched = [i for i, (low, high) in witnesses.items() if _wide(target_rows[i], low, high)]
+    matrix = sparse.csr_matrix(matrix, dtype=float)
+    model = _AttackerModel(matrix, values, publishable, hidden, min_count, known_zero)
+    pool = _Pool(matrix[targets][:, model.columns].tocsr())
+    if inner_values is not None:
+        pool.add_if_feasible(model, np.asarray(inner_values, dtype=float)[model.columns])
+    rng = np.random.default_rng(seed)
+    everyone = np.arange(len(targets))
+    pinned = _narrow(model, pool, everyone, rng)
+    watched = [int(i) for i in everyone if i not in pinned]
     for cells in groups:
         row = model.row_of[cells[0]]
-        equation = matrix[cells[0]].toarray().ravel()
-        value = float(values[cells[0]])
+        equation = matrix[cells[0]][:, model.columns].toarray().ravel()
         model.show(row)
-        renewed = {}
-        for position, i in enumerate(watched):
-            sides = list(witnesses[i])
-            for side, x in enumerate(sides):
-                if x is None or abs(equation @ x[:len(equation)] - value) > 1e-6:
-                    sides[side] = model.optimum(target_rows[i], maximise=side == 1)[0]
-            if not _wide(target_rows[i], *sides):
-                watched.insert(0, watched.pop(position))  # a count pinned once is the likeliest to be pinned next
-                model.hide(row)  # the release would pin it: the row stays hidden
-                break
-            renewed[i] = sides
+        trial = pool.meeting(equation, float(values[cells[0]]))
+        narrow = _narrow(model, trial, np.array(watched, dtype=np.int64), rng, first_only=True)
+        if narrow:
+            watched.remove(narrow[0])
+            watched.insert(0, narrow[0])  # a count pinned once is the likeliest to be pinned next
+            model.hide(row)  # the release would pin it: the row stays hidden
+            pool.take_found(trial)
         else:
             hidden[cells] = False
-            witnesses.update(renewed)
+            pool = trial
     return hidden
+
+
+class _Pool:
+    """Tables the attacker's current problem allows (over the LP's columns), and each target count in them."""
+
+    def __init__(self, target_rows: sparse.csr_matrix) -> None:
+        self.target_rows = target_rows
+        self.points = np.zeros((0, target_rows.shape[1]))
+        self.reached = np.zeros((target_rows.shape[0], 0))
+        self.found = 0  # points added since this pool was made from another (they meet its equations too)
+
+    def add(self, x: np.ndarray) -> None:
+        self.points = np.vstack([self.points, x[None, :]])
+        self.reached = np.hstack([self.reached, (self.target_rows @ x)[:, None]])
+        self.found += 1
+
+    def add_if_feasible(self, model: _AttackerModel, x: np.ndarray) -> None:
+        if model.allows(x):
+            self.add(x)
+
+    def meeting(self, equation: np.ndarray, value: float) -> _Pool:
+        """The tables that also meet equation . x = value."""
+        keep = np.abs(self.points @ equation - value) <= 1e-6
+        trial = _Pool(self.target_rows)
+        trial.points, trial.reached = self.points[keep], self.reached[:, keep]
+        return trial
+
+    def take_found(self, other: _Pool) -> None:
+        """The tables `other` found (a smaller feasible set's tables are this one's too)."""
+        if other.found:
+            self.points = np.vstack([self.points, other.points[-other.found:]])
+            self.reached = np.hstack([self.reached, other.reached[:, -other.found:]])
+
+    def unproven(self, targets: np.ndarray) -> np.ndarray:
+        """The targets whose counts differ by less than MIN_RANGE across the pool."""
+        if not self.reached.shape[1]:
+            return targets
+        reached = self.reached[targets]
+        return targets[reached.max(axis=1) - reached.min(axis=1) < MIN_RANGE - 1e-9]
+
+
+def _narrow(model: _AttackerModel, pool: _Pool, targets: np.ndarray, rng: np.random.Generator,
+            first_only: bool = False) -> list[int]:
+    """The targets (in the given order) whose range is narrower than MIN_RANGE; with first_only, at most the first.
+
+    Tables found on the way are added to the pool. Shared LPs (all open counts pushed down, up, then each a random
+    way) prove most ranges wide at once; the rest are decided by their own minimum and maximum."""
+    open_targets = pool.unproven(targets)
+    if not len(open_targets):
+        return []
+    rows = pool.target_rows
+    if first_only:  # a refusal is decided by one count, most often the one that pinned before: try it alone first
+        first = int(open_targets[0])
+        if not _wide_exactly(model, pool, first):
+            return [first]
+        open_targets = pool.unproven(open_targets[1:])
+    idle = 0
+    for round_number in range(_SHARED_ROUNDS):
+        if len(open_targets) < 2 or idle == 2:
+            break
+        signs = np.ones(len(open_targets)) if round_number < 2 else rng.choice([-1.0, 1.0], len(open_targets))
+        weights = np.asarray(rows[open_targets].T @ (signs * rng.uniform(0.5, 1.5, len(open_targets)))).ravel()
+        x, _ = model.optimum(weights, maximise=round_number % 2 == 1, own_columns=True)
+        if x is not None:
+            pool.add(x[model.columns])
+        still = pool.unproven(open_targets)
+        idle = idle + 1 if len(still) == len(open_targets) else 0
+        open_targets = still
+    narrow = []
+    for target in open_targets:
+        if not len(pool.unproven(np.array([target]))):
+            continue
+        if not _wide_exactly(model, pool, int(target)):
+            narrow.append(int(target))
+            if first_only:
+                break
+    return narrow
+
+
+def _wide_exactly(model: _AttackerModel, pool: _Pool, target: int) -> bool:
+    """The target's own minimum, then (if needed) maximum: is its range MIN_RANGE or more? The optima join the pool."""
+    weights = pool.target_rows[target].toarray().ravel()
+    for maximise in (False, True):
+        x, _ = model.optimum(weights, maximise=maximise, own_columns=True)
+        if x is None:
+            return True  # unbounded above
+        pool.add(x[model.columns])
+        if not len(pool.unproven(np.array([target]))):
+            return True
+    return False
 
 
 def _wide(row: np.ndarray, low: np.ndarray | None, high: np.ndarray | None) -> bool:
