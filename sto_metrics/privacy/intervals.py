@@ -181,6 +181,8 @@ def release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarr
     targets = _distinct_rows(matrix, targets)
     matrix = sparse.csr_matrix(matrix, dtype=float)
     model = _AttackerModel(matrix, values, publishable, hidden, min_count, known_zero)
+    # most solves change only the objective, which keeps the basis primal feasible; no decision here rests on duals
+    model.highs.setOptionValue("simplex_strategy", 4)  # primal simplex
     pool = _Pool(matrix[targets][:, model.columns].tocsr())
     if inner_values is not None:
         pool.add_if_feasible(model, np.asarray(inner_values, dtype=float)[model.columns])
