@@ -150,3 +150,36 @@ def test_release_shows_again_exactly_what_the_reference_attacker_allows():
         made += int((protected & ~expected).sum())
         refused += int((expected & (values >= 5)).sum())
     assert made > 0 and refused > 0, (made, refused)
+
+
+def test_an_lp_the_primal_simplex_leaves_without_verdict_is_solved_again():
+    """A small degenerate attacker LP (found by an independent review's random search) on which HiGHS's primal
+    simplex stops with status 'Unknown' from scratch; the model solves it again by the dual simplex."""
+    import highspy
+
+    start = [0, 3, 7, 11, 14, 15, 19, 24, 29, 33, 37, 42]
+    index = [5, 7, 17, 2, 3, 4, 5, 3, 5, 9, 14, 5, 10, 11, 5, 3, 4, 5, 9, 4, 5, 7, 13, 14, 0, 3, 5, 7, 11, 5, 9, 12, 15, 3,
+             5, 8, 11, 5, 6, 7, 11, 12]
+    matrix = sparse.csc_matrix((np.ones(len(index)), index, start), shape=(18, 11)).toarray()
+    low = np.array([0, 0, 0, 11, 5, 31, 5, 10, 0, 12, 0, 10, 5, 0, 5, 0, 0, 0], dtype=float)
+    high = np.array([4, 0, 4, 11, np.inf, 31, np.inf, 10, 4, 12, 4, 10, np.inf, 4, np.inf, 4, 0, 4])
+    cost = np.array([0, 0.5623926673449112, 0, 0.7293836116036034, 0, 0, 1.234292504388705, 0, 0.7134109465539927, 0, 0])
+    model = intervals._AttackerModel(sparse.identity(11, format="csr"), np.full(11, 5), np.ones(11, dtype=bool),
+                                     np.zeros(11, dtype=bool), 5)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = 11, 18
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.zeros(11), np.zeros(11), np.full(11, highspy.kHighsInf)
+    lp.row_lower_, lp.row_upper_ = low, np.where(np.isinf(high), highspy.kHighsInf, high)
+    rows = sparse.csr_matrix(matrix)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = rows.indptr.astype(np.int32), rows.indices.astype(np.int32), rows.data
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = 11, 18
+    model.highs.passModel(lp)
+    model.highs.setOptionValue("simplex_strategy", 4)  # primal, as the release runs it
+    x, _ = model.optimum(cost, maximise=False, own_columns=True)
+    finite = ~np.isinf(high)
+    reference = linprog(cost, A_ub=np.vstack([matrix[finite], -matrix]), b_ub=np.concatenate([high[finite], -low]),
+                        bounds=(0, None), method="highs")
+    assert reference.status == 0
+    assert cost @ x[:11] == pytest.approx(reference.fun, abs=1e-7)
+    assert (matrix @ x[:11] >= low - 1e-7).all() and (matrix @ x[:11] <= high + 1e-7).all()

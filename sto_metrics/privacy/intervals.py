@@ -22,6 +22,8 @@ from scipy import sparse
 MIN_RANGE = 1.0  # a hidden count must be able to differ by at least one pupil
 _DUAL_TOLERANCE = 1e-7
 _SHARED_ROUNDS = 16
+_VERDICTS = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded,
+             highspy.HighsModelStatus.kUnboundedOrInfeasible, highspy.HighsModelStatus.kInfeasible)
 
 
 class _AttackerModel:
@@ -90,6 +92,23 @@ class _AttackerModel:
         self.shown_row[row] = True
         self.highs.changeRowBounds(row, *self.bounds(row))
 
+    def _solve(self) -> highspy.HighsModelStatus:
+        """Runs HiGHS; where a warm start or the primal simplex stops without a verdict (seen on small degenerate LPs),
+        solves again from scratch, by the dual simplex, then with presolve."""
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        retries = (("simplex_strategy", 1), ("presolve", "on"))
+        for option, value in retries:
+            if status in _VERDICTS:
+                break
+            _, before = self.highs.getOptionValue(option)  # (status, value)
+            self.highs.clearSolver()
+            self.highs.setOptionValue(option, value)
+            self.highs.run()
+            status = self.highs.getModelStatus()
+            self.highs.setOptionValue(option, before)
+        return status
+
     def optimum(self, weights: np.ndarray, maximise: bool, own_columns: bool = False) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(inner cells, row duals) at the optimum of weights . x; (None, None) when unbounded.
 
@@ -105,8 +124,7 @@ class _AttackerModel:
         self.highs.changeColsCost(len(columns), columns, weights[columns])
         self.cost_columns = columns
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
-        self.highs.run()
-        status = self.highs.getModelStatus()
+        status = self._solve()
         if status != highspy.HighsModelStatus.kOptimal:
             if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
                 return None, None
