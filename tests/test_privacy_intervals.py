@@ -183,3 +183,18 @@ def test_an_lp_the_primal_simplex_leaves_without_verdict_is_solved_again():
     assert reference.status == 0
     assert cost @ x[:11] == pytest.approx(reference.fun, abs=1e-7)
     assert (matrix @ x[:11] >= low - 1e-7).all() and (matrix @ x[:11] <= high + 1e-7).all()
+
+
+def test_release_with_nothing_offered_changes_nothing_and_solves_no_lp(monkeypatch):
+    matrix, values, priority = random_cross_table(np.random.default_rng(3))
+    publishable = np.ones(len(values), dtype=bool)
+    hidden = intervals.protect(matrix, values, publishable, gauss.suppress(matrix, values, publishable, priority), priority)
+    solves = []
+    monkeypatch.setattr(intervals._AttackerModel, "optimum", lambda *args, **kwargs: solves.append(1))
+    assert intervals.release(matrix, values, publishable, hidden, []).tolist() == hidden.tolist()
+    assert not solves
+    # and a matrix given column-wise is read as the same rows
+    groups = [[int(cell)] for cell in np.flatnonzero(hidden & (values >= 5))][:3]
+    monkeypatch.undo()
+    assert (intervals.release(sparse.csc_matrix(matrix), values, publishable, hidden, groups).tolist()
+            == intervals.release(matrix, values, publishable, hidden, groups).tolist())

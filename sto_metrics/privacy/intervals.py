@@ -192,12 +192,12 @@ def release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarr
     in the pool whether the release is made or refused."""
     hidden = np.array(hidden, dtype=bool)
     targets = np.flatnonzero(hidden & (values >= 1) & (values < min_count))
-    if not len(targets):
+    if not len(targets) or not groups:
         for cells in groups:
             hidden[cells] = False
         return hidden
+    matrix = sparse.csr_matrix(matrix, dtype=float)  # first: _distinct_rows reads CSR rows
     targets = _distinct_rows(matrix, targets)
-    matrix = sparse.csr_matrix(matrix, dtype=float)
     model = _AttackerModel(matrix, values, publishable, hidden, min_count, known_zero)
     # most solves change only the objective, which keeps the basis primal feasible; no decision here rests on duals
     model.highs.setOptionValue("simplex_strategy", 4)  # primal simplex
