@@ -45,7 +45,17 @@ PAGES = {
     "Activiteiten": ("activiteiten", "pages/activiteiten.py"),
     "Subsidieaanvraag": ("subsidieaanvraag", "pages/subsidieaanvraag.py"),
 }
-EMPTY_APP = 'import streamlit as st\nst.title("Leeg")\n'
+# The floor: an empty two-page app, so that it is opened the same ways as the dashboard's pages: at the root (as
+# Overzicht), at a page's own address (Streamlit first probes that path as a base URL: about 0.1 s) and by its link
+# in the sidebar's navigation (no page load: how people move between pages).
+EMPTY_APP = (
+    "import streamlit as st\n"
+    "st.navigation([st.Page(lambda: st.title('Start'), title='Start', default=True),\n"
+    "               st.Page(lambda: st.title('Leeg'), title='Leeg', url_path='leeg')]).run()\n"
+)
+FLOOR_ROOT, FLOOR_PAGE = "leeg (/)", "leeg (/leeg)"
+# Where a navigation by link starts: a light page, so that only the target page is timed.
+NAVIGATION_START = {"": "", "dashboard": "subsidieaanvraag"}
 VISIT_TIMEOUT_MS = 300_000
 # Idle, a title in the main area, and every displayed chart drawn (Plotly's SVG is there).
 SETTLE_MS = 400
@@ -97,9 +107,30 @@ def visit(page, url: str) -> float:
     return (page.evaluate("performance.timeOrigin + window.__stoChanged") - start_ms) / 1000
 
 
+def navigate(page, url: str, start_path: str, title: str, path: str) -> float:
+    """Seconds from a click on `title` in the sidebar's navigation (having opened `start_path`) until the page's last change."""
+    page.goto(f"{url}/{start_path}", timeout=VISIT_TIMEOUT_MS)
+    page.wait_for_function(PAGE_DONE, timeout=VISIT_TIMEOUT_MS, polling=20)
+    clicked = page.evaluate("performance.now()")
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
+    page.wait_for_function("([path, clicked]) => location.pathname.replace(/\\/$/, '') === path && window.__stoChanged > clicked"
+                           f" && ({PAGE_DONE})()", arg=["/" + path if path else "", clicked], timeout=VISIT_TIMEOUT_MS, polling=20)
+    return (page.evaluate("window.__stoChanged") - clicked) / 1000
+
+
+def _timed_visits(page, url: str, server_pid: int, warm: int) -> tuple[float, float]:
+    """(median seconds, median browser CPU seconds) of `warm` visits of `url`."""
+    times, cpu = [], []
+    for _ in range(warm):
+        before = _cpu_seconds(os.getpid(), server_pid)
+        times.append(visit(page, url))
+        cpu.append(_cpu_seconds(os.getpid(), server_pid) - before)
+    return statistics.median(times), statistics.median(cpu)
+
+
 def browser_times(database: Path, folder: Path, pages: list[str], warm: int) -> dict[str, tuple]:
-    """{page: (cold, warm median, browser CPU median of the warm visits, [charts, grids, sidebar elements])}; the empty page
-    under the key ''. A fresh server per page for its cold visit."""
+    """{page: (cold, warm median, browser CPU median of the warm visits, [charts, grids, sidebar elements], navigation
+    median)}; the empty app under FLOOR_ROOT and FLOOR_PAGE. A fresh server per page for its cold visit."""
     from playwright.sync_api import sync_playwright
 
     empty = folder / "leeg" / "leeg.py"
@@ -115,15 +146,21 @@ def browser_times(database: Path, folder: Path, pages: list[str], warm: int) -> 
             for name in ["", *pages]:
                 port = sessions.free_port()
                 server = sessions.start_server(database, port, script=empty if name == "" else None)
+                base = f"http://127.0.0.1:{port}"
                 try:
-                    url = f"http://127.0.0.1:{port}/{PAGES[name][0] if name else ''}"
-                    cold = visit(page, url)
-                    times, cpu = [], []
-                    for _ in range(warm):
-                        before = _cpu_seconds(os.getpid(), server.pid)
-                        times.append(visit(page, url))
-                        cpu.append(_cpu_seconds(os.getpid(), server.pid) - before)
-                    found[name] = (cold, statistics.median(times), statistics.median(cpu), page.evaluate(DRAWN))
+                    if name == "":
+                        cold = visit(page, f"{base}/leeg")
+                        found[FLOOR_ROOT] = (None, *_timed_visits(page, f"{base}/", server.pid, warm), None, None)
+                        found[FLOOR_PAGE] = (cold, *_timed_visits(page, f"{base}/leeg", server.pid, warm), None,
+                                             statistics.median(navigate(page, base, "", "Leeg", "leeg") for _ in range(warm)))
+                        continue
+                    path = PAGES[name][0]
+                    cold = visit(page, f"{base}/{path}")
+                    warm_time, warm_cpu = _timed_visits(page, f"{base}/{path}", server.pid, warm)
+                    drawn = page.evaluate(DRAWN)
+                    start = NAVIGATION_START["dashboard"] if path != NAVIGATION_START["dashboard"] else ""
+                    moves = statistics.median(navigate(page, base, start, name, path) for _ in range(warm))
+                    found[name] = (cold, warm_time, warm_cpu, drawn, moves)
                 finally:
                     sessions.stop_server(server)
         finally:
@@ -200,16 +237,20 @@ def main() -> None:
         browser = browser_times(database, Path(folder), pages, args.warm)
         script = script_times(database, pages, args.warm)
     print(f"load average after: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
-    floor_cold, floor_warm, floor_cpu, _ = browser[""]
-    print(f"lege pagina: koud {floor_cold:.2f} s, warm {floor_warm:.2f} s, browser-CPU warm {floor_cpu:.2f} s")
+    floor_cold, floor_warm, floor_cpu, _, floor_moves = browser[FLOOR_PAGE]
+    _, root_warm, root_cpu, _, _ = browser[FLOOR_ROOT]
+    print(f"lege pagina: koud {floor_cold:.2f} s; warm {root_warm:.2f} s op / en {floor_warm:.2f} s op /leeg "
+          f"(browser-CPU {root_cpu:.2f} en {floor_cpu:.2f} s); via de navigatie {floor_moves:.2f} s")
+    print("Elke pagina tegen de lege pagina die op dezelfde manier geopend is (Overzicht op /, de andere op hun eigen adres).")
     print(f"{'pagina':<17} {'koud s':>7} {'-vloer':>7} {'warm s':>7} {'-vloer':>7} {'x vloer':>8} {'CPU s':>6} {'-vloer':>7} "
-          f"{'grafieken/grids/zijbalk':>24} {'script koud':>12} {'script warm':>12}")
+          f"{'navigatie s':>12} {'-vloer':>7} {'grafieken/grids/zijbalk':>24} {'script koud':>12} {'script warm':>12}")
     for name in pages:
-        cold, warm, cpu, drawn = browser[name]
+        cold, warm, cpu, drawn, moves = browser[name]
+        same_warm, same_cpu = (root_warm, root_cpu) if PAGES[name][0] == "" else (floor_warm, floor_cpu)
         script_cold, script_warm = script[name]
-        print(f"{name:<17} {cold:>7.2f} {cold - floor_cold:>+7.2f} {warm:>7.2f} {warm - floor_warm:>+7.2f} {warm / floor_warm:>8.1f} "
-              f"{cpu:>6.2f} {cpu - floor_cpu:>+7.2f} {'/'.join(map(str, drawn)):>24} {script_cold:>12.2f} {script_warm:>12.2f}")
-
+        print(f"{name:<17} {cold:>7.2f} {cold - floor_cold:>+7.2f} {warm:>7.2f} {warm - same_warm:>+7.2f} {warm / same_warm:>8.1f} "
+              f"{cpu:>6.2f} {cpu - same_cpu:>+7.2f} {moves:>12.2f} {moves - floor_moves:>+7.2f} {'/'.join(map(str, drawn)):>24} "
+              f"{script_cold:>12.2f} {script_warm:>12.2f}")
 
 if __name__ == "__main__":
     main()
