@@ -4,11 +4,14 @@
                                 [--no-background]
 
 Per page it prints, in seconds:
-- floor: an empty one-line Streamlit page started and opened the same way (the best any page can do);
+- floor: an empty two-page Streamlit app started and opened the same way (the best any page can do): Overzicht against
+  its root, the other pages against its page's own address (Streamlit first probes a page's path as a base URL);
 - cold: the page as the first visit after a fresh server start;
 - warm: the median of --warm further visits (caches filled);
 - browser CPU: the CPU seconds Chromium's processes used for a warm visit (median; from /proc, steadier than the clock
   on a shared machine), and what the page drew (Plotly charts, data grids, widgets in the sidebar);
+- navigation: the median of --warm moves to the page by its link in the sidebar (from Subsidieaanvraag, or for that
+  page from Overzicht), as people move between pages: no page load, against the same move in the empty app;
 - script cold / warm: the page's server-side script time (Streamlit's AppTest in this process: the
   first run after the caches were cleared, and the median of later runs).
 Protected tables: by default the cache folder is used as it is. `--cache empty` starts from an empty cache folder (every
