@@ -701,6 +701,18 @@ def md_escape(text: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
+STATIC_TABLE_ROWS = 30  # up to this many rows a table is drawn as static HTML: a data grid costs the browser far more
+
+
+def shown_table(display: pd.DataFrame, *, key: str) -> None:
+    """A display table as a static table (cells and headers made literal Markdown) or, when long, a scrollable data grid."""
+    if len(display) > STATIC_TABLE_ROWS:
+        st.dataframe(display, hide_index=True, key=key)
+        return
+    literal = display.map(md_escape).rename(columns=md_escape)
+    st.table(literal, hide_index=True)
+
+
 def csv_bytes(display: pd.DataFrame) -> bytes:
     """The display table as a CSV for Dutch Excel (';', UTF-8 with BOM), formula-safe."""
     # The cells are the shown (formatted) strings, so ';' keeps Dutch decimal commas intact.

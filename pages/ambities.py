@@ -97,7 +97,7 @@ if not app.no_data_notice(ctx):
         columns = st.columns(4)
         for column, status in zip(columns, ambitions.STATUSES, strict=True):
             column.metric(STATUS_LABELS[status], int(counts.get(status, 0)))
-        st.dataframe(display, hide_index=True, key="ambities_table")
+        app.shown_table(display, key="ambities_table")
         st.caption(app.md_escape(ambitions.STATUS_RULE_NL))
         st.caption(app.md_escape(fmt.suppression_note(app.RULES.min_count, app.RULES.min_share_denominator)))
         st.download_button("CSV downloaden (zoals getoond)", data=app.csv_bytes(display), file_name="ambities.csv", mime="text/csv",

@@ -88,6 +88,19 @@ def navigation_pages_only() -> Iterator[None]:
         yield
 
 
+def shown_tables(app) -> list:
+    """The page's tables as the user reads them: static tables (their cells escaped Markdown, `app_support.shown_table`)
+    with the escapes undone, then the data grids."""
+    import re
+
+    unescape = re.compile(r"\\(.)")
+    def literal(value):
+        return unescape.sub(r"\1", value) if isinstance(value, str) else value
+
+    static = [t.value.map(literal).rename(columns=literal) for t in app.table]
+    return [*static, *(grid.value for grid in app.dataframe)]
+
+
 def open_settings(app):
     """Open the sidebar's 'Definities en weergave' (its widgets are drawn only when open), as a user's click does; returns app."""
     import app_support

@@ -12,7 +12,7 @@ from sto_metrics import db
 from sto_metrics.metrics import ambitions
 from sto_metrics.presentation import formatting as fmt
 from sto_metrics.settings import MetricSettings
-from tests.dashboard_fixtures import make_app, region_database  # noqa: F401  (fixtures)
+from tests.dashboard_fixtures import make_app, region_database, shown_tables  # noqa: F401  (fixtures)
 
 PAGE = "pages/ambities.py"
 TARGETS = """metric,scope,split,baseline_year,baseline_value,target_year,target_value,note
@@ -50,7 +50,7 @@ def test_traffic_light_table_equals_the_engine(make_app, database, targets):  # 
     expected = _engine(database, targets)  # before the app holds the database open
     app = make_app(database, PAGE)
     assert not app.exception and not app.error
-    shown = app.dataframe[0].value
+    shown = shown_tables(app)[0]
     assert len(shown) == len(expected) == 4
     for (_, row), (_, cells) in zip(expected.iterrows(), shown.iterrows(), strict=True):
         assert cells["Status"].endswith(row["status"])
@@ -67,7 +67,7 @@ def test_definition_setting_recomputes_the_ambitions(make_app, database, targets
     expected = _engine(database, targets, MetricSettings(dp_technical=True))
     default = _engine(database, targets)
     app = make_app(database, PAGE, query={"dp": "true"})
-    shown = app.dataframe[0].value
+    shown = shown_tables(app)[0]
     assert shown["Laatste waarde"].iloc[0] == f"{fmt.percent(expected['latest_value'][0])} ({expected['latest_year'][0]})"
     assert expected["latest_value"][0] > default["latest_value"][0]  # D&P pupils now count as technical
 
@@ -91,14 +91,14 @@ def test_every_ambition_has_a_chart_with_its_definition(make_app, database, targ
         assert "Definitie" in captions and expected["status"][position] in captions
     app.session_state["tabellen"] = True
     app.run()
-    assert not app.get("plotly_chart") and len(app.dataframe) == 2  # the traffic lights and the chosen ambition's table
+    assert not app.get("plotly_chart") and len(app.table) == len(app.dataframe) == 1  # the traffic lights (static) and the chosen ambition's table
 
 
 def test_school_filter_narrows_the_table(make_app, database, targets):  # noqa: F811
     app = make_app(database, PAGE)
     app.selectbox(key="ambities_scope").set_value("regio").run()
-    assert len(app.dataframe[0].value) == 4
-    assert all(v == "Regio" for v in app.dataframe[0].value["Regio of school"])
+    assert len(shown_tables(app)[0]) == 4
+    assert all(v == "Regio" for v in shown_tables(app)[0]["Regio of school"])
 
 
 def test_invalid_edit_is_refused_and_the_file_is_unchanged(make_app, database, targets):  # noqa: F811
@@ -128,4 +128,16 @@ def test_valid_edit_is_saved_with_a_backup_and_recomputed(make_app, database, ta
     saved = ambitions.read_targets(targets)
     assert saved["target_value"][2] == "20"
     app.run()
-    assert app.dataframe[0].value["Streefwaarde"][2].startswith("20,0%")
+    assert shown_tables(app)[0]["Streefwaarde"][2].startswith("20,0%")
+
+
+def test_a_note_is_shown_literally_never_as_markdown(make_app, database, targets):  # noqa: F811
+    """The traffic lights are a static table, whose cells Streamlit reads as Markdown: a note in the ambitions file that
+    looks like an image or a link is shown as its text (no request leaves the browser)."""
+    note = "![x](https://example.org/p.png) **vet** <b>html</b>"
+    targets.write_text(TARGETS.replace("Regio totaal", f'"{note}"'), encoding="utf-8")
+    app = make_app(database, PAGE)
+    assert not app.exception and not app.error
+    raw = app.table[0].value["Toelichting"][0]
+    assert "![" not in raw and "](" not in raw and "**" not in raw and "<b>" not in raw
+    assert shown_tables(app)[0]["Toelichting"][0] == note
