@@ -790,6 +790,16 @@ def trend_with_lines(table: pd.DataFrame, lines: pd.DataFrame, *, region_names: 
     return national_view.add_reference_lines(charts.trend_figure(table, region_names=region_names), lines)
 
 
+def open_section(key: str, titles: Sequence[str]):
+    """A page's sections as lazy tabs (kept in the URL): returns (the open section's title, its tab), and the page draws
+    only that section; a browser draws a hidden tab's charts as dearly as shown ones."""
+    tabs = st.tabs(list(titles), key=key, on_change="rerun", bind="query-params")
+    for title, tab in zip(titles, tabs, strict=True):
+        if tab.open:
+            return title, tab
+    return titles[0], tabs[0]
+
+
 def fragment(body: Callable[..., None]) -> Callable[..., None]:
     """st.fragment with the router's error handling: a control inside reruns only its own panel, never showing a traceback."""
     @st.fragment

@@ -54,11 +54,18 @@ def panels(ctx: app.Context, level: str) -> dict:
     return built
 
 
+TREND, PER_SCHOOL = "Regio", "Per school"
+
 if not app.no_data_notice(ctx):
     inflow = registry.of("inflow", level)
     definition = ctx.definition(inflow.name)
     region_name = ctx.region_name
     built = app.section(ctx, panels, level, reads=inflow.reads)
+    further = [metric for metric in registry.on_page("instroom") if metric.family != inflow.family and metric.level == level]
+    breakdowns_title = "Naar " + " en ".join(b.label_nl.lower() for b in inflow.breakdowns)
+    titles = [TREND, PER_SCHOOL, *([breakdowns_title] if built["breakdowns"] else []), *(metric.label_nl for metric in further)]
+    # One section at a time: each is a tab, drawn only when open.
+    section, tab = app.open_section(f"instroom_sectie_{level}", titles)
 
     # 1. Trend of the region (or selection), with its interval band.
     @app.fragment
@@ -71,28 +78,7 @@ if not app.no_data_notice(ctx):
             file_stem=f"instroom_{level}_{region_name.lower()}",
         )
 
-    region_trend()
-
-    # 2. The same per school: one small chart each, the region dashed for comparison.
-    figure, display = built["per_school"]
-    app.figure_panel(
-        f"instroom_per_school_{level}", f"Per school ({app.LEVEL_OPTIONS[level]})", figure, display,
-        definition=definition, notes=[UNKNOWN_NOTE, f"De gestippelde lijn is de {region_name.lower()}."],
-        file_stem=f"instroom_{level}_per_school",
-    )
-
-    # 2b. Schools compared in the latest year of the selection.
-    if built["latest"] is not None:
-        latest, figure, display = built["latest"]
-        app.figure_panel(
-            f"instroom_scholen_{level}", f"Scholen vergeleken in {fmt.school_year(latest)}", figure, display,
-            definition=definition,
-            notes=["Het streepje om elke stip is het 95%-interval: scholen waarvan de intervallen elkaar overlappen, verschillen "
-                   "niet met zekerheid."],
-            file_stem=f"instroom_{level}_scholen_{latest}",
-        )
-
-    # 3. Breakdowns of the region (or selection): geslacht, and leerweg for vmbo; one at a time (the choice redraws only this panel).
+    # 2. Breakdowns of the region (or selection): geslacht, and leerweg for vmbo; one at a time (the choice redraws only this panel).
     @app.fragment
     def breakdowns() -> None:
         found = {breakdown.request: (breakdown, figure, display) for breakdown, figure, display in built["breakdowns"]}
@@ -104,10 +90,30 @@ if not app.no_data_notice(ctx):
             definition=definition, notes=[UNKNOWN_NOTE], file_stem=f"instroom_{level}_{breakdown.request}",
         )
 
-    if built["breakdowns"]:
-        breakdowns()
-
-    # 4. Further share figures of this level declared for this page (profielbehoud leerjaar 3 -> 4 for vmbo).
-    for metric in registry.on_page("instroom"):
-        if metric.family != inflow.family and metric.level == level:
-            app.share_panels(ctx, metric, key_prefix="instroom")
+    with tab:
+        if section == TREND:
+            region_trend()
+        elif section == PER_SCHOOL:
+            # One small chart per school, the region dashed for comparison; then the schools compared in the latest year.
+            figure, display = built["per_school"]
+            app.figure_panel(
+                f"instroom_per_school_{level}", f"Per school ({app.LEVEL_OPTIONS[level]})", figure, display,
+                definition=definition, notes=[UNKNOWN_NOTE, f"De gestippelde lijn is de {region_name.lower()}."],
+                file_stem=f"instroom_{level}_per_school",
+            )
+            if built["latest"] is not None:
+                latest, figure, display = built["latest"]
+                app.figure_panel(
+                    f"instroom_scholen_{level}", f"Scholen vergeleken in {fmt.school_year(latest)}", figure, display,
+                    definition=definition,
+                    notes=["Het streepje om elke stip is het 95%-interval: scholen waarvan de intervallen elkaar overlappen, verschillen "
+                           "niet met zekerheid."],
+                    file_stem=f"instroom_{level}_scholen_{latest}",
+                )
+        elif section == breakdowns_title:
+            breakdowns()
+        else:
+            # Further share figures of this level declared for this page (profielbehoud leerjaar 3 -> 4 for vmbo).
+            for metric in further:
+                if metric.label_nl == section:
+                    app.share_panels(ctx, metric, key_prefix="instroom")

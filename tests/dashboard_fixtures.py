@@ -88,6 +88,17 @@ def navigation_pages_only() -> Iterator[None]:
         yield
 
 
+def every_section(app, key: str) -> Iterator[str]:
+    """Open each section of a page's lazy tabs (`app_support.open_section` under `key`) in turn, run the page and yield the
+    section's title; the sections are the page's tabs other than a figure panel's Grafiek/Tabel."""
+    titles = [tab.label for tab in app.tabs if tab.label not in ("Grafiek", "Tabel")]
+    assert titles, "the page has no sections"
+    for title in titles:
+        app.session_state[key] = title
+        app.run()
+        yield title
+
+
 def shown_tables(app) -> list:
     """The page's tables as the user reads them: static tables (their cells escaped Markdown, `app_support.shown_table`)
     with the escapes undone, then the data grids."""

@@ -157,7 +157,15 @@ def test_every_page_in_the_browser(server, browser_page):
     page.wait_for_selector(".js-plotly-plot")
     _assert_no_errors(page)
     assert _trace_values(page, "Regio") == expected["inflow_shares"]
+    assert page.locator(".js-plotly-plot").count() == 1  # one section drawn: the region's trend
     _screenshot(page, "instroom")
+    # Another section is drawn when its tab is opened, and the URL keeps it (a link opens the same section).
+    page.get_by_role("tab", name="Per school").click()
+    expect(page.locator(".js-plotly-plot")).to_have_count(2)
+    page.wait_for_selector(APP_IDLE)
+    _assert_no_errors(page)
+    assert "instroom_sectie_vmbo=Per" in page.url
+    _screenshot(page, "instroom-per-school")
 
     _open(page, f"{base_url}/doorstroom")
     page.wait_for_selector(".js-plotly-plot")

@@ -12,15 +12,16 @@ import streamlit as st
 from sto_metrics import docs, published
 from sto_metrics.metrics import ambitions, registry
 from sto_metrics.privacy import suppression
-from tests.dashboard_fixtures import make_app, region_database  # noqa: F401 (fixtures)
+from tests.dashboard_fixtures import every_section, make_app, region_database  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
 # Each page, and the level control that changes what it shows (key, values).
+# page: (its level control, the levels, its sections' key per level or None)
 PAGE_VISITS = {
     "overzicht": None,
-    "instroom": ("instroom_niveau", ["vmbo", "havo-vwo"]),
-    "doorstroom": ("doorstroom_niveau", ["vmbo", "havo-vwo"]),
+    "instroom": ("instroom_niveau", ["vmbo", "havo-vwo"], "instroom_sectie_{level}"),
+    "doorstroom": ("doorstroom_niveau", ["vmbo", "havo-vwo"], None),
     "mijn_school": None,
     "activiteiten": None,
 }
@@ -78,10 +79,12 @@ def test_each_page_shows_exactly_the_figures_declared_for_it(make_app, region_da
     assert not app.exception
     shown = set(published_names)
     if PAGE_VISITS[page]:
-        key, levels = PAGE_VISITS[page]
+        key, levels, sections = PAGE_VISITS[page]
         for level in levels:
             app.segmented_control(key=key).set_value(level).run()
             assert not app.exception
+            for _ in every_section(app, sections.format(level=level)) if sections else ():  # each drawn only when open
+                assert not app.exception
         shown |= set(published_names)
     declared = {metric.name for metric in registry.on_page(page)}
     assert shown == declared, f"{page}: shown but not declared {shown - declared}; declared but not shown {declared - shown}"

@@ -18,7 +18,14 @@ from sto_metrics.presentation import display_tables
 from sto_metrics.presentation import formatting as fmt
 from sto_metrics.privacy import suppression
 from sto_metrics.settings import MetricSettings, PopulationFilter
-from tests.dashboard_fixtures import PAGES, make_app, open_settings, region_database, writable_database  # noqa: F401 (fixtures)
+from tests.dashboard_fixtures import (  # noqa: F401 (fixtures)
+    PAGES,
+    every_section,
+    make_app,
+    open_settings,
+    region_database,
+    writable_database,
+)
 
 TITLES = {"pages/overzicht.py": "Overzicht", "pages/instroom.py": "Instroom techniek", "pages/doorstroom.py": "Doorstroom techniek",
           "pages/mijn_school.py": "Mijn school", "pages/data.py": "Data"}
@@ -188,22 +195,31 @@ def test_shared_link_sets_the_filters(make_app, database):
 
 
 def test_inflow_tables_equal_the_engine(make_app, database):
+    """Instroom's sections (lazy tabs, one drawn at a time): the region, per school (every school and the latest year
+    compared), the breakdowns and profielbehoud; each table is the engine's."""
     app = make_app(database, "pages/instroom.py", tables=True)
     assert_no_errors(app)
     region = engine(database, "inflow", "vmbo")
     schools = engine(database, "inflow", "vmbo", by="school")
+    assert len(app.dataframe) == 1  # only the open section
     pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(region))
-    pd.testing.assert_frame_equal(app.dataframe[1].value, display_tables.inflow_display(pd.concat([region, schools], ignore_index=True)))
+    app.session_state["instroom_sectie_vmbo"] = "Per school"
+    app.run()
+    assert_no_errors(app)
+    assert len(app.dataframe) == 2
+    pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(pd.concat([region, schools], ignore_index=True)))
+    app.session_state["instroom_sectie_vmbo"] = "Naar geslacht en leerweg"
+    app.run()
     gender = engine(database, "inflow", "vmbo", split="geslacht")
-    pd.testing.assert_frame_equal(app.dataframe[3].value, display_tables.inflow_display(gender, split_column="Geslacht"))
+    pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(gender, split_column="Geslacht"))
     # One breakdown at a time: choosing leerweg redraws that panel with the engine's leerweg table in the same place.
     app.segmented_control(key="instroom_uitsplitsing_vmbo").set_value("leerweg").run()
     assert_no_errors(app)
     leerweg = engine(database, "inflow", "vmbo", split="leerweg")
     leerweg_breakdown = next(b for b in registry.of("inflow", "vmbo").breakdowns if b.request == "leerweg")
-    pd.testing.assert_frame_equal(app.dataframe[3].value, display_tables.inflow_display(leerweg, split_column="Leerweg",
+    pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(leerweg, split_column="Leerweg",
                                                                                       breakdown=leerweg_breakdown))
-    assert len(app.dataframe) == 6 and "Geslacht" not in app.dataframe[3].value.columns
+    assert len(app.dataframe) == 1 and "Geslacht" not in app.dataframe[0].value.columns
 
 
 def test_inflow_havo_vwo_after_switching_level(make_app, database):
@@ -211,8 +227,10 @@ def test_inflow_havo_vwo_after_switching_level(make_app, database):
     app.segmented_control(key="instroom_niveau").set_value("havo-vwo").run()
     assert_no_errors(app)
     pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(engine(database, "inflow", "havo-vwo")))
-    assert len(app.dataframe) == 4  # trend, per school, schools compared, one breakdown at a time (geslacht first)
-    assert "Geslacht" in app.dataframe[3].value.columns
+    shown = {title: [frame.value for frame in app.dataframe] for title in every_section(app, "instroom_sectie_havo-vwo")}
+    assert list(shown) == ["Regio", "Per school", "Naar geslacht en onderwijssoort"]  # no profielbehoud: a vmbo figure
+    assert [len(frames) for frames in shown.values()] == [1, 2, 1]
+    assert "Geslacht" in shown["Naar geslacht en onderwijssoort"][0].columns  # geslacht first
 
 
 def test_progression_and_destination_tables_equal_the_engine(make_app, database):
@@ -308,7 +326,11 @@ COUNT_HEADERS = {"Leerlingen (noemer)", "Technisch profiel", "Profiel onbekend",
 @pytest.mark.parametrize("page", ["pages/overzicht.py", "pages/instroom.py", "pages/doorstroom.py", "pages/mijn_school.py"])
 def test_no_count_from_1_to_4_is_shown(make_app, database, page):
     app = make_app(database, page, tables=True)
-    for frame in app.dataframe:
+    frames = list(app.dataframe)
+    if page == "pages/instroom.py":  # every section of the page, each drawn on its own
+        frames = [frame for _ in every_section(app, "instroom_sectie_vmbo") for frame in app.dataframe]
+        assert len(frames) == 6
+    for frame in frames:
         table = frame.value
         for column in COUNT_HEADERS & set(table.columns):
             assert not set(table[column].astype(str)) & {"1", "2", "3", "4"}, f"{page}: {column}"
@@ -357,6 +379,10 @@ def test_instroom_shows_retention_exactly_as_published(make_app, database):
     metric = registry.get("retention_vmbo")
     region = engine(database, "retention")
     expected = display_tables.share_display(region, metric)
+    assert metric.label_nl not in [header.value for header in app.header]  # a section of its own, closed
+    app.session_state["instroom_sectie_vmbo"] = metric.label_nl
+    app.run()
+    assert_no_errors(app)
     assert any(frame.value.equals(expected) for frame in app.dataframe), "no table equals the published retention"
     assert metric.label_nl in [header.value for header in app.header]
     app.segmented_control(key="instroom_niveau").set_value("havo-vwo").run()
@@ -408,10 +434,12 @@ def test_built_figures_are_shared_but_follow_their_inputs(make_app, database):
     def per_school(app) -> dict:
         specs = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
         found = [spec for spec in specs if len([k for k in spec["layout"] if k.startswith("xaxis")]) > 1]
-        assert len(found) == 2, "Instroom draws two faceted figures: inflow and retention per school"
+        assert len(found) == 1, "Instroom's section Per school draws one faceted figure"
         return found[0]
 
     app = make_app(database, "pages/instroom.py")
+    app.session_state["instroom_sectie_vmbo"] = "Per school"
+    app.run()
     assert_no_errors(app)
     assert per_school(app) == expected(MetricSettings())
     open_settings(app).toggle(key="dp").set_value(True).run()
@@ -420,15 +448,23 @@ def test_built_figures_are_shared_but_follow_their_inputs(make_app, database):
 
 
 def test_a_panel_draws_only_its_open_tab(make_app, database):
-    """A page opens with its charts and no hidden tables; the sidebar's table view draws the tables instead; opening one
-    panel's table tab draws that table (the engine's) beside the other panels' charts."""
+    """A page opens with its first section's charts and no hidden tables; another section draws only its own; the
+    sidebar's table view draws the tables instead; opening one panel's table tab draws that table (the engine's) beside
+    the other panels' charts."""
     app = make_app(database, "pages/instroom.py")
     assert_no_errors(app)
-    assert (len(app.get("plotly_chart")), len(app.dataframe)) == (6, 0)  # trend, per school, compared, 1 breakdown, retention x2
+    assert (len(app.get("plotly_chart")), len(app.dataframe)) == (1, 0)  # the region's trend
+    drawn = {title: (len(app.get("plotly_chart")), len(app.dataframe)) for title in every_section(app, "instroom_sectie_vmbo")}
+    assert list(drawn.values()) == [(1, 0), (2, 0), (1, 0), (2, 0)]  # trend; per school and compared; 1 breakdown; retention x2
     tables = make_app(database, "pages/instroom.py", tables=True)
-    assert (len(tables.get("plotly_chart")), len(tables.dataframe)) == (0, 6)
-    app.session_state["instroom_trend_vmbo_grafiek"] = "Tabel"
+    tables.session_state["instroom_sectie_vmbo"] = "Per school"
+    tables.run()
+    assert (len(tables.get("plotly_chart")), len(tables.dataframe)) == (0, 2)
+    app.session_state["instroom_sectie_vmbo"] = "Per school"
+    app.session_state["instroom_per_school_vmbo_grafiek"] = "Tabel"
     app.run()
     assert_no_errors(app)
-    assert (len(app.get("plotly_chart")), len(app.dataframe)) == (5, 1)
-    pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(engine(database, "inflow", "vmbo")))
+    assert (len(app.get("plotly_chart")), len(app.dataframe)) == (1, 1)
+    schools = engine(database, "inflow", "vmbo", by="school")
+    pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(
+        pd.concat([engine(database, "inflow", "vmbo"), schools], ignore_index=True)))
