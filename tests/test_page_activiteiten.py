@@ -12,7 +12,7 @@ from sto_metrics.metrics import activities
 from sto_metrics.presentation import activities as shown
 from sto_metrics.presentation import formatting as fmt
 from sto_metrics.settings import PopulationFilter
-from tests.dashboard_fixtures import make_app, region_database, writable_database  # noqa: F401  (fixtures)
+from tests.dashboard_fixtures import every_section, make_app, region_database, writable_database  # noqa: F401  (fixtures)
 
 PAGE = "pages/activiteiten.py"
 
@@ -42,7 +42,22 @@ TABLE_COLUMNS = {"activiteiten_bereik_table": "Bereik", "activiteiten_effect_tab
                  "activiteiten_leerlingen_table": "Bereikte leerlingen"}
 
 
+# The page's sections are lazy tabs (one drawn at a time); the section that holds each table.
+SECTIONS = {"activiteiten_bereik_table": "Bereik per school en jaar", "activiteiten_leerlingen_table": "Bereik per school en jaar",
+            "activiteiten_effect_table": "Kiezen deelnemers vaker voor techniek?",
+            "activiteiten_deelname_table": "Kiezen deelnemers vaker voor techniek?",
+            "activiteiten_voor_na_table": "Voor en na de start van een activiteit"}
+
+
+def _open_section(app, title: str):
+    if app.session_state["activiteiten_sectie"] != title:
+        app.session_state["activiteiten_sectie"] = title
+        app.run()
+    return app
+
+
 def _frame(app, key: str):
+    _open_section(app, SECTIONS[key])
     found = [frame.value for frame in app.dataframe if TABLE_COLUMNS[key] in frame.value.columns]
     assert found, key
     return found[0]
@@ -71,6 +86,8 @@ def test_page_shows_reach_as_published(make_app, database):  # noqa: F811
 
 def test_comparison_within_school_with_caveat(make_app, database):  # noqa: F811
     app = make_app(database, PAGE, tables=True)
+    assert not any(activities.CAVEAT_NL in info.value for info in app.info)  # drawn with its section only
+    _open_section(app, SECTIONS["activiteiten_effect_table"])
     assert any(activities.CAVEAT_NL in info.value for info in app.info)
     school_id = app.selectbox(key="activiteiten_school").value
     effect, _ = _published(database, "activity_effect", by="school")
@@ -95,6 +112,7 @@ def test_distinct_pupils_reached_as_published(make_app, database):  # noqa: F811
 
 def test_share_of_the_cohort_that_took_part_before(make_app, database):  # noqa: F811
     app = make_app(database, PAGE, tables=True)
+    _open_section(app, SECTIONS["activiteiten_deelname_table"])
     school_id = app.selectbox(key="activiteiten_school").value
     effect, _ = _published(database, "activity_effect", by="school")
     participation = activities.cohort_participation(effect[effect["scope"] == school_id])
@@ -115,7 +133,9 @@ def test_before_after_and_no_small_counts(make_app, database):  # noqa: F811
     app = make_app(database, PAGE, tables=True)
     before_after = _frame(app, "activiteiten_voor_na_table")
     assert before_after["School"].str.contains("start 20").any() and before_after["School"].str.contains("geen activiteit").any()
-    for frame in app.dataframe:
+    frames = [frame for _ in every_section(app, "activiteiten_sectie") for frame in app.dataframe]
+    assert len(frames) == 6  # every table of every section
+    for frame in frames:
         counts = {"Deelnemers", "Meisjes", "Ingeschreven leerlingen", "Leerlingen", "Technisch", "Niet-deelnemers",
                   "Leerlingen in leerjaar 3", "Eerder meegedaan", "Bereikte leerlingen"}
         for column in counts & set(frame.value.columns):
