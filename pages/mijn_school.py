@@ -64,7 +64,8 @@ if not app.no_data_notice(ctx):
                 st.caption(f"{fmt.school_year(own.year)}: {fmt.count(own.numerator)} van {fmt.count(own.denominator)} leerlingen; "
                            f"regio {fmt.percent(region.share) if region else fmt.HIDDEN}.")
 
-    for metric in present:
+    def trend_panels(metric: registry.Metric) -> None:
+        """The school's trend against the region, then the school against its province and the country (DUO's files)."""
         table = tables[metric.name]
         app.figure_panel(
             f"school_{metric.name}", f"{metric.label_nl}: school en regio",
@@ -73,14 +74,11 @@ if not app.no_data_notice(ctx):
             display_tables.figure_display(table, metric, region_name=region_name),
             definition=ctx.definition(metric.name), file_stem=f"{school_id}_{metric.name}",
         )
-
-    # The school against its province and the country, from DUO's public files.
-    for metric in present:
         comparison = national_view.comparison_for(metric.name)
         national = app.national(ctx, comparison.level, school_id=school_id) if comparison and comparison.level != "vmbo-mbo" else None
         if national is None or not national.loaded:
-            continue
-        own = tables[metric.name][tables[metric.name]["scope"] == school_id]
+            return
+        own = table[table["scope"] == school_id]
         figure = app.figure(app.trend_with_lines,
                             display_tables.share_chart_input(own, numerator=metric.numerator, denominator=metric.denominator),
                             national_view.select(national.table, {"school": None, "provincie": None, "landelijk": None},
@@ -93,16 +91,28 @@ if not app.no_data_notice(ctx):
             file_stem=f"{school_id}_{comparison.level}_landelijk",
         )
 
-    # Where this school's graduates go.
-    for metric in registry.on_page("mijn_school"):
-        if metric.unit != "aantal" or refused[metric.name]:
-            continue
+    def school_destinations(metric: registry.Metric) -> pd.DataFrame:
         destinations = display_tables.headline_rows(ctx.table(metric.name, by="school", population=population), metric)
-        destinations = destinations[destinations["scope"] == school_id]
-        if not destinations.empty:
-            with_shares = display_tables.destination_shares(destinations, app.RULES.min_share_denominator)
-            app.figure_panel(
-                f"school_{metric.name}", f"{metric.label_nl} van de school",
-                app.figure(charts.destinations_figure, with_shares), display_tables.destinations_display(with_shares),
-                definition=ctx.definition(metric.name), file_stem=f"{school_id}_{metric.name}",
-            )
+        return destinations[destinations["scope"] == school_id]
+
+    def destination_panel(metric: registry.Metric, destinations: pd.DataFrame) -> None:
+        """Where this school's graduates go."""
+        with_shares = display_tables.destination_shares(destinations, app.RULES.min_share_denominator)
+        app.figure_panel(
+            f"school_{metric.name}", f"{metric.label_nl} van de school",
+            app.figure(charts.destinations_figure, with_shares), display_tables.destinations_display(with_shares),
+            definition=ctx.definition(metric.name), file_stem=f"{school_id}_{metric.name}",
+        )
+
+    # One figure at a time: a tab per figure (its trend against the region, then DUO's lines), drawn only when open.
+    counted = {metric.label_nl: (metric, school_destinations(metric)) for metric in registry.on_page("mijn_school")
+               if metric.unit == "aantal" and not refused[metric.name]}
+    counted = {title: found for title, found in counted.items() if not found[1].empty}
+    trends = {metric.label_nl: metric for metric in present}
+    if trends or counted:
+        section, tab = app.open_section("mijn_school_sectie", [*trends, *counted])
+        with tab:
+            if section in trends:
+                trend_panels(trends[section])
+            else:
+                destination_panel(*counted[section])
