@@ -100,7 +100,7 @@ if not app.no_data_notice(ctx):
         app.shown_table(display, key="ambities_table")
         st.caption(app.md_escape(ambitions.STATUS_RULE_NL))
         st.caption(app.md_escape(fmt.suppression_note(app.RULES.min_count, app.RULES.min_share_denominator)))
-        st.download_button("CSV downloaden (zoals getoond)", data=app.csv_bytes(display), file_name="ambities.csv", mime="text/csv",
+        st.download_button("CSV downloaden (zoals getoond)", data=lambda: app.csv_bytes(display), file_name="ambities.csv", mime="text/csv",
                            key="ambities_csv", on_click="ignore", icon=":material/download:")
 
         st.header("Per ambitie")

@@ -85,7 +85,7 @@ if loads.empty:
 else:
     display = display_tables.loads_display(loads, loader.PROBLEM_LABELS)
     st.dataframe(display, hide_index=True, key="data_loads_table")
-    st.download_button("Overzicht downloaden (csv)", data=app.csv_bytes(display), file_name="geladen_bestanden.csv", mime="text/csv",
+    st.download_button("Overzicht downloaden (csv)", data=lambda: app.csv_bytes(display), file_name="geladen_bestanden.csv", mime="text/csv",
                        key="data_loads_csv", on_click="ignore", icon=":material/download:")
     st.markdown("**Datakwaliteit van alles wat geladen is**")
     with app.cursor() as cur:  # participants are looked up in the vo data as it is now, whatever was loaded first
