@@ -19,8 +19,20 @@ st.caption("vmbo: leerlingen in leerjaar 3; havo/vwo: leerlingen in leerjaar 4. 
 UNKNOWN_NOTE = "Profiel onbekend: leerlingen zonder of met een onbekend profiel; zij tellen niet mee in de noemer."
 
 
-def panels(ctx: app.Context, level: str) -> dict:
-    """Tables in, this page's chart inputs, figures and display tables out (built once per data and filters: app.section)."""
+# Each section's tables in, its chart inputs, figures and display tables out: built once per data and filters
+# (app.section), and only when the section is first opened.
+
+
+def region_panel(ctx: app.Context, level: str) -> dict:
+    region = ctx.table(registry.of("inflow", level).name)
+    return {
+        "region_years": list(region["school_year"]),
+        "region_input": display_tables.share_chart_input(region, numerator="technical", denominator="pupils", region_name=ctx.region_name),
+        "region": display_tables.inflow_display(region, region_name=ctx.region_name),
+    }
+
+
+def school_panels(ctx: app.Context, level: str) -> dict:
     inflow = registry.of("inflow", level)
     region_name = ctx.region_name
     region = ctx.table(inflow.name)
@@ -28,14 +40,10 @@ def panels(ctx: app.Context, level: str) -> dict:
     schools = ctx.table(inflow.name, by="school")
     trend = pd.concat([region, schools], ignore_index=True)
     built = {
-        "region_years": list(region["school_year"]),
-        "region_input": region_input,
-        "region": display_tables.inflow_display(region, region_name=region_name),
         "per_school": (charts.small_multiples_figure(display_tables.share_chart_input(schools, numerator="technical", denominator="pupils"),
                                                      reference=region_input),
                        display_tables.inflow_display(trend, region_name=region_name)),
         "latest": None,
-        "breakdowns": [],
     }
     if not trend.empty:
         latest = max(trend["school_year"], key=schoolyear.start)
@@ -43,13 +51,19 @@ def panels(ctx: app.Context, level: str) -> dict:
         built["latest"] = (latest, charts.compare_figure(display_tables.share_chart_input(year_rows, numerator="technical", denominator="pupils",
                                                                                           region_name=region_name), region_label=region_name),
                            display_tables.inflow_display(year_rows, region_name=region_name))
+    return built
+
+
+def breakdown_panels(ctx: app.Context, level: str) -> list:
+    inflow = registry.of("inflow", level)
+    built = []
     for breakdown in inflow.breakdowns:
         table = ctx.table(inflow.name, split=breakdown.request)
         series = table["split"].map(lambda v, b=breakdown: display_tables.split_label(v, b)) if not table.empty else None
-        built["breakdowns"].append((
+        built.append((
             breakdown,
             charts.trend_figure(display_tables.share_chart_input(table, numerator="technical", denominator="pupils", series=series), region_names=()),
-            display_tables.inflow_display(table, region_name=region_name, split_column=breakdown.label_nl, breakdown=breakdown),
+            display_tables.inflow_display(table, region_name=ctx.region_name, split_column=breakdown.label_nl, breakdown=breakdown),
         ))
     return built
 
@@ -60,16 +74,16 @@ if not app.no_data_notice(ctx):
     inflow = registry.of("inflow", level)
     definition = ctx.definition(inflow.name)
     region_name = ctx.region_name
-    built = app.section(ctx, panels, level, reads=inflow.reads)
     further = [metric for metric in registry.on_page("instroom") if metric.family != inflow.family and metric.level == level]
     breakdowns_title = "Naar " + " en ".join(b.label_nl.lower() for b in inflow.breakdowns)
-    titles = [TREND, PER_SCHOOL, *([breakdowns_title] if built["breakdowns"] else []), *(metric.label_nl for metric in further)]
+    titles = [TREND, PER_SCHOOL, *([breakdowns_title] if inflow.breakdowns else []), *(metric.label_nl for metric in further)]
     # One section at a time: each is a tab, drawn only when open.
     section, tab = app.open_section(f"instroom_sectie_{level}", titles)
 
     # 1. Trend of the region (or selection), with its interval band.
     @app.fragment
     def region_trend() -> None:  # choosing DUO's lines redraws only this panel
+        built = app.section(ctx, region_panel, level, reads=inflow.reads)
         lines, national_note = app.national_lines(ctx, level, key=f"instroom_{level}", years=built["region_years"])
         app.figure_panel(
             f"instroom_trend_{level}", f"Aandeel techniek per schooljaar ({app.LEVEL_OPTIONS[level]}, {region_name.lower()})",
@@ -81,7 +95,8 @@ if not app.no_data_notice(ctx):
     # 2. Breakdowns of the region (or selection): geslacht, and leerweg for vmbo; one at a time (the choice redraws only this panel).
     @app.fragment
     def breakdowns() -> None:
-        found = {breakdown.request: (breakdown, figure, display) for breakdown, figure, display in built["breakdowns"]}
+        built = app.section(ctx, breakdown_panels, level, reads=inflow.reads)
+        found = {breakdown.request: (breakdown, figure, display) for breakdown, figure, display in built}
         request = st.segmented_control("Uitsplitsing", options=list(found), default=next(iter(found)), required=True,
                                        format_func=lambda r: f"naar {found[r][0].label_nl.lower()}", key=f"instroom_uitsplitsing_{level}")
         breakdown, figure, display = found[request or next(iter(found))]
@@ -95,6 +110,7 @@ if not app.no_data_notice(ctx):
             region_trend()
         elif section == PER_SCHOOL:
             # One small chart per school, the region dashed for comparison; then the schools compared in the latest year.
+            built = app.section(ctx, school_panels, level, reads=inflow.reads)
             figure, display = built["per_school"]
             app.figure_panel(
                 f"instroom_per_school_{level}", f"Per school ({app.LEVEL_OPTIONS[level]})", figure, display,
