@@ -792,7 +792,9 @@ def trend_with_lines(table: pd.DataFrame, lines: pd.DataFrame, *, region_names: 
 
 def open_section(key: str, titles: Sequence[str]):
     """A page's sections as lazy tabs (kept in the URL): returns (the open section's title, its tab), and the page draws
-    only that section; a browser draws a hidden tab's charts as dearly as shown ones."""
+    only that section; a browser draws a hidden tab's charts as dearly as shown ones. One section needs no tabs."""
+    if len(titles) == 1:
+        return titles[0], st.container()
     tabs = st.tabs(list(titles), key=key, on_change="rerun", bind="query-params")
     for title, tab in zip(titles, tabs, strict=True):
         if tab.open:

@@ -17,6 +17,7 @@ follow = "mbo" if level == "vmbo" else "hbo/wo"
 st.caption(f"Gediplomeerden van het {app.LEVEL_OPTIONS[level]} en waar zij een jaar later staan ingeschreven. Een diplomajaar verschijnt "
            "pas als de mbo- of ho-gegevens van het jaar erna zijn geladen.")
 
+PROGRESSION, FLOW = "Doorstroom en bestemming", "Cohortstroom"
 ORIGIN_GROUPS = {"totaal": "alle gediplomeerden", "techniek": "uit een technisch profiel", "overig": "uit een ander profiel"}
 
 
@@ -50,9 +51,15 @@ if not app.no_data_notice(ctx):
 
     # Per school there are no leerweg or gender figures for destinations (too small to protect): the reason instead.
     refused = published.refusal(progression_metric.name, population=ctx.filters.population)
-    if refused:
-        st.info(refused, icon=":material/info:")
-    else:
+    start_years = [year for year in ctx.school_years if year + 1 in ctx.school_years] if level == "vmbo" else []
+    # One section at a time: each is a tab, drawn only when open.
+    section, tab = app.open_section(f"doorstroom_sectie_{level}", [PROGRESSION, *([FLOW] if start_years else [])])
+
+    def progression_section() -> None:
+        """Progression and destinations; per school under a leerweg or gender filter, the reason instead."""
+        if refused:
+            st.info(refused, icon=":material/info:")
+            return
         built = app.section(ctx, panels, level, reads=registry.reads_of([progression_metric, destinations_metric]))
         comparison = national_view.comparison_for(progression_metric.name)  # vmbo only: DUO counts mbo entrants by prior education
 
@@ -111,7 +118,8 @@ if not app.no_data_notice(ctx):
             file_stem=f"cohortstroom_{start}",
         )
 
-    if level == "vmbo":
-        start_years = [year for year in ctx.school_years if year + 1 in ctx.school_years]
-        if start_years:
+    with tab:
+        if section == PROGRESSION:
+            progression_section()
+        else:
             cohort_flow(start_years)

@@ -172,6 +172,11 @@ def test_every_page_in_the_browser(server, browser_page):
     _assert_no_errors(page)
     assert _trace_values(page, fmt.FROM_GROUP_LABELS["totaal"]) == expected["progression_shares"]
     _screenshot(page, "doorstroom")
+    page.get_by_role("tab", name="Cohortstroom").click()  # the Sankey is a section of its own, drawn when opened
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(p => (p.data || []).some(t => t.type === 'sankey'))")
+    page.wait_for_selector(APP_IDLE)
+    _assert_no_errors(page)
+    _screenshot(page, "doorstroom-cohortstroom")
 
     _open(page, f"{base_url}/mijn-school")
     _assert_no_errors(page)

@@ -21,7 +21,7 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 PAGE_VISITS = {
     "overzicht": None,
     "instroom": ("instroom_niveau", ["vmbo", "havo-vwo"], "instroom_sectie_{level}"),
-    "doorstroom": ("doorstroom_niveau", ["vmbo", "havo-vwo"], None),
+    "doorstroom": ("doorstroom_niveau", ["vmbo", "havo-vwo"], "doorstroom_sectie_{level}"),
     "mijn_school": (None, [None], "mijn_school_sectie"),
     "activiteiten": (None, [None], "activiteiten_sectie"),
 }

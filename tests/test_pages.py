@@ -327,7 +327,8 @@ COUNT_HEADERS = {"Leerlingen (noemer)", "Technisch profiel", "Profiel onbekend",
 def test_no_count_from_1_to_4_is_shown(make_app, database, page):
     app = make_app(database, page, tables=True)
     frames = list(app.dataframe)
-    sections = {"pages/instroom.py": ("instroom_sectie_vmbo", 6), "pages/mijn_school.py": ("mijn_school_sectie", 4)}
+    sections = {"pages/instroom.py": ("instroom_sectie_vmbo", 6), "pages/mijn_school.py": ("mijn_school_sectie", 4),
+                "pages/doorstroom.py": ("doorstroom_sectie_vmbo", 3)}
     if page in sections:  # every section of the page, each drawn on its own
         key, tables = sections[page]
         frames = [frame for _ in every_section(app, key) for frame in app.dataframe]
@@ -408,12 +409,13 @@ def test_doorstroom_with_a_school_and_a_leerweg_gives_the_reason(make_app, datab
     app = make_app(database, "pages/doorstroom.py", query={"leerweg": "KB"}, tables=True)
     app.multiselect(key="scholen").set_value([school_id]).run()
     assert_no_errors(app)
-    reasons = [info.value for info in app.info]
+    reasons = [info.value for _ in every_section(app, "doorstroom_sectie_vmbo") for info in app.info]  # each tab in turn
     assert len(reasons) == 2 and all("Per school zijn bestemming, doorstroom en cohortstroom" in r for r in reasons)
     assert len(app.dataframe) == 0
     app.selectbox(key="leerweg").set_value("").run()  # the school alone: every figure again
     assert_no_errors(app)
-    assert not app.info and len(app.dataframe) == 3
+    drawn = [(len(app.info), len(app.dataframe)) for _ in every_section(app, "doorstroom_sectie_vmbo")]
+    assert drawn == [(0, 2), (0, 1)]  # progression and destinations; the cohort flow
 
 
 def test_built_figures_are_shared_but_follow_their_inputs(make_app, database):
