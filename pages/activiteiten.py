@@ -19,8 +19,8 @@ st.caption("Wie de activiteiten van de regio bereikten (techniekweken, Techcarro
            "meededen vaker voor techniek kozen. Het activiteitenregister en de deelnemerslijsten laad je op de pagina Data; "
            "een activiteit toevoegen kan hieronder.")
 
-REACH, EFFECT, BEFORE_AFTER = ("Bereik per school en jaar", "Kiezen deelnemers vaker voor techniek?",
-                               "Voor en na de start van een activiteit")
+REACH, GIRLS_AND_PUPILS, EFFECT, BEFORE_AFTER = ("Bereik per school en jaar", "Meisjes en leerlingen bereikt",
+                                                 "Kiezen deelnemers vaker voor techniek?", "Voor en na de start van een activiteit")
 
 
 def reach_section(reach: pd.DataFrame, labels: dict) -> None:
@@ -42,6 +42,14 @@ def reach_section(reach: pd.DataFrame, labels: dict) -> None:
         )
 
     reach_of_kind()
+    every = st.expander("Alle activiteiten (tabel)", key="activiteiten_alle_open", on_change="rerun")
+    if every.open:  # a table grid is heavy in the browser: drawn only when asked for
+        with every:
+            st.dataframe(shown.reach_display(reach, kind_labels), hide_index=True, key="activiteiten_alle")
+
+
+def girls_and_pupils_section(reach: pd.DataFrame, labels: dict) -> None:
+    kind_labels = shown.activity_type_labels(labels, reach["activity_type"])
     girls = shown.girls_input(reach, kind_labels)
     app.figure_panel(
         "activiteiten_meisjes", "Meisjes bereikt", app.figure(shown.girls_figure, girls), shown.girls_display(girls),
@@ -56,10 +64,6 @@ def reach_section(reach: pd.DataFrame, labels: dict) -> None:
             notes=["Alleen waar scholen deelnemerslijsten bijhouden; wie aan meer activiteiten meedeed, telt één keer."],
             file_stem="bereikte_leerlingen",
         )
-    every = st.expander("Alle activiteiten (tabel)", key="activiteiten_alle_open", on_change="rerun")
-    if every.open:  # a table grid is heavy in the browser: drawn only when asked for
-        with every:
-            st.dataframe(shown.reach_display(reach, kind_labels), hide_index=True, key="activiteiten_alle")
 
 
 @app.fragment
@@ -121,12 +125,15 @@ if not app.no_data_notice(ctx):
     # Head counts have no leerweg or gender: only the school choice applies to reach.
     reach = ctx.table("reach", by="school", population=PopulationFilter(school_ids=ctx.filters.school_ids))
     # One section at a time: each is a tab, drawn only when open.
-    section, tab = app.open_section("activiteiten_sectie", [REACH, EFFECT, *([] if reach.empty else [BEFORE_AFTER])])
+    titles = [REACH, *([] if reach.empty else [GIRLS_AND_PUPILS]), EFFECT, *([] if reach.empty else [BEFORE_AFTER])]
+    section, tab = app.open_section("activiteiten_sectie", titles)
     with tab:
+        if section in (REACH, GIRLS_AND_PUPILS) and (ctx.filters.leerwegen or ctx.filters.genders):
+            st.caption("Leerweg en geslacht in de zijbalk gelden niet voor het bereik (deelnemers zijn per klas of groep geteld).")
         if section == REACH:
-            if ctx.filters.leerwegen or ctx.filters.genders:
-                st.caption("Leerweg en geslacht in de zijbalk gelden niet voor het bereik (deelnemers zijn per klas of groep geteld).")
             reach_section(reach, labels)
+        elif section == GIRLS_AND_PUPILS:
+            girls_and_pupils_section(reach, labels)
         elif section == EFFECT:
             effect_section()
         else:

@@ -43,7 +43,7 @@ TABLE_COLUMNS = {"activiteiten_bereik_table": "Bereik", "activiteiten_effect_tab
 
 
 # The page's sections are lazy tabs (one drawn at a time); the section that holds each table.
-SECTIONS = {"activiteiten_bereik_table": "Bereik per school en jaar", "activiteiten_leerlingen_table": "Bereik per school en jaar",
+SECTIONS = {"activiteiten_bereik_table": "Bereik per school en jaar", "activiteiten_leerlingen_table": "Meisjes en leerlingen bereikt",
             "activiteiten_effect_table": "Kiezen deelnemers vaker voor techniek?",
             "activiteiten_deelname_table": "Kiezen deelnemers vaker voor techniek?",
             "activiteiten_voor_na_table": "Voor en na de start van een activiteit"}
