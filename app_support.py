@@ -957,7 +957,8 @@ def national_lines(ctx: Context, level: str, *, key: str, years: Sequence[str], 
         return found.table.iloc[0:0], None
     options = {"landelijk": "landelijk", **{area: f"{area} {name}" for area, name in found.areas.items()}}
     chosen = st.pills("Vergelijk met (DUO)", options=list(options), format_func=options.get, default=["landelijk"],
-                      selection_mode="multi", key=f"{key}_vergelijk")
+                      selection_mode="multi", key=f"{key}_vergelijk",
+                      persist_state="page")  # kept while its section is closed
     lines = _chosen_lines(ctx.source.path, ctx.version_of(*NATIONAL_READS), level, dataclasses.astuple(ctx.filters.settings),
                           tuple(chosen or ()), tuple(years), year_shift)
     return lines.copy(deep=False), found.note

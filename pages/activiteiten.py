@@ -33,7 +33,7 @@ def reach_section(reach: pd.DataFrame, labels: dict) -> None:
     @app.fragment
     def reach_of_kind() -> None:  # the kind of activity redraws only the heat map
         kind = st.segmented_control("Soort activiteit", options=at_schools, format_func=kind_labels.get, default=at_schools[0],
-                                    key="activiteiten_soort") or at_schools[0]
+                                    key="activiteiten_soort", persist_state="page") or at_schools[0]
         of_kind = reach[reach["activity_type"] == kind]
         app.figure_panel(
             "activiteiten_bereik", f"Bereik: {kind_labels[kind]}", app.figure(shown.reach_heatmap, of_kind),
@@ -69,7 +69,7 @@ def girls_and_pupils_section(reach: pd.DataFrame, labels: dict) -> None:
 @app.fragment
 def effect_section() -> None:  # the comparison's controls redraw only this section
     st.info(activities.CAVEAT_NL, icon=":material/info:")
-    by = st.segmented_control("Vergelijking", options=["school", "regio"], default="school", key="activiteiten_vergelijking",
+    by = st.segmented_control("Vergelijking", options=["school", "regio"], default="school", key="activiteiten_vergelijking", persist_state="page",
                               format_func={"school": "binnen de school", "regio": "hele regio"}.get) or "school"
     # Leerweg and gender do not apply: the groups would become too small to protect.
     effect = ctx.table("activity_effect", by=by, population=PopulationFilter(school_ids=ctx.filters.school_ids))
@@ -83,7 +83,7 @@ def effect_section() -> None:  # the comparison's controls redraw only this sect
         compared = [s for s in dict.fromkeys(effect["scope"]) if effect.loc[effect["scope"] == s, "share"].notna().any()]
         compared = compared or list(dict.fromkeys(effect["scope"]))
         school_id = st.selectbox("School", options=compared, format_func=lambda s: f"{ctx.school_name(s)} ({s})",
-                                 key="activiteiten_school")
+                                 key="activiteiten_school", persist_state="page")
         effect = effect[effect["scope"] == school_id]
     difference = activities.group_difference(effect)
     sentence = shown.difference_sentence(difference)

@@ -68,7 +68,7 @@ def breakdown_panels(ctx: app.Context, level: str) -> list:
     return built
 
 
-TREND, PER_SCHOOL = "Regio", "Per school"
+PER_SCHOOL = "Per school"
 
 if not app.no_data_notice(ctx):
     inflow = registry.of("inflow", level)
@@ -76,7 +76,7 @@ if not app.no_data_notice(ctx):
     region_name = ctx.region_name
     further = [metric for metric in registry.on_page("instroom") if metric.family != inflow.family and metric.level == level]
     breakdowns_title = "Naar " + " en ".join(b.label_nl.lower() for b in inflow.breakdowns)
-    titles = [TREND, PER_SCHOOL, *([breakdowns_title] if inflow.breakdowns else []), *(metric.label_nl for metric in further)]
+    titles = [region_name, PER_SCHOOL, *([breakdowns_title] if inflow.breakdowns else []), *(metric.label_nl for metric in further)]
     # One section at a time: each is a tab, drawn only when open.
     section, tab = app.open_section(f"instroom_sectie_{level}", titles)
 
@@ -98,7 +98,8 @@ if not app.no_data_notice(ctx):
         built = app.section(ctx, breakdown_panels, level, reads=inflow.reads)
         found = {breakdown.request: (breakdown, figure, display) for breakdown, figure, display in built}
         request = st.segmented_control("Uitsplitsing", options=list(found), default=next(iter(found)), required=True,
-                                       format_func=lambda r: f"naar {found[r][0].label_nl.lower()}", key=f"instroom_uitsplitsing_{level}")
+                                       format_func=lambda r: f"naar {found[r][0].label_nl.lower()}", key=f"instroom_uitsplitsing_{level}",
+                                       persist_state="page")  # kept while another section is open
         breakdown, figure, display = found[request or next(iter(found))]
         app.figure_panel(
             f"instroom_{breakdown.request}_{level}", f"Naar {breakdown.label_nl.lower()} ({region_name.lower()})", figure, display,
@@ -106,7 +107,7 @@ if not app.no_data_notice(ctx):
         )
 
     with tab:
-        if section == TREND:
+        if section == region_name:
             region_trend()
         elif section == PER_SCHOOL:
             # One small chart per school, the region dashed for comparison; then the schools compared in the latest year.

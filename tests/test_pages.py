@@ -24,6 +24,7 @@ from tests.dashboard_fixtures import (  # noqa: F401 (fixtures)
     make_app,
     open_settings,
     region_database,
+    shown_tables,
     writable_database,
 )
 
@@ -222,6 +223,21 @@ def test_inflow_tables_equal_the_engine(make_app, database):
     assert len(app.dataframe) == 1 and "Geslacht" not in app.dataframe[0].value.columns
 
 
+def test_a_choice_is_kept_while_another_section_is_open(make_app, database):
+    """A section's controls keep their value while the user looks at another section (their widgets are not drawn)."""
+    app = make_app(database, "pages/instroom.py")
+    app.session_state["instroom_sectie_vmbo"] = "Naar geslacht en leerweg"
+    app.run()
+    app.segmented_control(key="instroom_uitsplitsing_vmbo").set_value("leerweg").run()
+    app.session_state["instroom_sectie_vmbo"] = "Regio"
+    app.run()
+    assert not app.get("segmented_control") or all(c.key != "instroom_uitsplitsing_vmbo" for c in app.segmented_control)
+    app.session_state["instroom_sectie_vmbo"] = "Naar geslacht en leerweg"
+    app.run()
+    assert_no_errors(app)
+    assert app.segmented_control(key="instroom_uitsplitsing_vmbo").value == "leerweg"
+
+
 def test_inflow_havo_vwo_after_switching_level(make_app, database):
     app = make_app(database, "pages/instroom.py", tables=True)
     app.segmented_control(key="instroom_niveau").set_value("havo-vwo").run()
@@ -370,10 +386,10 @@ def test_pages_render_again_from_the_cache(make_app, database):
     app = make_app(database, tables=True)
     for page in PAGES.values():
         app.switch_page(page).run()
-        first = [frame.value for frame in app.dataframe]
+        first = shown_tables(app)
         app.run()
         assert_no_errors(app)
-        assert all(a.equals(b) for a, b in zip(first, [frame.value for frame in app.dataframe], strict=True)), page
+        assert all(a.equals(b) for a, b in zip(first, shown_tables(app), strict=True)), page
 
 
 def test_instroom_shows_retention_exactly_as_published(make_app, database):
@@ -472,3 +488,24 @@ def test_a_panel_draws_only_its_open_tab(make_app, database):
     schools = engine(database, "inflow", "vmbo", by="school")
     pd.testing.assert_frame_equal(app.dataframe[0].value, display_tables.inflow_display(
         pd.concat([engine(database, "inflow", "vmbo"), schools], ignore_index=True)))
+
+
+def test_short_tables_are_static_and_long_ones_a_grid():
+    """`shown_table`: up to STATIC_TABLE_ROWS rows a static table with literal cells, beyond that a scrollable data grid
+    with the text as it is."""
+    from streamlit.testing.v1 import AppTest
+
+    def script(rows: int) -> None:
+        import pandas as pd
+
+        import app_support
+
+        app_support.shown_table(pd.DataFrame({"Toelichting": ["**vet** [x](https://example.org)"] * rows}), key="t")
+
+    import app_support
+
+    short = AppTest.from_function(script, args=(app_support.STATIC_TABLE_ROWS,)).run()
+    long = AppTest.from_function(script, args=(app_support.STATIC_TABLE_ROWS + 1,)).run()
+    assert (len(short.table), len(short.dataframe)) == (1, 0) and (len(long.table), len(long.dataframe)) == (0, 1)
+    assert short.table[0].value["Toelichting"][0] == app_support.md_escape("**vet** [x](https://example.org)")
+    assert long.dataframe[0].value["Toelichting"][0] == "**vet** [x](https://example.org)"
