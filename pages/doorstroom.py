@@ -17,7 +17,7 @@ follow = "mbo" if level == "vmbo" else "hbo/wo"
 st.caption(f"Gediplomeerden van het {app.LEVEL_OPTIONS[level]} en waar zij een jaar later staan ingeschreven. Een diplomajaar verschijnt "
            "pas als de mbo- of ho-gegevens van het jaar erna zijn geladen.")
 
-PROGRESSION, FLOW = "Doorstroom en bestemming", "Cohortstroom"
+PROGRESSION, DESTINATIONS, FLOW = "Doorstroom", "Bestemming", "Cohortstroom"
 ORIGIN_GROUPS = {"totaal": "alle gediplomeerden", "techniek": "uit een technisch profiel", "overig": "uit een ander profiel"}
 
 
@@ -53,10 +53,10 @@ if not app.no_data_notice(ctx):
     refused = published.refusal(progression_metric.name, population=ctx.filters.population)
     start_years = [year for year in ctx.school_years if year + 1 in ctx.school_years] if level == "vmbo" else []
     # One section at a time: each is a tab, drawn only when open.
-    section, tab = app.open_section(f"doorstroom_sectie_{level}", [PROGRESSION, *([FLOW] if start_years else [])])
+    section, tab = app.open_section(f"doorstroom_sectie_{level}", [PROGRESSION, DESTINATIONS, *([FLOW] if start_years else [])])
 
-    def progression_section() -> None:
-        """Progression and destinations; per school under a leerweg or gender filter, the reason instead."""
+    def progression_section(shown: str) -> None:
+        """Progression or destinations; per school under a leerweg or gender filter, the reason instead."""
         if refused:
             st.info(refused, icon=":material/info:")
             return
@@ -93,8 +93,10 @@ if not app.no_data_notice(ctx):
                 file_stem=f"bestemming_{level}_{group}",
             )
 
-        progression_trend()
-        destinations()
+        if shown == PROGRESSION:
+            progression_trend()
+        else:
+            destinations()
 
     # 3. Cohort flow (vmbo): leerjaar 2 -> leerjaar 3 -> diploma -> destination (the start year redraws only this panel).
     @app.fragment
@@ -119,7 +121,7 @@ if not app.no_data_notice(ctx):
         )
 
     with tab:
-        if section == PROGRESSION:
-            progression_section()
-        else:
+        if section == FLOW:
             cohort_flow(start_years)
+        else:
+            progression_section(section)
