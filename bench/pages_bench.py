@@ -112,8 +112,7 @@ def visit(page, url: str) -> float:
 
 def navigate(page, url: str, start_path: str, title: str, path: str) -> float:
     """Seconds from a click on `title` in the sidebar's navigation (having opened `start_path`) until the page's last change."""
-    page.goto(f"{url}/{start_path}", timeout=VISIT_TIMEOUT_MS)
-    page.wait_for_function(PAGE_DONE, timeout=VISIT_TIMEOUT_MS, polling=20)
+    visit(page, f"{url}/{start_path}")
     clicked = page.evaluate("performance.now()")
     page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
     page.wait_for_function("([path, clicked]) => location.pathname.replace(/\\/$/, '') === path && window.__stoChanged > clicked"
@@ -256,6 +255,7 @@ def main() -> None:
         print(f"{name:<17} {cold:>7.2f} {cold - floor_cold:>+7.2f} {warm:>7.2f} {warm - same_warm:>+7.2f} {warm / same_warm:>8.1f} "
               f"{cpu:>6.2f} {cpu - same_cpu:>+7.2f} {moves:>12.2f} {moves - floor_moves:>+7.2f} {'/'.join(map(str, drawn)):>24} "
               f"{script_cold:>12.2f} {script_warm:>12.2f}")
+
 
 if __name__ == "__main__":
     main()
