@@ -16,8 +16,9 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -26,7 +27,7 @@ from sto_metrics import published, schoolyear
 from sto_metrics.metrics import catalog, registry
 from sto_metrics.metrics.calculations import Cube
 from sto_metrics.presentation import formatting
-from sto_metrics.privacy import suppression
+from sto_metrics.privacy import suppression, workers
 
 LOG = logging.getLogger("sto_metrics.prepare")
 # The dashboard's menu, most visited first: a table is prepared in the order of the first page that shows it.
@@ -141,11 +142,21 @@ def prepare(reading: Reading, *, rules: suppression.SuppressionRules | None = No
     rules = rules or suppression.SuppressionRules()
     with reading() as con:
         todo = tasks(con)
+    serial = threading.Lock()
+
+    @contextmanager
+    def one_reader() -> Iterator[duckdb.DuckDBPyConnection]:
+        with serial, reading() as con:  # counts are read one table at a time (a read-only database opens once)
+            yield con
+
     done = []
-    for task in todo:
-        done.append(prepare_one(reading, task, rules))
-        if progress:
-            progress(done[-1])
+    # as many tables at once as protection workers (privacy/workers.py): a table of one school year (a start year of the
+    # cohort flow) keeps one worker busy, so two such tables keep two; results are reported in menu order all the same
+    with ThreadPoolExecutor(max_workers=workers.worker_count(), thread_name_prefix="sto-voorbereiden") as pool:
+        for result in pool.map(lambda task: prepare_one(one_reader, task, rules), todo):
+            done.append(result)
+            if progress:
+                progress(result)
     return done
 
 

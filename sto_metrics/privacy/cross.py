@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import sparse
 
 from sto_metrics import paths
-from sto_metrics.privacy import gauss, intervals
+from sto_metrics.privacy import gauss, intervals, workers
 
 ALL = ""  # the 'all' value of a selection dimension (region, every leerweg, every gender)
 SELECTION = ("school_id", "leerweg", "gender")
@@ -323,21 +323,26 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
     hidden = np.zeros(len(cells), dtype=bool)
     years = cells["school_year"].to_numpy()
     inner_years = inner["school_year"].to_numpy()
-    def protect_year(year, may_show: np.ndarray) -> None:
-        rows = np.flatnonzero(years == year)
-        columns = np.flatnonzero(inner_years == year)
-        block = matrix[rows][:, columns]
-        hidden[rows] = _protect_block(block, values[rows], may_show[rows], priorities[rows], min_count, model.interval_protection,
-                                      public_already[rows], inner["pupils"].to_numpy()[columns])
+    inner_pupils = inner["pupils"].to_numpy()
 
-    for year in np.unique(years):  # school years share no inner cell: each is its own problem
-        protect_year(year, publishable)
+    def protect_years(chosen_years, may_show: np.ndarray) -> None:
+        """School years share no inner cell: each is its own problem, solved side by side (workers.solve_all)."""
+        jobs, row_sets = [], []
+        for year in chosen_years:
+            rows = np.flatnonzero(years == year)
+            columns = np.flatnonzero(inner_years == year)
+            jobs.append((matrix[rows][:, columns], values[rows], may_show[rows], priorities[rows], min_count,
+                         model.interval_protection, public_already[rows], inner_pupils[columns]))
+            row_sets.append(rows)
+        for rows, year_hidden in zip(row_sets, workers.solve_all(_protect_block, jobs, [len(rows) for rows in row_sets]), strict=True):
+            hidden[rows] = year_hidden
+
+    protect_years(np.unique(years), publishable)
     if shown_elsewhere:
         # a year that cannot keep the other table's decisions tries again with only its region-only cells beside them
         region_only = np.array([measures[m].region_only for m in cells["_measure"]])
         if region_only.any():
-            for year in _broken_years(hidden, index, years, shown_elsewhere):
-                protect_year(year, publishable & (public_already | region_only))
+            protect_years(sorted(_broken_years(hidden, index, years, shown_elsewhere)), publishable & (public_already | region_only))
         _keep_decisions_elsewhere(hidden, index, years, shown_elsewhere)
     _write_pattern(cache_key, hidden)
     return CrossTable(index, values.astype("int64"), hidden)
