@@ -153,10 +153,15 @@ def prepare(reading: Reading, *, rules: suppression.SuppressionRules | None = No
     # as many tables at once as protection workers (privacy/workers.py): a table of one school year (a start year of the
     # cohort flow) keeps one worker busy, so two such tables keep two; results are reported in menu order all the same
     with ThreadPoolExecutor(max_workers=workers.worker_count(), thread_name_prefix="sto-voorbereiden") as pool:
-        for result in pool.map(lambda task: prepare_one(one_reader, task, rules), todo):
-            done.append(result)
-            if progress:
-                progress(result)
+        try:
+            for result in pool.map(lambda task: prepare_one(one_reader, task, rules), todo):
+                done.append(result)
+                if progress:
+                    progress(result)
+        except KeyboardInterrupt:  # Ctrl-C on `prepare`: no table waits for the ones being computed
+            pool.shutdown(wait=False, cancel_futures=True)
+            workers.stop()
+            raise
     return done
 
 

@@ -2,6 +2,8 @@
 and a worker that dies costs time, never a table."""
 
 import os
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -16,9 +18,9 @@ def on_workers(monkeypatch):
     """Workers for every table, however small, and two of them whatever this machine has."""
     monkeypatch.setattr(workers, "MIN_CELLS", 0)
     monkeypatch.setenv("STO_PROTECT_WORKERS", "2")
-    workers._stop_workers()
+    workers.stop()
     yield
-    workers._stop_workers()
+    workers.stop()
 
 
 def _pid(_: int) -> int:
@@ -75,3 +77,28 @@ def test_a_stand_in_function_stays_in_the_process(on_workers):
         return os.getpid()
 
     assert workers.solve_all(local, [(0,), (1,)], [5, 5]) == [os.getpid()] * 2
+
+
+def _sleeps(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def test_work_stopped_on_purpose_fails_instead_of_starting_again_here(on_workers):
+    """Ctrl-C on `prepare` stops the workers: the year they were solving must not start over in the process."""
+    outcome = []
+
+    def run() -> None:
+        try:
+            outcome.append(workers.solve_all(_sleeps, [(60.0,)], [5]))
+        except workers.WorkerLost as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    while not workers._started:
+        time.sleep(0.05)
+    workers.stop()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], workers.WorkerLost)

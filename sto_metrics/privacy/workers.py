@@ -18,6 +18,7 @@ import atexit
 import os
 import pickle
 import queue
+import signal
 import struct
 import subprocess
 import sys
@@ -104,6 +105,7 @@ class _Worker:
 
 _free: queue.SimpleQueue[_Worker | None] | None = None  # a free worker, or None: a place for one not started yet
 _started: list[_Worker] = []
+_generation = 0  # counts stop(): a worker lost to it is not replaced by the process
 _lock = threading.Lock()
 
 
@@ -115,7 +117,7 @@ def _on_a_worker(function: Callable[..., Any], job: tuple) -> Any:
             _free = queue.SimpleQueue()
             for _ in range(worker_count()):
                 _free.put(None)
-        free = _free
+        free, generation = _free, _generation
     worker = free.get()  # waits while every worker is busy
     try:
         if worker is None:
@@ -127,21 +129,25 @@ def _on_a_worker(function: Callable[..., Any], job: tuple) -> Any:
         if worker is not None:
             worker.stop()
             worker = None  # its place takes a new worker next time
+        if generation != _generation:
+            raise  # stopped on purpose: the work is no longer wanted
         return function(*job)  # slower, never a different pattern
     finally:
         free.put(worker)
 
 
-def _stop_workers() -> None:
-    """Ends every worker (at exit); the next table starts new ones."""
-    global _free
+def stop() -> None:
+    """Ends every worker (at exit, or when the user interrupts); a year it was solving fails (WorkerLost) instead of
+    starting again in the process. The next table starts new workers."""
+    global _free, _generation
     with _lock:
         _free = None
+        _generation += 1
         while _started:
             _started.pop().stop()
 
 
-atexit.register(_stop_workers)
+atexit.register(stop)
 
 
 def _send(stream: BinaryIO, message: Any) -> None:
@@ -164,6 +170,7 @@ def _receive(stream: BinaryIO) -> Any:
 
 def _serve() -> None:
     """A worker's loop: a call in, its result (or its error) out, until the parent closes the pipe."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it stops the workers)
     requests, answers = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a library that prints (HiGHS's banner) must not write into the answers
     while True:
