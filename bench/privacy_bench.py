@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import loss_bound
 from sto_metrics import db, published
 from sto_metrics.metrics import calculations, catalog
-from sto_metrics.privacy import cross, suppression
+from sto_metrics.privacy import cross, suppression, workers
 
 FAMILIES = [
     ("inflow", "vmbo", lambda con: calculations.inflow_counts(con, "vmbo"), lambda counts: cross.INFLOW),
@@ -105,7 +105,7 @@ def main() -> int:
 
         path = prebuilt.ensure_demo_database()
     con = db.connect(path, read_only=True)
-    print(f"database: {path}")
+    print(f"database: {path}; protection workers: {workers.worker_count()} (STO_PROTECT_WORKERS=1 for one process)")
     chosen = [name.strip() for name in args.families.split(",") if name.strip()]
     for family, level, counts_of, model_of in FAMILIES:
         if chosen and not any(family.startswith(name) for name in chosen):

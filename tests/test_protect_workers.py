@@ -1,6 +1,7 @@
 """Protection on worker processes (privacy/workers.py): the same pattern as in the process, errors as in the process,
 and a worker that dies costs time, never a table."""
 
+import multiprocessing
 import os
 import threading
 import time
@@ -102,3 +103,17 @@ def test_work_stopped_on_purpose_fails_instead_of_starting_again_here(on_workers
     thread.join(timeout=30)
     assert not thread.is_alive()
     assert len(outcome) == 1 and isinstance(outcome[0], workers.WorkerLost)
+
+
+def _pids_in_a_forked_child(_: int) -> list[int]:
+    return workers.solve_all(_pid, [(0,), (1,)], [5, 5])
+
+
+def test_a_forked_child_starts_its_own_workers(on_workers):
+    """The privacy auditor runs the command line in a fork pool: a child writing into its parent's pipes garbles both."""
+    parents = workers.solve_all(_pid, [(0,), (1,)], [5, 5])  # the parent's workers are up
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        children = pool.map(_pids_in_a_forked_child, range(4))
+    assert all(len(pids) == 2 for pids in children)
+    assert not set(parents) & {pid for pids in children for pid in pids}
+    assert set(workers.solve_all(_pid, [(0,), (1,)], [5, 5])) <= set(parents)  # and the parent's are untouched

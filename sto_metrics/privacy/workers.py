@@ -147,7 +147,14 @@ def stop() -> None:
             _started.pop().stop()
 
 
+def _forget_after_fork() -> None:
+    """A forked child (a multiprocessing pool's) shares its parent's pipes: it starts workers of its own if it needs any."""
+    global _free, _started, _lock
+    _free, _started, _lock = None, [], threading.Lock()
+
+
 atexit.register(stop)
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _send(stream: BinaryIO, message: Any) -> None:
