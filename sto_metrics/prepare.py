@@ -17,7 +17,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
@@ -35,6 +34,10 @@ PAGE_ORDER = ("overzicht", "instroom", "doorstroom", "mijn_school", "ambities", 
 FLOW = "cohort_flow"
 # The table families protected tables are computed from: a load of another kind (DUO's files) changes none of them.
 PROTECTED_FAMILIES = registry.reads_of(registry.METRICS.values())
+# Tables protected at once when there are protection workers (privacy/workers.py): two tables of one school year each
+# (start years of the cohort flow) keep two workers busy; more would hold more tables in memory and keep a page's
+# own table waiting longer for a worker.
+TABLES_AT_ONCE = 2
 
 Reading = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 
@@ -127,6 +130,8 @@ def prepare_one(reading: Reading, task: Task, rules: suppression.SuppressionRule
             return Prepared(task, "al klaar", time.perf_counter() - started)
         suppression.protected_table(counted, cells, rules)
         return Prepared(task, "berekend", time.perf_counter() - started)
+    except workers.WorkerLost:  # the workers were stopped (Ctrl-C, the process ends): nothing went wrong with the table
+        return Prepared(task, "mislukt", time.perf_counter() - started, "WorkerLost")
     except Exception as error:  # a table that fails is computed again when a page asks for it; the others go on
         # by type and place only: an exception's text may hold data
         LOG.error("Voorbereiden van %s mislukt: %s\n%s", task.label_nl, type(error).__name__, "".join(traceback.format_tb(error.__traceback__)))
@@ -149,19 +154,52 @@ def prepare(reading: Reading, *, rules: suppression.SuppressionRules | None = No
         with serial, reading() as con:  # counts are read one table at a time (a read-only database opens once)
             yield con
 
+    if min(workers.worker_count(), TABLES_AT_ONCE, len(todo)) < 2:
+        done = []
+        for task in todo:
+            done.append(prepare_one(reading, task, rules))
+            if progress:
+                progress(done[-1])
+        return done
+    return _side_by_side(todo, lambda task: prepare_one(one_reader, task, rules), progress)
+
+
+def _side_by_side(todo: list[Task], prepare_task: Callable[[Task], Prepared],
+                  progress: Callable[[Prepared], None] | None) -> list[Prepared]:
+    """TABLES_AT_ONCE tables at a time on daemon threads (a process that ends, or a Ctrl-C, waits for none of them: the
+    workers are stopped and what waits is not started); results are reported in menu order."""
+    results: list[Prepared | None] = [None] * len(todo)
+    finished = [threading.Event() for _ in todo]
+    following = iter(range(len(todo)))
+    taking = threading.Lock()
+    cancelled = threading.Event()
+
+    def take_tables() -> None:
+        while not cancelled.is_set():
+            with taking:
+                number = next(following, None)
+            if number is None:
+                return
+            try:
+                results[number] = prepare_task(todo[number])
+            except BaseException as error:  # prepare_one reports its errors: this is only so that nobody waits forever
+                results[number] = Prepared(todo[number], "mislukt", 0.0, type(error).__name__)
+            finally:
+                finished[number].set()
+
+    for _ in range(TABLES_AT_ONCE):
+        threading.Thread(target=take_tables, name="sto-voorbereiden", daemon=True).start()
     done = []
-    # as many tables at once as protection workers (privacy/workers.py): a table of one school year (a start year of the
-    # cohort flow) keeps one worker busy, so two such tables keep two; results are reported in menu order all the same
-    with ThreadPoolExecutor(max_workers=workers.worker_count(), thread_name_prefix="sto-voorbereiden") as pool:
-        try:
-            for result in pool.map(lambda task: prepare_one(one_reader, task, rules), todo):
-                done.append(result)
-                if progress:
-                    progress(result)
-        except KeyboardInterrupt:  # Ctrl-C on `prepare`: no table waits for the ones being computed
-            pool.shutdown(wait=False, cancel_futures=True)
-            workers.stop()
-            raise
+    try:
+        for number in range(len(todo)):
+            finished[number].wait()
+            done.append(results[number])
+            if progress:
+                progress(done[-1])
+    except KeyboardInterrupt:  # Ctrl-C on `prepare`: the tables being computed end with their workers
+        cancelled.set()
+        workers.stop()
+        raise
     return done
 
 

@@ -8,9 +8,11 @@ single protection (the protection step is made to fail), and publishes exactly w
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -196,6 +198,21 @@ def test_prepare_refuses_a_missing_database_in_dutch(tmp_path):
     assert done.returncode == 2
     assert done.stderr.startswith("Fout: De database") and "bestaat niet" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_ctrl_c_stops_prepare_at_once_without_a_traceback(small_region, tmp_path):
+    """Two tables are computed at once, on worker processes: Ctrl-C waits for neither, and no table is reported failed."""
+    env = {**os.environ, "STO_CACHE_DIR": str(tmp_path / "cache"), "STO_PROTECT_WORKERS": "2"}
+    running = subprocess.Popen([sys.executable, "-m", "sto_metrics", "prepare", "--db", str(small_region)], cwd=REPO, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert running.stdout.readline().startswith("Beschermde tabellen voorbereiden")
+    time.sleep(3.0)  # the first tables are being protected
+    running.send_signal(signal.SIGINT)
+    stdout, stderr = running.communicate(timeout=30)
+    assert "Klaar in" not in stdout  # it was stopped, not finished
+    assert running.returncode == 1
+    assert stderr.strip().endswith("Afgebroken.")
+    assert "Traceback" not in stderr and "mislukt" not in stdout + stderr
 
 
 def test_a_table_that_fails_is_reported_and_the_others_go_on(small_region, tmp_path, fresh_process, monkeypatch, caplog):

@@ -3,8 +3,11 @@ and a worker that dies costs time, never a table."""
 
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,6 +33,10 @@ def _pid(_: int) -> int:
 
 def _fails(number: int) -> int:
     raise ValueError(f"tabel {number} kan niet")
+
+
+def _missing_file(number: int) -> int:
+    raise FileNotFoundError(f"bestand {number}")  # an OSError of the job's own: not a lost worker
 
 
 def _dies_on_a_worker(parent: int, number: int) -> int:
@@ -117,3 +124,82 @@ def test_a_forked_child_starts_its_own_workers(on_workers):
     assert all(len(pids) == 2 for pids in children)
     assert not set(parents) & {pid for pids in children for pid in pids}
     assert set(workers.solve_all(_pid, [(0,), (1,)], [5, 5])) <= set(parents)  # and the parent's are untouched
+
+
+def test_a_job_oserror_is_its_own_and_the_worker_stays(on_workers):
+    before = set(workers.solve_all(_pid, [(0,), (1,)], [5, 5]))
+    with pytest.raises(FileNotFoundError, match="bestand 3"):
+        workers.solve_all(_missing_file, [(3,)], [5])
+    assert set(workers.solve_all(_pid, [(0,), (1,)], [5, 5])) == before
+
+
+def test_years_waiting_for_a_worker_fail_too_when_stopped(on_workers):
+    """Four years on two workers: after a stop the two that waited start no new worker and run nowhere."""
+    outcome = []
+
+    def run() -> None:
+        try:
+            outcome.append(workers.solve_all(_sleeps, [(60.0,)] * 4, [5] * 4))
+        except workers.WorkerLost as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    while len(workers._started) < 2:
+        time.sleep(0.05)
+    workers.stop()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert isinstance(outcome[0], workers.WorkerLost)
+    assert workers._started == []
+
+
+def test_another_checkout_in_the_current_folder_is_not_imported(on_workers, tmp_path, monkeypatch):
+    """A worker runs this engine's code, whatever folder the dashboard was started from."""
+    shadow = tmp_path / "sto_metrics" / "privacy"
+    shadow.mkdir(parents=True)
+    (tmp_path / "sto_metrics" / "__init__.py").write_text("")
+    (shadow / "__init__.py").write_text("")
+    (shadow / "workers.py").write_text("import os, sys\nsys.stdout.buffer.write(b'\\x00' * 64)\nos._exit(0)\n")
+    monkeypatch.chdir(tmp_path)
+    pids = workers.solve_all(_pid, [(0,), (1,)], [5, 5])
+    assert os.getpid() not in pids  # answered by real workers, not by the shadow copy or this process
+
+
+ORPHAN_PARENT = """
+import sys, threading, time
+sys.path.insert(0, sys.argv[1])
+from sto_metrics.privacy import workers
+from tests.test_protect_workers import _sleeps
+workers.MIN_CELLS = 0
+threading.Thread(target=workers.solve_all, args=(_sleeps, [(60.0,), (60.0,)], [5, 5]), daemon=True).start()
+while len(workers._started) < 2:
+    time.sleep(0.05)
+print(*(worker.process.pid for worker in workers._started), flush=True)
+time.sleep(0.5)
+import os
+os.kill(os.getpid(), 9)  # killed: no atexit, nobody stops the workers
+"""
+
+
+def test_workers_end_when_their_parent_is_killed(tmp_path, monkeypatch):
+    monkeypatch.setenv("STO_PROTECT_WORKERS", "2")
+    script = tmp_path / "parent.py"
+    script.write_text(ORPHAN_PARENT)
+    done = subprocess.run([sys.executable, str(script), str(Path(__file__).resolve().parents[1])], capture_output=True,
+                          text=True, timeout=60)
+    pids = [int(pid) for pid in done.stdout.split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in pids)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat")
+    return not status.exists() or status.read_text().split()[2] != "Z"  # a zombie has ended

@@ -23,6 +23,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -84,18 +85,17 @@ class _Worker:
     def __init__(self) -> None:
         package_root = str(Path(__file__).resolve().parents[2])
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-        self.process = subprocess.Popen([sys.executable, "-m", "sto_metrics.privacy.workers"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, env=environment)
+        # -P: not the current folder first on the path (another checkout there would be imported instead of this one)
+        self.process = subprocess.Popen([sys.executable, "-P", "-m", "sto_metrics.privacy.workers", package_root],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment)
 
-    def call(self, function: Callable[..., Any], job: tuple) -> Any:
+    def call(self, function: Callable[..., Any], job: tuple) -> tuple[bool, Any]:
+        """(True, the result) or (False, the job's own error)."""
         try:
             _send(self.process.stdin, (function, job))
-            succeeded, value = _receive(self.process.stdout)
+            return _receive(self.process.stdout)
         except (OSError, EOFError, pickle.UnpicklingError) as error:
             raise WorkerLost(f"protection worker {self.process.pid} ended") from error
-        if not succeeded:
-            raise value  # the job's own error, as the same call in this process would raise it
-        return value
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -105,7 +105,7 @@ class _Worker:
 
 _free: queue.SimpleQueue[_Worker | None] | None = None  # a free worker, or None: a place for one not started yet
 _started: list[_Worker] = []
-_generation = 0  # counts stop(): a worker lost to it is not replaced by the process
+_generation = 0  # counts stop(): work asked for before a stop fails instead of running
 _lock = threading.Lock()
 
 
@@ -120,20 +120,32 @@ def _on_a_worker(function: Callable[..., Any], job: tuple) -> Any:
         free, generation = _free, _generation
     worker = free.get()  # waits while every worker is busy
     try:
+        if generation != _generation:
+            raise WorkerLost("protection workers stopped")  # stopped while this year waited: no longer wanted
         if worker is None:
             worker = _Worker()
             with _lock:
                 _started.append(worker)
-        return worker.call(function, job)
-    except (WorkerLost, OSError):
+        succeeded, value = worker.call(function, job)
+    except WorkerLost:
         if worker is not None:
-            worker.stop()
+            _discard(worker)
             worker = None  # its place takes a new worker next time
         if generation != _generation:
             raise  # stopped on purpose: the work is no longer wanted
         return function(*job)  # slower, never a different pattern
     finally:
         free.put(worker)
+    if not succeeded:
+        raise value  # the job's own error, as the same call in this process would raise it
+    return value
+
+
+def _discard(worker: _Worker) -> None:
+    worker.stop()
+    with _lock:
+        if worker in _started:
+            _started.remove(worker)
 
 
 def stop() -> None:
@@ -175,11 +187,23 @@ def _receive(stream: BinaryIO) -> Any:
     return pickle.loads(payload)
 
 
-def _serve() -> None:
-    """A worker's loop: a call in, its result (or its error) out, until the parent closes the pipe."""
+def _serve(package_root: str) -> None:
+    """A worker's loop: a call in, its result (or its error) out, until the parent closes the pipe or ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it stops the workers)
     requests, answers = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a library that prints (HiGHS's banner) must not write into the answers
+    import sto_metrics
+
+    if Path(sto_metrics.__file__).resolve().parents[1] != Path(package_root):
+        return  # another copy of the engine on the path: no answer, so the parent solves in its own process
+    parent = os.getppid()
+
+    def watch_parent() -> None:  # a parent that was killed leaves no one to answer: stop mid-year, not minutes later
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch_parent, daemon=True).start()
     while True:
         try:
             function, job = _receive(requests)
@@ -193,4 +217,4 @@ def _serve() -> None:
 
 
 if __name__ == "__main__":
-    _serve()
+    _serve(sys.argv[1])
