@@ -266,6 +266,7 @@ class Background:
         return changed
 
     def _run(self) -> None:
+        workers.lower_priority()  # visitors' pages first: this thread, its helpers and workers it starts yield the CPU
         while (job := self._next()) is not None:
             path, _ = job
             version = None

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sto_metrics import db
+from sto_metrics import db, prepare
 from sto_metrics.metrics import calculations
 from sto_metrics.privacy import cross, workers
 
@@ -203,3 +203,25 @@ def _alive(pid: int) -> bool:
         return False
     status = Path(f"/proc/{pid}/stat")
     return not status.exists() or status.read_text().split()[2] != "Z"  # a zombie has ended
+
+
+def _nice() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+def _nice_of_a_worker(_: int) -> int:
+    return _nice()
+
+
+def test_workers_and_the_background_thread_yield_the_cpu_to_pages(on_workers):
+    """Protection beside visitors runs at a lower priority (nice 10): measured, warm pages of a server that prepares its
+    tables went from 0.9-1.2 s to 0.3-0.6 s above an empty page on two cores."""
+    assert workers.solve_all(_nice_of_a_worker, [(0,), (1,)], [5, 5]) == [workers.BACKGROUND_NICENESS] * 2
+    assert _nice() == 0  # the caller (a page's thread) keeps its own priority
+    seen = []
+    background = prepare.Background(lambda path: seen.append(_nice()) or "v1")
+    background.request("regio.duckdb", "v1")
+    deadline = time.monotonic() + 10
+    while not seen and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert seen == [workers.BACKGROUND_NICENESS]

@@ -15,6 +15,7 @@ user's), which this engine cannot vouch for. Nothing leaves the machine: the pip
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import pickle
 import queue
@@ -28,6 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+BACKGROUND_NICENESS = 10  # workers and background preparation yield to the dashboard's pages (nice values 0-19)
 MIN_CELLS = 2_000  # a table with fewer cells is protected in the process (the demo's inflow has about 6,000)
 _HEADER = struct.Struct("<Q")
 
@@ -68,6 +70,13 @@ def solve_all(function: Callable[..., Any], jobs: Sequence[tuple], sizes: Sequen
     if failures:
         raise failures[0]
     return [results[number] for number in range(len(jobs))]
+
+
+def lower_priority() -> None:
+    """This thread at a lower CPU priority (Linux: a thread's nice value; threads and processes it starts inherit it):
+    protection that runs beside a dashboard's visitors takes only the CPU they leave."""
+    with contextlib.suppress(AttributeError, OSError):  # not on this system, or not allowed: the usual priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
 
 
 def _importable(function: Callable[..., Any]) -> bool:
@@ -190,6 +199,7 @@ def _receive(stream: BinaryIO) -> Any:
 def _serve(package_root: str) -> None:
     """A worker's loop: a call in, its result (or its error) out, until the parent closes the pipe or ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it stops the workers)
+    lower_priority()  # a page's own work (in the parent) goes first; on an idle machine this costs nothing
     requests, answers = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a library that prints (HiGHS's banner) must not write into the answers
     import sto_metrics
