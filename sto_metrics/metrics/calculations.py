@@ -111,10 +111,13 @@ def _scope_columns(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     """Adds school_year (text), scope and scope_name from the integer school_year and school_id (NULL = region)."""
     school_id = frame["school_id"]
     is_region = school_id.isna()
+    # labels per distinct value, not per row: a national table has tens of thousands of rows and a few years and schools
+    years = {year: schoolyear.label(year) for year in frame["school_year"].unique()}
+    scope_names = {sid: names.get(sid, sid) for sid in school_id[~is_region].unique()}
     frame = frame.assign(
-        school_year=frame["school_year"].map(schoolyear.label).astype("str"),
+        school_year=frame["school_year"].map(years).astype("str"),
         scope=np.where(is_region, REGION_SCOPE, school_id.astype("object")),
-        scope_name=[REGION_NAME if region else names.get(sid, sid) for region, sid in zip(is_region, school_id, strict=True)],
+        scope_name=np.where(is_region, REGION_NAME, school_id.astype("object").map(scope_names).astype("object")),
     )
     frame["scope"] = frame["scope"].astype("str")
     frame["scope_name"] = frame["scope_name"].astype("str")

@@ -71,25 +71,26 @@ cohort AS (
         ON p.code = r.profile_code
        AND CASE WHEN r.education_type = 'vmbo' THEN p.level IN ('vmbo', 'vmbo_tl') ELSE p.level = 'havo_vwo' END
 ),
-ho_next AS (
-    SELECT h.pupil_number, h.school_year - 1 AS cohort_year, bool_or(coalesce(s.technical, FALSE)) AS technical
+-- every enrolment of the next year, ranked by the destination it gives (ho > mbo > vo; technical first at each level):
+-- one semi join with the cohort for all three tables, and a pupil's best rank is their destination
+next_year AS (
+    SELECT h.pupil_number, h.school_year - 1 AS cohort_year,
+           CASE WHEN coalesce(s.technical, FALSE) THEN 1 ELSE 2 END AS rank
     FROM ho_enrolment h
-    SEMI JOIN cohort c ON c.pupil_number = h.pupil_number AND c.school_year = h.school_year - 1
     LEFT JOIN ref_ho_sector s ON s.code = h.sector_code
-    GROUP BY ALL
-),
-mbo_next AS (
-    SELECT m.pupil_number, m.school_year - 1 AS cohort_year, bool_or(coalesce(s.technical, FALSE)) AS technical
+    UNION ALL
+    SELECT m.pupil_number, m.school_year - 1, CASE WHEN coalesce(s.technical, FALSE) THEN 3 ELSE 4 END
     FROM mbo_enrolment m
-    SEMI JOIN cohort c ON c.pupil_number = m.pupil_number AND c.school_year = m.school_year - 1
     LEFT JOIN ref_mbo_sector s ON s.code = m.sector_code
-    GROUP BY ALL
-),
--- still in vo: probed only for the cohort's pupils (a semi join instead of a lookup of every vo row per pupil)
-vo_next AS (
-    SELECT DISTINCT v.pupil_number, v.school_year - 1 AS cohort_year
+    UNION ALL
+    SELECT v.pupil_number, v.school_year - 1, 5  -- still in vo (any record of the next year)
     FROM vo_enrolment v
-    SEMI JOIN cohort c ON c.pupil_number = v.pupil_number AND c.school_year = v.school_year - 1
+),
+found AS (
+    SELECT n.pupil_number, n.cohort_year, min(n.rank) AS rank
+    FROM next_year n
+    SEMI JOIN cohort c ON c.pupil_number = n.pupil_number AND c.school_year = n.cohort_year
+    GROUP BY ALL
 ),
 destined AS (
     SELECT
@@ -98,16 +99,14 @@ destined AS (
         c.leerweg,
         c.gender,
         c.profile_class,
-        CASE
-            WHEN h.pupil_number IS NOT NULL THEN CASE WHEN h.technical THEN 'ho_techniek' ELSE 'ho_overig' END
-            WHEN m.pupil_number IS NOT NULL THEN CASE WHEN m.technical THEN 'mbo_techniek' ELSE 'mbo_overig' END
-            WHEN v.pupil_number IS NOT NULL THEN 'vo'
+        CASE f.rank
+            WHEN 1 THEN 'ho_techniek' WHEN 2 THEN 'ho_overig'
+            WHEN 3 THEN 'mbo_techniek' WHEN 4 THEN 'mbo_overig'
+            WHEN 5 THEN 'vo'
             ELSE 'niet_gevonden'
         END AS destination
     FROM cohort c
-    LEFT JOIN ho_next h ON h.pupil_number = c.pupil_number AND h.cohort_year = c.school_year
-    LEFT JOIN mbo_next m ON m.pupil_number = c.pupil_number AND m.cohort_year = c.school_year
-    LEFT JOIN vo_next v ON v.pupil_number = c.pupil_number AND v.cohort_year = c.school_year
+    LEFT JOIN found f ON f.pupil_number = c.pupil_number AND f.cohort_year = c.school_year
 )
 SELECT
     school_year::INTEGER AS school_year, school_id, leerweg, gender, profile_class, destination,
