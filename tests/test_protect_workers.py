@@ -216,12 +216,14 @@ def _nice_of_a_worker(_: int) -> int:
 def test_workers_and_the_background_thread_yield_the_cpu_to_pages(on_workers):
     """Protection beside visitors runs at a lower priority (nice 10): measured, warm pages of a server that prepares its
     tables went from 0.9-1.2 s to 0.3-0.6 s above an empty page on two cores."""
-    assert workers.solve_all(_nice_of_a_worker, [(0,), (1,)], [5, 5]) == [workers.BACKGROUND_NICENESS] * 2
-    assert _nice() == 0  # the caller (a page's thread) keeps its own priority
+    own = _nice()  # 0, unless the tests themselves run at a lower priority (which nobody may raise again)
+    lowered = max(own, workers.BACKGROUND_NICENESS)
+    assert workers.solve_all(_nice_of_a_worker, [(0,), (1,)], [5, 5]) == [lowered] * 2
+    assert _nice() == own  # the caller (a page's thread) keeps its own priority
     seen = []
     background = prepare.Background(lambda path: seen.append(_nice()) or "v1")
     background.request("regio.duckdb", "v1")
     deadline = time.monotonic() + 10
     while not seen and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert seen == [workers.BACKGROUND_NICENESS]
+    assert seen == [lowered]

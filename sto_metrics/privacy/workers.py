@@ -5,7 +5,7 @@ GaussSuppression and LPs use one core each (pure Python, and HiGHS with one thre
 per process and kept, solve them in parallel; the result is the same as one after the other, cell for cell. Small
 tables stay in the process: starting the workers costs about a second.
 
-The workers are plain `python -m sto_metrics.privacy.workers` processes that take pickled calls on a pipe, not a
+The workers are plain `python -P -m sto_metrics.privacy.workers` processes that take pickled calls on a pipe, not a
 multiprocessing pool: a spawned multiprocessing child runs the parent's main script again (`streamlit run`'s, a
 user's), which this engine cannot vouch for. Nothing leaves the machine: the pipes join this process to its children.
 
@@ -175,7 +175,8 @@ def _forget_after_fork() -> None:
 
 
 atexit.register(stop)
-os.register_at_fork(after_in_child=_forget_after_fork)
+if hasattr(os, "register_at_fork"):  # POSIX; where there is no fork, no child can share the pipes
+    os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _send(stream: BinaryIO, message: Any) -> None:
