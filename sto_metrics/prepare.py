@@ -38,6 +38,7 @@ PROTECTED_FAMILIES = registry.reads_of(registry.METRICS.values())
 # (start years of the cohort flow) keep two workers busy; more would hold more tables in memory and keep a page's
 # own table waiting longer for a worker.
 TABLES_AT_ONCE = 2
+STOP_SECONDS = 30.0  # after Ctrl-C, how long the step each table is in (a read of its counts) may take to end
 
 Reading = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 
@@ -187,8 +188,9 @@ def _side_by_side(todo: list[Task], prepare_task: Callable[[Task], Prepared],
             finally:
                 finished[number].set()
 
-    for _ in range(TABLES_AT_ONCE):
-        threading.Thread(target=take_tables, name="sto-voorbereiden", daemon=True).start()
+    threads = [threading.Thread(target=take_tables, name="sto-voorbereiden", daemon=True) for _ in range(TABLES_AT_ONCE)]
+    for thread in threads:
+        thread.start()
     done = []
     try:
         for number in range(len(todo)):
@@ -196,9 +198,14 @@ def _side_by_side(todo: list[Task], prepare_task: Callable[[Task], Prepared],
             done.append(results[number])
             if progress:
                 progress(done[-1])
-    except KeyboardInterrupt:  # Ctrl-C on `prepare`: the tables being computed end with their workers
+    except KeyboardInterrupt:  # Ctrl-C on `prepare`: the tables on workers end with them, nothing new starts
         cancelled.set()
         workers.stop()
+        # a thread still reading counts when the interpreter ends would abort it (DuckDB torn down under the query):
+        # let each finish the step it is in (a read, or a table too small for the workers), within a bound
+        deadline = time.monotonic() + STOP_SECONDS
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         raise
     return done
 
