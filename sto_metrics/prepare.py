@@ -148,13 +148,6 @@ def prepare(reading: Reading, *, rules: suppression.SuppressionRules | None = No
     rules = rules or suppression.SuppressionRules()
     with reading() as con:
         todo = tasks(con)
-    serial = threading.Lock()
-
-    @contextmanager
-    def one_reader() -> Iterator[duckdb.DuckDBPyConnection]:
-        with serial, reading() as con:  # counts are read one table at a time (a read-only database opens once)
-            yield con
-
     if min(workers.worker_count(), TABLES_AT_ONCE, len(todo)) < 2:
         done = []
         for task in todo:
@@ -162,13 +155,21 @@ def prepare(reading: Reading, *, rules: suppression.SuppressionRules | None = No
             if progress:
                 progress(done[-1])
         return done
-    return _side_by_side(todo, lambda task: prepare_one(one_reader, task, rules), progress)
+    return _side_by_side(todo, reading, rules, progress)
 
 
-def _side_by_side(todo: list[Task], prepare_task: Callable[[Task], Prepared],
+def _side_by_side(todo: list[Task], reading: Reading, rules: suppression.SuppressionRules,
                   progress: Callable[[Prepared], None] | None) -> list[Prepared]:
-    """TABLES_AT_ONCE tables at a time on daemon threads (a process that ends, or a Ctrl-C, waits for none of them: the
-    workers are stopped and what waits is not started); results are reported in menu order."""
+    """TABLES_AT_ONCE tables at a time on daemon threads, their counts read one table at a time; results are reported in
+    menu order. A process that ends waits for none of them; a Ctrl-C stops the workers, starts nothing new and lets each
+    thread end the step it is in (within STOP_SECONDS)."""
+    serial = threading.Lock()
+
+    @contextmanager
+    def one_reader() -> Iterator[duckdb.DuckDBPyConnection]:
+        with serial, reading() as con:  # a read-only database opens once per process: one reader at a time
+            yield con
+
     results: list[Prepared | None] = [None] * len(todo)
     finished = [threading.Event() for _ in todo]
     following = iter(range(len(todo)))
@@ -182,7 +183,7 @@ def _side_by_side(todo: list[Task], prepare_task: Callable[[Task], Prepared],
             if number is None:
                 return
             try:
-                results[number] = prepare_task(todo[number])
+                results[number] = prepare_one(one_reader, todo[number], rules)
             except BaseException as error:  # prepare_one reports its errors: this is only so that nobody waits forever
                 results[number] = Prepared(todo[number], "mislukt", 0.0, type(error).__name__)
             finally:

@@ -92,23 +92,29 @@ def _sleeps(seconds: float) -> float:
     return seconds
 
 
-def test_work_stopped_on_purpose_fails_instead_of_starting_again_here(on_workers):
-    """Ctrl-C on `prepare` stops the workers: the year they were solving must not start over in the process."""
+def _stopped_while_solving(years: int, started: int) -> list:
+    """solve_all of `years` long jobs on another thread, workers.stop() once `started` workers run: what it gave back."""
     outcome = []
 
     def run() -> None:
         try:
-            outcome.append(workers.solve_all(_sleeps, [(60.0,)], [5]))
+            outcome.append(workers.solve_all(_sleeps, [(60.0,)] * years, [5] * years))
         except workers.WorkerLost as error:
             outcome.append(error)
 
     thread = threading.Thread(target=run)
     thread.start()
-    while not workers._started:
+    while len(workers._started) < started:
         time.sleep(0.05)
     workers.stop()
     thread.join(timeout=30)
     assert not thread.is_alive()
+    return outcome
+
+
+def test_work_stopped_on_purpose_fails_instead_of_starting_again_here(on_workers):
+    """Ctrl-C on `prepare` stops the workers: the year they were solving must not start over in the process."""
+    outcome = _stopped_while_solving(years=1, started=1)
     assert len(outcome) == 1 and isinstance(outcome[0], workers.WorkerLost)
 
 
@@ -135,21 +141,7 @@ def test_a_job_oserror_is_its_own_and_the_worker_stays(on_workers):
 
 def test_years_waiting_for_a_worker_fail_too_when_stopped(on_workers):
     """Four years on two workers: after a stop the two that waited start no new worker and run nowhere."""
-    outcome = []
-
-    def run() -> None:
-        try:
-            outcome.append(workers.solve_all(_sleeps, [(60.0,)] * 4, [5] * 4))
-        except workers.WorkerLost as error:
-            outcome.append(error)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    while len(workers._started) < 2:
-        time.sleep(0.05)
-    workers.stop()
-    thread.join(timeout=30)
-    assert not thread.is_alive()
+    outcome = _stopped_while_solving(years=4, started=2)
     assert isinstance(outcome[0], workers.WorkerLost)
     assert workers._started == []
 
