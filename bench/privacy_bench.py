@@ -5,6 +5,7 @@ much it hides (information loss: the share of publishable cells with 5 or more p
     python bench/privacy_bench.py --db groot.duckdb --families inflow --last-years 1   # a slice of a large set
     python bench/privacy_bench.py --db groot.duckdb --families none --view             # the command line's view only
     python bench/privacy_bench.py --bound      # also the least loss any safe pattern can have (bench/loss_bound.py)
+    python bench/privacy_bench.py --db groot.duckdb --whole   # every school year solved whole, not in groups of schools
 
 Goals (issue 10): region cells hide at most 3%, school cells at most 18%; protection within a few times the raw
 figures. Prints one line per family and level; no timing is asserted anywhere in the tests.
@@ -97,7 +98,11 @@ def main() -> int:
                                                             "geslacht) cold and from the pattern cache, against --raw")
     parser.add_argument("--bound", action="store_true", help="print per level the fewest cells of 5 or more that every "
                                                              "safe pattern hides (a proved lower bound on the loss)")
+    parser.add_argument("--whole", action="store_true", help="protect every school year whole, also one of more than "
+                                                             f"{cross.MODULAR_ABOVE} schools (to compare with the groups of schools)")
     args = parser.parse_args()
+    if args.whole:
+        cross.MODULAR_ABOVE = 10**9
     if args.db:
         path = Path(args.db)
     else:
@@ -105,7 +110,9 @@ def main() -> int:
 
         path = prebuilt.ensure_demo_database()
     con = db.connect(path, read_only=True)
-    print(f"database: {path}; protection workers: {workers.worker_count()} (STO_PROTECT_WORKERS=1 for one process)")
+    print(f"database: {path}; protection workers: {workers.worker_count()} (STO_PROTECT_WORKERS=1 for one process); "
+          + ("every school year whole" if args.whole else
+             f"a school year of more than {cross.MODULAR_ABOVE} schools in groups of {cross.GROUP_SCHOOLS} (--whole: not)"))
     chosen = [name.strip() for name in args.families.split(",") if name.strip()]
     for family, level, counts_of, model_of in FAMILIES:
         if chosen and not any(family.startswith(name) for name in chosen):

@@ -55,6 +55,42 @@ def test_generated_region_reveals_no_small_count(generated_region):
     _assert_nothing_determined(auditor.audit(generated_region, max_determined=25, certificates=0, label_span=False, **REGION_VIEWS))
 
 
+@pytest.fixture
+def schools_in_groups(monkeypatch, tmp_path) -> Path:
+    """Every school year protected in groups of three schools (by default only regions of over cross.MODULAR_ABOVE
+    schools are); returns a file with a line per table protected so (the auditor's forked workers write it too)."""
+    from sto_metrics.privacy import cross, suppression
+
+    monkeypatch.setattr(cross, "MODULAR_ABOVE", 0)
+    monkeypatch.setattr(cross, "GROUP_SCHOOLS", 3)
+    monkeypatch.setattr(suppression, "_TABLES", type(suppression._TABLES)())  # no table protected whole, in memory
+    log = tmp_path / "in-groups.txt"
+    log.touch()
+    real = cross._protect_in_groups
+
+    def logged(layout, by_groups, *args):
+        with log.open("a") as out:
+            out.write(f"{len(by_groups)}\n")
+        return real(layout, by_groups, *args)
+
+    monkeypatch.setattr(cross, "_protect_in_groups", logged)
+    return log
+
+
+def _years_in_groups(log: Path) -> int:
+    return sum(int(line) for line in log.read_text().split())
+
+
+def test_demo_region_protected_in_groups_of_schools_reveals_no_small_count(demo_database_path, schools_in_groups):
+    _assert_nothing_determined(auditor.audit(demo_database_path, max_determined=25, certificates=0, label_span=False, **REGION_VIEWS))
+    assert _years_in_groups(schools_in_groups) >= 8, "the years were protected whole: the test audited nothing new"
+
+
+def test_generated_region_protected_in_groups_of_schools_reveals_no_small_count(generated_region, schools_in_groups):
+    _assert_nothing_determined(auditor.audit(generated_region, max_determined=25, certificates=0, label_span=False, **REGION_VIEWS))
+    assert _years_in_groups(schools_in_groups) >= 8, "the years were protected whole: the test audited nothing new"
+
+
 # ---------------------------------------------------------------------------------------------
 # The auditor checked on hand-built cases
 

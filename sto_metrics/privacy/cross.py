@@ -324,18 +324,26 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
     years = cells["school_year"].to_numpy()
     inner_years = inner["school_year"].to_numpy()
     inner_pupils = inner["pupils"].to_numpy()
+    layout = _Layout(matrix, values, priorities, public_already, cells["scope"].to_numpy(), coded["school_id"][0],
+                     inner_pupils, min_count, model.interval_protection)
 
     def protect_years(chosen_years, may_show: np.ndarray) -> None:
-        """School years share no inner cell: each is its own problem, solved side by side (workers.solve_all)."""
-        jobs, row_sets = [], []
+        """School years share no inner cell: each is its own problem, solved side by side (workers.solve_all); a
+        year of many schools in groups of schools (_protect_in_groups)."""
+        jobs, row_sets, by_groups = [], [], []
         for year in chosen_years:
             rows = np.flatnonzero(years == year)
             columns = np.flatnonzero(inner_years == year)
-            jobs.append((matrix[rows][:, columns], values[rows], may_show[rows], priorities[rows], min_count,
-                         model.interval_protection, public_already[rows], inner_pupils[columns]))
+            groups = layout.school_groups(rows, columns)
+            if groups is not None:
+                by_groups.append((rows, columns, groups))
+                continue
+            jobs.append(layout.whole_year(rows, columns, may_show))
             row_sets.append(rows)
         for rows, year_hidden in zip(row_sets, workers.solve_all(_protect_block, jobs, [len(rows) for rows in row_sets]), strict=True):
             hidden[rows] = year_hidden
+        if by_groups:
+            _protect_in_groups(layout, by_groups, may_show, hidden)
 
     protect_years(np.unique(years), publishable)
     if shown_elsewhere:
@@ -346,6 +354,112 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
         _keep_decisions_elsewhere(hidden, index, years, shown_elsewhere)
     _write_pattern(cache_key, hidden)
     return CrossTable(index, values.astype("int64"), hidden)
+
+
+# A school year of more schools than MODULAR_ABOVE (the national set, not a region) is protected in groups of about
+# GROUP_SCHOOLS schools, each with its share of every region cell as a total the attacker is assumed to know: a safe
+# pattern for every group is safe for the year (docs/ARCHITECTURE.md, "Protection in groups of schools").
+MODULAR_ABOVE = 30
+GROUP_SCHOOLS = 12
+
+
+@dataclass
+class _Layout:
+    """What the protection of a table's school years reads: the cells x inner cells matrix and the cells' facts."""
+
+    matrix: sparse.csr_matrix
+    values: np.ndarray
+    priorities: np.ndarray
+    public_already: np.ndarray
+    scopes: np.ndarray  # a cell's school (code), -1 for the region
+    inner_schools: np.ndarray  # an inner cell's school (code)
+    inner_pupils: np.ndarray
+    min_count: int
+    interval_protection: bool
+
+    def whole_year(self, rows: np.ndarray, columns: np.ndarray, may_show: np.ndarray) -> tuple:
+        """The arguments of _protect_block for one school year."""
+        return (self.matrix[rows][:, columns], self.values[rows], may_show[rows], self.priorities[rows], self.min_count,
+                self.interval_protection, self.public_already[rows], self.inner_pupils[columns])
+
+    def school_groups(self, rows: np.ndarray, columns: np.ndarray) -> list[np.ndarray] | None:
+        """The year's schools in groups, or None when the year is solved whole: few schools, cells decided by another
+        table, or a region cell that is itself sensitive (1 to min_count-1, or a 0 inside such a cell): the groups'
+        totals of that cell would give it away, as the attacker is assumed to know them."""
+        schools = np.unique(self.inner_schools[columns])
+        if len(schools) <= MODULAR_ABOVE or self.public_already[rows].any():
+            return None
+        region = rows[self.scopes[rows] == -1]
+        region_values = self.values[region]
+        if ((region_values >= 1) & (region_values < self.min_count)).any():
+            return None
+        zero = region[region_values == 0]
+        small = rows[(self.values[rows] >= 1) & (self.values[rows] < self.min_count)]
+        if len(zero) and len(small):
+            check = np.concatenate([zero, small])
+            inside = gauss.zeros_inside_small_cells(self.matrix[check][:, columns], self.values[check],
+                                                    np.arange(len(check)) >= len(zero))
+            if inside.any():
+                return None
+        return np.array_split(schools, -(-len(schools) // GROUP_SCHOOLS))
+
+    def group_block(self, rows: np.ndarray, columns: np.ndarray, schools: np.ndarray, may_show: np.ndarray) -> tuple[tuple, np.ndarray]:
+        """(the arguments of _protect_group, the group's own cells): the schools' cells and inner cells, and the
+        group's share of each shown region cell as a known total."""
+        group_columns = columns[np.isin(self.inner_schools[columns], schools)]
+        own = rows[np.isin(self.scopes[rows], schools)]
+        region = rows[(self.scopes[rows] == -1) & may_show[rows]]
+        region = region[self.matrix[region][:, group_columns].getnnz(axis=1) > 0]
+        block_rows = np.concatenate([own, region])
+        block = sparse.csr_matrix(self.matrix[block_rows][:, group_columns])
+        known = np.arange(len(block_rows)) >= len(own)
+        return (block, block @ self.inner_pupils[group_columns], may_show[block_rows] | known, self.priorities[block_rows],
+                self.min_count, self.interval_protection, known, self.inner_pupils[group_columns]), own
+
+
+def _protect_in_groups(layout: _Layout, by_groups: list[tuple], may_show: np.ndarray, hidden: np.ndarray) -> None:
+    """Each year's groups of schools protected on their own (side by side), the region cells shown. The modular
+    approach of tau-argus (HiTaS) for hierarchical tables, in a form that needs no backtracking: a group's region
+    totals count as shown, so the year's possible tables include every combination of the groups' possible tables,
+    and a count with a range of a pupil within its group keeps it in the year. A group with a count that no hiding
+    can protect within it (pinned by its totals) joins its neighbour, until the year is one group: then solved whole."""
+    pending = [(rows, columns, [[group, None] for group in groups]) for rows, columns, groups in by_groups]
+    while pending:
+        open_groups = [(year, group) for year in pending for group in year[2] if group[1] is None]
+        blocks = [layout.group_block(year[0], year[1], group[0], may_show) for year, group in open_groups]
+        results = workers.solve_all(_protect_group, [job for job, _ in blocks], [len(own) for _, own in blocks])
+        for (_, group), (_, own), (group_hidden, stuck) in zip(open_groups, blocks, results, strict=True):
+            group[1] = None if stuck else group_hidden[:len(own)]
+        still = []
+        for rows, columns, groups in pending:
+            groups = _merged_where_stuck(groups)
+            if len(groups) == 1 and groups[0][1] is None:  # no split protects it: the whole year, as a region's
+                hidden[rows] = _protect_block(*layout.whole_year(rows, columns, may_show))
+            elif any(group[1] is None for group in groups):
+                still.append((rows, columns, groups))
+            else:
+                for schools, group_hidden in groups:
+                    hidden[rows[np.isin(layout.scopes[rows], schools)]] = group_hidden
+                region = rows[layout.scopes[rows] == -1]
+                hidden[region] = ~may_show[region]
+        pending = still
+
+
+def _merged_where_stuck(groups: list[list]) -> list[list]:
+    """Every group that failed (result None) joined with the next group, the last one with the group before it."""
+    merged: list[list] = []
+    i = 0
+    while i < len(groups):
+        schools, result = groups[i]
+        if result is None:
+            if i + 1 < len(groups):
+                schools = np.concatenate([schools, groups[i + 1][0]])
+                i += 1
+            elif merged:
+                schools = np.concatenate([merged.pop()[0], schools])
+        merged.append([schools, result])
+        i += 1
+    return merged
 
 
 def _decoded(factorized: tuple[np.ndarray, pd.Index], codes: np.ndarray) -> np.ndarray:
@@ -387,12 +501,15 @@ def _keep_decisions_elsewhere(hidden: np.ndarray, index: dict[tuple, int], years
 
 
 def _protect_block(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, priorities: np.ndarray,
-                   min_count: int, interval_protection: bool, public_already: np.ndarray, inner_values: np.ndarray) -> np.ndarray:
+                   min_count: int, interval_protection: bool, public_already: np.ndarray, inner_values: np.ndarray,
+                   known: np.ndarray | None = None, stuck: list[int] | None = None) -> np.ndarray:
     """GaussSuppression, told every inner cell the published pattern implies is 0 (until that set stops growing), then
-    the interval check. With the implied zeros, no hidden count is fixed by the shown counts and x >= 0 alone."""
+    the interval check. With the implied zeros, no hidden count is fixed by the shown counts and x >= 0 alone.
+    `known`: totals the attacker is assumed to know (gauss.suppress); `stuck` receives counts no hiding protects."""
     known_zero = np.zeros(matrix.shape[1], dtype=bool)
     while True:
-        hidden = gauss.suppress(matrix, values, publishable, priorities, min_count, known_zero=known_zero, public=public_already)
+        hidden = gauss.suppress(matrix, values, publishable, priorities, min_count, known_zero=known_zero, public=public_already,
+                                known=known)
         implied = intervals.implied_zeros(matrix, values, publishable, hidden, min_count, known_zero, inner_values)
         if not (implied & ~known_zero).any():
             break
@@ -400,9 +517,18 @@ def _protect_block(matrix: sparse.csr_matrix, values: np.ndarray, publishable: n
     if interval_protection:
         linear = hidden
         hidden = intervals.protect(matrix, values, publishable, hidden, priorities, min_count, known_zero=known_zero,
-                                   keep_shown=public_already)
+                                   keep_shown=public_already if known is None else public_already | known, stuck=stuck)
         hidden = _release(matrix, values, publishable, linear, hidden, priorities, min_count, known_zero, inner_values)
     return hidden
+
+
+def _protect_group(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, priorities: np.ndarray,
+                   min_count: int, interval_protection: bool, known: np.ndarray, inner_values: np.ndarray) -> tuple[np.ndarray, int]:
+    """_protect_block for a group of schools with its known totals: (pattern, how many counts it cannot protect)."""
+    stuck: list[int] = []
+    hidden = _protect_block(matrix, values, publishable, priorities, min_count, interval_protection,
+                            np.zeros(len(values), dtype=bool), inner_values, known=known, stuck=stuck)
+    return hidden, len(stuck)
 
 
 def _release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, linear: np.ndarray, hidden: np.ndarray,
@@ -427,7 +553,8 @@ _ALGORITHM = hashlib.sha256(b"".join(Path(f).read_bytes() for f in (__file__, ga
 
 
 def _pattern_file(cache_key: str) -> Path:
-    return paths.cache_dir() / "patterns" / f"{hashlib.sha256(f'{_ALGORITHM}|{cache_key}'.encode()).hexdigest()}.npy"
+    algorithm = f"{_ALGORITHM}|{MODULAR_ABOVE}|{GROUP_SCHOOLS}"  # the split into groups of schools shapes the pattern too
+    return paths.cache_dir() / "patterns" / f"{hashlib.sha256(f'{algorithm}|{cache_key}'.encode()).hexdigest()}.npy"
 
 
 def _read_pattern(cache_key: str | None, cells: int) -> np.ndarray | None:

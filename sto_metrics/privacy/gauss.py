@@ -155,22 +155,26 @@ class _Echelon:
 
 
 def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, priority: np.ndarray,
-             min_count: int = 5, known_zero: np.ndarray | None = None, public: np.ndarray | None = None) -> np.ndarray:
+             min_count: int = 5, known_zero: np.ndarray | None = None, public: np.ndarray | None = None,
+             known: np.ndarray | None = None) -> np.ndarray:
     """Which cells to hide: primary (1 .. min_count-1, and zeros inside them) plus secondary cells by Gaussian elimination.
 
     matrix: cells x inner cells (0/1); values: the cells' exact counts; publishable: cells a view may show (the others
     are never shown, but are protected when small); priority: higher is more important to show; known_zero: inner
     cells the attacker knows to be 0 by other means (intervals.implied_zeros); public: cells another table already
-    shows, taken first of all candidates, a 0 too (hiding them here protects nothing; a public 0 tells its inner cells).
+    shows, taken first of all candidates, a 0 too (hiding them here protects nothing; a public 0 tells its inner cells);
+    known: rows the attacker is assumed to know though no view shows them (cross's totals of a group of schools):
+    public, and never sensitive themselves, small or not.
     Cells with the same row are decided together. Returns a boolean array over the cells (True = hidden); never-publishable cells are True.
     """
     matrix = sparse.csr_matrix(matrix)
     values = np.asarray(values, dtype=np.int64)
-    small = (values >= 1) & (values < min_count)
-    primary = small | zeros_inside_small_cells(matrix, values, small)
+    known = np.zeros(len(values), dtype=bool) if known is None else np.asarray(known, dtype=bool)
+    small = (values >= 1) & (values < min_count) & ~known
+    primary = (small | zeros_inside_small_cells(matrix, values, small)) & ~known
     publishable = np.asarray(publishable, dtype=bool)
     hidden = ~publishable | primary
-    public = np.zeros(len(values), dtype=bool) if public is None else np.asarray(public, dtype=bool)
+    public = (np.zeros(len(values), dtype=bool) if public is None else np.asarray(public, dtype=bool)) | known
     shown_zeros = np.flatnonzero(publishable & ~primary & (values == 0) & public)
     keep = np.ones(matrix.shape[1], dtype=bool) if known_zero is None else ~np.asarray(known_zero, dtype=bool)
     keep[np.unique(matrix[shown_zeros].indices)] = False
@@ -197,4 +201,5 @@ def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndar
     for cells in candidates:
         shown = echelon.try_show(rows[cells[0]], public=bool(public[cells].any()))
         hidden[cells] = (not shown) | ~publishable[cells]
+    hidden[known] = False  # even beside a small cell with the same row: intervals.protect then finds that cell stuck
     return hidden

@@ -138,12 +138,13 @@ class _AttackerModel:
 
 def protect(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, hidden: np.ndarray,
             priority: np.ndarray, min_count: int = 5, known_zero: np.ndarray | None = None,
-            keep_shown: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
+            keep_shown: np.ndarray | None = None, seed: int = 0, stuck: list[int] | None = None) -> np.ndarray:
     """`hidden` extended so that every hidden count of 1 to min_count-1 keeps a range of at least MIN_RANGE.
 
     matrix: cells x inner cells (0/1) of one independent block; hidden: the pattern after GaussSuppression;
     known_zero: inner cells the attacker knows are 0 (implied_zeros); keep_shown: cells published elsewhere, never
     hidden here. Cells with the same row as a cell that gets hidden are hidden with it (they show the same count).
+    `stuck` (a list) receives the counts no hiding can widen: pinned by bounds and cells that cannot be hidden.
     """
     matrix = sparse.csr_matrix(matrix, dtype=float)
     values = np.asarray(values, dtype=np.int64)
@@ -169,6 +170,8 @@ def protect(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarr
                 break
             binding = np.flatnonzero((duals > _DUAL_TOLERANCE) & model.shown_row & hideable)
             if not len(binding):
+                if stuck is not None:
+                    stuck.append(int(target))
                 break  # pinned by hidden cells' bounds and public cells alone: hiding more cannot widen it
             model.hide(min(binding, key=lambda r: (row_priority[r], row_value[r], r)))
     for row, cells in enumerate(model.cells_of_row):

@@ -1,0 +1,152 @@
+"""A school year of many schools is protected in groups of schools (cross._protect_in_groups), each with its share of
+every region cell as a total the attacker is assumed to know. Checked here with an LP of its own (scipy's linprog,
+not the engine's intervals.py): every hidden count of 1-4 keeps a range of at least one pupil given everything
+shown; the region's cells stay shown; a year with a small region cell, or of few schools, is solved whole. The
+command line's whole output with groups of three schools is audited in tests/test_privacy_auditor.py.
+"""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+from scipy.optimize import linprog
+
+from sto_metrics.privacy import cross
+
+LEERWEGEN, GENDERS, CLASSES = ("BB", "KB", "TL"), ("M", "V"), ("core", "extra", "other", "unknown")
+
+
+def _counts(schools: int, seed: int) -> pd.DataFrame:
+    """One school year of small schools: many cells of 1-4 pupils, every region cell of 5 or more."""
+    rng = np.random.default_rng(seed)
+    rows = [(2023, f"{n:02d}XX00", leerweg, gender, profile, int(rng.poisson(1.2)))
+            for n in range(schools) for leerweg, gender, profile in itertools.product(LEERWEGEN, GENDERS, CLASSES)]
+    counts = pd.DataFrame(rows, columns=["school_year", "school_id", "leerweg", "gender", "profile_class", "pupils"])
+    return counts[counts["pupils"] > 0].reset_index(drop=True)
+
+
+@pytest.fixture
+def years_in_groups(monkeypatch) -> list[int]:
+    """The number of school years each table hands to _protect_in_groups."""
+    calls: list[int] = []
+    real = cross._protect_in_groups
+
+    def logged(layout, by_groups, *args):
+        calls.append(len(by_groups))
+        return real(layout, by_groups, *args)
+
+    monkeypatch.setattr(cross, "_protect_in_groups", logged)
+    return calls
+
+
+def _members(measure: str) -> set[str]:
+    return {member[0] for m in cross.INFLOW.measures if m.name == measure for member in m.members}
+
+
+def _ranges(table: cross.CrossTable, counts: pd.DataFrame, leerwegen=LEERWEGEN) -> dict[tuple, tuple[float, float]]:
+    """min and max of every hidden count of 1-4 over the tables x >= 0 that agree with what is shown: a shown cell as
+    an equality, a hidden small one as 0-4 ('<5'), a hidden one of 5 or more as at least 5 (never-shown measures: nothing)."""
+    inner = counts.set_index(["school_id", "leerweg", "gender", "profile_class"])["pupils"]
+    inner = inner.reindex(pd.MultiIndex.from_product([sorted(counts["school_id"].unique()), leerwegen, GENDERS, CLASSES]),
+                          fill_value=0)
+    school, leerweg_of, gender_of, profile = (np.array(level, dtype=object) for level in zip(*inner.index, strict=True))
+    published = {m.name for m in cross.INFLOW.measures if m.published}
+    rows, equal, low, high, small = [], [], [], [], []
+    for (_, scope, leerweg, gender, measure), i in table.index.items():
+        row = (((school == scope) | (scope == cross.ALL)) & ((leerweg_of == leerweg) | (leerweg == cross.ALL))
+               & ((gender_of == gender) | (gender == cross.ALL)) & np.isin(profile, list(_members(measure)))).astype(float)
+        value = int(table.values[i])
+        assert value == int(row @ inner.to_numpy()), "the cell's count is its inner cells' sum"
+        if table.hidden[i] and 1 <= value <= 4:
+            small.append(((scope, leerweg, gender, measure), row))
+        if measure not in published:
+            continue
+        rows.append(row)
+        equal.append(not table.hidden[i])
+        low.append(value if not table.hidden[i] else 0 if value < 5 else 5)
+        high.append(value if not table.hidden[i] else 4 if value < 5 else np.inf)
+    matrix, equal = sparse.csr_matrix(np.array(rows)), np.array(equal)
+    upper_rows = np.isfinite(high) & ~equal
+    a_ub = sparse.vstack([matrix[upper_rows], -matrix[~equal]])
+    b_ub = np.concatenate([np.array(high)[upper_rows], -np.array(low)[~equal]])
+    found = {}
+    for key, row in dict((tuple(row.nonzero()[0]), (key, row)) for key, row in small).values():  # each distinct count once
+        ends = [linprog(sign * row, A_ub=a_ub, b_ub=b_ub, A_eq=matrix[equal], b_eq=np.array(low)[equal], method="highs")
+                for sign in (1, -1)]
+        assert all(end.status == 0 for end in ends)
+        found[key] = (ends[0].fun, -ends[1].fun)
+    return found
+
+
+def test_a_year_of_many_schools_is_protected_in_groups_and_no_small_count_is_pinned(years_in_groups, monkeypatch):
+    monkeypatch.setattr(cross, "MODULAR_ABOVE", 10)
+    monkeypatch.setattr(cross, "GROUP_SCHOOLS", 4)
+    counts = _counts(schools=14, seed=3)
+    table = cross.build(counts, cross.INFLOW)
+    assert years_in_groups == [1]
+    ranges = _ranges(table, counts)
+    assert len(ranges) > 30, "small schools: many hidden counts of 1-4"
+    narrow = {key: span for key, span in ranges.items() if span[1] - span[0] < 1 - 1e-6}
+    assert not narrow, f"{len(narrow)} hidden counts pinned, e.g. {list(narrow.items())[:3]}"
+    region = [i for (_, scope, _, _, measure), i in table.index.items()
+              if scope == cross.ALL and measure in {m.name for m in cross.INFLOW.measures if m.published}]
+    assert len(region) > 20 and not table.hidden[region].any(), "the region's cells are all shown"
+
+
+def test_a_count_that_its_groups_totals_pin_makes_the_group_join_its_neighbours(monkeypatch):
+    """Only the first and the last school have GL pupils: within any group without the other one, the group's GL totals
+    are that school's own GL counts, so the groups join until both schools share one (here: the whole year)."""
+    monkeypatch.setattr(cross, "MODULAR_ABOVE", 10)
+    monkeypatch.setattr(cross, "GROUP_SCHOOLS", 4)
+    counts = _counts(schools=14, seed=3)
+    gl = pd.DataFrame([(2023, school, "GL", gender, "core", pupils)
+                       for school, pupils in (("00XX00", 3), ("13XX00", 2)) for gender in GENDERS], columns=counts.columns)
+    counts = pd.concat([counts, gl], ignore_index=True)
+    rounds = []
+    real = cross.workers.solve_all
+    monkeypatch.setattr(cross.workers, "solve_all", lambda function, jobs, sizes: rounds.append(len(jobs)) or real(function, jobs, sizes))
+    table = cross.build(counts, cross.INFLOW)
+    assert [jobs for jobs in rounds if jobs] == [4, 2], "four groups, then two joined pairs, then the whole year"
+    ranges = _ranges(table, counts, (*LEERWEGEN, "GL"))
+    assert ranges[("00XX00", "GL", "V", "Ta")] and not {key: span for key, span in ranges.items() if span[1] - span[0] < 1 - 1e-6}
+
+
+def test_groups_lose_about_what_the_whole_year_loses(monkeypatch):
+    """Groups of a dozen schools hide at most a few more school cells of 5 or more than the whole year's solve."""
+    counts = _counts(schools=40, seed=5)
+    in_groups = cross.build(counts, cross.INFLOW)
+    monkeypatch.setattr(cross, "MODULAR_ABOVE", 1000)
+    whole = cross.build(counts, cross.INFLOW)
+
+    def school_loss(table):
+        cells = [i for (_, scope, _, _, measure), i in table.index.items()
+                 if scope != cross.ALL and table.values[i] >= 5 and measure in ("P", "Ta", "Tb")]
+        return table.hidden[cells].mean()
+
+    assert school_loss(in_groups) <= school_loss(whole) + 0.05
+    assert not np.array_equal(in_groups.hidden, whole.hidden), "the two ways gave one pattern: the split was not used"
+
+
+def test_a_small_region_cell_or_few_schools_keep_the_year_whole(years_in_groups):
+    counts = _counts(schools=cross.MODULAR_ABOVE + 6, seed=3)
+    unknown = counts["profile_class"] == "unknown"
+    first_unknown = counts.index[unknown][:3]
+    with_small_region = pd.concat([counts[~unknown], counts.loc[first_unknown].assign(pupils=1)], ignore_index=True)
+    cross.build(with_small_region, cross.INFLOW)  # the region's unknown-profile count is 3: groups' totals would pin it
+    cross.build(_counts(schools=cross.MODULAR_ABOVE, seed=3), cross.INFLOW)
+    assert years_in_groups == []
+
+
+def test_a_group_that_fails_joins_its_neighbour():
+    a, b, c = np.array([1]), np.array([2]), np.array([3])
+    ok = np.zeros(1, dtype=bool)
+
+    def schools(groups):
+        return [(sorted(g.tolist()), result is None) for g, result in groups]
+
+    assert schools(cross._merged_where_stuck([[a, ok], [b, None], [c, ok]])) == [([1], False), ([2, 3], True)]
+    assert schools(cross._merged_where_stuck([[a, ok], [b, ok], [c, None]])) == [([1], False), ([2, 3], True)]
+    assert schools(cross._merged_where_stuck([[a, None], [b, None], [c, None]])) == [([1, 2, 3], True)]
+    assert schools(cross._merged_where_stuck([[a, None]])) == [([1], True)]
