@@ -93,6 +93,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="a database made by `load` (default: the demo region)")
     parser.add_argument("--families", default="", help="comma-separated family names to protect (default all; 'none': skip)")
+    parser.add_argument("--levels", default="", help="comma-separated levels (vmbo, havo-vwo; default both)")
     parser.add_argument("--last-years", type=int, default=0, help="protect only the last N school years of each family")
     parser.add_argument("--view", action="store_true", help="time the suppressed command line view (inflow per school by "
                                                             "geslacht) cold and from the pattern cache, against --raw")
@@ -116,6 +117,8 @@ def main() -> int:
     chosen = [name.strip() for name in args.families.split(",") if name.strip()]
     for family, level, counts_of, model_of in FAMILIES:
         if chosen and not any(family.startswith(name) for name in chosen):
+            continue
+        if args.levels and level not in args.levels.split(","):
             continue
         started = time.perf_counter()
         counts = counts_of(con)

@@ -95,6 +95,20 @@ def test_a_year_of_many_schools_is_protected_in_groups_and_no_small_count_is_pin
     assert len(region) > 20 and not table.hidden[region].any(), "the region's cells are all shown"
 
 
+def test_a_small_region_cell_that_no_view_shows_keeps_the_year_whole_and_protected(years_in_groups, monkeypatch):
+    """Three pupils of the D&P class ('extra') in the whole region: the never-shown region cell E (Tb - Ta) is 3. The
+    groups' totals of Ta and Tb would pin it, so the year is solved whole, which hides region cells for it."""
+    monkeypatch.setattr(cross, "MODULAR_ABOVE", 10)
+    counts = _counts(schools=14, seed=3)
+    extra = counts["profile_class"] == "extra"
+    counts = pd.concat([counts[~extra], counts[extra].iloc[[0, 20, 40]].assign(pupils=1)], ignore_index=True)
+    table = cross.build(counts, cross.INFLOW)
+    assert years_in_groups == [] and table.values[table.index[(2023, cross.ALL, cross.ALL, cross.ALL, "E")]] == 3
+    ranges = _ranges(table, counts)
+    assert (cross.ALL, cross.ALL, cross.ALL, "E") in ranges
+    assert not {key: span for key, span in ranges.items() if span[1] - span[0] < 1 - 1e-6}
+
+
 def test_a_count_that_its_groups_totals_pin_makes_the_group_join_its_neighbours(monkeypatch):
     """Only the first and the last school have GL pupils: within any group without the other one, the group's GL totals
     are that school's own GL counts, so the groups join until both schools share one (here: the whole year)."""
