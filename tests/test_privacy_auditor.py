@@ -58,7 +58,8 @@ def test_generated_region_reveals_no_small_count(generated_region):
 @pytest.fixture
 def schools_in_groups(monkeypatch, tmp_path) -> Path:
     """Every school year protected in groups of three schools (by default only regions of over cross.MODULAR_ABOVE
-    schools are); returns a file with a line per table protected so (the auditor's forked workers write it too)."""
+    schools are); returns a file with, per table, the years that ended in groups (the auditor's forked workers write
+    it too). In a small region most years of destinations and the cohort flow have a region cell of 1-4 and stay whole."""
     from sto_metrics.privacy import cross, suppression
 
     monkeypatch.setattr(cross, "MODULAR_ABOVE", 0)
@@ -68,10 +69,11 @@ def schools_in_groups(monkeypatch, tmp_path) -> Path:
     log.touch()
     real = cross._protect_in_groups
 
-    def logged(layout, by_groups, *args):
+    def logged(*args):
+        finished = real(*args)  # years that ended in groups (not joined back into one)
         with log.open("a") as out:
-            out.write(f"{len(by_groups)}\n")
-        return real(layout, by_groups, *args)
+            out.write(f"{finished}\n")
+        return finished
 
     monkeypatch.setattr(cross, "_protect_in_groups", logged)
     return log
@@ -83,12 +85,12 @@ def _years_in_groups(log: Path) -> int:
 
 def test_demo_region_protected_in_groups_of_schools_reveals_no_small_count(demo_database_path, schools_in_groups):
     _assert_nothing_determined(auditor.audit(demo_database_path, max_determined=25, certificates=0, label_span=False, **REGION_VIEWS))
-    assert _years_in_groups(schools_in_groups) >= 8, "the years were protected whole: the test audited nothing new"
+    assert _years_in_groups(schools_in_groups) >= 6, "the years were protected whole: the test audited nothing new"
 
 
 def test_generated_region_protected_in_groups_of_schools_reveals_no_small_count(generated_region, schools_in_groups):
     _assert_nothing_determined(auditor.audit(generated_region, max_determined=25, certificates=0, label_span=False, **REGION_VIEWS))
-    assert _years_in_groups(schools_in_groups) >= 8, "the years were protected whole: the test audited nothing new"
+    assert _years_in_groups(schools_in_groups) >= 6, "the years were protected whole: the test audited nothing new"
 
 
 # ---------------------------------------------------------------------------------------------

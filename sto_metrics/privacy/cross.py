@@ -325,7 +325,8 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
     inner_years = inner["school_year"].to_numpy()
     inner_pupils = inner["pupils"].to_numpy()
     layout = _Layout(matrix, values, priorities, public_already, cells["scope"].to_numpy(), coded["school_id"][0],
-                     inner_pupils, min_count, model.interval_protection)
+                     inner_pupils, min_count, model.interval_protection,
+                     splittable=model.interval_protection and not any(m.region_only for m in model.measures))
 
     def protect_years(chosen_years, may_show: np.ndarray) -> None:
         """School years share no inner cell: each is its own problem, solved side by side (workers.solve_all); a
@@ -376,6 +377,9 @@ class _Layout:
     inner_pupils: np.ndarray
     min_count: int
     interval_protection: bool
+    # groups need the interval check (it finds the counts a group cannot protect); region-only measures (the
+    # activity table) stay with their region
+    splittable: bool = True
 
     def whole_year(self, rows: np.ndarray, columns: np.ndarray, may_show: np.ndarray) -> tuple:
         """The arguments of _protect_block for one school year."""
@@ -387,7 +391,7 @@ class _Layout:
         table, or a region cell that is itself sensitive (1 to min_count-1, or a 0 inside such a cell): the groups'
         totals of that cell would give it away, as the attacker is assumed to know them."""
         schools = np.unique(self.inner_schools[columns])
-        if len(schools) <= MODULAR_ABOVE or self.public_already[rows].any():
+        if len(schools) <= MODULAR_ABOVE or not self.splittable or self.public_already[rows].any():
             return None
         region = rows[self.scopes[rows] == -1]
         region_values = self.values[region]
@@ -417,13 +421,15 @@ class _Layout:
                 self.min_count, self.interval_protection, known, self.inner_pupils[group_columns]), own
 
 
-def _protect_in_groups(layout: _Layout, by_groups: list[tuple], may_show: np.ndarray, hidden: np.ndarray) -> None:
+def _protect_in_groups(layout: _Layout, by_groups: list[tuple], may_show: np.ndarray, hidden: np.ndarray) -> int:
     """Each year's groups of schools protected on their own (side by side), the region cells shown. The modular
     approach of tau-argus (HiTaS) for hierarchical tables, in a form that needs no backtracking: a group's region
     totals count as shown, so the year's possible tables include every combination of the groups' possible tables,
     and a count with a range of a pupil within its group keeps it in the year. A group with a count that no hiding
-    can protect within it (pinned by its totals) joins its neighbour, until the year is one group: then solved whole."""
+    can protect within it (pinned by its totals) joins its neighbour, until the year is one group: then solved whole.
+    Returns how many years ended in groups."""
     pending = [(rows, columns, [[group, None] for group in groups]) for rows, columns, groups in by_groups]
+    in_groups, whole = 0, []
     while pending:
         open_groups = [(year, group) for year in pending for group in year[2] if group[1] is None]
         blocks = [layout.group_block(year[0], year[1], group[0], may_show) for year, group in open_groups]
@@ -434,7 +440,7 @@ def _protect_in_groups(layout: _Layout, by_groups: list[tuple], may_show: np.nda
         for rows, columns, groups in pending:
             groups = _merged_where_stuck(groups)
             if len(groups) == 1 and groups[0][1] is None:  # no split protects it: the whole year, as a region's
-                hidden[rows] = _protect_block(*layout.whole_year(rows, columns, may_show))
+                whole.append((rows, columns))
             elif any(group[1] is None for group in groups):
                 still.append((rows, columns, groups))
             else:
@@ -442,7 +448,12 @@ def _protect_in_groups(layout: _Layout, by_groups: list[tuple], may_show: np.nda
                     hidden[rows[np.isin(layout.scopes[rows], schools)]] = group_hidden
                 region = rows[layout.scopes[rows] == -1]
                 hidden[region] = ~may_show[region]
+                in_groups += 1
         pending = still
+    jobs = [layout.whole_year(rows, columns, may_show) for rows, columns in whole]
+    for (rows, _), year_hidden in zip(whole, workers.solve_all(_protect_block, jobs, [len(rows) for rows, _ in whole]), strict=True):
+        hidden[rows] = year_hidden
+    return in_groups
 
 
 def _merged_where_stuck(groups: list[list]) -> list[list]:

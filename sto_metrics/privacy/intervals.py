@@ -39,7 +39,8 @@ class _AttackerModel:
             groups.setdefault(tuple(matrix.indices[matrix.indptr[cell]:matrix.indptr[cell + 1]]), []).append(int(cell))
         self.cells_of_row = [cells for key, cells in groups.items() if key]
         self.row_of = {cell: row for row, cells in enumerate(self.cells_of_row) for cell in cells}
-        self.shown_row = np.array([not hidden[cells].any() for cells in self.cells_of_row], dtype=bool)
+        # a row is known when any cell with it is shown (a group's known total beside a hidden school cell: cross.py)
+        self.shown_row = np.array([not hidden[cells].all() for cells in self.cells_of_row], dtype=bool)
         zero = np.zeros(matrix.shape[1], dtype=bool) if known_zero is None else np.array(known_zero, dtype=bool)
         shown_zero = np.flatnonzero(publishable & ~np.asarray(hidden, dtype=bool) & (np.asarray(values) == 0))
         zero[np.unique(matrix[shown_zero].indices)] = True
