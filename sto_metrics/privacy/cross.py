@@ -416,8 +416,8 @@ class _Layout:
         region = region[self.matrix[region][:, group_columns].getnnz(axis=1) > 0]
         block_rows = np.concatenate([own, region])
         block = sparse.csr_matrix(self.matrix[block_rows][:, group_columns])
-        known = np.arange(len(block_rows)) >= len(own)
-        return (block, block @ self.inner_pupils[group_columns], may_show[block_rows] | known, self.priorities[block_rows],
+        known = np.arange(len(block_rows)) >= len(own)  # the region rows, all of them cells a view may show
+        return (block, block @ self.inner_pupils[group_columns], may_show[block_rows], self.priorities[block_rows],
                 self.min_count, self.interval_protection, known, self.inner_pupils[group_columns]), own
 
 
