@@ -70,27 +70,33 @@ def schools_in_groups(monkeypatch, tmp_path) -> Path:
     real = cross._protect_in_groups
 
     def logged(*args):
-        finished = real(*args)  # years that ended in groups (not joined back into one)
+        finished = real(*args)  # per year that ended in groups (not joined back into one): does it hide region cells?
         with log.open("a") as out:
-            out.write(f"{finished}\n")
+            out.write("".join(f"{int(hides)}\n" for hides in finished))
         return finished
 
     monkeypatch.setattr(cross, "_protect_in_groups", logged)
     return log
 
 
-def _years_in_groups(log: Path) -> int:
-    return sum(int(line) for line in log.read_text().split())
+def _years_in_groups(log: Path) -> tuple[int, int]:
+    """(years that ended in groups, of which years whose region pattern hides region cells for a small region cell)."""
+    hides = [int(line) for line in log.read_text().split()]
+    return len(hides), sum(hides)
 
 
 def test_demo_region_protected_in_groups_of_schools_reveals_no_small_count(demo_database_path, schools_in_groups):
     _assert_nothing_determined(auditor.audit(demo_database_path, max_determined=25, certificates=0, label_span=False, **REGION_VIEWS))
-    assert _years_in_groups(schools_in_groups) >= 6, "the years were protected whole: the test audited nothing new"
+    in_groups, hiding_region_cells = _years_in_groups(schools_in_groups)
+    assert in_groups >= 20, "the years were protected whole: the test audited nothing new"
+    assert hiding_region_cells >= 10, "no year in groups hid region cells for a small region cell"
 
 
 def test_generated_region_protected_in_groups_of_schools_reveals_no_small_count(generated_region, schools_in_groups):
     _assert_nothing_determined(auditor.audit(generated_region, max_determined=25, certificates=0, label_span=False, **REGION_VIEWS))
-    assert _years_in_groups(schools_in_groups) >= 4, "the years were protected whole: the test audited nothing new"
+    in_groups, hiding_region_cells = _years_in_groups(schools_in_groups)
+    assert in_groups >= 8, "the years were protected whole: the test audited nothing new"
+    assert hiding_region_cells >= 4, "no year in groups hid region cells for a small region cell"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -388,17 +388,16 @@ class _Layout:
 
     def school_groups(self, rows: np.ndarray, columns: np.ndarray) -> list[np.ndarray] | None:
         """The year's schools in groups, or None when the year is solved whole: few schools, cells decided by another
-        table, or a region cell that is itself sensitive (1 to min_count-1, or a 0 inside such a cell): the groups'
-        totals of that cell would give it away, as the attacker is assumed to know them."""
+        table, or a region 0 inside a small school cell (the region's own cells would not know to hide it). A region 0
+        inside a small region cell is hidden by the region's own pattern (region_block) and protected by the groups
+        that hold the small cell's pupils (a 0 inside their share of it)."""
         schools = np.unique(self.inner_schools[columns])
         if len(schools) <= MODULAR_ABOVE or not self.splittable or self.public_already[rows].any():
             return None
         region = rows[self.scopes[rows] == -1]
         region_values = self.values[region]
-        if ((region_values >= 1) & (region_values < self.min_count)).any():
-            return None
         zero = region[region_values == 0]
-        small = rows[(self.values[rows] >= 1) & (self.values[rows] < self.min_count)]
+        small = rows[(self.values[rows] >= 1) & (self.values[rows] < self.min_count) & (self.scopes[rows] != -1)]
         if len(zero) and len(small):
             check = np.concatenate([zero, small])
             inside = gauss.zeros_inside_small_cells(self.matrix[check][:, columns], self.values[check],
@@ -407,32 +406,92 @@ class _Layout:
                 return None
         return np.array_split(schools, -(-len(schools) // GROUP_SCHOOLS))
 
-    def group_block(self, rows: np.ndarray, columns: np.ndarray, schools: np.ndarray, may_show: np.ndarray) -> tuple[tuple, np.ndarray]:
+    def region_block(self, rows: np.ndarray, columns: np.ndarray, may_show: np.ndarray) -> tuple | None:
+        """The arguments of _protect_block for the year's region cells alone, over the region's inner cells (the
+        schools' inner cells summed), or None when no region cell is small: then every cell a view may show is shown."""
+        region = rows[self.scopes[rows] == -1]
+        values = self.values[region]
+        if not ((values >= 1) & (values < self.min_count)).any():
+            return None
+        by_school = sparse.csc_matrix(self.matrix[region][:, columns])
+        # inner cells that differ only in their school have one column in every region cell
+        patterns = {}
+        column_group = np.array([patterns.setdefault(tuple(by_school.indices[by_school.indptr[j]:by_school.indptr[j + 1]]), len(patterns))
+                                 for j in range(by_school.shape[1])], dtype=np.int64)
+        first = np.unique(column_group, return_index=True)[1]
+        inner_values = np.bincount(column_group, weights=self.inner_pupils[columns], minlength=len(first)).astype(np.int64)
+        return (sparse.csr_matrix(by_school[:, first]), values, may_show[region], self.priorities[region], self.min_count,
+                self.interval_protection, self.public_already[region], inner_values)
+
+    def region_check(self, rows: np.ndarray, columns: np.ndarray, may_show: np.ndarray, hidden: np.ndarray,
+                     guarded: np.ndarray) -> tuple:
+        """The arguments of intervals.protect for a year that ended in groups, checking only its small region cells
+        and the region's zeros inside them (`guarded`) over the whole year: a range of a pupil each."""
+        return (self.matrix[rows][:, columns], self.values[rows], may_show[rows], hidden[rows], self.priorities[rows],
+                self.min_count, guarded[rows])
+
+    def group_block(self, rows: np.ndarray, columns: np.ndarray, schools: np.ndarray, may_show: np.ndarray,
+                    hidden: np.ndarray) -> tuple[tuple, np.ndarray]:
         """(the arguments of _protect_group, the group's own cells): the schools' cells and inner cells, and the
-        group's share of each shown region cell as a known total."""
+        group's share of each region cell that a view may show: of a shown one as a known total, of a hidden one
+        within the bounds the other groups' true shares leave it (never a count to protect: the region's small cells
+        are checked over the whole year, region_check)."""
         group_columns = columns[np.isin(self.inner_schools[columns], schools)]
         own = rows[np.isin(self.scopes[rows], schools)]
-        region = rows[(self.scopes[rows] == -1) & may_show[rows]]
+        region = rows[self.scopes[rows] == -1]
         region = region[self.matrix[region][:, group_columns].getnnz(axis=1) > 0]
+        region = region[may_show[region]]
+        totals = self.values[region]
+        shown, bounded = ~hidden[region], hidden[region]
         block_rows = np.concatenate([own, region])
         block = sparse.csr_matrix(self.matrix[block_rows][:, group_columns])
-        known = np.arange(len(block_rows)) >= len(own)  # the region rows, all of them cells a view may show
-        return (block, block @ self.inner_pupils[group_columns], may_show[block_rows], self.priorities[block_rows],
-                self.min_count, self.interval_protection, known, self.inner_pupils[group_columns]), own
+        share_values = block @ self.inner_pupils[group_columns]
+        mine = len(own)
+        known = np.zeros(len(block_rows), dtype=bool)
+        known[mine:] = shown
+        bounds = np.full((len(block_rows), 2), np.nan)
+        # the total's bounds ('<5': 0-4, else 5 or more) less the other groups' true shares
+        low = np.where(totals < self.min_count, 0.0, self.min_count)
+        high = np.where(totals < self.min_count, self.min_count - 1.0, np.inf)
+        share = share_values[mine:]
+        bounds[mine:][bounded] = np.column_stack([share - (totals - low), share + (high - totals)])[bounded]
+        insensitive = np.arange(len(block_rows)) >= mine
+        return (block, share_values, np.concatenate([may_show[own], shown]), self.priorities[block_rows], self.min_count,
+                self.interval_protection, known, self.inner_pupils[group_columns], bounds, insensitive), own
 
 
-def _protect_in_groups(layout: _Layout, by_groups: list[tuple], may_show: np.ndarray, hidden: np.ndarray) -> int:
-    """Each year's groups of schools protected on their own (side by side), the region cells shown. The modular
-    approach of tau-argus (HiTaS) for hierarchical tables, in a form that needs no backtracking: a group's region
-    totals count as shown, so the year's possible tables include every combination of the groups' possible tables,
-    and a count with a range of a pupil within its group keeps it in the year. A group with a count that no hiding
-    can protect within it (pinned by its totals) joins its neighbour, until the year is one group: then solved whole.
-    Returns how many years ended in groups."""
+def _protect_in_groups(layout: _Layout, by_groups: list[tuple], may_show: np.ndarray, hidden: np.ndarray) -> list[bool]:
+    """Each year's groups of schools protected on their own (side by side). The modular approach of tau-argus (HiTaS)
+    for hierarchical tables: the region's cells first, then each group of schools with its share of them fixed; in a
+    form that needs no backtracking. The region's own pattern shows every cell a view may show, unless a region cell
+    is small (1 to min_count-1): then it is protected over the region's cells alone (region_block).
+
+    Why a safe pattern for every group is safe for the year: any table the group's problem allows, with the other
+    groups' counts at their true values, is one the attacker cannot rule out (a shown region cell keeps its value as
+    the group's share is fixed; a hidden one stays within its bounds as the share is bounded so). So a count with a
+    range of a pupil within its group keeps it in the year. A group with a count that no hiding can protect within
+    it joins its neighbour, until the year is one group: then solved whole. The region's small cells (and its zeros
+    inside them) are then checked over the whole year, and more cells hidden where one has no range of a pupil: a
+    group's share of a rare class is often pinned by its share of a shown region cell, though the region's is not.
+
+    Returns, per year that ended in groups (not joined back whole), whether its region pattern hides a cell a view may show."""
+    region_hidden, guarded = ~may_show, np.zeros(len(may_show), dtype=bool)
+    region_jobs = [(rows, layout.region_block(rows, columns, may_show)) for rows, columns, _ in by_groups]
+    region_jobs = [(rows[layout.scopes[rows] == -1], job) for rows, job in region_jobs if job is not None]
+    for region, job in region_jobs:
+        matrix, values, min_count = job[0], job[1], job[4]
+        small = (values >= 1) & (values < min_count)
+        guarded[region] = small | gauss.zeros_inside_small_cells(matrix, values, small)
+    for region, pattern in zip([region for region, _ in region_jobs],
+                               workers.solve_all(_protect_block, [job for _, job in region_jobs], [len(region) for region, _ in region_jobs]),
+                               strict=True):
+        region_hidden[region] = pattern
     pending = [(rows, columns, [[group, None] for group in groups]) for rows, columns, groups in by_groups]
-    in_groups, whole = 0, []
+    in_groups: list[bool] = []
+    whole, checked = [], []
     while pending:
         open_groups = [(year, group) for year in pending for group in year[2] if group[1] is None]
-        blocks = [layout.group_block(year[0], year[1], group[0], may_show) for year, group in open_groups]
+        blocks = [layout.group_block(year[0], year[1], group[0], may_show, region_hidden) for year, group in open_groups]
         results = workers.solve_all(_protect_group, [job for job, _ in blocks], [len(own) for _, own in blocks])
         for (_, group), (_, own), (group_hidden, stuck) in zip(open_groups, blocks, results, strict=True):
             group[1] = None if stuck else group_hidden[:len(own)]
@@ -447,13 +506,26 @@ def _protect_in_groups(layout: _Layout, by_groups: list[tuple], may_show: np.nda
                 for schools, group_hidden in groups:
                     hidden[rows[np.isin(layout.scopes[rows], schools)]] = group_hidden
                 region = rows[layout.scopes[rows] == -1]
-                hidden[region] = ~may_show[region]
-                in_groups += 1
+                hidden[region] = region_hidden[region]
+                in_groups.append(bool((region_hidden[region] & may_show[region]).any()))
+                if guarded[region].any():
+                    checked.append((rows, columns))
         pending = still
+    # the region's small cells over the whole year: a group's share of one need not move, so the groups prove nothing
+    jobs = [layout.region_check(rows, columns, may_show, hidden, guarded) for rows, columns in checked]
+    for (rows, _), year_hidden in zip(checked, workers.solve_all(_check_region_counts, jobs, [len(rows) for rows, _ in checked]), strict=True):
+        hidden[rows] = year_hidden
     jobs = [layout.whole_year(rows, columns, may_show) for rows, columns in whole]
     for (rows, _), year_hidden in zip(whole, workers.solve_all(_protect_block, jobs, [len(rows) for rows, _ in whole]), strict=True):
         hidden[rows] = year_hidden
     return in_groups
+
+
+def _check_region_counts(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, hidden: np.ndarray,
+                         priorities: np.ndarray, min_count: int, only: np.ndarray) -> np.ndarray:
+    """A year's pattern after its groups, extended where one of its small region cells (or a region 0 inside one) has
+    no range of a pupil over the whole year (intervals.protect on those counts alone: hiding only widens ranges)."""
+    return intervals.protect(matrix, values, publishable, hidden, priorities, min_count, only=only)
 
 
 def _merged_where_stuck(groups: list[list]) -> list[list]:
@@ -513,37 +585,45 @@ def _keep_decisions_elsewhere(hidden: np.ndarray, index: dict[tuple, int], years
 
 def _protect_block(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, priorities: np.ndarray,
                    min_count: int, interval_protection: bool, public_already: np.ndarray, inner_values: np.ndarray,
-                   known: np.ndarray | None = None, stuck: list[int] | None = None) -> np.ndarray:
+                   known: np.ndarray | None = None, stuck: list[int] | None = None, bounds: np.ndarray | None = None,
+                   insensitive: np.ndarray | None = None) -> np.ndarray:
     """GaussSuppression, told every inner cell the published pattern implies is 0 (until that set stops growing), then
     the interval check. With the implied zeros, no hidden count is fixed by the shown counts and x >= 0 alone.
-    `known`: totals the attacker is assumed to know (gauss.suppress); `stuck` receives counts no hiding protects."""
+    `known`: totals the attacker is assumed to know (gauss.suppress); `stuck` receives counts no hiding protects;
+    `bounds` and `insensitive`: a group's shares of hidden region cells (intervals.protect)."""
     known_zero = np.zeros(matrix.shape[1], dtype=bool)
     while True:
         hidden = gauss.suppress(matrix, values, publishable, priorities, min_count, known_zero=known_zero, public=public_already,
-                                known=known)
-        implied = intervals.implied_zeros(matrix, values, publishable, hidden, min_count, known_zero, inner_values)
+                                known=known, insensitive=insensitive)
+        implied = intervals.implied_zeros(matrix, values, publishable, hidden, min_count, known_zero, inner_values, bounds)
         if not (implied & ~known_zero).any():
             break
         known_zero |= implied
     if interval_protection:
         linear = hidden
         hidden = intervals.protect(matrix, values, publishable, hidden, priorities, min_count, known_zero=known_zero,
-                                   keep_shown=public_already if known is None else public_already | known, stuck=stuck)
-        hidden = _release(matrix, values, publishable, linear, hidden, priorities, min_count, known_zero, inner_values)
+                                   keep_shown=public_already if known is None else public_already | known, stuck=stuck,
+                                   bounds=bounds, insensitive=insensitive)
+        hidden = _release(matrix, values, publishable, linear, hidden, priorities, min_count, known_zero, inner_values,
+                          bounds, insensitive)
     return hidden
 
 
 def _protect_group(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, priorities: np.ndarray,
-                   min_count: int, interval_protection: bool, known: np.ndarray, inner_values: np.ndarray) -> tuple[np.ndarray, int]:
-    """_protect_block for a group of schools with its known totals: (pattern, how many counts it cannot protect)."""
+                   min_count: int, interval_protection: bool, known: np.ndarray, inner_values: np.ndarray,
+                   bounds: np.ndarray, insensitive: np.ndarray) -> tuple[np.ndarray, int]:
+    """_protect_block for a group of schools with its shares of the region cells (_Layout.group_block): (pattern, how
+    many counts it cannot protect)."""
     stuck: list[int] = []
     hidden = _protect_block(matrix, values, publishable, priorities, min_count, interval_protection,
-                            np.zeros(len(values), dtype=bool), inner_values, known=known, stuck=stuck)
+                            np.zeros(len(values), dtype=bool), inner_values, known=known, stuck=stuck, bounds=bounds,
+                            insensitive=insensitive)
     return hidden, len(stuck)
 
 
 def _release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, linear: np.ndarray, hidden: np.ndarray,
-             priorities: np.ndarray, min_count: int, known_zero: np.ndarray, inner_values: np.ndarray) -> np.ndarray:
+             priorities: np.ndarray, min_count: int, known_zero: np.ndarray, inner_values: np.ndarray,
+             bounds: np.ndarray | None = None, insensitive: np.ndarray | None = None) -> np.ndarray:
     """The interval check's extra cells of 5 or more shown again where the final pattern no longer needs them (most
     important first): a clean-up of over-suppression, since a cell hidden early may be covered by cells hidden later.
     Each release keeps every hidden small count's range (intervals.release); the pattern still hides all
@@ -556,7 +636,7 @@ def _release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndar
                 if hidden[cells].any() and not linear[cells].any() and values[cells[0]] >= min_count]
     released.sort(key=lambda cells: (-priorities[cells].max(), -values[cells[0]], cells[0]))
     return intervals.release(matrix, values, publishable, hidden, released, min_count, known_zero=known_zero,
-                             inner_values=inner_values)
+                             inner_values=inner_values, bounds=bounds, insensitive=insensitive)
 
 
 # The pattern depends on the algorithm too: a change to this file, gauss.py or intervals.py starts a new cache.

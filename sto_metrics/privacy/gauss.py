@@ -156,7 +156,7 @@ class _Echelon:
 
 def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, priority: np.ndarray,
              min_count: int = 5, known_zero: np.ndarray | None = None, public: np.ndarray | None = None,
-             known: np.ndarray | None = None) -> np.ndarray:
+             known: np.ndarray | None = None, insensitive: np.ndarray | None = None) -> np.ndarray:
     """Which cells to hide: primary (1 .. min_count-1, and zeros inside them) plus secondary cells by Gaussian elimination.
 
     matrix: cells x inner cells (0/1); values: the cells' exact counts; publishable: cells a view may show (the others
@@ -164,13 +164,16 @@ def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndar
     cells the attacker knows to be 0 by other means (intervals.implied_zeros); public: cells another table already
     shows, taken first of all candidates, a 0 too (hiding them here protects nothing; a public 0 tells its inner cells);
     known: rows the attacker is assumed to know though no view shows them (cross's totals of a group of schools):
-    public, and never sensitive themselves, small or not.
+    public, and never sensitive themselves, small or not; insensitive: never-shown cells of 1-4 that need no protection
+    (cross's share of a hidden region cell of 5 or more in a group of schools).
     Cells with the same row are decided together. Returns a boolean array over the cells (True = hidden); never-publishable cells are True.
     """
     matrix = sparse.csr_matrix(matrix)
     values = np.asarray(values, dtype=np.int64)
     known = np.zeros(len(values), dtype=bool) if known is None else np.asarray(known, dtype=bool)
     small = (values >= 1) & (values < min_count) & ~known
+    if insensitive is not None:
+        small &= ~np.asarray(insensitive, dtype=bool)
     primary = (small | zeros_inside_small_cells(matrix, values, small)) & ~known
     publishable = np.asarray(publishable, dtype=bool)
     hidden = ~publishable | primary

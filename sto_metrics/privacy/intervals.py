@@ -29,18 +29,28 @@ _VERDICTS = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnboun
 class _AttackerModel:
     """The attacker's LP over inner cells: each distinct published row once, fixed when shown, within its bounds when
     hidden (never-published cells add nothing). Inner cells known to be 0 (given, or inside a shown 0) are left out of
-    the LP: on fine tables most inner cells are 0, and the LP shrinks to the others."""
+    the LP: on fine tables most inner cells are 0, and the LP shrinks to the others.
+
+    `bounds` (cells x 2, NaN where none): never-shown cells whose bounds the attacker knows all the same (cross's share
+    of a hidden region cell in a group of schools); they are rows of the LP, within those bounds."""
 
     def __init__(self, matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray,
-                 hidden: np.ndarray, min_count: int, known_zero: np.ndarray | None = None) -> None:
+                 hidden: np.ndarray, min_count: int, known_zero: np.ndarray | None = None,
+                 bounds: np.ndarray | None = None) -> None:
         self.values, self.min_count = values, min_count
+        bounded = np.zeros(len(values), dtype=bool) if bounds is None else ~np.isnan(bounds[:, 0])
+        self.given = bounds
         groups: dict[tuple, list[int]] = {}
-        for cell in np.flatnonzero(publishable):
+        for cell in np.flatnonzero(np.asarray(publishable, dtype=bool) | bounded):
             groups.setdefault(tuple(matrix.indices[matrix.indptr[cell]:matrix.indptr[cell + 1]]), []).append(int(cell))
         self.cells_of_row = [cells for key, cells in groups.items() if key]
         self.row_of = {cell: row for row, cells in enumerate(self.cells_of_row) for cell in cells}
         # a row is known when any cell with it is shown (a group's known total beside a hidden school cell: cross.py)
         self.shown_row = np.array([not hidden[cells].all() for cells in self.cells_of_row], dtype=bool)
+        # a row with given bounds: those of its bounded cells, and '<5' or 5 or more where a publishable cell has the row
+        self.given_row = {row: cells for row, cells in enumerate(self.cells_of_row) if bounded[cells].any()}
+        publishable = np.asarray(publishable, dtype=bool)
+        self.published_too = {row for row, cells in self.given_row.items() if publishable[cells].any()}
         zero = np.zeros(matrix.shape[1], dtype=bool) if known_zero is None else np.array(known_zero, dtype=bool)
         shown_zero = np.flatnonzero(publishable & ~np.asarray(hidden, dtype=bool) & (np.asarray(values) == 0))
         zero[np.unique(matrix[shown_zero].indices)] = True
@@ -83,6 +93,16 @@ class _AttackerModel:
         value = float(self.values[self.cells_of_row[row][0]])
         if self.shown_row[row]:
             return value, value
+        if row in self.given_row:
+            cells = [cell for cell in self.given_row[row] if not np.isnan(self.given[cell, 0])]
+            low, high = float(self.given[cells, 0].max()), float(self.given[cells, 1].min())
+            if row in self.published_too:
+                published_low, published_high = self._hidden_bounds(value)
+                low, high = max(low, published_low), min(high, published_high)
+            return low, high
+        return self._hidden_bounds(value)
+
+    def _hidden_bounds(self, value: float) -> tuple[float, float]:
         return (0.0, self.min_count - 1.0) if value < self.min_count else (float(self.min_count), highspy.kHighsInf)
 
     def hide(self, row: int) -> None:
@@ -139,23 +159,30 @@ class _AttackerModel:
 
 def protect(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, hidden: np.ndarray,
             priority: np.ndarray, min_count: int = 5, known_zero: np.ndarray | None = None,
-            keep_shown: np.ndarray | None = None, seed: int = 0, stuck: list[int] | None = None) -> np.ndarray:
+            keep_shown: np.ndarray | None = None, seed: int = 0, stuck: list[int] | None = None,
+            bounds: np.ndarray | None = None, insensitive: np.ndarray | None = None, only: np.ndarray | None = None) -> np.ndarray:
     """`hidden` extended so that every hidden count of 1 to min_count-1 keeps a range of at least MIN_RANGE.
 
     matrix: cells x inner cells (0/1) of one independent block; hidden: the pattern after GaussSuppression;
     known_zero: inner cells the attacker knows are 0 (implied_zeros); keep_shown: cells published elsewhere, never
     hidden here. Cells with the same row as a cell that gets hidden are hidden with it (they show the same count).
     `stuck` (a list) receives the counts no hiding can widen: pinned by bounds and cells that cannot be hidden.
+    `bounds`: never-shown cells with bounds the attacker knows (_AttackerModel); `insensitive`: cells of 1-4 that need
+    no range (a group's share of a hidden region cell of 5 or more); `only`: the hidden cells to check instead of
+    every hidden small count, a 0 too (cross: a large year's small region cells after its groups).
     """
     matrix = sparse.csr_matrix(matrix, dtype=float)
     values = np.asarray(values, dtype=np.int64)
     hidden = np.array(hidden, dtype=bool)
     publishable = np.asarray(publishable, dtype=bool)
-    targets = np.flatnonzero(hidden & (values >= 1) & (values < min_count))
+    if only is None:
+        targets = np.flatnonzero(_small_targets(hidden, values, min_count, insensitive))
+    else:
+        targets = np.flatnonzero(hidden & np.asarray(only, dtype=bool))
     if not len(targets):
         return hidden
     targets = _distinct_rows(matrix, targets)
-    model = _AttackerModel(matrix, values, publishable, hidden, min_count, known_zero)
+    model = _AttackerModel(matrix, values, publishable, hidden, min_count, known_zero, bounds)
     row_priority = np.array([priority[cells].max() for cells in model.cells_of_row])
     row_value = np.array([values[cells[0]] for cells in model.cells_of_row])
     hideable = np.ones(len(model.cells_of_row), dtype=bool)
@@ -183,7 +210,8 @@ def protect(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarr
 
 def release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, hidden: np.ndarray,
             groups: list[list[int]], min_count: int = 5, known_zero: np.ndarray | None = None,
-            inner_values: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
+            inner_values: np.ndarray | None = None, seed: int = 0, bounds: np.ndarray | None = None,
+            insensitive: np.ndarray | None = None) -> np.ndarray:
     """`hidden` with each group of cells (one published row each) shown again, in the given order, where every hidden
     count of 1 to min_count-1 whose range is MIN_RANGE or more keeps such a range (one pinned already stays so, by
     bounds and cells that cannot be hidden).
@@ -193,16 +221,16 @@ def release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarr
     table, `inner_values`, is one). A trial fixes the row at its value and keeps the tables that meet it; only counts
     those no longer prove get LPs, first shared ones that push all of them at once, then each its own minimum and
     maximum, which alone can refuse the release. Tables found for a trial meet the earlier equations too, so they stay
-    in the pool whether the release is made or refused."""
+    in the pool whether the release is made or refused. `bounds`, `insensitive`: as for protect."""
     hidden = np.array(hidden, dtype=bool)
-    targets = np.flatnonzero(hidden & (values >= 1) & (values < min_count))
+    targets = np.flatnonzero(_small_targets(hidden, values, min_count, insensitive))
     if not len(targets) or not groups:
         for cells in groups:
             hidden[cells] = False
         return hidden
     matrix = sparse.csr_matrix(matrix, dtype=float)  # first: _distinct_rows reads CSR rows
     targets = _distinct_rows(matrix, targets)
-    model = _AttackerModel(matrix, values, publishable, hidden, min_count, known_zero)
+    model = _AttackerModel(matrix, values, publishable, hidden, min_count, known_zero, bounds)
     # most solves change only the objective, which keeps the basis primal feasible; no decision here rests on duals
     model.highs.setOptionValue("simplex_strategy", 4)  # primal simplex
     pool = _Pool(matrix[targets][:, model.columns].tocsr())
@@ -324,6 +352,12 @@ def _wide(row: np.ndarray, low: np.ndarray | None, high: np.ndarray | None) -> b
     return high is None or row @ high[:len(row)] - row @ low[:len(row)] >= MIN_RANGE - 1e-9
 
 
+def _small_targets(hidden: np.ndarray, values: np.ndarray, min_count: int, insensitive: np.ndarray | None) -> np.ndarray:
+    """The hidden counts of 1 to min_count-1 that need a range (a boolean array over the cells)."""
+    targets = hidden & (values >= 1) & (values < min_count)
+    return targets if insensitive is None else targets & ~np.asarray(insensitive, dtype=bool)
+
+
 def _distinct_rows(matrix: sparse.csr_matrix, cells: np.ndarray) -> np.ndarray:
     seen: dict[tuple, int] = {}
     for cell in cells:
@@ -366,18 +400,19 @@ def _range_side(model: _AttackerModel, row: np.ndarray, truth: float) -> tuple[b
 
 
 def implied_zeros(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, hidden: np.ndarray,
-                  min_count: int = 5, known_zero: np.ndarray | None = None, inner_values: np.ndarray | None = None) -> np.ndarray:
+                  min_count: int = 5, known_zero: np.ndarray | None = None, inner_values: np.ndarray | None = None,
+                  bounds: np.ndarray | None = None) -> np.ndarray:
     """Inner cells that every table consistent with the publication has at 0 (a boolean array over inner cells).
 
     A shown cell equal to a shown part of it says the rest is 0: no single shown cell is 0, yet the attacker knows
     those inner cells, and GaussSuppression must be told (Langsrud 2024 on zeros). Found by LPs over x and a
     helper y (0 <= y <= min(x, 1)): maximising the sum of y over the open cells shows at once every cell that can
     be positive; what stays at 0 when nothing more can be shown is implied 0. The true table is consistent, so an
-    inner cell that truly holds pupils (`inner_values` > 0) is never implied 0 and needs no helper.
+    inner cell that truly holds pupils (`inner_values` > 0) is never implied 0 and needs no helper. `bounds`: as for protect.
     """
     matrix = sparse.csr_matrix(matrix, dtype=float)
     attacker = _AttackerModel(matrix, np.asarray(values), np.asarray(publishable, dtype=bool), np.asarray(hidden, dtype=bool),
-                              min_count, known_zero)
+                              min_count, known_zero, bounds)
     implied = np.ones(attacker.width, dtype=bool)
     implied[attacker.columns] = False
     candidates = np.arange(len(attacker.columns))  # LP columns that may be implied 0
