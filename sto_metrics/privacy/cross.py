@@ -341,8 +341,7 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
                 continue
             jobs.append(layout.whole_year(rows, columns, may_show))
             row_sets.append(rows)
-        for rows, year_hidden in zip(row_sets, workers.solve_all(_protect_block, jobs, [len(rows) for rows in row_sets]), strict=True):
-            hidden[rows] = year_hidden
+        _solve_into(hidden, _protect_block, row_sets, jobs)
         if by_groups:
             _protect_in_groups(layout, by_groups, may_show, hidden)
 
@@ -482,10 +481,7 @@ def _protect_in_groups(layout: _Layout, by_groups: list[tuple], may_show: np.nda
         matrix, values, min_count = job[0], job[1], job[4]
         small = (values >= 1) & (values < min_count)
         guarded[region] = small | gauss.zeros_inside_small_cells(matrix, values, small)
-    for region, pattern in zip([region for region, _ in region_jobs],
-                               workers.solve_all(_protect_block, [job for _, job in region_jobs], [len(region) for region, _ in region_jobs]),
-                               strict=True):
-        region_hidden[region] = pattern
+    _solve_into(region_hidden, _protect_block, [region for region, _ in region_jobs], [job for _, job in region_jobs])
     pending = [(rows, columns, [[group, None] for group in groups]) for rows, columns, groups in by_groups]
     in_groups: list[bool] = []
     whole, checked = [], []
@@ -512,13 +508,16 @@ def _protect_in_groups(layout: _Layout, by_groups: list[tuple], may_show: np.nda
                     checked.append((rows, columns))
         pending = still
     # the region's small cells over the whole year: a group's share of one need not move, so the groups prove nothing
-    jobs = [layout.region_check(rows, columns, may_show, hidden, guarded) for rows, columns in checked]
-    for (rows, _), year_hidden in zip(checked, workers.solve_all(_check_region_counts, jobs, [len(rows) for rows, _ in checked]), strict=True):
-        hidden[rows] = year_hidden
-    jobs = [layout.whole_year(rows, columns, may_show) for rows, columns in whole]
-    for (rows, _), year_hidden in zip(whole, workers.solve_all(_protect_block, jobs, [len(rows) for rows, _ in whole]), strict=True):
-        hidden[rows] = year_hidden
+    _solve_into(hidden, _check_region_counts, [rows for rows, _ in checked],
+                [layout.region_check(rows, columns, may_show, hidden, guarded) for rows, columns in checked])
+    _solve_into(hidden, _protect_block, [rows for rows, _ in whole], [layout.whole_year(rows, columns, may_show) for rows, columns in whole])
     return in_groups
+
+
+def _solve_into(pattern: np.ndarray, function, row_sets: list[np.ndarray], jobs: list[tuple]) -> None:
+    """Each job solved by `function` on the workers (side by side, largest first), its result written to its rows."""
+    for rows, result in zip(row_sets, workers.solve_all(function, jobs, [len(rows) for rows in row_sets]), strict=True):
+        pattern[rows] = result
 
 
 def _check_region_counts(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, hidden: np.ndarray,
