@@ -388,8 +388,8 @@ class _Layout:
     def school_groups(self, rows: np.ndarray, columns: np.ndarray) -> list[np.ndarray] | None:
         """The year's schools in groups, or None when the year is solved whole: few schools, cells decided by another
         table, or a region 0 inside a small school cell (the region's own cells would not know to hide it). A region 0
-        inside a small region cell is hidden by the region's own pattern (region_block) and protected by the groups
-        that hold the small cell's pupils (a 0 inside their share of it)."""
+        inside a small region cell is hidden by the region's own pattern (region_block) and checked, with the small
+        cell, over the whole year after the groups (region_check)."""
         schools = np.unique(self.inner_schools[columns])
         if len(schools) <= MODULAR_ABOVE or not self.splittable or self.public_already[rows].any():
             return None

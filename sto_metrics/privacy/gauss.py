@@ -165,7 +165,7 @@ def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndar
     shows, taken first of all candidates, a 0 too (hiding them here protects nothing; a public 0 tells its inner cells);
     known: rows the attacker is assumed to know though no view shows them (cross's totals of a group of schools):
     public, and never sensitive themselves, small or not; insensitive: never-shown cells of 1-4 that need no protection
-    (cross's share of a hidden region cell of 5 or more in a group of schools).
+    here (cross's shares of hidden region cells in a group of schools: small region cells are checked over the year).
     Cells with the same row are decided together. Returns a boolean array over the cells (True = hidden); never-publishable cells are True.
     """
     matrix = sparse.csr_matrix(matrix)

@@ -168,7 +168,7 @@ def protect(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarr
     hidden here. Cells with the same row as a cell that gets hidden are hidden with it (they show the same count).
     `stuck` (a list) receives the counts no hiding can widen: pinned by bounds and cells that cannot be hidden.
     `bounds`: never-shown cells with bounds the attacker knows (_AttackerModel); `insensitive`: cells of 1-4 that need
-    no range (a group's share of a hidden region cell of 5 or more); `only`: the hidden cells to check instead of
+    no range here (a group's shares of hidden region cells); `only`: the hidden cells to check instead of
     every hidden small count, a 0 too (cross: a large year's small region cells after its groups).
     """
     matrix = sparse.csr_matrix(matrix, dtype=float)
