@@ -261,3 +261,22 @@ def test_a_groups_share_of_a_hidden_region_cell_keeps_the_bounds_of_that_cell(mo
     ranges = _ranges(table, counts)
     assert (cross.ALL, "GL", "M", "O") in ranges
     assert not {key: span for key, span in ranges.items() if span[1] - span[0] < 1 - 1e-6}
+
+
+def test_a_schools_zero_inside_a_small_region_cell_stays_hidden_in_groups(monkeypatch):
+    """Found by review: the region's GL girls of the core profile are 2 (schools 00 and 07), hidden as '<5'. School 10
+    has GL girls too, none of them in the core profile: its GL cells of Ta and Tb are 0, which tells that neither of
+    the region's 2 is there. A whole year's solve hides such a 0 (a 0 inside a small cell); in groups the region cell
+    is not in the group's problem as a small count, and the 0s were shown."""
+    monkeypatch.setattr(cross, "MODULAR_ABOVE", 10)
+    monkeypatch.setattr(cross, "GROUP_SCHOOLS", 4)
+    counts = _counts(schools=14, seed=3)
+    extra = [("10XX00", "GL", "V", "other", 7), ("07XX00", "GL", "V", "core", 1), ("00XX00", "GL", "V", "core", 1)]
+    extra += [("10XX00", leerweg, gender, "core", 8) for leerweg in LEERWEGEN for gender in GENDERS]
+    counts = pd.concat([counts, pd.DataFrame([(2023, *row) for row in extra], columns=counts.columns)], ignore_index=True)
+    counts = counts.groupby(list(counts.columns[:-1]), as_index=False)["pupils"].sum()
+    table = cross.build(counts, cross.INFLOW)
+    assert table.values[table.index[(2023, cross.ALL, "GL", cross.ALL, "Ta")]] == 2
+    zeros = [(2023, "10XX00", "GL", gender, measure) for gender in (cross.ALL, "V") for measure in ("Ta", "Tb")]
+    assert [int(table.values[table.index[key]]) for key in zeros] == [0, 0, 0, 0]
+    assert all(table.hidden[table.index[key]] for key in zeros), "a school's 0 inside the region's 2 is hidden"

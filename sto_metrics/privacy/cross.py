@@ -455,8 +455,18 @@ class _Layout:
         share = share_values[mine:]
         bounds[mine:][bounded] = np.column_stack([share - (totals - low), share + (high - totals)])[bounded]
         insensitive = np.arange(len(block_rows)) >= mine
+        # a school's 0 inside a small region cell (shown or not) tells that none of its pupils is there: primary, as
+        # in a whole year's solve (found by review)
+        small_region = rows[(self.scopes[rows] == -1) & (self.values[rows] >= 1) & (self.values[rows] < self.min_count)]
+        own_zero = own[self.values[own] == 0]
+        zero_inside = np.zeros(len(block_rows), dtype=bool)
+        if len(small_region) and len(own_zero):
+            check = np.concatenate([own_zero, small_region])
+            inside = gauss.zeros_inside_small_cells(self.matrix[check][:, group_columns], self.values[check],
+                                                    np.arange(len(check)) >= len(own_zero))
+            zero_inside[np.flatnonzero(self.values[own] == 0)[inside[:len(own_zero)]]] = True
         return (block, share_values, np.concatenate([may_show[own], shown]), self.priorities[block_rows], self.min_count,
-                self.interval_protection, known, self.inner_pupils[group_columns], bounds, insensitive), own
+                self.interval_protection, known, self.inner_pupils[group_columns], bounds, insensitive, zero_inside), own
 
 
 def _protect_in_groups(layout: _Layout, by_groups: list[tuple], may_show: np.ndarray, hidden: np.ndarray) -> list[bool]:
@@ -585,15 +595,16 @@ def _keep_decisions_elsewhere(hidden: np.ndarray, index: dict[tuple, int], years
 def _protect_block(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, priorities: np.ndarray,
                    min_count: int, interval_protection: bool, public_already: np.ndarray, inner_values: np.ndarray,
                    known: np.ndarray | None = None, stuck: list[int] | None = None, bounds: np.ndarray | None = None,
-                   insensitive: np.ndarray | None = None) -> np.ndarray:
+                   insensitive: np.ndarray | None = None, zero_inside: np.ndarray | None = None) -> np.ndarray:
     """GaussSuppression, told every inner cell the published pattern implies is 0 (until that set stops growing), then
     the interval check. With the implied zeros, no hidden count is fixed by the shown counts and x >= 0 alone.
     `known`: totals the attacker is assumed to know (gauss.suppress); `stuck` receives counts no hiding protects;
-    `bounds` and `insensitive`: a group's shares of hidden region cells (intervals.protect)."""
+    `bounds` and `insensitive`: a group's shares of hidden region cells (intervals.protect); `zero_inside`: its
+    schools' zeros inside a small region cell (gauss.suppress)."""
     known_zero = np.zeros(matrix.shape[1], dtype=bool)
     while True:
         hidden = gauss.suppress(matrix, values, publishable, priorities, min_count, known_zero=known_zero, public=public_already,
-                                known=known, insensitive=insensitive)
+                                known=known, insensitive=insensitive, zero_inside=zero_inside)
         implied = intervals.implied_zeros(matrix, values, publishable, hidden, min_count, known_zero, inner_values, bounds)
         if not (implied & ~known_zero).any():
             break
@@ -610,13 +621,13 @@ def _protect_block(matrix: sparse.csr_matrix, values: np.ndarray, publishable: n
 
 def _protect_group(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, priorities: np.ndarray,
                    min_count: int, interval_protection: bool, known: np.ndarray, inner_values: np.ndarray,
-                   bounds: np.ndarray, insensitive: np.ndarray) -> tuple[np.ndarray, int]:
+                   bounds: np.ndarray, insensitive: np.ndarray, zero_inside: np.ndarray) -> tuple[np.ndarray, int]:
     """_protect_block for a group of schools with its shares of the region cells (_Layout.group_block): (pattern, how
     many counts it cannot protect)."""
     stuck: list[int] = []
     hidden = _protect_block(matrix, values, publishable, priorities, min_count, interval_protection,
                             np.zeros(len(values), dtype=bool), inner_values, known=known, stuck=stuck, bounds=bounds,
-                            insensitive=insensitive)
+                            insensitive=insensitive, zero_inside=zero_inside)
     return hidden, len(stuck)
 
 

@@ -156,7 +156,8 @@ class _Echelon:
 
 def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarray, priority: np.ndarray,
              min_count: int = 5, known_zero: np.ndarray | None = None, public: np.ndarray | None = None,
-             known: np.ndarray | None = None, insensitive: np.ndarray | None = None) -> np.ndarray:
+             known: np.ndarray | None = None, insensitive: np.ndarray | None = None,
+             zero_inside: np.ndarray | None = None) -> np.ndarray:
     """Which cells to hide: primary (1 .. min_count-1, and zeros inside them) plus secondary cells by Gaussian elimination.
 
     matrix: cells x inner cells (0/1); values: the cells' exact counts; publishable: cells a view may show (the others
@@ -165,7 +166,9 @@ def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndar
     shows, taken first of all candidates, a 0 too (hiding them here protects nothing; a public 0 tells its inner cells);
     known: rows the attacker is assumed to know though no view shows them (cross's totals of a group of schools):
     public, and never sensitive themselves, small or not; insensitive: never-shown cells of 1-4 that need no protection
-    here (cross's shares of hidden region cells in a group of schools: small region cells are checked over the year).
+    here (cross's shares of hidden region cells in a group of schools: small region cells are checked over the year);
+    zero_inside: zeros inside a small cell that this problem does not hold (cross: a school's 0 inside a small region
+    cell, in a group of schools), primary like the zeros inside its own small cells.
     Cells with the same row are decided together. Returns a boolean array over the cells (True = hidden); never-publishable cells are True.
     """
     matrix = sparse.csr_matrix(matrix)
@@ -175,6 +178,8 @@ def suppress(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndar
     if insensitive is not None:
         small &= ~np.asarray(insensitive, dtype=bool)
     primary = (small | zeros_inside_small_cells(matrix, values, small)) & ~known
+    if zero_inside is not None:
+        primary |= np.asarray(zero_inside, dtype=bool) & ~known
     publishable = np.asarray(publishable, dtype=bool)
     hidden = ~publishable | primary
     public = (np.zeros(len(values), dtype=bool) if public is None else np.asarray(public, dtype=bool)) | known
