@@ -395,15 +395,19 @@ class _Layout:
             return None
         region = rows[self.scopes[rows] == -1]
         region_values = self.values[region]
-        zero = region[region_values == 0]
         small = rows[(self.values[rows] >= 1) & (self.values[rows] < self.min_count) & (self.scopes[rows] != -1)]
-        if len(zero) and len(small):
-            check = np.concatenate([zero, small])
-            inside = gauss.zeros_inside_small_cells(self.matrix[check][:, columns], self.values[check],
-                                                    np.arange(len(check)) >= len(zero))
-            if inside.any():
-                return None
+        if self.zeros_inside(region[region_values == 0], small, columns).any():
+            return None
         return np.array_split(schools, -(-len(schools) // GROUP_SCHOOLS))
+
+    def zeros_inside(self, zero_rows: np.ndarray, small_rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """Per cell of zero_rows (value 0): do its inner cells among `columns` all lie inside one of small_rows?"""
+        if not len(zero_rows) or not len(small_rows):
+            return np.zeros(len(zero_rows), dtype=bool)
+        check = np.concatenate([zero_rows, small_rows])
+        inside = gauss.zeros_inside_small_cells(self.matrix[check][:, columns], self.values[check],
+                                                np.arange(len(check)) >= len(zero_rows))
+        return inside[:len(zero_rows)]
 
     def region_block(self, rows: np.ndarray, columns: np.ndarray, may_show: np.ndarray) -> tuple | None:
         """The arguments of _protect_block for the year's region cells alone, over the region's inner cells (the
@@ -441,7 +445,7 @@ class _Layout:
         region = region[self.matrix[region][:, group_columns].getnnz(axis=1) > 0]
         region = region[may_show[region]]
         totals = self.values[region]
-        shown, bounded = ~hidden[region], hidden[region]
+        shown = ~hidden[region]
         block_rows = np.concatenate([own, region])
         block = sparse.csr_matrix(self.matrix[block_rows][:, group_columns])
         share_values = block @ self.inner_pupils[group_columns]
@@ -453,18 +457,14 @@ class _Layout:
         low = np.where(totals < self.min_count, 0.0, self.min_count)
         high = np.where(totals < self.min_count, self.min_count - 1.0, np.inf)
         share = share_values[mine:]
-        bounds[mine:][bounded] = np.column_stack([share - (totals - low), share + (high - totals)])[bounded]
+        bounds[mine:][~shown] = np.column_stack([share - (totals - low), share + (high - totals)])[~shown]
         insensitive = np.arange(len(block_rows)) >= mine
         # a school's 0 inside a small region cell (shown or not) tells that none of its pupils is there: primary, as
         # in a whole year's solve (found by review)
         small_region = rows[(self.scopes[rows] == -1) & (self.values[rows] >= 1) & (self.values[rows] < self.min_count)]
-        own_zero = own[self.values[own] == 0]
+        own_zero = np.flatnonzero(self.values[own] == 0)
         zero_inside = np.zeros(len(block_rows), dtype=bool)
-        if len(small_region) and len(own_zero):
-            check = np.concatenate([own_zero, small_region])
-            inside = gauss.zeros_inside_small_cells(self.matrix[check][:, group_columns], self.values[check],
-                                                    np.arange(len(check)) >= len(own_zero))
-            zero_inside[np.flatnonzero(self.values[own] == 0)[inside[:len(own_zero)]]] = True
+        zero_inside[own_zero[self.zeros_inside(own[own_zero], small_region, group_columns)]] = True
         return (block, share_values, np.concatenate([may_show[own], shown]), self.priorities[block_rows], self.min_count,
                 self.interval_protection, known, self.inner_pupils[group_columns], bounds, insensitive, zero_inside), own
 

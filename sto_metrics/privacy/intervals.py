@@ -48,9 +48,11 @@ class _AttackerModel:
         # a row is known when any cell with it is shown (a group's known total beside a hidden school cell: cross.py)
         self.shown_row = np.array([not hidden[cells].all() for cells in self.cells_of_row], dtype=bool)
         # a row with given bounds: those of its bounded cells, and '<5' or 5 or more where a publishable cell has the row
-        self.given_row = {row: cells for row, cells in enumerate(self.cells_of_row) if bounded[cells].any()}
         publishable = np.asarray(publishable, dtype=bool)
-        self.published_too = {row for row, cells in self.given_row.items() if publishable[cells].any()}
+        self.given_row = {row: [cell for cell in cells if bounded[cell]] for row, cells in enumerate(self.cells_of_row)
+                          if bounded[cells].any()}
+        self.published_too = {row for row, cells in enumerate(self.cells_of_row) if row in self.given_row
+                              and publishable[cells].any()}
         zero = np.zeros(matrix.shape[1], dtype=bool) if known_zero is None else np.array(known_zero, dtype=bool)
         shown_zero = np.flatnonzero(publishable & ~np.asarray(hidden, dtype=bool) & (np.asarray(values) == 0))
         zero[np.unique(matrix[shown_zero].indices)] = True
@@ -94,7 +96,7 @@ class _AttackerModel:
         if self.shown_row[row]:
             return value, value
         if row in self.given_row:
-            cells = [cell for cell in self.given_row[row] if not np.isnan(self.given[cell, 0])]
+            cells = self.given_row[row]
             low, high = float(self.given[cells, 0].max()), float(self.given[cells, 1].min())
             if row in self.published_too:
                 published_low, published_high = self._hidden_bounds(value)
