@@ -43,3 +43,19 @@ def test_destinations_per_school_with_a_filter_are_refused(metrics_synthetic_db,
     hidden = suppression.suppress(exact)  # called past published.table: every count hidden, none shown
     for column in ("graduates", *calculations.DESTINATIONS):
         assert all(value in ("<5", None) for value in hidden[column]), column
+
+
+def test_a_view_with_no_cell_to_look_up_passes_the_gate_as_it_did(tmp_path, monkeypatch):
+    """Edge cases of the gate's lookup (found by review of the vectorised lookup): activities without any vo enrolment
+    (the reach table's protected table holds no cell), and a havo/vwo view filtered on two vmbo leerwegen (no row)."""
+    from sto_metrics.metrics import activities
+    from sto_metrics.settings import MetricSettings, PopulationFilter
+    from tests.conftest import PupilDB
+
+    monkeypatch.setenv("STO_CACHE_DIR", str(tmp_path))
+    con = PupilDB(None).flush()
+    con.execute("INSERT INTO activity VALUES (9, 'TC-A', 'Techcarrousel', 'techcarrousel', 2020, NULL, '31XA00', NULL, 2, 3, 0)")
+    reach = suppression.suppress(activities.reach(con, by="school"))
+    assert len(reach) == 1 and reach["participants"].tolist() == ["<5"]  # a head count of 3: primary only
+    empty = calculations.inflow(con, "havo-vwo", "regio", None, MetricSettings(), PopulationFilter(leerwegen=("BB", "KB")))
+    assert len(empty) == 0 and len(suppression.suppress(empty)) == 0

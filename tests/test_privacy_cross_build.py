@@ -114,7 +114,8 @@ def test_a_new_process_reads_the_protected_table_back_without_laying_it_out(tmp_
     assert built.values is not None  # computed here: the counts are at hand
     _, cache_key = suppression._keys(cube, "inflow", rules)
     with np.load(suppression._table_file(cache_key), allow_pickle=False) as kept:
-        assert sorted(kept.files) == ["gender", "hidden", "leerweg", "measure", "scope", "year"]  # no values
+        fields = ("gender", "leerweg", "measure", "scope", "year")  # each as codes into its values; no count
+        assert sorted(kept.files) == sorted(["hidden", "order", *(f"{f}_codes" for f in fields), *(f"{f}_values" for f in fields)])
     assert suppression._table_file(cache_key).suffix == ".npz"  # the demo's shipped patterns are the .npy files
 
     def not_again(*args, **kwargs):
@@ -142,3 +143,68 @@ def test_a_damaged_table_file_is_laid_out_again_and_rewritten(tmp_path, monkeypa
         again = suppression.protected_table(cube, "inflow", rules)
         assert again.values is not None and again.hidden.tolist() == built.hidden.tolist()
         assert suppression._read_table(suppression._keys(cube, "inflow", rules)[1]).hidden.tolist() == built.hidden.tolist()
+
+
+def _tampered(kept: dict, damage: str) -> dict:
+    kept = dict(kept)
+    size = len(kept["hidden"])
+    if damage == "order out of range":
+        kept["order"] = kept["order"] + size
+    elif damage == "order negative":  # numpy would wrap it round: a wrong cell, no error
+        kept["order"] = kept["order"] - size
+    elif damage == "order not a permutation":
+        kept["order"] = np.zeros(size, dtype=np.int64)
+    elif damage == "years as text":
+        kept["year_values"] = kept["year_values"].astype(str)
+    elif damage == "codes out of range":
+        kept["scope_codes"] = kept["scope_codes"] + len(kept["scope_values"])
+    elif damage == "values twice":
+        values = kept["scope_values"].copy()
+        values[0] = values[1]
+        kept["scope_values"] = values
+    elif damage == "values reversed":
+        kept["measure_values"] = kept["measure_values"][::-1].copy()
+    elif damage == "pattern short":
+        kept["hidden"] = kept["hidden"][:-1]
+    elif damage == "codes missing":
+        del kept["gender_codes"]
+    return kept
+
+
+@pytest.mark.parametrize("damage", ["order out of range", "order negative", "order not a permutation", "years as text",
+                                    "codes out of range", "values twice", "values reversed", "pattern short", "codes missing"])
+def test_a_table_file_that_reads_but_does_not_fit_is_laid_out_again(tmp_path, monkeypatch, damage):
+    # A wrong position would read another cell's decision (a missed cell of inflow reads as shown): a file whose
+    # arrays load but do not describe the table is refused, the table laid out again, and the view still hides the
+    # same counts.
+    monkeypatch.setenv("STO_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(suppression, "_TABLES", type(suppression._TABLES)())
+    cube, rules = Cube("inflow", "vmbo", MetricSettings(), COUNTS), suppression.SuppressionRules()
+    built = suppression.protected_table(cube, "inflow", rules)
+    cache_key = suppression._keys(cube, "inflow", rules)[1]
+    table_file = suppression._table_file(cache_key)
+    with np.load(table_file, allow_pickle=False) as kept:
+        good = {name: kept[name] for name in kept.files}
+    with table_file.open("wb") as damaged:
+        np.savez(damaged, **_tampered(good, damage))
+    assert suppression._read_table(cache_key) is None
+    monkeypatch.setattr(suppression, "_TABLES", type(suppression._TABLES)())
+    again = suppression.protected_table(cube, "inflow", rules)
+    assert again.values is not None and again.hidden.tolist() == built.hidden.tolist()
+
+
+def test_every_cell_is_found_by_its_key_in_a_kept_and_a_computed_table(tmp_path, monkeypatch):
+    # CellIndex against the dict of keys: every cell's key finds its own position, keys the table lacks find none.
+    monkeypatch.setenv("STO_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(suppression, "_TABLES", type(suppression._TABLES)())
+    cube, rules = Cube("inflow", "vmbo", MetricSettings(), COUNTS), suppression.SuppressionRules()
+    built = suppression.protected_table(cube, "inflow", rules)
+    monkeypatch.setattr(suppression, "_TABLES", type(suppression._TABLES)())
+    kept = suppression.protected_table(cube, "inflow", rules)
+    assert isinstance(kept, suppression.KeptTable)
+    keys = [*built.index, (2025, "", "", "", "P"), (2023, "99XX00", "", "", "P"), (2023, "", "", "", "nope")]
+    fields = tuple(np.array(field, dtype=object) for field in zip(*keys, strict=True))
+    expected = [built.index.get(key, -1) for key in keys]
+    assert expected[-3:] == [-1, -1, -1] and sorted(expected[:-3]) == list(range(len(built.index)))
+    for table in (built, kept):
+        assert suppression.cell_index(table).positions(fields).tolist() == expected

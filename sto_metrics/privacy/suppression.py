@@ -42,10 +42,13 @@ cache folder, paths.cache_dir()); a filter or setting change costs no new protec
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
 import threading
+import weakref
+import zipfile
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,12 +104,35 @@ def _cell_key(cube: Cube, row: dict, measure: str) -> tuple:
     return (schoolyear.start(row["school_year"]), scope, leerweg, gender, measure)
 
 
+def _selection_column(cube: Cube, frame: pd.DataFrame, dimension: str, values: tuple[str, ...]):
+    """_selection for every row of a frame at once: the split column, or one value for all."""
+    if cube.split == dimension:
+        return frame["split"].astype(str).to_numpy()
+    return _selection(cube, {}, dimension, values)
+
+
+def _cell_key_columns(cube: Cube, frame: pd.DataFrame, measure) -> tuple:
+    """_cell_key for every row of a frame at once: (year, scope, leerweg, gender, measure), each an array or one value."""
+    years = frame["school_year"]
+    year = years.map({value: schoolyear.start(value) for value in pd.unique(years)}).to_numpy()
+    scope = frame["scope"].astype(str).to_numpy()
+    scope = np.where(scope == "regio", cross.ALL, scope)
+    return (year, scope, _selection_column(cube, frame, "leerweg", cube.population.leerwegen),
+            _selection_column(cube, frame, "geslacht", cube.population.genders), measure)
+
+
 def _inflow_keys(cube: Cube):
     measure = {"pupils": "P", "technical": "Tb" if _alternative_setting(cube) else "Ta", "unknown_profile": "U"}
     return lambda row, column: _cell_key(cube, row, measure[column])
 
 
-def _destination_keys(cube: Cube):
+def _inflow_columns(cube: Cube):
+    measure = {"pupils": "P", "technical": "Tb" if _alternative_setting(cube) else "Ta", "unknown_profile": "U"}
+    return lambda frame, column: _cell_key_columns(cube, frame, measure[column])
+
+
+def _destination_measures(cube: Cube) -> tuple[dict[str, str], dict[str, str]]:
+    """(from group -> its prefix, column -> its measure) of the destinations and progression table's cells."""
     alternative = _alternative_setting(cube)
     group = {"totaal": "tot", "techniek": "tb" if alternative else "ta", "overig": "ob" if alternative else "oa"}
     # One map for every figure on this table: destinations publish graduates and destinations, progression enrolled and technical.
@@ -115,8 +141,22 @@ def _destination_keys(cube: Cube):
         progression = {"enrolled": enrolled, "technical": "mbo_techniek"}
     else:
         progression = {"enrolled": "Eho", "technical": "ho_techniek"}
-    measure = {"graduates": "G", **{d: d for d in DESTINATIONS}, **progression}
+    return group, {"graduates": "G", **{d: d for d in DESTINATIONS}, **progression}
+
+
+def _destination_keys(cube: Cube):
+    group, measure = _destination_measures(cube)
     return lambda row, column: _cell_key(cube, row, f"{group[row['from_group']]}:{measure[column]}")
+
+
+def _destination_columns(cube: Cube):
+    group, measure = _destination_measures(cube)
+
+    def columns_for(frame, column):
+        prefix = frame["from_group"].map(group).to_numpy(dtype=object)
+        return _cell_key_columns(cube, frame, prefix + f":{measure[column]}")
+
+    return columns_for
 
 
 def _flow_keys(cube: Cube):
@@ -139,6 +179,12 @@ def _retention_keys(cube: Cube):
     return lambda row, column: _cell_key(cube, row, measure[column])
 
 
+def _retention_columns(cube: Cube):
+    setting = "b" if cube.settings.dp_technical else "a"
+    measure = {"pupils": f"P{setting}", "retained": f"R{setting}"}
+    return lambda frame, column: _cell_key_columns(cube, frame, measure[column])
+
+
 def _activity_effect_keys(cube: Cube):
     if cube.metric == "reach-pupils":
         # reached in school year Y sits in block Y+1 of the activity table, beside the leerjaar-3 cohort it mostly becomes
@@ -148,6 +194,15 @@ def _activity_effect_keys(cube: Cube):
     groups = {"deelnemers": "_d", "niet-deelnemers": "_n"}
     measure = {"pupils": "P", "technical": technical}
     return lambda row, column: _cell_key(cube, row, f"{measure[column]}{groups[row['group']]}")
+
+
+def _activity_effect_columns(cube: Cube):
+    if cube.metric == "reach-pupils":
+        return None  # row by row (_activity_effect_keys)
+    technical = "Tb" if _alternative_setting(cube) else "Ta"
+    groups = {"deelnemers": "_d", "niet-deelnemers": "_n"}
+    measure = {"pupils": "P", "technical": technical}
+    return lambda frame, column: _cell_key_columns(cube, frame, measure[column] + frame["group"].map(groups).to_numpy(dtype=object))
 
 
 def _activity_model(cube: Cube) -> cross.CrossModel:
@@ -186,23 +241,27 @@ def _enrolment_keys(cube: Cube):
 class TableModel:
     """A family protected as one cross table (privacy.cross): its model by level, and how a row's column finds its cell.
 
-    `shown_elsewhere` gives the decisions of another family's table that shares cells with this one.
+    `shown_elsewhere` gives the decisions of another family's table that shares cells with this one. `columns`, where
+    given, finds the cells of a whole table's column at once (the same keys as `keys`, as arrays; None for a cube it
+    does not serve): a national view has tens of thousands of rows.
     """
 
     model: Callable[[Cube], cross.CrossModel]
     keys: Callable[[Cube], Callable[[dict, str], tuple]]
     shown_elsewhere: Callable[[Cube, SuppressionRules], dict[tuple, bool]] | None = None
     level: str | None = None  # the level its table is built at whatever the figure's (None: the figure's)
+    columns: Callable[[Cube], Callable[[pd.DataFrame, str], tuple] | None] | None = None
 
 
 # The registry names a cell model per figure (Metric.cells); figures that share one protect each other.
 CROSS_MODELS: dict[str, TableModel] = {
-    "inflow": TableModel(lambda cube: cross.INFLOW, _inflow_keys),
-    "destinations": TableModel(lambda cube: cross.destination_model(cube.level), _destination_keys),
-    "retention": TableModel(lambda cube: cross.RETENTION, _retention_keys),
+    "inflow": TableModel(lambda cube: cross.INFLOW, _inflow_keys, columns=_inflow_columns),
+    "destinations": TableModel(lambda cube: cross.destination_model(cube.level), _destination_keys, columns=_destination_columns),
+    "retention": TableModel(lambda cube: cross.RETENTION, _retention_keys, columns=_retention_columns),
     "cohort_flow": TableModel(lambda cube: cross.flow_model(stages_known(cube.counts)), _flow_keys),
     # activity-effect (vmbo) and reach-pupils (vo) share one table
-    "activity_effect": TableModel(_activity_model, _activity_effect_keys, _activity_shown_elsewhere, level="vmbo"),
+    "activity_effect": TableModel(_activity_model, _activity_effect_keys, _activity_shown_elsewhere, level="vmbo",
+                                  columns=_activity_effect_columns),
     "enrolment": TableModel(lambda cube: cross.ENROLMENT, _enrolment_keys),
 }
 
@@ -241,13 +300,120 @@ def is_prepared(cube: Cube, cells: str, rules: SuppressionRules) -> bool:
     return pattern_file(cube, cells, rules).is_file()
 
 
+class CellIndex:
+    """Where cells sit in a protected table, for many keys at once: each key field as codes into its sorted values,
+    the codes combined into one integer per cell and kept sorted (a binary search per key, no dict of a million
+    tuples to build for a national table)."""
+
+    def __init__(self, vocabularies: list[np.ndarray], codes: list[np.ndarray], order: np.ndarray | None = None) -> None:
+        if np.prod([float(max(len(vocabulary), 1)) for vocabulary in vocabularies]) >= 2.0 ** 62:
+            raise ValueError("too many distinct keys to combine into one integer")
+        self.vocabularies = [pd.Index(vocabulary) for vocabulary in vocabularies]
+        for vocabulary in self.vocabularies:
+            vocabulary.get_indexer(vocabulary[:1])  # pandas fills an index's hash table lazily: here, not in two threads at once
+        self.codes = codes
+        combined = self._combine(codes)
+        self.order = np.argsort(combined, kind="stable") if order is None else order
+        self.sorted_keys = combined[self.order]
+
+    @classmethod
+    def of_keys(cls, keys: list[tuple]) -> CellIndex:
+        """From the cells' keys in their order (position i holds keys[i])."""
+        columns = list(zip(*keys, strict=True)) if keys else [()] * len(_KEY_FIELDS)
+        found = [np.unique(np.array(column, dtype=np.int64 if name == "year" else str), return_inverse=True)
+                 for name, column in zip(_KEY_FIELDS, columns, strict=True)]
+        return cls([vocabulary for vocabulary, _ in found], [code.astype(np.int64) for _, code in found])
+
+    def _combine(self, codes: list[np.ndarray]) -> np.ndarray:
+        combined = np.zeros(len(codes[0]) if codes else 0, dtype=np.int64)
+        for vocabulary, code in zip(self.vocabularies, codes, strict=True):
+            combined = combined * len(vocabulary) + code
+        return combined
+
+    def positions(self, fields: tuple) -> np.ndarray:
+        """Each key's position in the table, -1 where the table holds no such cell; `fields` are the five key fields,
+        each an array (one value per key) or one value for all."""
+        length = max((len(field) for field in fields if isinstance(field, np.ndarray)), default=1)
+        codes, missing = [], np.zeros(length, dtype=bool)
+        for vocabulary, field in zip(self.vocabularies, fields, strict=True):
+            values = field if isinstance(field, np.ndarray) else np.full(length, field, dtype=object)
+            code = vocabulary.get_indexer(values) if len(vocabulary) else np.full(length, -1)
+            missing |= code < 0
+            codes.append(np.where(code < 0, 0, code).astype(np.int64))
+        wanted = self._combine(codes)
+        at = np.minimum(np.searchsorted(self.sorted_keys, wanted), max(len(self.sorted_keys) - 1, 0))
+        found = ~missing & (len(self.sorted_keys) > 0)
+        found &= self.sorted_keys[at] == wanted if len(self.sorted_keys) else False
+        return np.where(found, self.order[at] if len(self.order) else -1, -1)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What the cache folder keeps of it (read back by of_arrays)."""
+        kept = {"order": self.order}
+        for name, vocabulary, code in zip(_KEY_FIELDS, self.vocabularies, self.codes, strict=True):
+            kept[f"{name}_values"] = vocabulary.to_numpy(dtype=np.int64 if name == "year" else str)
+            kept[f"{name}_codes"] = code
+        return kept
+
+    @classmethod
+    def of_arrays(cls, kept) -> CellIndex:
+        """From what `arrays` kept; ValueError unless it is whole and consistent (a file's damage must never make a
+        lookup miss: a missed cell reads as shown)."""
+        vocabularies = [kept[f"{name}_values"] for name in _KEY_FIELDS]
+        codes = [kept[f"{name}_codes"] for name in _KEY_FIELDS]
+        order = kept["order"]
+        size = len(order)
+        for name, vocabulary, code in zip(_KEY_FIELDS, vocabularies, codes, strict=True):
+            if (vocabulary.ndim != 1 or vocabulary.dtype.kind != ("i" if name == "year" else "U")
+                    or (len(vocabulary) > 1 and (vocabulary[1:] <= vocabulary[:-1]).any())):
+                raise ValueError(f"{name}: values not sorted and distinct")
+            if code.dtype.kind != "i" or code.shape != (size,) or (size and (code.min() < 0 or code.max() >= len(vocabulary))):
+                raise ValueError(f"{name}: codes out of range")
+        if order.dtype.kind != "i" or order.ndim != 1 or (size and (order.min() < 0 or order.max() >= size
+                                                                    or (np.bincount(order, minlength=size) != 1).any())):
+            raise ValueError("order: not a permutation")
+        index = cls(vocabularies, codes, order)
+        if (np.diff(index.sorted_keys) <= 0).any():
+            raise ValueError("cells: not in order, or a key twice")
+        return index
+
+    def keys(self) -> list[tuple]:
+        """The cells' keys in their order."""
+        columns = [vocabulary.to_numpy()[code].tolist() for vocabulary, code in zip(self.vocabularies, self.codes, strict=True)]
+        return list(zip(*columns, strict=True))
+
+
 @dataclass(frozen=True)
 class KeptTable:
-    """A protected table read back from the cache folder: its cells' keys (position in `index`) and pattern, no count."""
+    """A protected table read back from the cache folder: where its cells sit (CellIndex) and its pattern, no count."""
 
-    index: dict[tuple, int]
+    cells: CellIndex
     hidden: np.ndarray
     values: None = None
+
+    @functools.cached_property
+    def index(self) -> dict[tuple, int]:
+        """Key -> position, as CrossTable.index (built when asked: seconds for a national table)."""
+        return {key: position for position, key in enumerate(self.cells.keys())}
+
+
+_CELL_INDEXES: OrderedDict[int, tuple[weakref.ref, CellIndex]] = OrderedDict()
+
+
+def cell_index(table: cross.CrossTable | KeptTable) -> CellIndex:
+    """The table's CellIndex: a kept table's own, a computed table's built once (held while the table lives and is recent)."""
+    if isinstance(table, KeptTable):
+        return table.cells
+    with _GUARD:
+        entry = _CELL_INDEXES.get(id(table))
+        if entry is not None and entry[0]() is table:
+            _CELL_INDEXES.move_to_end(id(table))
+            return entry[1]
+    built = CellIndex.of_keys(sorted(table.index, key=table.index.get))
+    with _GUARD:
+        _CELL_INDEXES[id(table)] = (weakref.ref(table), built)
+        while len(_CELL_INDEXES) > _TABLE_CACHE_SIZE:
+            _CELL_INDEXES.popitem(last=False)
+    return built
 
 
 def protected_table(cube: Cube, cells: str, rules: SuppressionRules, with_counts: bool = False) -> cross.CrossTable | KeptTable:
@@ -294,15 +460,12 @@ _KEY_FIELDS = ("year", "scope", "leerweg", "gender", "measure")
 
 
 def _write_table(cache_key: str, table: cross.CrossTable) -> None:
-    """The cells' keys, in their order, and the pattern: written aside and moved in place, or not kept."""
-    keys = sorted(table.index, key=table.index.get)
-    columns = list(zip(*keys, strict=True)) if keys else [()] * len(_KEY_FIELDS)
-    arrays = {name: np.array(column, dtype=np.int64 if name == "year" else str) for name, column in zip(_KEY_FIELDS, columns, strict=True)}
+    """Where the cells sit (CellIndex.arrays) and the pattern: written aside and moved in place, or not kept."""
     target = _table_file(cache_key)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as partial:
-            np.savez(partial, hidden=table.hidden.astype(bool), **arrays)
+            np.savez(partial, hidden=table.hidden.astype(bool), **cell_index(table).arrays())
         os.replace(partial.name, target)
     except OSError:
         return
@@ -312,29 +475,48 @@ def _read_table(cache_key: str) -> KeptTable | None:
     try:
         with np.load(_table_file(cache_key), allow_pickle=False) as kept:
             hidden = kept["hidden"]
-            columns = [kept[name].tolist() for name in _KEY_FIELDS]
-    except (OSError, ValueError, KeyError, EOFError):  # none yet, or damaged: laid out again (and written anew)
+            cells = CellIndex.of_arrays(kept)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # none yet, damaged or of an older form: laid
+        return None  # out again (and written anew)
+    if hidden.dtype != bool or hidden.shape != cells.order.shape:
         return None
-    if hidden.dtype != bool or hidden.ndim != 1 or any(len(column) != len(hidden) for column in columns):
-        return None
-    index = dict(zip(zip(*columns, strict=True), range(len(hidden)), strict=True))  # a third faster than a comprehension
-    return KeptTable(index, hidden) if len(index) == len(hidden) else None
+    return KeptTable(cells, hidden)
 
 
-def _hidden_lookup(cube: Cube, metric, rules: SuppressionRules):
-    """function(row, column) -> True when that count is hidden."""
+def _hidden_columns(cube: Cube, metric, rules: SuppressionRules, frame: pd.DataFrame):
+    """function(column) -> per row of `frame`, is that count hidden? (rows with no count: anything)."""
     table = protected_table(cube, metric.cells, rules)
-    keys_for = CROSS_MODELS[metric.cells].keys(cube)
+    model = CROSS_MODELS[metric.cells]
+    columns_for = model.columns(cube) if model.columns else None
+    keys_for = model.keys(cube)
+    records = frame.to_dict("records") if columns_for is None else None
+    present = {column: frame[column].notna().to_numpy() for column in metric.count_columns if column in frame.columns}
 
-    def is_hidden(row, column):
+    def hidden(column: str) -> np.ndarray:
         if column in metric.headcount_columns:
-            return 1 <= int(row[column]) < rules.min_count
-        index = table.index.get(keys_for(row, column))
-        if index is None:  # a cell the table does not hold is never shown (a school with a filter, where refused)
-            return metric.cells in REGION_ONLY_FILTERS
-        return bool(table.hidden[index])
+            counts = frame[column].fillna(0).to_numpy(dtype=np.int64)
+            return (counts >= 1) & (counts < rules.min_count)
+        asked = present[column]  # keys of rows with no count are not asked for
+        positions = np.full(len(frame), -1, dtype=np.int64)
+        if columns_for is not None and asked.any():
+            positions[asked] = cell_index(table).positions(columns_for(frame if asked.all() else frame[asked], column))
+        elif asked.any():  # row by row (flows, enrolment, reach)
+            positions = _positions_of(table, [keys_for(row, column) if has else None for row, has in zip(records, asked, strict=True)])
+        # a cell the table does not hold is never shown (a school with a filter, where refused)
+        held = table.hidden[np.maximum(positions, 0)] if len(table.hidden) else np.zeros(len(frame), dtype=bool)
+        return np.where(positions >= 0, held, metric.cells in REGION_ONLY_FILTERS)
 
-    return is_hidden
+    return hidden
+
+
+def _positions_of(table: cross.CrossTable | KeptTable, keys: list[tuple | None]) -> np.ndarray:
+    """Positions of keys given one by one (None: no cell), -1 where the table holds none."""
+    if isinstance(table, KeptTable):
+        found = [key for key in keys if key is not None]
+        at = iter(cell_index(table).positions(tuple(np.array(field, dtype=object) for field in zip(*found, strict=True)))
+                  if found else ())
+        return np.array([-1 if key is None else next(at) for key in keys], dtype=np.int64)
+    return np.array([-1 if key is None else table.index.get(key, -1) for key in keys], dtype=np.int64)
 
 
 def suppress(table: pd.DataFrame, rules: SuppressionRules | None = None) -> pd.DataFrame:
@@ -351,23 +533,19 @@ def suppress(table: pd.DataFrame, rules: SuppressionRules | None = None) -> pd.D
         raise ValueError("suppress() needs a table as returned by sto_metrics.metrics.calculations (with attrs['sto_cube']); "
                          "suppress before combining tables")
     metric = registry.of(cube.metric, cube.level)
-    is_hidden = _hidden_lookup(cube, metric, rules)
+    hidden_in = _hidden_columns(cube, metric, rules, table)
     out = table.copy()
     count_columns = [c for c in metric.count_columns if c in out.columns]
-    shown = {c: np.ones(len(out), dtype=bool) for c in count_columns}
-    records = out.to_dict("records")
+    shown = {}
     for column in count_columns:
-        new_values = []
-        for position, (row, value) in enumerate(zip(records, out[column], strict=True)):
-            if pd.isna(value):  # not applicable (enrolment beside a region-wide activity): stays empty
-                shown[column][position] = False
-                new_values.append(None)
-            elif not is_hidden(row, column):
-                new_values.append(int(value))
-            else:
-                shown[column][position] = False
-                new_values.append(rules.small_marker if int(value) < rules.min_count else None)
+        present = out[column].notna().to_numpy()  # not applicable (enrolment beside a region-wide activity): stays empty
+        counts = out[column].fillna(0).to_numpy(dtype=np.int64)
+        hidden = hidden_in(column) & present
+        new_values = np.array(counts.tolist(), dtype=object)
+        new_values[hidden & (counts < rules.min_count)] = rules.small_marker
+        new_values[(hidden & (counts >= rules.min_count)) | ~present] = None
         out[column] = pd.Series(new_values, index=out.index, dtype="object")
+        shown[column] = present & ~hidden
     share_columns = [c for c in metric.share_columns if c in out.columns]
     if share_columns:
         exact_denominator = table[metric.denominator].astype("float64").to_numpy()
