@@ -567,9 +567,16 @@ class Context:
     def region_name(self) -> str:
         return "Selectie" if self.filters.school_ids else "Regio"
 
+    @functools.cached_property
+    def _school_names(self) -> dict[str, str]:
+        # once per run: a school list's format_func asks for every school (a thousand on the national set)
+        names: dict[str, str] = {}
+        for school, name in zip(self.schools["school_id"], self.schools["name"], strict=True):
+            names.setdefault(school, str(name))
+        return names
+
     def school_name(self, school_id: str) -> str:
-        match = self.schools[self.schools["school_id"] == school_id]
-        return str(match["name"].iloc[0]) if len(match) else school_id
+        return self._school_names.get(school_id, school_id)
 
     def table(self, metric: str, *, by: str = "regio", split: str | None = None,
               all_years: bool = False, population: PopulationFilter | None = None) -> pd.DataFrame:

@@ -510,3 +510,13 @@ def test_a_school_name_starting_with_a_tab_does_not_become_the_default_school(co
     # Stored without control and format characters, so it sorts by its letters (Mijn school opens on the first).
     assert schools.name.tolist() == ["Aaa School", "Vmbo 't Zaanhuis"]
     assert con.execute("SELECT name FROM school WHERE school_id = '99ZZ00'").fetchall() == [("Aaa School",)]
+
+
+def test_a_school_is_named_as_the_catalog_names_it_and_an_unknown_one_by_its_code(con):
+    import app_support
+    from sto_metrics.metrics import catalog
+
+    other = [[str(300000 + i), row[1], "99ZZ00", "Aaa School", *row[4:]] for i, row in enumerate(VO_ROWS)]
+    assert loader.load_bytes(con, "twee.csv", vo_export(VO_ROWS + other)).loaded
+    ctx = app_support.Context(source=None, versions=None, filters=None, school_years=(), schools=catalog.schools(con))
+    assert [ctx.school_name(s) for s in ("99ZZ00", VO_ROWS[0][2], "00XX00")] == ["Aaa School", "Vmbo 't Zaanhuis", "00XX00"]
