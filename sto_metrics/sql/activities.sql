@@ -272,8 +272,14 @@ ORDER BY ALL;
 
 -- name: participants_not_found_by_load
 -- Per participant list, the participants that match no pupil in the vo data (now): for the data-quality report.
-SELECT p.load_id, count(DISTINCT p.pupil_hash) FILTER (p.pupil_hash NOT IN (SELECT pupil_hash FROM vo_enrolment)) AS not_found
+-- The vo rows are probed with the (few) participants first: the Data page asks at every run, and a national vo table
+-- holds millions of rows (NOT IN built a hash of all of them: 0.6-0.9 s, also with no participant at all).
+WITH found AS (
+    SELECT DISTINCT pupil_hash FROM vo_enrolment WHERE pupil_hash IN (SELECT pupil_hash FROM activity_participant)
+)
+SELECT p.load_id, count(DISTINCT p.pupil_hash) FILTER (f.pupil_hash IS NULL) AS not_found
 FROM activity_participant p
+LEFT JOIN found f USING (pupil_hash)
 GROUP BY p.load_id
 ORDER BY p.load_id;
 
