@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import atexit
+import contextvars
 import os
 import re
 import shutil
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -66,6 +69,61 @@ def run(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> pd.DataFra
     """Run a named query with bound $parameters and return its result as a DataFrame."""
     text = sql(query_name)
     return con.execute(text, _used(text, params)).df()
+
+
+class SharedResults:
+    """Results of named queries kept for reuse (`sharing`), at most `max_entries`, the oldest dropped first; safe to share
+    between threads (the dashboard's sessions). Only for databases that never change while it lives."""
+
+    def __init__(self, max_entries: int = 16) -> None:
+        self.max_entries = max_entries
+        self._results: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> pd.DataFrame | None:
+        with self._lock:
+            found = self._results.get(key)
+            if found is not None:
+                self._results.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, result: pd.DataFrame) -> None:
+        with self._lock:
+            self._results[key] = result
+            while len(self._results) > self.max_entries:
+                self._results.popitem(last=False)
+
+
+_SHARING: contextvars.ContextVar[SharedResults | None] = contextvars.ContextVar("sharing", default=None)
+
+
+@contextmanager
+def sharing(results: SharedResults) -> Iterator[None]:
+    """Within it, run_shared reads each named query once per database file and parameters into `results`. Only for
+    connections to a database that never changes (the dashboard's read-only copies, each under its own file name): a
+    region view and a school view, or destinations and progression, then read the same inner cells once."""
+    token = _SHARING.set(results)
+    try:
+        yield
+    finally:
+        _SHARING.reset(token)
+
+
+def run_shared(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> pd.DataFrame:
+    """run(), or within `sharing` the result kept for this database file, query and parameters (read-only: never
+    change it; pandas' copy-on-write keeps derived frames apart)."""
+    results = _SHARING.get()
+    if results is None:
+        return run(con, query_name, **params)
+    database = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    key = (database[0][0] if database else None, query_name, tuple(sorted(params.items())))
+    if key[0] is None:  # an in-memory database has no file to tell it apart
+        return run(con, query_name, **params)
+    found = results.get(key)
+    if found is None:
+        found = run(con, query_name, **params)
+        results.put(key, found)
+    return found
 
 
 def rows(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> list[tuple]:

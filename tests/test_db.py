@@ -143,3 +143,26 @@ def test_what_a_writer_spills_goes_into_the_private_read_folder_not_beside_the_d
         assert not (tmp_path / "spill.duckdb.tmp").exists()
     finally:
         con.close()
+
+
+def test_shared_results_read_a_query_once_per_database_file_and_parameters(tmp_path):
+    from sto_metrics.loading.reference import open_database
+
+    for name in ("a.duckdb", "b.duckdb"):
+        writer = open_database(tmp_path / name)
+        writer.execute("INSERT INTO school VALUES ('99QA00', 'Een', 'vmbo', NULL)" if name == "a.duckdb" else
+                       "INSERT INTO school VALUES ('99QB00', 'Twee', 'vmbo', NULL), ('99QC00', 'Drie', 'vmbo', NULL)")
+        writer.close()
+    first, second = (db.connect(tmp_path / name, read_only=True) for name in ("a.duckdb", "b.duckdb"))
+    results = db.SharedResults(max_entries=2)
+    with db.sharing(results):
+        once = db.run_shared(first.cursor(), "school_names")
+        assert db.run_shared(first.cursor(), "school_names") is once  # another cursor of the same file: kept
+        other = db.run_shared(second, "school_names")
+        assert other is not once and len(other) == len(once) + 1  # another file (one school more): its own result
+    assert db.run_shared(first, "school_names") is not once  # outside sharing: read anew
+    in_memory = open_database(None)
+    with db.sharing(results):
+        assert db.run_shared(in_memory, "school_names") is not db.run_shared(in_memory, "school_names")  # no file: never kept
+        db.run_shared(first, "vo_school_ids")  # a third entry drops the oldest (at most 2)
+        assert db.run_shared(first, "school_names") is not once

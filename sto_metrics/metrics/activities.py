@@ -89,7 +89,7 @@ def activity_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The inner cells of both activity figures (one protected table): per block year, school, leerweg, gender group,
     group ('d'/'n'; '-' for reached pupils outside leerjaar 3), profile class and reached (school reached the year
     before, '-' for none). sql `activity_cells`."""
-    return db.run(con, "activity_cells")
+    return db.run_shared(con, "activity_cells")
 
 
 def _leerjaar3(cells: pd.DataFrame) -> pd.DataFrame:

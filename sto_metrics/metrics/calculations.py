@@ -142,7 +142,7 @@ def _int_columns(frame: pd.DataFrame, columns) -> pd.DataFrame:
 def inflow_counts(con: duckdb.DuckDBPyConnection, level: str = "vmbo") -> pd.DataFrame:
     """The inner cells of inflow: pupils per school year, school, leerweg, gender group and profile class."""
     _check_level(level)
-    return db.run(con, "inflow_cells", level=level)
+    return db.run_shared(con, "inflow_cells", level=level)
 
 
 SPLIT_COLUMNS = {"geslacht": "gender", "leerweg": "leerweg"}
@@ -219,7 +219,7 @@ def destination_counts(con: duckdb.DuckDBPyConnection, level: str = "vmbo") -> p
     """The inner cells of destinations and progression: diploma holders per school year, school, leerweg, gender group,
     profile class and destination."""
     _check_level(level)
-    return db.run(con, "destination_cells", level=level)
+    return db.run_shared(con, "destination_cells", level=level)
 
 
 _CLASS_DESTINATIONS = [f"{c}|{d}" for c in PROFILE_CLASSES for d in DESTINATIONS]
@@ -319,7 +319,7 @@ def progression_columns(destination_table: pd.DataFrame, level: str, settings: M
 
 def retention_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The inner cells of profielbehoud: followed pupils per school year, school, leerweg, gender group, class in Y and in Y+1."""
-    return db.run(con, "retention_cells")
+    return db.run_shared(con, "retention_cells")
 
 
 _RETENTION_PAIRS = [f"{f}|{t}" for f in ("core", "extra") for t in ("core", "extra", "other")]
@@ -382,7 +382,7 @@ FLOW_LINK_COLUMNS = ["source", "target", "pupils"]
 
 def cohort_flow_counts(con: duckdb.DuckDBPyConnection, start_year: int) -> pd.DataFrame:
     """The inner cells of the cohort flow from `start_year`: per school, leerweg and gender group, pupils by raw path."""
-    return db.run(con, "cohort_flow_cells", start_year=int(start_year))
+    return db.run_shared(con, "cohort_flow_cells", start_year=int(start_year))
 
 
 def stages_known(cells: pd.DataFrame) -> tuple[bool, bool, bool]:
