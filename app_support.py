@@ -253,8 +253,8 @@ def _shown(path: str) -> _Open:
     return _current(path)
 
 
-# The inner cells of the figures read from this process's copies (a few MB each; 18 MB for a national family).
-_SHARED_CELLS = db.SharedResults(max_entries=16)
+# The inner cells of the figures read from this process's copies (a few MB each; 17 MB for a national family).
+_SHARED_CELLS = db.SharedResults(max_entries=24)  # a copy's five families and its cohort flow's start years
 
 
 @contextmanager
@@ -305,6 +305,7 @@ def close_connection() -> None:
         _BUSY_UNTIL.clear()
     _cached_table.clear()
     _options.clear()
+    _SHARED_CELLS.clear()
 
 
 atexit.register(lambda: [_remove_snapshot(held.snapshot) for held in list(_OPEN.values())])

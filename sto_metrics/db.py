@@ -93,6 +93,10 @@ class SharedResults:
             while len(self._results) > self.max_entries:
                 self._results.popitem(last=False)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._results.clear()
+
 
 _SHARING: contextvars.ContextVar[SharedResults | None] = contextvars.ContextVar("sharing", default=None)
 
@@ -115,15 +119,16 @@ def run_shared(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> pd.
     results = _SHARING.get()
     if results is None:
         return run(con, query_name, **params)
-    database = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
-    key = (database[0][0] if database else None, query_name, tuple(sorted(params.items())))
-    if key[0] is None:  # an in-memory database has no file to tell it apart
+    # only a file opened read-only (a writable one could change under the key; an in-memory one has no name)
+    database = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database() AND readonly").fetchall()
+    if not database or database[0][0] is None:
         return run(con, query_name, **params)
+    key = (database[0][0], query_name, tuple(sorted(params.items())))
     found = results.get(key)
     if found is None:
         found = run(con, query_name, **params)
         results.put(key, found)
-    return found
+    return found.copy(deep=False)  # the kept frame itself is never handed out (copy-on-write: no data copied)
 
 
 def rows(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> list[tuple]:

@@ -157,12 +157,25 @@ def test_shared_results_read_a_query_once_per_database_file_and_parameters(tmp_p
     results = db.SharedResults(max_entries=2)
     with db.sharing(results):
         once = db.run_shared(first.cursor(), "school_names")
-        assert db.run_shared(first.cursor(), "school_names") is once  # another cursor of the same file: kept
-        other = db.run_shared(second, "school_names")
-        assert other is not once and len(other) == len(once) + 1  # another file (one school more): its own result
-    assert db.run_shared(first, "school_names") is not once  # outside sharing: read anew
-    in_memory = open_database(None)
-    with db.sharing(results):
-        assert db.run_shared(in_memory, "school_names") is not db.run_shared(in_memory, "school_names")  # no file: never kept
-        db.run_shared(first, "vo_school_ids")  # a third entry drops the oldest (at most 2)
-        assert db.run_shared(first, "school_names") is not once
+        runs = []
+        original = db.run
+        db.run = lambda *args, **kwargs: runs.append(args[1]) or original(*args, **kwargs)
+        try:
+            again = db.run_shared(first.cursor(), "school_names")  # another cursor of the same file: kept, not read
+            assert runs == [] and again.equals(once) and again is not once  # a shallow copy: the kept frame stays as it is
+            other = db.run_shared(second, "school_names")
+            assert runs == ["school_names"] and len(other) == len(once) + 1  # another file (one school more): read
+            db.run_shared(first, "vo_school_ids")  # a third entry drops the oldest (at most 2)
+            db.run_shared(first, "school_names")
+            assert runs == ["school_names", "vo_school_ids", "school_names"]
+            writable = open_database(tmp_path / "c.duckdb")
+            db.run_shared(writable, "school_names")
+            db.run_shared(writable, "school_names")  # a writable file could change: never kept
+            in_memory = open_database(None)
+            db.run_shared(in_memory, "school_names")
+            db.run_shared(in_memory, "school_names")  # nor an in-memory database
+            assert runs[3:] == ["school_names"] * 4
+        finally:
+            db.run = original
+    runs_outside = db.run_shared(first, "school_names")
+    assert runs_outside.equals(once)  # outside sharing: read as always
