@@ -120,8 +120,8 @@ def run_shared(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> pd.
     if results is None:
         return run(con, query_name, **params)
     # only a file opened read-only (a writable one could change under the key; an in-memory one has no name)
-    database = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database() AND readonly").fetchall()
-    if not database or database[0][0] is None:
+    database = rows(con, "read_only_database_file")
+    if not database:
         return run(con, query_name, **params)
     key = (database[0][0], query_name, tuple(sorted(params.items())))
     found = results.get(key)

@@ -51,6 +51,11 @@ WHERE l.replaced_by IS NULL
 GROUP BY l.load_id, l.file_name, l.kind, l.loaded_at
 ORDER BY l.kind, l.file_name, l.load_id;
 
+-- name: read_only_database_file
+-- The file of the connection's database when it was opened read-only (none: writable or in memory), the key of
+-- db.run_shared's kept results.
+SELECT path FROM duckdb_databases() WHERE database_name = current_database() AND readonly AND path IS NOT NULL;
+
 -- name: school_names
 -- Every known school location with its name (from the reference table and the loaded exports).
 SELECT school_id, name FROM school;
