@@ -88,47 +88,31 @@ def _alternative_setting(cube: Cube) -> bool:
     return cube.settings.dp_technical if cube.level == "vmbo" else cube.settings.havo_vwo_technical == "n"
 
 
-def _selection(cube: Cube, row: dict, dimension: str, values: tuple[str, ...]) -> str:
-    """The leerweg or gender of the cell a row shows: the split value, else the one filtered value, else all."""
+def _selection(cube: Cube, frame: pd.DataFrame, dimension: str, values: tuple[str, ...]):
+    """The leerweg or gender of the cells a frame's rows show: the split column, else the one filtered value, else all."""
     if cube.split == dimension:
-        return str(row["split"])
+        return frame["split"].astype(str).to_numpy()
     if len(values) > 1:
         raise ValueError(f"a view shows one {dimension} or all, not {values}")
     return values[0] if values else cross.ALL
 
 
-def _cell_key(cube: Cube, row: dict, measure: str) -> tuple:
-    scope = cross.ALL if row["scope"] == "regio" else row["scope"]
-    leerweg = _selection(cube, row, "leerweg", cube.population.leerwegen)
-    gender = _selection(cube, row, "geslacht", cube.population.genders)
-    return (schoolyear.start(row["school_year"]), scope, leerweg, gender, measure)
-
-
-def _selection_column(cube: Cube, frame: pd.DataFrame, dimension: str, values: tuple[str, ...]):
-    """_selection for every row of a frame at once: the split column, or one value for all."""
-    if cube.split == dimension:
-        return frame["split"].astype(str).to_numpy()
-    return _selection(cube, {}, dimension, values)
-
-
-def _cell_key_columns(cube: Cube, frame: pd.DataFrame, measure) -> tuple:
-    """_cell_key for every row of a frame at once: (year, scope, leerweg, gender, measure), each an array or one value."""
+def _start_years(frame: pd.DataFrame) -> np.ndarray:
     years = frame["school_year"]
-    year = years.map({value: schoolyear.start(value) for value in pd.unique(years)}).to_numpy()
+    return years.map({value: schoolyear.start(value) for value in pd.unique(years)}).to_numpy()
+
+
+def _cell_keys(cube: Cube, frame: pd.DataFrame, measure) -> tuple:
+    """The cells of a frame's rows: (year, scope, leerweg, gender, measure), each an array or one value for all rows."""
     scope = frame["scope"].astype(str).to_numpy()
     scope = np.where(scope == "regio", cross.ALL, scope)
-    return (year, scope, _selection_column(cube, frame, "leerweg", cube.population.leerwegen),
-            _selection_column(cube, frame, "geslacht", cube.population.genders), measure)
-
-
-def _inflow_keys(cube: Cube):
-    measure = {"pupils": "P", "technical": "Tb" if _alternative_setting(cube) else "Ta", "unknown_profile": "U"}
-    return lambda row, column: _cell_key(cube, row, measure[column])
+    return (_start_years(frame), scope, _selection(cube, frame, "leerweg", cube.population.leerwegen),
+            _selection(cube, frame, "geslacht", cube.population.genders), measure)
 
 
 def _inflow_columns(cube: Cube):
     measure = {"pupils": "P", "technical": "Tb" if _alternative_setting(cube) else "Ta", "unknown_profile": "U"}
-    return lambda frame, column: _cell_key_columns(cube, frame, measure[column])
+    return lambda frame, column: _cell_keys(cube, frame, measure[column])
 
 
 def _destination_measures(cube: Cube) -> tuple[dict[str, str], dict[str, str]]:
@@ -144,17 +128,12 @@ def _destination_measures(cube: Cube) -> tuple[dict[str, str], dict[str, str]]:
     return group, {"graduates": "G", **{d: d for d in DESTINATIONS}, **progression}
 
 
-def _destination_keys(cube: Cube):
-    group, measure = _destination_measures(cube)
-    return lambda row, column: _cell_key(cube, row, f"{group[row['from_group']]}:{measure[column]}")
-
-
 def _destination_columns(cube: Cube):
     group, measure = _destination_measures(cube)
 
     def columns_for(frame, column):
         prefix = frame["from_group"].map(group).to_numpy(dtype=object)
-        return _cell_key_columns(cube, frame, prefix + f":{measure[column]}")
+        return _cell_keys(cube, frame, prefix + f":{measure[column]}")
 
     return columns_for
 
@@ -173,36 +152,23 @@ def _flow_keys(cube: Cube):
     return keys_for
 
 
-def _retention_keys(cube: Cube):
-    setting = "b" if cube.settings.dp_technical else "a"
-    measure = {"pupils": f"P{setting}", "retained": f"R{setting}"}
-    return lambda row, column: _cell_key(cube, row, measure[column])
-
-
 def _retention_columns(cube: Cube):
     setting = "b" if cube.settings.dp_technical else "a"
     measure = {"pupils": f"P{setting}", "retained": f"R{setting}"}
-    return lambda frame, column: _cell_key_columns(cube, frame, measure[column])
-
-
-def _activity_effect_keys(cube: Cube):
-    if cube.metric == "reach-pupils":
-        # reached in school year Y sits in block Y+1 of the activity table, beside the leerjaar-3 cohort it mostly becomes
-        return lambda row, column: (schoolyear.start(row["school_year"]) + 1, cross.ALL, cross.ALL, cross.ALL,
-                                    "R" if row["scope"] == "regio" else f"R:{row['scope']}")
-    technical = "Tb" if _alternative_setting(cube) else "Ta"
-    groups = {"deelnemers": "_d", "niet-deelnemers": "_n"}
-    measure = {"pupils": "P", "technical": technical}
-    return lambda row, column: _cell_key(cube, row, f"{measure[column]}{groups[row['group']]}")
+    return lambda frame, column: _cell_keys(cube, frame, measure[column])
 
 
 def _activity_effect_columns(cube: Cube):
     if cube.metric == "reach-pupils":
-        return None  # row by row (_activity_effect_keys)
+        # reached in school year Y sits in block Y+1 of the activity table, beside the leerjaar-3 cohort it mostly becomes
+        def reached_in(frame, column):
+            scope = frame["scope"].astype(str).to_numpy(dtype=object)
+            return (_start_years(frame) + 1, cross.ALL, cross.ALL, cross.ALL, np.where(scope == "regio", "R", "R:" + scope))
+        return reached_in
     technical = "Tb" if _alternative_setting(cube) else "Ta"
     groups = {"deelnemers": "_d", "niet-deelnemers": "_n"}
     measure = {"pupils": "P", "technical": technical}
-    return lambda frame, column: _cell_key_columns(cube, frame, measure[column] + frame["group"].map(groups).to_numpy(dtype=object))
+    return lambda frame, column: _cell_keys(cube, frame, measure[column] + frame["group"].map(groups).to_numpy(dtype=object))
 
 
 def _activity_model(cube: Cube) -> cross.CrossModel:
@@ -239,30 +205,30 @@ def _enrolment_keys(cube: Cube):
 
 @dataclass(frozen=True)
 class TableModel:
-    """A family protected as one cross table (privacy.cross): its model by level, and how a row's column finds its cell.
+    """A family protected as one cross table (privacy.cross): its model by level, and how a view's counts find their cells.
 
-    `shown_elsewhere` gives the decisions of another family's table that shares cells with this one. `columns`, where
-    given, finds the cells of a whole table's column at once (the same keys as `keys`, as arrays; None for a cube it
-    does not serve): a national view has tens of thousands of rows.
+    `columns` finds the cells of a whole column of a view at once, as arrays (a national view has tens of thousands of
+    rows); `keys` finds them row by row, for the tables whose views are small (a flow's links, the activities' head
+    counts). `shown_elsewhere` gives the decisions of another family's table that shares cells with this one.
     """
 
     model: Callable[[Cube], cross.CrossModel]
-    keys: Callable[[Cube], Callable[[dict, str], tuple]]
+    columns: Callable[[Cube], Callable[[pd.DataFrame, str], tuple]] | None = None
+    keys: Callable[[Cube], Callable[[dict, str], tuple | None]] | None = None
     shown_elsewhere: Callable[[Cube, SuppressionRules], dict[tuple, bool]] | None = None
     level: str | None = None  # the level its table is built at whatever the figure's (None: the figure's)
-    columns: Callable[[Cube], Callable[[pd.DataFrame, str], tuple] | None] | None = None
 
 
 # The registry names a cell model per figure (Metric.cells); figures that share one protect each other.
 CROSS_MODELS: dict[str, TableModel] = {
-    "inflow": TableModel(lambda cube: cross.INFLOW, _inflow_keys, columns=_inflow_columns),
-    "destinations": TableModel(lambda cube: cross.destination_model(cube.level), _destination_keys, columns=_destination_columns),
-    "retention": TableModel(lambda cube: cross.RETENTION, _retention_keys, columns=_retention_columns),
-    "cohort_flow": TableModel(lambda cube: cross.flow_model(stages_known(cube.counts)), _flow_keys),
+    "inflow": TableModel(lambda cube: cross.INFLOW, columns=_inflow_columns),
+    "destinations": TableModel(lambda cube: cross.destination_model(cube.level), columns=_destination_columns),
+    "retention": TableModel(lambda cube: cross.RETENTION, columns=_retention_columns),
+    "cohort_flow": TableModel(lambda cube: cross.flow_model(stages_known(cube.counts)), keys=_flow_keys),
     # activity-effect (vmbo) and reach-pupils (vo) share one table
-    "activity_effect": TableModel(_activity_model, _activity_effect_keys, _activity_shown_elsewhere, level="vmbo",
-                                  columns=_activity_effect_columns),
-    "enrolment": TableModel(lambda cube: cross.ENROLMENT, _enrolment_keys),
+    "activity_effect": TableModel(_activity_model, columns=_activity_effect_columns,
+                                  shown_elsewhere=_activity_shown_elsewhere, level="vmbo"),
+    "enrolment": TableModel(lambda cube: cross.ENROLMENT, keys=_enrolment_keys),
 }
 
 
@@ -488,7 +454,7 @@ def _hidden_columns(cube: Cube, metric, rules: SuppressionRules, frame: pd.DataF
     table = protected_table(cube, metric.cells, rules)
     model = CROSS_MODELS[metric.cells]
     columns_for = model.columns(cube) if model.columns else None
-    keys_for = model.keys(cube)
+    keys_for = model.keys(cube) if columns_for is None else None
     records = frame.to_dict("records") if columns_for is None else None
     present = {column: frame[column].notna().to_numpy() for column in metric.count_columns if column in frame.columns}
 
@@ -500,7 +466,7 @@ def _hidden_columns(cube: Cube, metric, rules: SuppressionRules, frame: pd.DataF
         positions = np.full(len(frame), -1, dtype=np.int64)
         if columns_for is not None and asked.any():
             positions[asked] = cell_index(table).positions(columns_for(frame if asked.all() else frame[asked], column))
-        elif asked.any():  # row by row (flows, enrolment, reach)
+        elif asked.any():  # row by row (flows, enrolment)
             positions = _positions_of(table, [keys_for(row, column) if has else None for row, has in zip(records, asked, strict=True)])
         # a cell the table does not hold is never shown (a school with a filter, where refused)
         held = table.hidden[np.maximum(positions, 0)] if len(table.hidden) else np.zeros(len(frame), dtype=bool)
