@@ -113,20 +113,27 @@ def sharing(results: SharedResults) -> Iterator[None]:
         _SHARING.reset(token)
 
 
+def run_columnar(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> pd.DataFrame:
+    """run() for a result of many rows of text (the inner cells): read through Arrow, with no Python string per value
+    (a third faster on the national set); an empty result's text columns are pandas' str, not object."""
+    text = sql(query_name)
+    return con.sql(text, params=_used(text, params)).to_arrow_table().to_pandas()
+
+
 def run_shared(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> pd.DataFrame:
-    """run(), or within `sharing` the result kept for this database file, query and parameters (read-only: never
-    change it; pandas' copy-on-write keeps derived frames apart)."""
+    """run_columnar(), or within `sharing` the result kept for this database file, query and parameters (read-only:
+    never change it; pandas' copy-on-write keeps derived frames apart)."""
     results = _SHARING.get()
     if results is None:
-        return run(con, query_name, **params)
+        return run_columnar(con, query_name, **params)
     # only a file opened read-only (a writable one could change under the key; an in-memory one has no name)
     database = rows(con, "read_only_database_file")
     if not database:
-        return run(con, query_name, **params)
+        return run_columnar(con, query_name, **params)
     key = (database[0][0], query_name, tuple(sorted(params.items())))
     found = results.get(key)
     if found is None:
-        found = run(con, query_name, **params)
+        found = run_columnar(con, query_name, **params)
         results.put(key, found)
     return found.copy(deep=False)  # the kept frame itself is never handed out (copy-on-write: no data copied)
 

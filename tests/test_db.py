@@ -6,6 +6,7 @@ import ast
 import re
 
 import duckdb
+import pandas as pd
 import pytest
 
 from sto_metrics import db
@@ -158,8 +159,8 @@ def test_shared_results_read_a_query_once_per_database_file_and_parameters(tmp_p
     with db.sharing(results):
         once = db.run_shared(first.cursor(), "school_names")
         runs = []
-        original = db.run
-        db.run = lambda *args, **kwargs: runs.append(args[1]) or original(*args, **kwargs)
+        original = db.run_columnar
+        db.run_columnar = lambda *args, **kwargs: runs.append(args[1]) or original(*args, **kwargs)
         try:
             again = db.run_shared(first.cursor(), "school_names")  # another cursor of the same file: kept, not read
             assert runs == [] and again.equals(once) and again is not once  # a shallow copy: the kept frame stays as it is
@@ -176,6 +177,36 @@ def test_shared_results_read_a_query_once_per_database_file_and_parameters(tmp_p
             db.run_shared(in_memory, "school_names")  # nor an in-memory database
             assert runs[3:] == ["school_names"] * 4
         finally:
-            db.run = original
+            db.run_columnar = original
     runs_outside = db.run_shared(first, "school_names")
     assert runs_outside.equals(once)  # outside sharing: read as always
+
+
+_CELLS_QUERIES = [("inflow_cells", {"level": "vmbo"}), ("inflow_cells", {"level": "havo-vwo"}),
+                  ("destination_cells", {"level": "vmbo"}), ("destination_cells", {"level": "havo-vwo"}),
+                  ("retention_cells", {}), ("cohort_flow_cells", {"start_year": 2019}), ("activity_cells", {})]
+
+
+@pytest.mark.parametrize(("query_name", "params"), _CELLS_QUERIES)
+def test_inner_cells_read_through_arrow_are_the_plain_read_value_for_value(demo_database_path, query_name, params):
+    con = db.connect(demo_database_path, read_only=True)
+    try:
+        plain = db.run(con, query_name, **params)
+        columnar = db.run_columnar(con, query_name, **params)
+    finally:
+        con.close()
+    assert len(plain) > 0
+    pd.testing.assert_frame_equal(columnar, plain, check_exact=True)  # values, column order and dtypes
+    assert pd.util.hash_pandas_object(columnar).equals(pd.util.hash_pandas_object(plain))  # the same pattern digest
+
+
+def test_an_empty_cells_read_has_the_columns_of_the_query(tmp_path):
+    from sto_metrics.loading.reference import open_database
+
+    con = open_database(tmp_path / "leeg.duckdb")
+    try:
+        plain, columnar = db.run(con, "inflow_cells", level="vmbo"), db.run_columnar(con, "inflow_cells", level="vmbo")
+    finally:
+        con.close()
+    assert columnar.empty and list(columnar.columns) == list(plain.columns)
+    assert str(columnar["school_id"].dtype) == "str" and columnar["pupils"].dtype == "int64"
