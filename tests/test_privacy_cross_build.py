@@ -208,3 +208,18 @@ def test_every_cell_is_found_by_its_key_in_a_kept_and_a_computed_table(tmp_path,
     assert expected[-3:] == [-1, -1, -1] and sorted(expected[:-3]) == list(range(len(built.index)))
     for table in (built, kept):
         assert suppression.cell_index(table).positions(fields).tolist() == expected
+
+
+def test_a_computed_table_is_kept_in_memory_in_its_compact_form(tmp_path, monkeypatch):
+    # The call that computes a table gets its counts; the process keeps only where its cells sit and its pattern (a
+    # national table's dict of keys is hundreds of MB), and later views read the same decisions from that form.
+    monkeypatch.setenv("STO_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(suppression, "_TABLES", type(suppression._TABLES)())
+    cube, rules = Cube("inflow", "vmbo", MetricSettings(), COUNTS), suppression.SuppressionRules()
+    built = suppression.protected_table(cube, "inflow", rules)
+    assert isinstance(built, cross.CrossTable) and built.values is not None
+    monkeypatch.setattr(cross, "build", lambda *args, **kwargs: pytest.fail("laid out again"))
+    monkeypatch.setattr(suppression, "_read_table", lambda *args: pytest.fail("read from the folder again"))
+    again = suppression.protected_table(cube, "inflow", rules)
+    assert isinstance(again, suppression.KeptTable) and again.values is None
+    assert list(again.index.items()) == list(built.index.items()) and again.hidden.tolist() == built.hidden.tolist()
