@@ -276,32 +276,10 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
     """
     inner = _inner_cells(counts, model)
     classes = _classes(model)
-    membership = {(classes[member], number) for number, measure in enumerate(model.measures) for member in measure.members}
-    member_frame = pd.DataFrame(sorted(membership), columns=["_class", "_measure"])
-    inner["_inner"] = np.arange(len(inner))
     # integer codes in the values' sort order, 'all' (-1) first as ALL ('') sorts first: the cells keep the string
-    # keys' order, and grouping millions of links by integers takes seconds where strings took minutes
+    # keys' order
     coded = {column: pd.factorize(inner[column], sort=True, use_na_sentinel=False) for column in SELECTION}
-    everything = np.full(len(inner), -1, dtype=np.int64)
-    copies = []
-    for all_school, all_leerweg, all_gender in itertools.product((True, False), repeat=3):
-        if not (all_school or model.school_filters or (all_leerweg and all_gender)):
-            continue
-        copies.append(pd.DataFrame({
-            "_inner": inner["_inner"].to_numpy(), "school_year": inner["school_year"].to_numpy(), "_class": inner["_class"].to_numpy(),
-            "scope": everything if all_school else coded["school_id"][0], "leerweg_sel": everything if all_leerweg else coded["leerweg"][0],
-            "gender_sel": everything if all_gender else coded["gender"][0],
-        }))
-    links = pd.concat(copies, ignore_index=True).merge(member_frame, on="_class")
-    region_only = np.array([m.region_only for m in model.measures])
-    if region_only.any():
-        whole = (links["scope"] == -1) & (links["leerweg_sel"] == -1) & (links["gender_sel"] == -1)
-        links = links[whole.to_numpy() | ~region_only[links["_measure"].to_numpy()]]
-    cell_keys = ["school_year", "scope", "leerweg_sel", "gender_sel", "_measure"]
-    links["_cell"] = links.groupby(cell_keys, sort=True).ngroup()
-    cells = links.drop_duplicates("_cell").sort_values("_cell")[["_cell", *cell_keys]]
-    matrix = sparse.csr_matrix((np.ones(len(links)), (links["_cell"], links["_inner"])), shape=(len(cells), len(inner)))
-    matrix.sum_duplicates()
+    cells, matrix = _cells_and_links(inner, model, classes, coded)
     values = matrix @ inner["pupils"].to_numpy()
     measures = model.measures
     measure_of = cells["_measure"].to_numpy()
@@ -355,6 +333,68 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
     _write_pattern(cache_key, hidden)
     return CrossTable(index, values.astype("int64"), hidden)
 
+
+
+def _cells_and_links(inner: pd.DataFrame, model: CrossModel, classes: dict[tuple[str, ...], int],
+                     coded: dict[str, tuple[np.ndarray, pd.Index]]) -> tuple[pd.DataFrame, sparse.csr_matrix]:
+    """The table's cells (school_year, scope, leerweg_sel, gender_sel, _measure; selections as codes, -1 all), sorted,
+    and the cells x inner cells matrix (1 where an inner cell counts in a cell).
+
+    Every inner cell counts in one cell per selection (its school or all, its leerweg or all, its gender or all) and
+    measure of its class: tens of millions of links on the national set. They are laid out one school year and one
+    selection at a time (no cell spans two), as one integer key per link, straight into the matrix's rows: a frame of
+    them all took 7 GB for one national table."""
+    members = sorted({(classes[member], number) for number, measure in enumerate(model.measures) for member in measure.members})
+    member_class = np.array([c for c, _ in members], dtype=np.int64)
+    member_measure = np.array([m for _, m in members], dtype=np.int64)
+    inner_class = inner["_class"].to_numpy(dtype=np.int64)
+    per_class = np.bincount(member_class, minlength=int(inner_class.max(initial=0)) + 1)
+    first_member = np.concatenate([[0], np.cumsum(per_class)[:-1]])
+    region_only = np.array([m.region_only for m in model.measures])
+    year_codes, years = pd.factorize(inner["school_year"], sort=True)
+    selections = [coded[column][0].astype(np.int64) for column in SELECTION]
+    sizes = [len(coded[column][1]) + 1 for column in SELECTION]  # each selection shifted so that all is 0
+    combinations = [every for every in itertools.product((True, False), repeat=3)
+                    if every[0] or model.school_filters or (every[1] and every[2])]
+    keys, row_lengths, columns = [], [], []
+    for year in range(len(years)):
+        year_inner = np.flatnonzero(year_codes == year)
+        repeats = per_class[inner_class[year_inner]]
+        link_inner = np.repeat(year_inner, repeats)
+        within = np.arange(len(link_inner), dtype=np.int64) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+        link_measure = member_measure[np.repeat(first_member[inner_class[year_inner]], repeats) + within]
+        del within
+        for every in combinations:  # a cell is of one year and one selection: each is laid out on its own
+            chosen = slice(None) if all(every) or not region_only.any() else ~region_only[link_measure]
+            at = link_inner[chosen]
+            key = np.full(len(at), year, dtype=np.int64)
+            for all_of, codes, size in zip(every, selections, sizes, strict=True):
+                key = key * size + (0 if all_of else codes[at] + 1)
+            unique, cell_of = np.unique(key * len(model.measures) + link_measure[chosen], return_inverse=True)
+            del key
+            # a cell's links come in the order of their inner cells: a stable sort by cell gives the matrix's rows
+            # with their columns sorted
+            columns.append(at[np.argsort(cell_of.ravel(), kind="stable")].astype(np.int32))
+            row_lengths.append(np.bincount(cell_of.ravel(), minlength=len(unique)))
+            keys.append(unique)
+    keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+    indices = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int32)
+    del columns
+    indptr = np.concatenate([[0], np.cumsum(np.concatenate(row_lengths) if row_lengths else [])]).astype(np.int64)
+    matrix = sparse.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(keys), len(inner)))
+    del indices
+    order = np.argsort(keys, kind="stable")  # the selections' cells interleave in the keys' order
+    if (order != np.arange(len(keys))).any():
+        matrix, keys = matrix[order], keys[order]
+    rest, measure = np.divmod(keys, len(model.measures))
+    selected = []
+    for size in reversed(sizes):
+        rest, code = np.divmod(rest, size)
+        selected.append(code - 1)
+    gender, leerweg, scope = selected
+    cells = pd.DataFrame({"school_year": years.to_numpy()[rest], "scope": scope, "leerweg_sel": leerweg,
+                          "gender_sel": gender, "_measure": measure})
+    return cells, matrix
 
 # A school year of more schools than MODULAR_ABOVE (the national set, not a region) is protected in groups of about
 # GROUP_SCHOOLS schools, each with its share of every region cell as a total the attacker is assumed to know: a safe
