@@ -223,3 +223,56 @@ def test_a_computed_table_is_kept_in_memory_in_its_compact_form(tmp_path, monkey
     again = suppression.protected_table(cube, "inflow", rules)
     assert isinstance(again, suppression.KeptTable) and again.values is None
     assert list(again.index.items()) == list(built.index.items()) and again.hidden.tolist() == built.hidden.tolist()
+
+
+def _links_by_reference(inner: pd.DataFrame, model: cross.CrossModel) -> dict[tuple, set[int]]:
+    """cell key -> its inner cells, by plain loops: each inner cell counts in its school or all, its leerweg or all, its
+    gender or all, for every measure its class is a member of (a region-only measure: only all, all, all)."""
+    classes = cross._classes(model)
+    measures_of: dict[int, list[int]] = {}
+    for number, measure in enumerate(model.measures):
+        for member in measure.members:
+            measures_of.setdefault(classes[member], []).append(number)
+    links: dict[tuple, set[int]] = {}
+    rows = inner[["school_year", "school_id", "leerweg", "gender", "_class"]].to_numpy(dtype=object)
+    for position, (year, school, leerweg, gender, class_number) in enumerate(rows):
+        for every in itertools.product((True, False), repeat=3):
+            if not (every[0] or model.school_filters or (every[1] and every[2])):
+                continue
+            selection = tuple(cross.ALL if all_of else value for all_of, value in zip(every, (school, leerweg, gender), strict=True))
+            for number in set(measures_of.get(int(class_number), [])):
+                if model.measures[number].region_only and not all(every):
+                    continue
+                links.setdefault((int(year), *selection, number), set()).add(position)
+    return links
+
+
+@pytest.mark.parametrize("family", ["inflow_vmbo", "destinations_vmbo", "destinations_havo_vwo", "retention_vmbo",
+                                    "activity_effect", "flow"])
+def test_every_cells_links_are_the_inner_cells_a_plain_loop_finds(demo_database_path, family):
+    # cross._cells_and_links lays the links out as integer keys per school year and selection; a plain loop over the
+    # inner cells must find the same cells, in the keys' string order ('all' first), each with the same inner cells.
+    from sto_metrics import db, published
+
+    con = db.connect(demo_database_path, read_only=True)
+    try:
+        if family == "flow":
+            cube, cells_model = published.exact_flow(con, 2019)[0].attrs["sto_cube"], "cohort_flow"
+        else:
+            cube = published.exact_table(con, family, by="regio").attrs["sto_cube"]
+            cells_model = published.registry.get(family).cells
+    finally:
+        con.close()
+    model = suppression.CROSS_MODELS[cells_model].model(cube)
+    inner = cross._inner_cells(cube.counts, model)
+    coded = {column: pd.factorize(inner[column], sort=True, use_na_sentinel=False) for column in cross.SELECTION}
+    cells, matrix = cross._cells_and_links(inner, model, cross._classes(model), coded)
+    expected = _links_by_reference(inner, model)
+    selection = [cross._decoded(coded[column], cells[key].to_numpy())
+                 for key, column in (("scope", "school_id"), ("leerweg_sel", "leerweg"), ("gender_sel", "gender"))]
+    keys = list(zip(cells["school_year"].astype(int).tolist(), *(s.tolist() for s in selection), cells["_measure"].tolist(), strict=True))
+    assert keys == sorted(expected)
+    assert matrix.has_canonical_format and matrix.nnz == sum(len(found) for found in expected.values()) > 1000
+    for row, key in enumerate(keys):
+        assert set(matrix.indices[matrix.indptr[row]:matrix.indptr[row + 1]].tolist()) == expected[key], key
+    assert (matrix.data == 1).all()
