@@ -334,7 +334,6 @@ def build(counts: pd.DataFrame, model: CrossModel, min_count: int = 5, cache_key
     return CrossTable(index, values.astype("int64"), hidden)
 
 
-
 def _cells_and_links(inner: pd.DataFrame, model: CrossModel, classes: dict[tuple[str, ...], int],
                      coded: dict[str, tuple[np.ndarray, pd.Index]]) -> tuple[pd.DataFrame, sparse.csr_matrix]:
     """The table's cells (school_year, scope, leerweg_sel, gender_sel, _measure; selections as codes, -1 all), sorted,
@@ -395,6 +394,7 @@ def _cells_and_links(inner: pd.DataFrame, model: CrossModel, classes: dict[tuple
     cells = pd.DataFrame({"school_year": years.to_numpy()[rest], "scope": scope, "leerweg_sel": leerweg,
                           "gender_sel": gender, "_measure": measure})
     return cells, matrix
+
 
 # A school year of more schools than MODULAR_ABOVE (the national set, not a region) is protected in groups of about
 # GROUP_SCHOOLS schools, each with its share of every region cell as a total the attacker is assumed to know: a safe
