@@ -124,10 +124,8 @@ def run_shared(con: duckdb.DuckDBPyConnection, query_name: str, **params) -> pd.
     """run_columnar(), or within `sharing` the result kept for this database file, query and parameters (read-only:
     never change it; pandas' copy-on-write keeps derived frames apart)."""
     results = _SHARING.get()
-    if results is None:
-        return run_columnar(con, query_name, **params)
     # only a file opened read-only (a writable one could change under the key; an in-memory one has no name)
-    database = rows(con, "read_only_database_file")
+    database = rows(con, "read_only_database_file") if results is not None else []
     if not database:
         return run_columnar(con, query_name, **params)
     key = (database[0][0], query_name, tuple(sorted(params.items())))
