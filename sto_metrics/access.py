@@ -48,6 +48,8 @@ def retrying(open_: Callable[[], _T], path: str | Path, *, wait_seconds: float =
         try:
             return open_()
         except duckdb.Error as error:
+            if isinstance(error, duckdb.IOException) and not is_busy(error):  # a file DuckDB cannot open as a database
+                raise UserError(not_a_database(path)) from None
             if not is_busy(error):
                 raise
             if time.monotonic() + RETRY_SECONDS > deadline:
@@ -57,10 +59,17 @@ def retrying(open_: Callable[[], _T], path: str | Path, *, wait_seconds: float =
             sleep(RETRY_SECONDS)
 
 
+def not_a_database(path: str | Path) -> str:
+    return (f"'{path}' is geen database van dit programma (of is beschadigd of niet leesbaar). "
+            "Maak hem opnieuw met: python -m sto_metrics load")
+
+
 def open_writable(path: str | Path, **retry) -> duckdb.DuckDBPyConnection:
     """A writable connection with the schema and fresh reference tables, once no other process holds the file."""
     from sto_metrics.loading import reference
 
+    if not Path(path).parent.is_dir():
+        raise UserError(f"{Path(path).parent}: deze map bestaat niet. Er is niets gewijzigd.")
     return retrying(lambda: reference.open_database(path), path, **retry)
 
 
@@ -68,6 +77,11 @@ def open_read_only(path: str | Path, *, current: bool = True, **retry) -> duckdb
     """A read-only connection, once no process writes the file; with `current`, a Dutch UserError for a database of an
     earlier version that a read-only open cannot bring up to date (copy() takes such a file as it is)."""
     con = retrying(lambda: db.connect(path, read_only=True), path, **retry)
+    try:
+        db.rows(con, "database_check")  # another program's DuckDB file opens too
+    except duckdb.Error:
+        con.close()
+        raise UserError(not_a_database(path)) from None
     if current and db.rows(con, "schema_outdated")[0][0]:
         con.close()
         raise UserError(f"De database {path} is gemaakt met een eerdere versie van dit programma en moet eenmaal worden bijgewerkt. "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 from sto_metrics import db
@@ -28,20 +29,46 @@ HANDLERS = {
 }
 
 
+class DutchHelpFormatter(argparse.HelpFormatter):
+    """argparse's help with a Dutch usage line."""
+
+    def add_usage(self, usage, actions, groups, prefix=None) -> None:
+        super().add_usage(usage, actions, groups, "gebruik: " if prefix is None else prefix)
+
+
+# argparse's own English messages (Python 3.11-3.13), as they appear inside its usage errors, and their Dutch.
+_DUTCH_ERRORS = (
+    (r"the following arguments are required", "deze opties zijn verplicht"),
+    (r"invalid choice: (.*) \(choose from (.*)\)", r"ongeldige keuze: \1 (kies uit \2)"),
+    (r"invalid (?:int|float) value: (.*)", r"geen getal: \1"),
+    (r"invalid \w+ value: (.*)", r"ongeldige waarde: \1"),
+    (r"ambiguous option: (\S+) could match (.*)", r"onduidelijke optie: \1 kan staan voor \2"),
+    (r"ignored explicit argument (.*)", r"neemt geen waarde (gegeven: \1)"),
+    (r"unrecognized arguments", "onbekende opties"),
+    (r"expected one argument", "verwacht een waarde"),
+    (r"expected at least one argument", "verwacht ten minste één waarde"),
+    (r"expected (\d+) arguments?", r"verwacht \1 waarden"),
+    (r"not allowed with argument", "niet toegestaan samen met optie"),
+    (r"\bargument ", "optie "),
+)
+
+
 class DutchArgumentParser(argparse.ArgumentParser):
-    """argparse that reports usage errors in Dutch with exit status 2."""
+    """argparse in Dutch: usage errors (exit status 2), the usage line, its group titles and -h."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", DutchHelpFormatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "argumenten"
+        self._optionals.title = "opties"
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="toon deze hulp en stop")
 
     def error(self, message: str) -> None:
         self.print_usage(sys.stderr)
-        translated = (
-            message.replace("the following arguments are required", "deze opties zijn verplicht")
-            .replace("invalid choice", "ongeldige keuze")
-            .replace("choose from", "kies uit")
-            .replace("unrecognized arguments", "onbekende opties")
-            .replace("expected one argument", "verwacht een waarde")
-            .replace("argument ", "optie ")
-        )
-        print(f"Fout: {translated}", file=sys.stderr)
+        for english, dutch in _DUTCH_ERRORS:
+            message = re.sub(english, dutch, message)
+        print(f"Fout: {message}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
 
 

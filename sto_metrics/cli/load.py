@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from sto_metrics import access, audit, schoolyear
-from sto_metrics.errors import UserError
+from sto_metrics.errors import EXIT_BAD_INPUT, UserError
 from sto_metrics.loading import loader
 
 
@@ -38,4 +39,8 @@ def load(args: argparse.Namespace) -> int:
         print(format_result(result))
     loaded = sum(r.loaded for r in results)
     print(f"Totaal: {loaded} van {len(results)} bestand(en) geladen, {sum(r.rows_loaded for r in results)} regels.")
-    return 0 if loaded == len(results) else 2
+    sys.stdout.flush()
+    for result in results:  # the summary above is the report; errors go to stderr as well
+        if not result.loaded:
+            print(f"Fout: {result.messages[0] if result.messages else f'{result.file_name}: geweigerd.'}", file=sys.stderr)
+    return 0 if loaded == len(results) else EXIT_BAD_INPUT

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from sto_metrics import access, db, published
+from sto_metrics import access, published
 from sto_metrics.errors import UserError
 from sto_metrics.metrics import registry
 from sto_metrics.presentation import tabular
@@ -51,12 +51,7 @@ def open_database(path: str) -> duckdb.DuckDBPyConnection:
     file = Path(path)
     if not file.is_file():
         raise UserError(f"De database '{path}' bestaat niet. Laad eerst gegevens met: python -m sto_metrics load MAP --db {path}")
-    try:
-        con = access.open_read_only(file)  # waits, with a notice, while a load writes
-        db.rows(con, "database_check")
-    except duckdb.Error:
-        raise UserError(f"'{path}' is geen database van dit programma (of is beschadigd). Maak hem opnieuw met: python -m sto_metrics load") from None
-    return con
+    return access.open_read_only(file)  # waits, with a notice, while a load writes; UserError for another kind of file
 
 
 def add_options(parser: argparse.ArgumentParser, family: str, formats: list[str]) -> None:
@@ -67,7 +62,9 @@ def add_options(parser: argparse.ArgumentParser, family: str, formats: list[str]
     if len(declared) > 1:
         parser.add_argument("--level", choices=[m.level for m in declared], default=first.level,
                             help=f"{first.level} (standaard) of {', '.join(m.level for m in declared[1:])}")
-    parser.add_argument("--by", choices=list(first.scopes), default=first.scopes[0], help="per regio (standaard) of per school")
+    scopes = list(first.scopes)
+    parser.add_argument("--by", choices=scopes, default=scopes[0],
+                        help=f"per {scopes[0]} (standaard) of per {' of per '.join(scopes[1:])}" if len(scopes) > 1 else f"per {scopes[0]} (de enige keuze)")
     splits = list(dict.fromkeys(split for m in declared for split in m.splits))
     if splits:
         parser.add_argument("--split", choices=splits, help=f"uitsplitsen naar {' of '.join(splits)}")

@@ -48,6 +48,7 @@ DELIMITER_NAMES = {";": "puntkomma", ",": "komma", "\t": "tab", "|": "verticale 
 MAX_LINE_CHARS = 100_000  # a real export line is well under 1 kB; longer means a broken file
 HEADER_SEARCH_LINES = 15
 CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx"}
+ENROLMENT_KINDS = ("vo", "mbo", "ho")  # pupils' enrolments: a later load of a school and year may replace an earlier one
 
 # The fields a file needs to be loaded at all, by kind.
 REQUIRED_FIELDS = {
@@ -554,9 +555,12 @@ def _load(con, name, open_bytes: OpenBytes, kind, replace, source_path, secret, 
         _find_rows(name, layout)
         content_hash = source.content_hash
         earlier = db.rows(con, "load_with_hash", content_hash=content_hash)
-        if earlier:
+        # with --replace the same file again is a replacement like any other (it may restore what a later load replaced)
+        if earlier and not (replace and layout.kind in ENROLMENT_KINDS):
             load_id, file_name, loaded_at = earlier[0]
-            raise FileRefused(f"{name}: dit bestand is al geladen (lading {load_id}, '{file_name}', {loaded_at:%d-%m-%Y %H:%M}). Er is niets gewijzigd.")
+            again = " Opnieuw laden kan met 'vervangen' (--replace)." if layout.kind in ENROLMENT_KINDS else ""
+            raise FileRefused(f"{name}: dit bestand is al geladen (lading {load_id}, '{file_name}', {loaded_at:%d-%m-%Y %H:%M}). "
+                              f"Er is niets gewijzigd.{again}")
         if layout.kind in activities.KINDS:  # the activities register and participant lists have their own tables
             activities.load(con, name, layout, content_hash, replace=replace, source_path=source_path, secret=secret, result=result)
             return
