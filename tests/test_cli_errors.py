@@ -103,3 +103,50 @@ def test_replace_loads_the_same_file_again_in_place_of_the_earlier_load(capsys, 
     assert con.execute("SELECT DISTINCT load_id FROM vo_enrolment").fetchall() == [(2,)]
     assert con.execute("SELECT * EXCLUDE (load_id) FROM vo_enrolment ORDER BY ALL").fetchall() == rows
     con.close()
+
+
+SECOND_SCHOOL = REPO_DIR / "data" / "demo" / "vo" / "31XB00_techniekcollege_wormerveer.csv"
+THIRD_SCHOOL = REPO_DIR / "data" / "demo" / "vo" / "31XC00_scholengemeenschap_creatief_krommenie.csv"
+
+
+def _loads(database) -> list[tuple]:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute("SELECT load_id, file_name FROM load_log ORDER BY load_id").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("where", ["inside a query", "between files"])
+def test_ctrl_c_stops_the_load_after_the_files_done_and_says_what_happened(capsys, tmp_path, monkeypatch, where):
+    import os
+    import signal
+
+    from sto_metrics.loading import loader
+
+    real = loader.load_paths
+    calls = []
+
+    def load_paths(con, paths, **options):
+        calls.append(paths[0].name)
+        if len(calls) == 2:
+            if where == "inside a query":  # what DuckDB does: Ctrl-C runs the handler, the query ends with an error
+                signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
+                raise RuntimeError("Query interrupted")
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C while Python code runs: this file finishes
+        return real(con, paths, **options)
+
+    monkeypatch.setattr(loader, "load_paths", load_paths)
+    database = tmp_path / "regio.duckdb"
+    code, out, err = _run(capsys, "load", str(ONE_SCHOOL), str(SECOND_SCHOOL), str(THIRD_SCHOOL), "--db", str(database))
+    assert code == 1 and calls == [ONE_SCHOOL.name, SECOND_SCHOOL.name]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's own handler is back
+    if where == "inside a query":
+        assert _loads(database) == [(1, ONE_SCHOOL.name)]
+        assert "Totaal: 1 van 1 bestand(en) geladen" in out
+        assert err == (f"Afgebroken. {SECOND_SCHOOL.name} is niet geladen (er is niets van bewaard). 1 bestand(en) daarna "
+                       "zijn niet gelezen. De bestanden hierboven zijn verwerkt zoals vermeld.\n")
+    else:
+        assert _loads(database) == [(1, ONE_SCHOOL.name), (2, SECOND_SCHOOL.name)]
+        assert "Totaal: 2 van 2 bestand(en) geladen" in out
+        assert err == "Afgebroken. 1 bestand(en) daarna zijn niet gelezen. De bestanden hierboven zijn verwerkt zoals vermeld.\n"

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sto_metrics import access, audit, schoolyear
-from sto_metrics.errors import EXIT_BAD_INPUT, UserError
+from sto_metrics.errors import EXIT_BAD_INPUT, EXIT_OTHER, UserError
 from sto_metrics.loading import loader
 
 
@@ -24,17 +28,29 @@ def format_result(result: loader.FileResult) -> str:
 
 
 def load(args: argparse.Namespace) -> int:
-    """`load PATH... --db FILE [--kind] [--replace]`: exit 0 when every file loaded, 2 when one was refused."""
-    loader.expand_paths(args.paths)  # a missing path stops before the database is created
+    """`load PATH... --db FILE [--kind] [--replace]`: exit 0 when every file loaded, 2 when one was refused, 1 when
+    stopped by Ctrl-C (the files before it stay loaded, the one it stopped is rolled back, the rest are not read)."""
+    paths = loader.expand_paths(args.paths)  # a missing path stops before the database is created
     school_year = schoolyear.parse(args.schooljaar) if getattr(args, "schooljaar", None) else None
     if getattr(args, "schooljaar", None) and school_year is None:
         raise UserError(f"--schooljaar {args.schooljaar}: schrijf een schooljaar als 2024-2025.")
     con = access.open_writable(args.db)  # waits, with a notice, while another process writes
-    try:
-        results = loader.load_paths(con, args.paths, kind=args.kind, replace=args.replace, school_year=school_year)
-        audit.record_loads(con, audit.command_line_user(), results, replace=args.replace)
-    finally:
-        con.close()
+    results: list[loader.FileResult] = []
+    stopped_at = None
+    with _interrupts_stop(con) as interrupted:
+        try:
+            for path in paths:
+                try:
+                    results += loader.load_paths(con, [path], kind=args.kind, replace=args.replace, school_year=school_year)
+                except Exception:
+                    if not interrupted.is_set():  # DuckDB ends an interrupted query with an error of its own
+                        raise
+                    stopped_at = path  # its transaction was rolled back
+                if interrupted.is_set():
+                    break
+            audit.record_loads(con, audit.command_line_user(), results, replace=args.replace)
+        finally:
+            con.close()
     for result in results:
         print(format_result(result))
     loaded = sum(r.loaded for r in results)
@@ -43,4 +59,30 @@ def load(args: argparse.Namespace) -> int:
     for result in results:  # the summary above is the report; errors go to stderr as well
         if not result.loaded:
             print(f"Fout: {result.messages[0] if result.messages else f'{result.file_name}: geweigerd.'}", file=sys.stderr)
+    if interrupted.is_set():
+        not_read = len(paths) - len(results) - (stopped_at is not None)
+        print("Afgebroken." + (f" {stopped_at.name} is niet geladen (er is niets van bewaard)." if stopped_at else "")
+              + (f" {not_read} bestand(en) daarna zijn niet gelezen." if not_read else "")
+              + (" De bestanden hierboven zijn verwerkt zoals vermeld." if results else ""), file=sys.stderr)
+        return EXIT_OTHER
     return 0 if loaded == len(results) else EXIT_BAD_INPUT
+
+
+@contextmanager
+def _interrupts_stop(con) -> Iterator[threading.Event]:
+    """Ctrl-C ends the running query (DuckDB's interrupt) and stops the load after the file it is in, instead of
+    ending the program with whatever the interrupted query raised."""
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():  # signal handlers belong to the main thread
+        yield interrupted
+        return
+
+    def stop(_signal, _frame) -> None:
+        interrupted.set()
+        con.interrupt()
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
