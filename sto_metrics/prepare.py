@@ -12,13 +12,18 @@ which table was prepared and how long it took.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
+import tempfile
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -26,7 +31,7 @@ from sto_metrics import published, schoolyear
 from sto_metrics.metrics import catalog, registry
 from sto_metrics.metrics.calculations import Cube
 from sto_metrics.presentation import formatting
-from sto_metrics.privacy import suppression, workers
+from sto_metrics.privacy import cross, suppression, workers
 
 LOG = logging.getLogger("sto_metrics.prepare")
 # The dashboard's menu, most visited first: a table is prepared in the order of the first page that shows it.
@@ -70,6 +75,7 @@ class Prepared:
     status: str
     seconds: float
     error: str | None = None
+    pattern: str | None = None  # the file name of its pattern in the cache folder (not for 'geen gegevens' or 'mislukt')
 
 
 def _page_rank(metric: registry.Metric) -> int:
@@ -126,11 +132,12 @@ def prepare_one(reading: Reading, task: Task, rules: suppression.SuppressionRule
         cells = task.cells
         if counted.counts.empty:
             return Prepared(task, "geen gegevens", time.perf_counter() - started)
+        pattern = suppression.pattern_file(counted, cells, rules).name
         if suppression.is_prepared(counted, cells, rules):
             # left in the cache folder: a page reads it when it needs it, and a fresh server's first visit has the CPU
-            return Prepared(task, "al klaar", time.perf_counter() - started)
+            return Prepared(task, "al klaar", time.perf_counter() - started, pattern=pattern)
         suppression.protected_table(counted, cells, rules)
-        return Prepared(task, "berekend", time.perf_counter() - started)
+        return Prepared(task, "berekend", time.perf_counter() - started, pattern=pattern)
     except workers.WorkerLost:  # the workers were stopped (Ctrl-C, the process ends): nothing went wrong with the table
         return Prepared(task, "mislukt", time.perf_counter() - started, "WorkerLost")
     except Exception as error:  # a table that fails is computed again when a page asks for it; the others go on
@@ -148,14 +155,57 @@ def prepare(reading: Reading, *, rules: suppression.SuppressionRules | None = No
     rules = rules or suppression.SuppressionRules()
     with reading() as con:
         todo = tasks(con)
+        record = record_file(catalog.data_version(con), todo, rules)
+    done = _recorded(record, todo)
+    if done is not None:  # prepared before for this very data (a restarted dashboard): not one count is read again
+        for result in done:
+            if progress:
+                progress(result)
+        return done
     if min(workers.worker_count(), TABLES_AT_ONCE, len(todo)) < 2:
         done = []
         for task in todo:
             done.append(prepare_one(reading, task, rules))
             if progress:
                 progress(done[-1])
-        return done
-    return _side_by_side(todo, reading, rules, progress)
+    else:
+        done = _side_by_side(todo, reading, rules, progress)
+    _write_record(record, done)
+    return done
+
+
+def record_file(data_version: str, todo: list[Task], rules: suppression.SuppressionRules) -> Path:
+    """Where a finished preparation of this data (catalog.data_version: equal means the same loads and reference tables)
+    is recorded, beside the patterns: the name holds the data, the tasks, the rules and the algorithm."""
+    key = json.dumps([data_version, [[task.metric, task.start_year, list(task.also)] for task in todo], repr(rules),
+                      cross.algorithm()])
+    return suppression.pattern_folder() / f"voorbereid-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def _recorded(record: Path, todo: list[Task]) -> list[Prepared] | None:
+    """The tasks as 'al klaar' when the record lists a pattern (or no data) for each and every pattern is still there."""
+    try:
+        patterns = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(patterns, list) or len(patterns) != len(todo):
+        return None
+    folder = record.parent
+    if not all(name is None or (isinstance(name, str) and (folder / Path(name).name).is_file()) for name in patterns):
+        return None  # a pattern was removed from the cache folder: prepare as usual
+    return [Prepared(task, "al klaar" if name else "geen gegevens", 0.0, pattern=name) for task, name in zip(todo, patterns, strict=True)]
+
+
+def _write_record(record: Path, done: list[Prepared]) -> None:
+    """Record a preparation in which every table was prepared (or had no data); a failed table records nothing."""
+    if any(result.status not in ("berekend", "al klaar", "geen gegevens") for result in done):
+        return
+    try:
+        with tempfile.NamedTemporaryFile("w", dir=record.parent, suffix=".part", delete=False, encoding="utf-8") as partial:
+            json.dump([result.pattern for result in done], partial)
+        os.replace(partial.name, record)
+    except OSError:  # a cache folder that cannot be written: the next start reads the counts again
+        return
 
 
 def _side_by_side(todo: list[Task], reading: Reading, rules: suppression.SuppressionRules,

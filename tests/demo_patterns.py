@@ -4,7 +4,8 @@
 
 Run it after a change to privacy/cross.py, gauss.py or intervals.py (the patterns' names hold a digest of their source),
 to data/demo/ or to the reference tables: it builds the demo database in a temporary folder, prepares every protected
-table with an empty cache folder (sto_metrics.prepare) and writes every pattern that wrote.
+table with an empty cache folder (sto_metrics.prepare) and writes every pattern that wrote, with the record that the
+preparation finished (prepare.record_file).
 tests/test_prepare.py fails while the file is not current. Patterns say which cells are hidden: no counts, no pupils.
 """
 
@@ -59,6 +60,8 @@ def write(target: Path = prebuilt.SHIPPED_PATTERNS) -> None:
             # every pattern the preparation wrote: the tasks' tables and those they are built beside (the activity
             # table keeps the decisions of an inflow table of its own years)
             arrays = {file.stem: np.load(file, allow_pickle=False) for file in sorted(suppression.pattern_folder().glob("*.npy"))}
+            # and the record that every table of this data is prepared, so that a fresh server reads no counts to learn it
+            arrays |= {file.stem: np.array(file.read_text(encoding="utf-8")) for file in suppression.pattern_folder().glob("voorbereid-*.json")}
         finally:
             if previous is None:
                 os.environ.pop("STO_CACHE_DIR", None)

@@ -7,6 +7,7 @@ single protection (the protection step is made to fail), and publishes exactly w
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -190,6 +191,55 @@ def test_a_second_prepare_finds_every_table_ready(prepared_cache, small_region):
     tables = len(first.splitlines()) - 2
     assert again.stdout.count(": al klaar (") == tables
     assert f"0 berekend, {tables} waren al klaar" in again.stdout.splitlines()[-1]
+
+
+def _counting_cubes(monkeypatch) -> list[prepare.Task]:
+    read: list[prepare.Task] = []
+    original = prepare.cube
+
+    def counting(con, task):
+        read.append(task)
+        return original(con, task)
+
+    monkeypatch.setattr(prepare, "cube", counting)
+    return read
+
+
+def test_a_finished_prepare_is_recorded_so_that_the_next_reads_no_counts_until_a_pattern_is_gone(
+        prepared_cache, small_region, fresh_process, protections, monkeypatch):
+    cache, _ = prepared_cache
+    fresh_process(cache)
+    con = db.connect(small_region, read_only=True)
+    try:
+        todo, version = prepare.tasks(con), catalog.data_version(con)
+        names = [suppression.pattern_file(prepare.cube(con, task), task.cells, suppression.SuppressionRules()).name for task in todo]
+    finally:
+        con.close()
+    rules = suppression.SuppressionRules()
+    record = prepare.record_file(version, todo, rules)
+    assert json.loads(record.read_text(encoding="utf-8")) == names  # written by the command: each table's pattern, in order
+    read = _counting_cubes(monkeypatch)
+    again = prepare.prepare(demo_patterns.reading(small_region))
+    assert read == [] and protections["jaren"] == 0
+    assert [(r.task, r.status, r.pattern) for r in again] == [(task, "al klaar", name) for task, name in zip(todo, names, strict=True)]
+    # a record is of this data, these rules and this algorithm only
+    assert prepare.record_file(version, todo, suppression.SuppressionRules(min_count=6)) != record
+    assert prepare.record_file(version + "x", todo, rules) != record
+    cross.GROUP_SCHOOLS += 1
+    try:
+        assert prepare.record_file(version, todo, rules) != record
+    finally:
+        cross.GROUP_SCHOOLS -= 1
+    # a pattern gone from the cache folder: the counts are read again and that one table is computed again
+    read.clear()
+    gone = suppression.pattern_folder() / names[4]
+    kept = gone.read_bytes()
+    gone.unlink()
+    gone.with_suffix(".cells.npz").unlink()  # the table's kept form (it holds the pattern too)
+    third = prepare.prepare(demo_patterns.reading(small_region))
+    assert read == todo
+    assert [r.status for r in third] == ["al klaar"] * 4 + ["berekend"] + ["al klaar"] * (len(todo) - 5)
+    assert gone.read_bytes() == kept
 
 
 def test_prepare_refuses_a_missing_database_in_dutch(tmp_path):
@@ -478,8 +528,25 @@ def test_the_dashboard_prepares_nothing_when_switched_off(monkeypatch):
 
 @pytest.fixture(scope="module")
 def shipped() -> dict[str, np.ndarray]:
+    """The shipped patterns by name (without the record that they are the demo's every table)."""
     with np.load(prebuilt.SHIPPED_PATTERNS, allow_pickle=False) as patterns:
-        return {name: patterns[name] for name in patterns.files}
+        return {name: patterns[name] for name in patterns.files if not name.startswith("voorbereid-")}
+
+
+def test_a_fresh_demo_server_knows_every_table_is_ready_without_reading_counts(demo_database_path, shipped, tmp_path,
+                                                                               fresh_process, monkeypatch):
+    fresh_process(tmp_path / "cache")
+    prebuilt.seed_patterns()
+    read = _counting_cubes(monkeypatch)
+    done = prepare.prepare(demo_patterns.reading(demo_database_path))
+    con = db.connect(demo_database_path, read_only=True)
+    try:
+        todo = prepare.tasks(con)
+    finally:
+        con.close()
+    assert read == []  # the shipped record matches the demo database built here
+    assert [result.task for result in done] == todo and {result.status for result in done} == {"al klaar"}
+    assert {Path(result.pattern).stem for result in done} <= set(shipped)
 
 
 def test_shipped_demo_patterns_are_exactly_those_the_demo_needs(demo_database_path, shipped, tmp_path, fresh_process, monkeypatch):

@@ -21,6 +21,7 @@ DEMO_SECRET = b"sto-demo-synthetic-data-only"
 # The demo's protected tables, computed ahead (python -m tests.demo_patterns): a fresh server's first visit reads them.
 SHIPPED_PATTERNS = DATA_DIR / "demo-patronen.npz"
 _PATTERN_NAME = re.compile(r"[0-9a-f]{64}")
+_RECORD_NAME = re.compile(r"voorbereid-[0-9a-f]{32}")  # sto_metrics.prepare.record_file
 
 
 def _source_fingerprint(folder: Path) -> str:
@@ -85,16 +86,26 @@ def seed_patterns(shipped: Path = SHIPPED_PATTERNS) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         with np.load(shipped, allow_pickle=False) as patterns:
             for name in patterns.files:
+                if _RECORD_NAME.fullmatch(name):  # the record that these patterns are every table of the demo's data
+                    record, target = patterns[name], folder / f"{name}.json"
+                    if record.dtype.kind == "U" and record.ndim == 0 and not target.exists():
+                        _write_aside(target, lambda out, text=str(record): out.write(text.encode()))
+                    continue
                 target = folder / f"{name}.npy"
                 if not _PATTERN_NAME.fullmatch(name) or target.exists():
                     continue
                 hidden = patterns[name]
                 if hidden.dtype != bool or hidden.ndim != 1:
                     continue
-                with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as partial:
-                    np.save(partial, hidden, allow_pickle=False)
-                os.replace(partial.name, target)  # whole or not at all: a page may read it at this moment
+                _write_aside(target, lambda out, hidden=hidden: np.save(out, hidden, allow_pickle=False))
                 added += 1
     except (OSError, ValueError):  # a cache that cannot be written: the patterns are computed when needed
         return added
     return added
+
+
+def _write_aside(target: Path, write: Callable) -> None:
+    """Write a file beside its place, then move it there: whole or not at all (a page may read it at this moment)."""
+    with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as partial:
+        write(partial)
+    os.replace(partial.name, target)

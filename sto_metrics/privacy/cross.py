@@ -693,9 +693,13 @@ def _release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndar
 _ALGORITHM = hashlib.sha256(b"".join(Path(f).read_bytes() for f in (__file__, gauss.__file__, intervals.__file__))).hexdigest()[:16]
 
 
+def algorithm() -> str:
+    """What besides the counts decides a pattern: this code, and the split into groups of schools."""
+    return f"{_ALGORITHM}|{MODULAR_ABOVE}|{GROUP_SCHOOLS}"
+
+
 def _pattern_file(cache_key: str) -> Path:
-    algorithm = f"{_ALGORITHM}|{MODULAR_ABOVE}|{GROUP_SCHOOLS}"  # the split into groups of schools shapes the pattern too
-    return paths.cache_dir() / "patterns" / f"{hashlib.sha256(f'{algorithm}|{cache_key}'.encode()).hexdigest()}.npy"
+    return paths.cache_dir() / "patterns" / f"{hashlib.sha256(f'{algorithm()}|{cache_key}'.encode()).hexdigest()}.npy"
 
 
 def _read_pattern(cache_key: str | None, cells: int) -> np.ndarray | None:
