@@ -12,6 +12,7 @@ which table was prepared and how long it took.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -155,7 +156,7 @@ def prepare(reading: Reading, *, rules: suppression.SuppressionRules | None = No
     rules = rules or suppression.SuppressionRules()
     with reading() as con:
         todo = tasks(con)
-        record = record_file(catalog.data_version(con), todo, rules)
+        record = record_file(_data_version(con), todo, rules)
     done = _recorded(record, todo)
     if done is not None:  # prepared before for this very data (a restarted dashboard): not one count is read again
         for result in done:
@@ -175,11 +176,26 @@ def prepare(reading: Reading, *, rules: suppression.SuppressionRules | None = No
 
 
 def record_file(data_version: str, todo: list[Task], rules: suppression.SuppressionRules) -> Path:
-    """Where a finished preparation of this data (catalog.data_version: equal means the same loads and reference tables)
-    is recorded, beside the patterns: the name holds the data, the tasks, the rules and the algorithm."""
+    """Where a finished preparation of this data (the protected families' catalog.data_versions: equal means the same
+    loads and reference tables) is recorded, beside the patterns: the name holds the data, the tasks, the rules, the
+    algorithm and the code that counts (an upgrade that counts otherwise has other patterns to prepare)."""
     key = json.dumps([data_version, [[task.metric, task.start_year, list(task.also)] for task in todo], repr(rules),
-                      cross.algorithm()])
+                      cross.algorithm(), _counting_code()])
     return suppression.pattern_folder() / f"voorbereid-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+@functools.cache
+def _counting_code() -> str:
+    """A digest of the engine's SQL and the Python that turns its results into a table's counts."""
+    engine = Path(__file__).parent
+    files = sorted([*(engine / "sql").glob("*.sql"), *(engine / "metrics").glob("*.py"), engine / "published.py"])
+    return hashlib.sha256(b"".join(file.read_bytes() for file in files)).hexdigest()
+
+
+def _data_version(con: duckdb.DuckDBPyConnection) -> str:
+    """The version of what the protected tables read (a load of DUO's files keeps it)."""
+    versions = catalog.data_versions(con)
+    return "|".join(f"{family}={versions[family]}" for family in PROTECTED_FAMILIES)
 
 
 def _recorded(record: Path, todo: list[Task]) -> list[Prepared] | None:

@@ -3,6 +3,7 @@
     python -m tests.demo_patterns
 
 Run it after a change to privacy/cross.py, gauss.py or intervals.py (the patterns' names hold a digest of their source),
+to the code that counts (sto_metrics/sql/*.sql, metrics/*.py, published.py: the record's name holds a digest of it),
 to data/demo/ or to the reference tables: it builds the demo database in a temporary folder, prepares every protected
 table with an empty cache folder (sto_metrics.prepare) and writes every pattern that wrote, with the record that the
 preparation finished (prepare.record_file).
