@@ -9,6 +9,7 @@ their own copy of the file (a snapshot, taken under a read-only open, so never h
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import time
@@ -48,8 +49,10 @@ def retrying(open_: Callable[[], _T], path: str | Path, *, wait_seconds: float =
         try:
             return open_()
         except duckdb.Error as error:
-            if isinstance(error, duckdb.IOException) and not is_busy(error):  # a file DuckDB cannot open as a database
-                raise UserError(not_a_database(path)) from None
+            if isinstance(error, duckdb.IOException) and not is_busy(error):
+                problem = open_problem(path, error)
+                if problem:
+                    raise UserError(problem) from None
             if not is_busy(error):
                 raise
             if time.monotonic() + RETRY_SECONDS > deadline:
@@ -57,6 +60,21 @@ def retrying(open_: Callable[[], _T], path: str | Path, *, wait_seconds: float =
                                 "Probeer het straks opnieuw; er is niets gewijzigd.") from None
             on_busy(BUSY_MESSAGE)
             sleep(RETRY_SECONDS)
+
+
+def open_problem(path: str | Path, error: duckdb.IOException) -> str | None:
+    """A Dutch reason for a file DuckDB could not open, by DuckDB's reason; None for another IO error."""
+    text = str(error)
+    if "not a valid DuckDB database file" in text:
+        return not_a_database(path)
+    if "Is a directory" in text:
+        return f"'{path}' is een map, geen databasebestand. Geef het databasebestand zelf op."
+    if "Permission denied" in text or "Operation not permitted" in text or "Read-only file system" in text:
+        return (f"De database '{path}' kan niet worden geopend: geen toegang (alleen lezen, of van een andere gebruiker). "
+                "Er is niets gewijzigd.")
+    if re.search(r"\bversion\b", text):  # a file written by another DuckDB version than this program's
+        return f"De database '{path}' is met een andere versie van DuckDB gemaakt en kan met deze installatie niet worden geopend."
+    return None
 
 
 def not_a_database(path: str | Path) -> str:

@@ -155,7 +155,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     try:
         yield
         con.execute("COMMIT")
-    except Exception:
+    except BaseException:  # a Ctrl-C too: the connection may go on (cli/load.py records what was loaded)
         con.execute("ROLLBACK")
         raise
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import duckdb
 
-from sto_metrics import published, schoolyear
+from sto_metrics import db, published, schoolyear
 from sto_metrics.metrics import catalog, registry
 from sto_metrics.metrics.calculations import Cube
 from sto_metrics.presentation import formatting
@@ -193,9 +193,10 @@ def _counting_code() -> str:
 
 
 def _data_version(con: duckdb.DuckDBPyConnection) -> str:
-    """The version of what the protected tables read (a load of DUO's files keeps it)."""
+    """The version of what the protected tables read (a load of DUO's files keeps it), and a fingerprint of the rows
+    the loads stored (the same files loaded with other aliases or another --kind give other rows)."""
     versions = catalog.data_versions(con)
-    return "|".join(f"{family}={versions[family]}" for family in PROTECTED_FAMILIES)
+    return "|".join(f"{family}={versions[family]}" for family in PROTECTED_FAMILIES) + "|rows=" + db.rows(con, "rows_fingerprint")[0][0]
 
 
 def _recorded(record: Path, todo: list[Task]) -> list[Prepared] | None:

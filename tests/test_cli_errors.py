@@ -26,6 +26,7 @@ def _run(capsys, *argv):
     (["inflow", "--db", "x", "--raw=1"], "optie --raw: neemt geen waarde (gegeven: '1')"),
     (["inflow", "--db", "x", "--level", "mbo"], "optie --level: ongeldige keuze: 'mbo' (kies uit 'vmbo', 'havo-vwo')"),
     (["load"], "deze opties zijn verplicht: PAD, --db"),
+    (["demo", "--out", "x", "--seed", "argument expected one argument"], "optie --seed: geen getal: 'argument expected one argument'"),
 ])
 def test_usage_errors_are_dutch_with_exit_2(capsys, argv, dutch):
     code, out, err = _run(capsys, *argv)
@@ -103,6 +104,29 @@ def test_replace_loads_the_same_file_again_in_place_of_the_earlier_load(capsys, 
     assert con.execute("SELECT DISTINCT load_id FROM vo_enrolment").fetchall() == [(2,)]
     assert con.execute("SELECT * EXCLUDE (load_id) FROM vo_enrolment ORDER BY ALL").fetchall() == rows
     con.close()
+    # loaded once more without --replace: refused, naming the load in effect
+    code, _, err = _run(capsys, "load", str(ONE_SCHOOL), "--db", database)
+    assert code == 2 and err.startswith(f"Fout: {ONE_SCHOOL.name}: dit bestand is al geladen (lading 2, ")
+
+
+def test_a_folder_or_a_file_without_access_is_named_as_such(capsys, tmp_path):
+    import subprocess
+
+    folder = tmp_path / "map.duckdb"
+    folder.mkdir()
+    code, _, err = _run(capsys, "load", str(ONE_SCHOOL), "--db", str(folder))
+    assert code == 2 and err == f"Fout: '{folder}' is een map, geen databasebestand. Geef het databasebestand zelf op.\n"
+    database = tmp_path / "regio.duckdb"
+    assert _run(capsys, "load", str(ONE_SCHOOL), "--db", str(database))[0] == 0
+    if subprocess.run(["chattr", "+i", str(database)], capture_output=True, check=False).returncode:
+        return  # no immutable files here (not root, or a file system without them)
+    try:
+        code, _, err = _run(capsys, "load", str(SECOND_SCHOOL), "--db", str(database))
+        assert code == 2 and err == (f"Fout: De database '{database}' kan niet worden geopend: geen toegang (alleen lezen, of van "
+                                     "een andere gebruiker). Er is niets gewijzigd.\n")
+        assert _run(capsys, "inflow", "--db", str(database), "--raw")[0] == 0  # reading it is fine
+    finally:
+        subprocess.run(["chattr", "-i", str(database)], check=False)
 
 
 SECOND_SCHOOL = REPO_DIR / "data" / "demo" / "vo" / "31XB00_techniekcollege_wormerveer.csv"
@@ -117,36 +141,55 @@ def _loads(database) -> list[tuple]:
         con.close()
 
 
-@pytest.mark.parametrize("where", ["inside a query", "between files"])
+@pytest.mark.parametrize("where", ["inside a query", "between files", "pressed twice"])
 def test_ctrl_c_stops_the_load_after_the_files_done_and_says_what_happened(capsys, tmp_path, monkeypatch, where):
     import os
     import signal
+    import threading
 
     from sto_metrics.loading import loader
 
-    real = loader.load_paths
+    real_load, real_stage = loader.load_paths, loader._stage_copy
     calls = []
 
     def load_paths(con, paths, **options):
         calls.append(paths[0].name)
-        if len(calls) == 2:
-            if where == "inside a query":  # what DuckDB does: Ctrl-C runs the handler, the query ends with an error
-                signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
-                raise RuntimeError("Query interrupted")
+        if len(calls) == 2 and where == "between files":
             os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C while Python code runs: this file finishes
-        return real(con, paths, **options)
+        if len(calls) == 2 and where == "pressed twice":
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # the second stops at once
+        return real_load(con, paths, **options)
+
+    def stage_copy(con, path, layout, columns):
+        if len(calls) == 2 and where == "inside a query":
+            # a real Ctrl-C while DuckDB stages the second file: the handler interrupts the running query, which would
+            # otherwise run for hours, and the file is rolled back, not refused as a broken CSV
+            handler = signal.getsignal(signal.SIGINT)
+            threading.Timer(0.3, handler, args=(signal.SIGINT, None)).start()
+            con.execute("SELECT count(*) FROM range(10000000000) t(i) WHERE hash(i) = 0")
+        return real_stage(con, path, layout, columns)
 
     monkeypatch.setattr(loader, "load_paths", load_paths)
+    monkeypatch.setattr(loader, "_stage_copy", stage_copy)
     database = tmp_path / "regio.duckdb"
     code, out, err = _run(capsys, "load", str(ONE_SCHOOL), str(SECOND_SCHOOL), str(THIRD_SCHOOL), "--db", str(database))
     assert code == 1 and calls == [ONE_SCHOOL.name, SECOND_SCHOOL.name]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's own handler is back
-    if where == "inside a query":
-        assert _loads(database) == [(1, ONE_SCHOOL.name)]
-        assert "Totaal: 1 van 1 bestand(en) geladen" in out
-        assert err == (f"Afgebroken. {SECOND_SCHOOL.name} is niet geladen (er is niets van bewaard). 1 bestand(en) daarna "
-                       "zijn niet gelezen. De bestanden hierboven zijn verwerkt zoals vermeld.\n")
-    else:
+    notice = "Ctrl-C: het laden stopt na het bestand dat nu wordt geladen (dat wordt teruggedraaid als het nog bezig is). " \
+             "Nogmaals Ctrl-C stopt meteen.\n"
+    if where == "between files":
         assert _loads(database) == [(1, ONE_SCHOOL.name), (2, SECOND_SCHOOL.name)]
         assert "Totaal: 2 van 2 bestand(en) geladen" in out
-        assert err == "Afgebroken. 1 bestand(en) daarna zijn niet gelezen. De bestanden hierboven zijn verwerkt zoals vermeld.\n"
+        assert err == notice + "Afgebroken. 1 bestand(en) daarna zijn niet gelezen. De bestanden hierboven zijn verwerkt zoals vermeld.\n"
+    else:
+        assert _loads(database) == [(1, ONE_SCHOOL.name)]
+        assert "Totaal: 1 van 1 bestand(en) geladen" in out and "geweigerd" not in out
+        assert err == notice + (f"Afgebroken. {SECOND_SCHOOL.name} is niet geladen (er is niets van bewaard). 1 bestand(en) "
+                                "daarna zijn niet gelezen. De bestanden hierboven zijn verwerkt zoals vermeld.\n")
+    con = duckdb.connect(str(database), read_only=True)
+    try:  # the audit log has the loaded file only, and no refusal
+        assert con.execute("SELECT action, subject FROM audit_log ORDER BY ALL").fetchall() == [
+            ("geladen", name) for name in [ONE_SCHOOL.name, SECOND_SCHOOL.name][:1 if where != "between files" else 2]]
+    finally:
+        con.close()

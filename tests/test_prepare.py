@@ -205,6 +205,25 @@ def _counting_cubes(monkeypatch) -> list[prepare.Task]:
     return read
 
 
+def test_the_records_version_tells_apart_rows_that_the_same_loads_stored_otherwise(small_region, tmp_path):
+    """The same files loaded with another profile alias (or --kind) have the loads' fingerprint of the original but other
+    rows, so other counts: a record of the one must not stand for the other."""
+    import shutil
+
+    copy = tmp_path / "ander.duckdb"
+    shutil.copyfile(small_region, copy)
+    versions = []
+    for database, change in ((small_region, None), (copy, "UPDATE vo_enrolment SET profile_code = 'ZZZ' WHERE rowid = 7")):
+        con = db.connect(database) if change else db.connect(database, read_only=True)
+        try:
+            if change:
+                con.execute(change)
+            versions.append((catalog.data_versions(con), prepare._data_version(con)))
+        finally:
+            con.close()
+    assert versions[0][0] == versions[1][0] and versions[0][1] != versions[1][1]
+
+
 def test_a_finished_prepare_is_recorded_so_that_the_next_reads_no_counts_until_a_pattern_is_gone(
         prepared_cache, small_region, fresh_process, protections, monkeypatch):
     cache, _ = prepared_cache

@@ -36,21 +36,33 @@ class DutchHelpFormatter(argparse.HelpFormatter):
         super().add_usage(usage, actions, groups, "gebruik: " if prefix is None else prefix)
 
 
-# argparse's own English messages (Python 3.11-3.13), as they appear inside its usage errors, and their Dutch.
+# argparse's own English messages (Python 3.11-3.13) and their Dutch: each template matches a whole message, after an
+# optional "argument X: " (the option it is about), so that a value the user typed is never translated.
 _DUTCH_ERRORS = (
-    (r"the following arguments are required", "deze opties zijn verplicht"),
+    (r"the following arguments are required: (.*)", r"deze opties zijn verplicht: \1"),
     (r"invalid choice: (.*) \(choose from (.*)\)", r"ongeldige keuze: \1 (kies uit \2)"),
     (r"invalid (?:int|float) value: (.*)", r"geen getal: \1"),
     (r"invalid \w+ value: (.*)", r"ongeldige waarde: \1"),
     (r"ambiguous option: (\S+) could match (.*)", r"onduidelijke optie: \1 kan staan voor \2"),
     (r"ignored explicit argument (.*)", r"neemt geen waarde (gegeven: \1)"),
-    (r"unrecognized arguments", "onbekende opties"),
+    (r"unrecognized arguments: (.*)", r"onbekende opties: \1"),
     (r"expected one argument", "verwacht een waarde"),
     (r"expected at least one argument", "verwacht ten minste één waarde"),
-    (r"expected (\d+) arguments?", r"verwacht \1 waarden"),
-    (r"not allowed with argument", "niet toegestaan samen met optie"),
-    (r"\bargument ", "optie "),
+    (r"expected (\d+) arguments?", r"verwacht \1 waarde(n)"),
+    (r"not allowed with argument (.*)", r"niet toegestaan samen met optie \1"),
 )
+
+
+def dutch_usage_error(message: str) -> str:
+    """argparse's usage error in Dutch (an unknown message as it is)."""
+    prefix = ""
+    about = re.fullmatch(r"argument (\S+): (.*)", message, flags=re.DOTALL)
+    if about:
+        prefix, message = f"optie {about.group(1)}: ", about.group(2)
+    for english, dutch in _DUTCH_ERRORS:
+        if re.fullmatch(english, message, flags=re.DOTALL):
+            return prefix + re.sub(english, dutch, message, count=1, flags=re.DOTALL)
+    return prefix + message
 
 
 class DutchArgumentParser(argparse.ArgumentParser):
@@ -66,9 +78,7 @@ class DutchArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:
         self.print_usage(sys.stderr)
-        for english, dutch in _DUTCH_ERRORS:
-            message = re.sub(english, dutch, message)
-        print(f"Fout: {message}", file=sys.stderr)
+        print(f"Fout: {dutch_usage_error(message)}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
 
 

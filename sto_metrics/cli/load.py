@@ -37,20 +37,21 @@ def load(args: argparse.Namespace) -> int:
     con = access.open_writable(args.db)  # waits, with a notice, while another process writes
     results: list[loader.FileResult] = []
     stopped_at = None
-    with _interrupts_stop(con) as interrupted:
-        try:
+    try:
+        with _interrupts_stop(con) as interrupted:
             for path in paths:
                 try:
                     results += loader.load_paths(con, [path], kind=args.kind, replace=args.replace, school_year=school_year)
-                except Exception:
-                    if not interrupted.is_set():  # DuckDB ends an interrupted query with an error of its own
+                except (Exception, KeyboardInterrupt):  # DuckDB's error for the interrupted query; a second Ctrl-C
+                    if not interrupted.is_set():
                         raise
                     stopped_at = path  # its transaction was rolled back
                 if interrupted.is_set():
                     break
-            audit.record_loads(con, audit.command_line_user(), results, replace=args.replace)
-        finally:
-            con.close()
+        # Python's own Ctrl-C again from here: these are short
+        audit.record_loads(con, audit.command_line_user(), results, replace=args.replace)
+    finally:
+        con.close()
     for result in results:
         print(format_result(result))
     loaded = sum(r.loaded for r in results)
@@ -71,15 +72,20 @@ def load(args: argparse.Namespace) -> int:
 @contextmanager
 def _interrupts_stop(con) -> Iterator[threading.Event]:
     """Ctrl-C ends the running query (DuckDB's interrupt) and stops the load after the file it is in, instead of
-    ending the program with whatever the interrupted query raised."""
+    ending the program with whatever the interrupted query raised; a second Ctrl-C stops at once (a file's own
+    Python work, such as reading it, does not look at the first)."""
     interrupted = threading.Event()
     if threading.current_thread() is not threading.main_thread():  # signal handlers belong to the main thread
         yield interrupted
         return
 
     def stop(_signal, _frame) -> None:
-        interrupted.set()
         con.interrupt()
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        interrupted.set()
+        print("Ctrl-C: het laden stopt na het bestand dat nu wordt geladen (dat wordt teruggedraaid als het nog bezig is). "
+              "Nogmaals Ctrl-C stopt meteen.", file=sys.stderr, flush=True)
 
     previous = signal.signal(signal.SIGINT, stop)
     try:

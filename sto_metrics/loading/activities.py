@@ -112,6 +112,8 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout, loader
     try:
         db.execute(con, "stage_activity_file", path=str(path), delim=layout.delimiter, skip=layout.header_line + 1,
                    columns=columns, max_line=4 * loader.MAX_LINE_CHARS)
+    except duckdb.InterruptException:  # Ctrl-C (cli/load.py): not a fault of the file
+        raise
     except duckdb.Error as error:
         found = re.search(r"[Ll]ine:?\s*(\d+)", str(error))  # DuckDB's message quotes the raw line; keep only where
         where = f", rond regel {int(found.group(1)) + layout.header_line + 1}" if found else ""

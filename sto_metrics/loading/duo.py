@@ -200,6 +200,8 @@ def load(con: duckdb.DuckDBPyConnection, name: str, text: str, layout: DuoLayout
         try:
             db.execute(con, "duo_stage_file", path=str(path), delim=layout.delimiter, skip=layout.header_line + 1,
                        columns={column: "VARCHAR" for column in layout.columns}, max_line=4 * MAX_LINE_CHARS)
+        except duckdb.InterruptException:  # Ctrl-C (cli/load.py): not a fault of the file
+            raise
         except duckdb.Error as error:
             # DuckDB's message quotes the raw line; keep only where it happened.
             found = re.search(r"[Ll]ine:?\s*(\d+)", str(error))

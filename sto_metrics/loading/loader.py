@@ -341,10 +341,14 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, path: Path, layout: _Layou
     try:
         try:
             _stage_copy(con, path, layout, columns)
+        except duckdb.InterruptException:
+            raise
         except duckdb.Error:
             if not _narrow(layout, header_or_rows="rows"):
                 raise
             _stage_copy(con, path, layout, columns)  # rows with more (empty) cells than the header: read again without them
+    except duckdb.InterruptException:  # Ctrl-C (cli/load.py): not a fault of the file
+        raise
     except duckdb.Error as error:
         stray = _cell_right_of_table(name, layout)
         if stray:

@@ -369,8 +369,10 @@ GROUP BY l.load_id, l.file_name
 ORDER BY l.load_id;
 
 -- name: load_with_hash
--- The earlier load of a file with exactly this content, if any.
-SELECT load_id, file_name, loaded_at FROM load_log WHERE content_hash = $content_hash ORDER BY load_id LIMIT 1;
+-- The earlier load of a file with exactly this content, if any: the newest still in effect (after --replace loaded the
+-- file again, not the load it replaced).
+SELECT load_id, file_name, loaded_at FROM load_log WHERE content_hash = $content_hash
+ORDER BY replaced_by IS NULL DESC, load_id DESC LIMIT 1;
 
 -- name: next_load_id
 -- The id the next load gets: never one issued before (sql/schema.sql, load_id_seq).
