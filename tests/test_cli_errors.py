@@ -141,6 +141,37 @@ def _loads(database) -> list[tuple]:
         con.close()
 
 
+@pytest.fixture
+def ctrl_c_as_in_a_terminal():
+    """Python's own Ctrl-C handler, as in a terminal (a test run in the background inherits Ctrl-C ignored)."""
+    import signal
+
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_an_ignored_ctrl_c_stays_ignored_during_a_load(capsys, tmp_path, monkeypatch):
+    import signal
+
+    from sto_metrics.loading import loader
+
+    real_load, during = loader.load_paths, []
+
+    def load_paths(con, paths, **options):
+        during.append(signal.getsignal(signal.SIGINT))
+        return real_load(con, paths, **options)
+
+    monkeypatch.setattr(loader, "load_paths", load_paths)
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background job, or nohup
+    try:
+        assert _run(capsys, "load", str(ONE_SCHOOL), "--db", str(tmp_path / "regio.duckdb"))[0] == 0
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert during == [signal.SIG_IGN]
+
+
+@pytest.mark.usefixtures("ctrl_c_as_in_a_terminal")
 @pytest.mark.parametrize("where", ["inside a query", "between files", "pressed twice"])
 def test_ctrl_c_stops_the_load_after_the_files_done_and_says_what_happened(capsys, tmp_path, monkeypatch, where):
     import os

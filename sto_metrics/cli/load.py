@@ -75,7 +75,8 @@ def _interrupts_stop(con) -> Iterator[threading.Event]:
     ending the program with whatever the interrupted query raised; a second Ctrl-C stops at once (a file's own
     Python work, such as reading it, does not look at the first)."""
     interrupted = threading.Event()
-    if threading.current_thread() is not threading.main_thread():  # signal handlers belong to the main thread
+    # signal handlers belong to the main thread; an ignored Ctrl-C (a background job, nohup) stays ignored
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         yield interrupted
         return
 
