@@ -16,8 +16,6 @@ import functools
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import threading
 import time
 import traceback
@@ -28,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from sto_metrics import db, published, schoolyear
+from sto_metrics import db, paths, published, schoolyear
 from sto_metrics.metrics import catalog, registry
 from sto_metrics.metrics.calculations import Cube
 from sto_metrics.presentation import formatting
@@ -218,9 +216,7 @@ def _write_record(record: Path, done: list[Prepared]) -> None:
     if any(result.status not in ("berekend", "al klaar", "geen gegevens") for result in done):
         return
     try:
-        with tempfile.NamedTemporaryFile("w", dir=record.parent, suffix=".part", delete=False, encoding="utf-8") as partial:
-            json.dump([result.pattern for result in done], partial)
-        os.replace(partial.name, record)
+        paths.write_whole(record, lambda out: out.write(json.dumps([result.pattern for result in done]).encode()))
     except OSError:  # a cache folder that cannot be written: the next start reads the counts again
         return
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sto_metrics import db
+from sto_metrics import db, paths
 from sto_metrics.loading import loader, reference
 from sto_metrics.paths import DATA_DIR, DEMO_DIR
 from sto_metrics.privacy import suppression
@@ -89,7 +89,7 @@ def seed_patterns(shipped: Path = SHIPPED_PATTERNS) -> int:
                 if _RECORD_NAME.fullmatch(name):  # the record that these patterns are every table of the demo's data
                     record, target = patterns[name], folder / f"{name}.json"
                     if record.dtype.kind == "U" and record.ndim == 0 and not target.exists():
-                        _write_aside(target, lambda out, text=str(record): out.write(text.encode()))
+                        paths.write_whole(target, lambda out, text=str(record): out.write(text.encode()))
                     continue
                 target = folder / f"{name}.npy"
                 if not _PATTERN_NAME.fullmatch(name) or target.exists():
@@ -97,15 +97,9 @@ def seed_patterns(shipped: Path = SHIPPED_PATTERNS) -> int:
                 hidden = patterns[name]
                 if hidden.dtype != bool or hidden.ndim != 1:
                     continue
-                _write_aside(target, lambda out, hidden=hidden: np.save(out, hidden, allow_pickle=False))
+                paths.write_whole(target, lambda out, hidden=hidden: np.save(out, hidden, allow_pickle=False))
                 added += 1
     except (OSError, ValueError):  # a cache that cannot be written: the patterns are computed when needed
         return added
     return added
 
-
-def _write_aside(target: Path, write: Callable) -> None:
-    """Write a file beside its place, then move it there: whole or not at all (a page may read it at this moment)."""
-    with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as partial:
-        write(partial)
-    os.replace(partial.name, target)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -716,11 +714,7 @@ def _write_pattern(cache_key: str | None, hidden: np.ndarray) -> None:
     """Written aside and moved in place; a cache that cannot be written is simply not kept."""
     if cache_key is None:
         return
-    target = _pattern_file(cache_key)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as partial:
-            np.save(partial, hidden.astype(bool), allow_pickle=False)
-        os.replace(partial.name, target)
+        paths.write_whole(_pattern_file(cache_key), lambda out: np.save(out, hidden.astype(bool), allow_pickle=False))
     except OSError:
         return

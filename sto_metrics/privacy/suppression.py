@@ -44,8 +44,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
-import tempfile
 import threading
 import weakref
 import zipfile
@@ -57,7 +55,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sto_metrics import schoolyear
+from sto_metrics import paths, schoolyear
 from sto_metrics.metrics import registry
 from sto_metrics.metrics.calculations import DESTINATIONS, Cube, stages_known
 from sto_metrics.privacy import cross
@@ -431,12 +429,8 @@ _KEY_FIELDS = ("year", "scope", "leerweg", "gender", "measure")
 
 def _write_table(cache_key: str, table: cross.CrossTable) -> None:
     """Where the cells sit (CellIndex.arrays) and the pattern: written aside and moved in place, or not kept."""
-    target = _table_file(cache_key)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as partial:
-            np.savez(partial, hidden=table.hidden.astype(bool), **cell_index(table).arrays())
-        os.replace(partial.name, target)
+        paths.write_whole(_table_file(cache_key), lambda out: np.savez(out, hidden=table.hidden.astype(bool), **cell_index(table).arrays()))
     except OSError:
         return
 
