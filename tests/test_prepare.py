@@ -260,7 +260,7 @@ def test_a_finished_prepare_is_recorded_so_that_the_next_reads_no_counts_until_a
     gone.unlink()
     gone.with_suffix(".cells.npz").unlink()  # the table's kept form (it holds the pattern too)
     third = prepare.prepare(demo_patterns.reading(small_region))
-    assert read == todo
+    assert sorted(read, key=repr) == sorted(todo, key=repr)  # read by TABLES_AT_ONCE threads, so in any order
     assert [r.status for r in third] == ["al klaar"] * 4 + ["berekend"] + ["al klaar"] * (len(todo) - 5)
     assert gone.read_bytes() == kept
 
