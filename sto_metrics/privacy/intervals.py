@@ -22,6 +22,7 @@ from scipy import sparse
 MIN_RANGE = 1.0  # a hidden count must be able to differ by at least one pupil
 _DUAL_TOLERANCE = 1e-7
 _SHARED_ROUNDS = 16
+_DUAL, _PRIMAL = 1, 4  # HiGHS's simplex_strategy
 _VERDICTS = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded,
              highspy.HighsModelStatus.kUnboundedOrInfeasible, highspy.HighsModelStatus.kInfeasible)
 
@@ -120,7 +121,7 @@ class _AttackerModel:
         solves again from scratch, by the dual simplex, then with presolve."""
         self.highs.run()
         status = self.highs.getModelStatus()
-        retries = (("simplex_strategy", 1), ("presolve", "on"))
+        retries = (("simplex_strategy", _DUAL), ("presolve", "on"))
         for option, value in retries:
             if status in _VERDICTS:
                 break
@@ -132,11 +133,14 @@ class _AttackerModel:
             self.highs.setOptionValue(option, before)
         return status
 
-    def optimum(self, weights: np.ndarray, maximise: bool, own_columns: bool = False) -> tuple[np.ndarray | None, np.ndarray | None]:
+    def optimum(self, weights: np.ndarray, maximise: bool, own_columns: bool = False,
+                primal: bool = False) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(inner cells, row duals) at the optimum of weights . x; (None, None) when unbounded.
 
         `weights` is over every inner cell (known zeros add nothing), or with own_columns over the LP's columns (added ones
-        too); x is over every inner cell, then the added columns."""
+        too); x is over every inner cell, then the added columns. `primal`: by the primal simplex, for an objective
+        that differs little from the last one (one count's minimum, then its maximum): the last optimum stays a
+        feasible start, where the dual simplex starts over (measured: 10 iterations instead of 69)."""
         weights = np.asarray(weights, dtype=float)
         if not own_columns:
             weights = weights[self.columns]
@@ -147,6 +151,7 @@ class _AttackerModel:
         self.highs.changeColsCost(len(columns), columns, weights[columns])
         self.cost_columns = columns
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
+        self.highs.setOptionValue("simplex_strategy", _PRIMAL if primal else _DUAL)
         status = self._solve()
         if status != highspy.HighsModelStatus.kOptimal:
             if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
@@ -233,8 +238,6 @@ def release(matrix: sparse.csr_matrix, values: np.ndarray, publishable: np.ndarr
     matrix = sparse.csr_matrix(matrix, dtype=float)  # first: _distinct_rows reads CSR rows
     targets = _distinct_rows(matrix, targets)
     model = _AttackerModel(matrix, values, publishable, hidden, min_count, known_zero, bounds)
-    # most solves change only the objective, which keeps the basis primal feasible; no decision here rests on duals
-    model.highs.setOptionValue("simplex_strategy", 4)  # primal simplex
     pool = _Pool(matrix[targets][:, model.columns].tocsr())
     if inner_values is not None:
         pool.add_if_feasible(model, np.asarray(inner_values, dtype=float)[model.columns])
@@ -319,7 +322,8 @@ def _narrow(model: _AttackerModel, pool: _Pool, targets: np.ndarray, rng: np.ran
             break
         signs = np.ones(len(open_targets)) if round_number < 2 else rng.choice([-1.0, 1.0], len(open_targets))
         weights = np.asarray(rows[open_targets].T @ (signs * rng.uniform(0.5, 1.5, len(open_targets)))).ravel()
-        x, _ = model.optimum(weights, maximise=round_number % 2 == 1, own_columns=True)
+        # primal: after a release's trial the last optimum is most often still feasible (measured: 52 iterations, 83 dual)
+        x, _ = model.optimum(weights, maximise=round_number % 2 == 1, own_columns=True, primal=True)
         if x is not None:
             pool.add(x[model.columns])
         still = pool.unproven(open_targets)
@@ -340,7 +344,7 @@ def _wide_exactly(model: _AttackerModel, pool: _Pool, target: int) -> bool:
     """The target's own minimum, then (if needed) maximum: is its range MIN_RANGE or more? The optima join the pool."""
     weights = pool.target_rows[target].toarray().ravel()
     for maximise in (False, True):
-        x, _ = model.optimum(weights, maximise=maximise, own_columns=True)
+        x, _ = model.optimum(weights, maximise=maximise, own_columns=True, primal=True)
         if x is None:
             return True  # unbounded above
         pool.add(x[model.columns])
@@ -392,10 +396,10 @@ def _range_side(model: _AttackerModel, row: np.ndarray, truth: float) -> tuple[b
     """(is the range wide enough, else the rows that pin it: those with a dual at either end).
 
     Downwards first: a hidden count of 1-4 always has room below within '<5', while a 4 has none above."""
-    low_x, low_duals = model.optimum(row, maximise=False)
+    low_x, low_duals = model.optimum(row, maximise=False, primal=True)
     if truth - row @ low_x[:len(row)] >= MIN_RANGE - 1e-9:
         return True, None
-    high_x, high_duals = model.optimum(row, maximise=True)
+    high_x, high_duals = model.optimum(row, maximise=True, primal=True)
     if _wide(row, low_x, high_x):
         return True, None
     return False, np.abs(high_duals) + np.abs(low_duals)
