@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -205,12 +206,12 @@ def compare_figure(table: pd.DataFrame, *, title: str | None = None, label_colum
     rows = table.copy()
     if rows.empty:
         return _empty(figure, title, height or 300)
-    rows["_share"] = [fmt.numeric(v) for v in rows["share"]]
-    rows["_low"] = [fmt.numeric(v) for v in rows["ci_low"]]
-    rows["_high"] = [fmt.numeric(v) for v in rows["ci_high"]]
+    # floats with NaN for what is hidden: a column of None only (every share hidden) would be of objects, and fail below
+    for column, source in (("_share", "share"), ("_low", "ci_low"), ("_high", "ci_high")):
+        rows[column] = np.array([fmt.numeric(v) for v in rows[source]], dtype=float)
     rows = rows.sort_values("_share", na_position="first")
-    labels = [escape(label) + ("" if share is not None else f" ({fmt.HIDDEN})") for label, share in zip(rows[label_column], rows["_share"],
-                                                                                                       strict=True)]
+    labels = [escape(label) + ("" if share == share else f" ({fmt.HIDDEN})") for label, share in zip(rows[label_column], rows["_share"],
+                                                                                                   strict=True)]
     colors = [REGION_COLOR if str(label) == region_label else OKABE_ITO["blue"] for label in rows[label_column]]
     hover = [share_hover(row, str(row[label_column])) for _, row in rows.iterrows()]
     figure.add_trace(go.Scatter(
@@ -221,7 +222,7 @@ def compare_figure(table: pd.DataFrame, *, title: str | None = None, label_colum
         customdata=hover, hovertemplate="%{customdata}<extra></extra>", showlegend=False,
     ))
     layout = _base_layout(title, height=height or max(260, 60 + 36 * len(rows)))
-    layout["xaxis"] = {"tickformat": ".0%", "gridcolor": "#E5E5E5", "range": [0, min(1.0, max([v for v in rows["_high"] if v == v] or [0.5]) * 1.1)],
+    layout["xaxis"] = {"tickformat": ".0%", "gridcolor": "#E5E5E5", "range": [0, min(1.0, (rows["_high"].max() if rows["_high"].notna().any() else 0.5) * 1.1)],
                        "title": {"text": "aandeel (met 95%-interval)", "standoff": 12}, "automargin": True}
     layout["yaxis"] = {"type": "category", "automargin": True}
     figure.update_layout(**layout)
