@@ -348,3 +348,58 @@ def test_data_version_changes_when_the_region_edits_its_reference_tables(con):
     before = catalog.data_version(con)
     con.execute("UPDATE ref_profile SET technical = NOT technical WHERE code = 'D&P'")  # as a refresh from an edited profiles.csv
     assert catalog.data_version(con) != before
+
+
+# ---------------------------------------------------------------- damaged workbooks (review of 1 December 2026)
+
+
+def _workbook(rows: list[list[str]], chart_first: bool = False) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    if chart_first:
+        book.create_chartsheet("Grafiek", 0)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _damaged(data: bytes, part: str, change) -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            text = source.read(item.filename)
+            if item.filename == part:
+                text = change(text)
+            if text is not None:
+                target.writestr(item, text)
+    return out.getvalue()
+
+
+def test_a_damaged_workbook_is_refused_in_dutch_and_the_other_files_still_load(con, tmp_path):
+    """A chart sheet first, a sheet cut in half, a broken styles part, a missing sheet: each refused with a Dutch reason
+    (openpyxl raised AttributeError, ParseError, XMLSyntaxError, IndexError, which stopped the whole load), and the
+    files around it load."""
+    good = _workbook([VO_HEADER, *VO_ROWS])
+    broken = {
+        "grafiek.xlsx": _workbook([VO_HEADER, *VO_ROWS], chart_first=True),
+        "half.xlsx": _damaged(good, "xl/worksheets/sheet1.xml", lambda text: text[: len(text) // 2]),
+        "stijl.xlsx": _damaged(good, "xl/styles.xml", lambda text: b"<garbage"),
+        "zonderblad.xlsx": _damaged(good, "xl/worksheets/sheet1.xml", lambda text: None),
+    }
+    for name, data in broken.items():
+        with pytest.raises(loader.FileRefused, match=f"^{name}: .*(Excel-werkboek|werkblad)"):
+            loader.decode_export(name, data)
+    (tmp_path / "a_goed.xlsx").write_bytes(good)
+    (tmp_path / "b_grafiek.xlsx").write_bytes(broken["grafiek.xlsx"])
+    (tmp_path / "c_goed.csv").write_bytes(vo_export([[row[0], "2022-2023", *row[2:]] for row in VO_ROWS]))
+    results = loader.load_paths(con, [tmp_path / "a_goed.xlsx", tmp_path / "b_grafiek.xlsx", tmp_path / "c_goed.csv"])
+    assert [r.loaded for r in results] == [True, False, True], [r.messages for r in results]
+    assert con.execute("SELECT count(*) FROM vo_enrolment").fetchall()[0][0] == 2 * len(VO_ROWS)

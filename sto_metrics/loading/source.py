@@ -406,10 +406,26 @@ def write_xlsx_rows(name: str, workbook_bytes: BinaryIO, out: TextIO) -> None:
 
     from openpyxl import load_workbook  # only needed for .xlsx exports
 
+    unreadable = FileRefused(f"{name}: dit zipbestand is geen leesbaar Excel-werkboek (.xlsx). Sla het op als CSV (puntkomma-gescheiden) "
+                             "en laad het opnieuw.")
     try:
         workbook = load_workbook(workbook_bytes, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise FileRefused(f"{name}: dit zipbestand is geen leesbaar Excel-werkboek (.xlsx). Sla het op als CSV (puntkomma-gescheiden) en laad het opnieuw.") from None
+        raise unreadable from None
+    except Exception:  # openpyxl meets a damaged part with whatever its parser raises (ParseError, IndexError, ...)
+        raise unreadable from None
+    try:
+        _write_first_sheet(name, workbook, out)
+    except FileRefused:
+        raise
+    except Exception:  # a damaged sheet, or a first sheet that is a chart: refused like a damaged workbook, never a crash
+        raise FileRefused(f"{name}: het eerste werkblad van dit Excel-werkboek is beschadigd of is geen tabel (bijvoorbeeld een grafiekblad). "
+                          "Sla de tabel op als CSV (puntkomma-gescheiden) en laad die opnieuw.") from None
+    finally:
+        workbook.close()
+
+
+def _write_first_sheet(name: str, workbook, out: TextIO) -> None:
     sheet = workbook.worksheets[0]
     # The sheet's dimension tag is the file's claim, not its cells: read only the cells that exist.
     sheet.reset_dimensions()
@@ -422,13 +438,10 @@ def write_xlsx_rows(name: str, workbook_bytes: BinaryIO, out: TextIO) -> None:
             out.write(text)
 
     writer = csv.writer(_Counting(), delimiter=";", quotechar='"', lineterminator="\n")
-    try:
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            writer.writerow(_xlsx_row(name, number, row))
-            if written > MAX_XLSX_CHARS:
-                raise FileRefused(f"{name}, regel {number}: het werkblad is groter dan een leerlingexport kan zijn. Sla het op als CSV en controleer het.")
-    finally:
-        workbook.close()
+    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        writer.writerow(_xlsx_row(name, number, row))
+        if written > MAX_XLSX_CHARS:
+            raise FileRefused(f"{name}, regel {number}: het werkblad is groter dan een leerlingexport kan zijn. Sla het op als CSV en controleer het.")
 
 
 def _xlsx_row(name: str, number: int, row: Sequence[object]) -> list[str]:
