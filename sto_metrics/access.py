@@ -44,6 +44,7 @@ def stderr_notice(message: str) -> None:
 def retrying(open_: Callable[[], _T], path: str | Path, *, wait_seconds: float = COMMAND_LINE_WAIT_SECONDS,
              on_busy: Callable[[str], None] = stderr_notice, sleep: Callable[[float], None] = time.sleep) -> _T:
     """open_() once the file is free: while another process holds it, say so and try again every RETRY_SECONDS."""
+    refuse_other_file(path)
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
@@ -75,6 +76,18 @@ def open_problem(path: str | Path, error: duckdb.IOException) -> str | None:
     if re.search(r"\bversion\b", text):  # a file written by another DuckDB version than this program's
         return f"De database '{path}' is met een andere versie van DuckDB gemaakt en kan met deze installatie niet worden geopend."
     return None
+
+
+def refuse_other_file(path: str | Path) -> None:
+    """UserError for an existing file that is not a DuckDB database: DuckDB 2.0 opens a .csv, .tsv or .json given as
+    database as a temporary in-memory one (a load would report rows it never stored). A DuckDB file says DUCK at byte 8."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(12)
+    except OSError:
+        return  # missing, a folder or no access: DuckDB's own error says which (open_problem)
+    if head and head[8:12] != b"DUCK":
+        raise UserError(not_a_database(path))
 
 
 def not_a_database(path: str | Path) -> str:

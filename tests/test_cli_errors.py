@@ -53,7 +53,12 @@ def not_ours(tmp_path):
     con = duckdb.connect(str(other))
     con.execute("CREATE TABLE t (a INTEGER)")
     con.close()
-    return [text, other]
+    # DuckDB 2.0 opens these as a temporary in-memory database: a load reported rows it never stored (review, 1 December)
+    export = tmp_path / "export.csv"
+    export.write_bytes(ONE_SCHOOL.read_bytes())
+    listing = tmp_path / "lijst.json"
+    listing.write_text('[{"a": 1}]')
+    return [text, other, export, listing]
 
 
 @pytest.mark.parametrize("command", ["ambitions", "report", "backup", "load", "inflow"])
