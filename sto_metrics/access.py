@@ -144,13 +144,25 @@ def copy(path: str | Path, target: str | Path, **retry) -> tuple:
     try:
         shown = state(source)
         partial = target.with_name(target.name + ".deel")
-        shutil.copyfile(source, partial)
-        log = Path(str(source) + WAL_SUFFIX)
-        target_log = Path(str(target) + WAL_SUFFIX)
-        target_log.unlink(missing_ok=True)
-        if log.exists():  # a writer that stopped before its checkpoint: its log is part of the data
-            shutil.copyfile(log, target_log)
-        os.replace(partial, target)
+        try:
+            _private_copy(source, partial)
+            log = Path(str(source) + WAL_SUFFIX)
+            target_log = Path(str(target) + WAL_SUFFIX)
+            target_log.unlink(missing_ok=True)
+            if log.exists():  # a writer that stopped before its checkpoint: its log is part of the data
+                _private_copy(log, target_log)
+            os.replace(partial, target)
+        except BaseException:
+            partial.unlink(missing_ok=True)  # never half a copy of the pupils' data left behind
+            raise
     finally:
         con.close()
     return shown
+
+
+def _private_copy(source: Path, target: Path) -> None:
+    """source copied to a new file that only its owner can read (0600), as the database itself."""
+    target.unlink(missing_ok=True)  # an earlier file keeps its mode when opened again
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with open(descriptor, "wb") as out, open(source, "rb") as read:
+        shutil.copyfileobj(read, out, 1 << 20)

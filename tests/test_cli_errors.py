@@ -229,3 +229,41 @@ def test_ctrl_c_stops_the_load_after_the_files_done_and_says_what_happened(capsy
             ("geladen", name) for name in [ONE_SCHOOL.name, SECOND_SCHOOL.name][:1 if where != "between files" else 2]]
     finally:
         con.close()
+
+
+def _one_school_database(capsys, tmp_path):
+    path = tmp_path / "regio.duckdb"
+    code, _, _ = _run(capsys, "load", str(ONE_SCHOOL), "--db", str(path))
+    assert code == 0
+    return path
+
+
+def test_backup_to_a_folder_is_bad_input_and_writes_nothing(capsys, tmp_path):
+    """An existing folder as --out: exit 2 and a Dutch reason; IsADirectoryError (exit 1) left a .deel copy behind."""
+    path = _one_school_database(capsys, tmp_path)
+    folder = tmp_path / "kopie"
+    folder.mkdir()
+    code, out, err = _run(capsys, "backup", "--db", str(path), "--out", str(folder))
+    assert code == 2 and out == ""
+    assert err.startswith(f"Fout: {folder}: dit is een map.") and "Er is niets geschreven." in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kopie", "regio.duckdb"] and not list(folder.iterdir())
+
+
+def test_backup_is_private_and_a_failed_copy_leaves_no_part_of_it(capsys, tmp_path, monkeypatch):
+    import shutil
+    import stat
+
+    path = _one_school_database(capsys, tmp_path)
+    code, _, _ = _run(capsys, "backup", "--db", str(path), "--out", str(tmp_path / "kopie.duckdb"))
+    assert code == 0
+    assert stat.S_IMODE((tmp_path / "kopie.duckdb").stat().st_mode) == 0o600  # as the database: pupils' data
+    assert (tmp_path / "kopie.duckdb").read_bytes() == path.read_bytes()
+
+    def disk_full(read, out, length):
+        out.write(read.read(4096))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfileobj", disk_full)
+    code, _, err = _run(capsys, "backup", "--db", str(path), "--out", str(tmp_path / "tweede.duckdb"))
+    assert code == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kopie.duckdb", "regio.duckdb"]

@@ -18,6 +18,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{out.parent}: deze map bestaat niet.")
     if out.resolve() == source.resolve():
         raise UserError("Kies voor de reservekopie een ander bestand dan de database zelf.")
-    access.copy(source, out)
+    if out.is_dir():
+        raise UserError(f"{out}: dit is een map. Geef de naam van het kopiebestand op, bijvoorbeeld {out / 'kopie.duckdb'}. "
+                        "Er is niets geschreven.")
+    try:
+        access.copy(source, out)
+    except PermissionError:
+        raise UserError(f"{out}: hier mag dit programma niet schrijven (geen schrijfrechten). Er is niets geschreven.") from None
     print(f"Reservekopie geschreven: {out}")
     return 0
