@@ -267,3 +267,14 @@ def test_backup_is_private_and_a_failed_copy_leaves_no_part_of_it(capsys, tmp_pa
     code, _, err = _run(capsys, "backup", "--db", str(path), "--out", str(tmp_path / "tweede.duckdb"))
     assert code == 1, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kopie.duckdb", "regio.duckdb"]
+
+
+def test_report_to_a_folder_is_bad_input_and_writes_nothing(capsys, tmp_path):
+    """An existing folder named like a report (pakket.xlsx/): exit 2 and a Dutch reason; IsADirectoryError left a .deel."""
+    path = _one_school_database(capsys, tmp_path)
+    folder = tmp_path / "pakket.xlsx"
+    folder.mkdir()
+    code, out, err = _run(capsys, "report", "--db", str(path), "--out", str(folder))
+    assert code == 2 and out == ""
+    assert err.startswith(f"Fout: {folder}: dit is een map.") and "Er is niets geschreven." in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pakket.xlsx", "regio.duckdb"] and not list(folder.iterdir())

@@ -20,13 +20,23 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.db}: de database bestaat niet. Laad eerst gegevens met 'python -m sto_metrics load'.")
     if not out.parent.exists():
         raise UserError(f"{out.parent}: deze map bestaat niet.")
+    if out.is_dir():
+        raise UserError(f"{out}: dit is een map. Geef de naam van het rapportbestand op, bijvoorbeeld {out / ('rapport' + out.suffix)}. "
+                        "Er is niets geschreven.")
     con = access.open_read_only(args.db)  # waits, with a notice, while a load writes
     try:
         data = pack.build_report(con, report_format, school_id=getattr(args, "school", None))
     finally:
         con.close()
     partial = out.with_name(out.name + ".deel")  # written aside, then moved: never a half-written pack
-    partial.write_bytes(data)
-    partial.replace(out)
+    try:
+        partial.write_bytes(data)
+        partial.replace(out)
+    except PermissionError:
+        partial.unlink(missing_ok=True)
+        raise UserError(f"{out}: hier mag dit programma niet schrijven (geen schrijfrechten). Er is niets geschreven.") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     print(f"Rapport geschreven: {out}")
     return 0
